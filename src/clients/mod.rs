@@ -1,0 +1,1 @@
+//! Clients for Jellyfin, Radarr and Sonarr on one shared HTTP client.

@@ -1,0 +1,1 @@
+//! Configuration: the TOML file, defaults, validation and secrets.

@@ -1,0 +1,1 @@
+//! Fetch everything a pass needs and join it into a Library.

@@ -1,0 +1,14 @@
+//! shelflife: deletes watched movies and TV after a grace period, safely, through Radarr and Sonarr.
+//!
+//! Data flows one way (see `DESIGN.md` of the project for the picture):
+//! config → inventory (I/O: Jellyfin, Radarr, Sonarr) → [`library::Library`] →
+//! [`policy::plan`] (pure) → [`plan::Plan`] → apply (I/O, dry run by default).
+
+pub mod clients;
+pub mod config;
+pub mod inventory;
+pub mod library;
+pub mod plan;
+pub mod policy;
+pub mod rules;
+pub mod sim;

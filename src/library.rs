@@ -1,0 +1,194 @@
+//! The plain data that retention decisions are made on.
+//!
+//! `inventory` builds a [`Library`] from Jellyfin, Radarr and Sonarr; `policy` reads it and never does
+//! I/O. Everything here is owned, cheap to construct in tests, and says nothing about HTTP.
+//!
+//! Watch state is kept per counted user (the `[jellyfin] users` of the config, in that order) so that
+//! `watched_by = "any" | "all"` is decided by policy, not by the fetcher.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// One counted Jellyfin user's view of an item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserView {
+    /// Jellyfin's `UserData.Played`.
+    pub played: bool,
+    /// Jellyfin's `UserData.LastPlayedDate`; absent when Jellyfin has none.
+    pub last_played: Option<Timestamp>,
+    /// Jellyfin's `UserData.IsFavorite`.
+    pub favorite: bool,
+}
+
+/// The views of every counted user on one item, indexed like [`Library::users`].
+/// An item a user has never touched has a default (unplayed, not favourite) view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Views(pub Vec<UserView>);
+
+impl Views {
+    /// Views for `n` users, none of whom has touched the item.
+    pub fn untouched(n: usize) -> Self {
+        Views(vec![UserView::default(); n])
+    }
+
+    /// True when at least one counted user marked the item as a favourite.
+    pub fn any_favorite(&self) -> bool {
+        self.0.iter().any(|v| v.favorite)
+    }
+
+    /// True when at least one counted user has played the item.
+    pub fn any_played(&self) -> bool {
+        self.0.iter().any(|v| v.played)
+    }
+}
+
+/// A file as the *arr sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    /// The *arr's id of the file (`movieFile.id` / `episodeFile.id`).
+    pub id: i32,
+    /// Absolute path as the *arr sees it (already mapped from Jellyfin's view where that differs).
+    pub path: String,
+    pub size: u64,
+}
+
+/// A Radarr movie joined with its Jellyfin watch state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movie {
+    pub radarr_id: i32,
+    pub title: String,
+    pub year: Option<i32>,
+    /// Labels of the movie's Radarr tags (resolved from ids), as Radarr spells them.
+    pub tags: Vec<String>,
+    /// `None` when Radarr has no file for the movie: there is nothing to delete.
+    pub file: Option<MediaFile>,
+    /// Radarr's movie folder; `DELETE /movie/{id}?deleteFiles=true` removes this whole folder.
+    pub path: String,
+    pub views: Views,
+    /// Someone is playing it in Jellyfin right now.
+    pub playing: bool,
+}
+
+/// Sonarr's notion of whether more episodes are coming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesStatus {
+    Continuing,
+    Ended,
+    /// Announced, not yet aired.
+    Upcoming,
+    /// Sonarr's `deleted` (removed from TVDB) or anything unknown. Treated like `Continuing` where
+    /// that is the safer choice.
+    Other,
+}
+
+/// A Sonarr series joined with its Jellyfin watch state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    pub sonarr_id: i32,
+    pub title: String,
+    pub status: SeriesStatus,
+    /// Labels of the series' Sonarr tags.
+    pub tags: Vec<String>,
+    /// Series folder as Sonarr sees it.
+    pub path: String,
+    /// Favourite flags on the Jellyfin Series item (played state of a series is not used).
+    pub views: Views,
+    /// Every season Sonarr knows of, including those with no files and those not yet aired,
+    /// so that "the newest season" is Sonarr's newest, not the newest one on disk.
+    pub seasons: Vec<Season>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Season {
+    /// 0 is specials.
+    pub number: i32,
+    /// Favourite flags on the Jellyfin Season item.
+    pub views: Views,
+    /// Episodes of the season as Sonarr lists them. Empty when inventory did not load them because
+    /// the series had no candidate (nothing watched): such a season cannot produce a deletion.
+    pub episodes: Vec<Episode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Episode {
+    pub sonarr_id: i32,
+    pub number: i32,
+    pub title: String,
+    /// `None` when Sonarr has no file for this episode. Several episodes may share one file
+    /// (multi-episode files); they then carry the same file id.
+    pub file: Option<MediaFile>,
+    pub views: Views,
+    pub playing: bool,
+}
+
+/// Something shelflife saw but could not tie to exactly one *arr entry. It is always kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    /// `Movie`, `Episode`, `Series` … as Jellyfin calls it.
+    pub kind: String,
+    pub title: String,
+    /// Jellyfin's path for it, when known.
+    pub path: Option<String>,
+    /// Why no match was made ("no Radarr movie with tmdb 603 or path /movies/…", "2 Radarr movies
+    /// match imdb tt0133093").
+    pub why: String,
+}
+
+/// Everything one retention pass decides on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Library {
+    /// Names of the counted Jellyfin users, in the order of every [`Views`].
+    pub users: Vec<String>,
+    pub movies: Vec<Movie>,
+    pub series: Vec<Series>,
+    /// Root folders of Radarr; a movie file outside all of them is never deleted.
+    pub radarr_root_folders: Vec<String>,
+    /// Root folders of Sonarr; an episode file outside all of them is never deleted.
+    pub sonarr_root_folders: Vec<String>,
+    /// Watched Jellyfin items that match no *arr entry; reported and kept.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// True when `path` lies inside `root`, comparing whole path components (so `/tv2/x` is not inside
+/// `/tv`). Both are absolute *arr paths; a trailing `/` on the root does not matter.
+pub fn path_is_under(path: &str, root: &str) -> bool {
+    if path.split('/').any(|c| c == "..") {
+        // A path that climbs out of its folder is not trusted to lie anywhere.
+        return false;
+    }
+    let root = root.trim_end_matches('/');
+    if root.is_empty() {
+        // "/" (or an empty root) contains every absolute path.
+        return path.starts_with('/');
+    }
+    match path.strip_prefix(root) {
+        Some(rest) => rest.starts_with('/') && rest.len() > 1,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_under_root_compares_whole_components() {
+        assert!(path_is_under("/tv/Show/S01/e1.mkv", "/tv"));
+        assert!(path_is_under("/tv/Show/S01/e1.mkv", "/tv/"));
+        assert!(!path_is_under("/tv2/Show/e1.mkv", "/tv"));
+        assert!(!path_is_under("/tv", "/tv"));
+        assert!(!path_is_under("/tv/", "/tv"));
+        assert!(!path_is_under("/movies/x.mkv", "/tv"));
+        assert!(path_is_under("/x.mkv", "/"));
+        assert!(!path_is_under("/tv/../etc/passwd", "/tv"));
+    }
+
+    #[test]
+    fn views_any() {
+        let mut v = Views::untouched(2);
+        assert!(!v.any_played() && !v.any_favorite());
+        v.0[1].played = true;
+        v.0[0].favorite = true;
+        assert!(v.any_played() && v.any_favorite());
+    }
+}

@@ -1,0 +1,249 @@
+//! What a retention pass decided: every watched item with a verdict and a human reason.
+//!
+//! `policy` produces a [`Plan`]; `apply` carries out its deletions; the CLI prints it. A plan is plain
+//! data and serializes to the `plan --json` format.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::library::Unmatched;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Movie,
+    Season,
+    Episode,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Movie => "movie",
+            Kind::Season => "season",
+            Kind::Episode => "episode",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Delete,
+    Keep,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Delete => "delete",
+            Verdict::Keep => "keep",
+        }
+    }
+}
+
+/// What the *arr would be asked to do for a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "service", rename_all = "lowercase")]
+pub enum Target {
+    /// `DELETE /api/v3/movie/{radarr_id}?deleteFiles=true`.
+    Radarr { movie_id: i32 },
+    /// Unmonitor `episode_ids`, then delete `episode_file_ids`; all of one series (Sonarr's bulk
+    /// delete must not mix series).
+    Sonarr {
+        series_id: i32,
+        season: i32,
+        episode_ids: Vec<i32>,
+        episode_file_ids: Vec<i32>,
+    },
+}
+
+impl Target {
+    /// How many files deleting this target removes (the unit of `max_deletions_per_run`).
+    pub fn file_count(&self) -> usize {
+        match self {
+            Target::Radarr { .. } => 1,
+            Target::Sonarr {
+                episode_file_ids, ..
+            } => episode_file_ids.len(),
+        }
+    }
+
+    /// The id shown as `ARR_ID`: the movie id, or the series id.
+    pub fn arr_id(&self) -> i32 {
+        match self {
+            Target::Radarr { movie_id } => *movie_id,
+            Target::Sonarr { series_id, .. } => *series_id,
+        }
+    }
+}
+
+/// Why an item is kept or deleted. `Display` gives the words a person reads; [`Reason::code`] gives
+/// a stable label for metrics, JSON and the journal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Reason {
+    // ---- kept ----
+    /// The movie or series carries one of the keep tags.
+    KeepTag { tag: String },
+    /// A counted user marked the item (or its season or series) as a favourite.
+    Favorite { user: String },
+    /// Someone is playing it right now.
+    Playing,
+    /// `watched_by = "all"` and this user has not played it.
+    NotWatchedBy { user: String },
+    /// Played, but Jellyfin has no LastPlayedDate, so its age is unknown.
+    NoLastPlayed,
+    /// Watched, but the grace period has not run out.
+    WithinGrace { days_left: u32 },
+    /// The *arr has no file for it; there is nothing to delete.
+    NoFile,
+    /// The file lies outside every root folder of the *arr.
+    OutsideRootFolder { path: String },
+    /// The newest season of a continuing series, protected by `protect_latest_season`.
+    LatestSeason,
+    /// Not enough of the season is watched (and past grace) to let it go.
+    PartialSeason { watched: u32, total: u32 },
+    /// A multi-episode file holds an episode that is not yet eligible.
+    SharedFile { episode: String },
+    // ---- deleted ----
+    /// Watched by the counted users, last play `days_ago` days ago, past grace.
+    Watched { days_ago: u32 },
+    /// Every episode with a file is watched and past grace.
+    SeasonComplete { days_ago: u32 },
+    /// The watched share reached `partial_season_threshold`.
+    SeasonThreshold {
+        watched: u32,
+        total: u32,
+        days_ago: u32,
+    },
+}
+
+impl Reason {
+    /// A stable snake_case label (`keep_tag`, `within_grace`, `season_complete` …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::KeepTag { .. } => "keep_tag",
+            Reason::Favorite { .. } => "favorite",
+            Reason::Playing => "playing",
+            Reason::NotWatchedBy { .. } => "not_watched_by",
+            Reason::NoLastPlayed => "no_last_played",
+            Reason::WithinGrace { .. } => "within_grace",
+            Reason::NoFile => "no_file",
+            Reason::OutsideRootFolder { .. } => "outside_root_folder",
+            Reason::LatestSeason => "latest_season",
+            Reason::PartialSeason { .. } => "partial_season",
+            Reason::SharedFile { .. } => "shared_file",
+            Reason::Watched { .. } => "watched",
+            Reason::SeasonComplete { .. } => "season_complete",
+            Reason::SeasonThreshold { .. } => "season_threshold",
+        }
+    }
+}
+
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::KeepTag { tag } => write!(f, "keep tag \"{tag}\""),
+            Reason::Favorite { user } => write!(f, "favourite of {user}"),
+            Reason::Playing => f.write_str("playing right now"),
+            Reason::NotWatchedBy { user } => write!(f, "not watched by {user} yet"),
+            Reason::NoLastPlayed => f.write_str("played, but Jellyfin has no last-played date"),
+            Reason::WithinGrace { days_left } => {
+                write!(f, "within grace, {} left", days(*days_left))
+            }
+            Reason::NoFile => f.write_str("no file on disk"),
+            Reason::OutsideRootFolder { path } => {
+                write!(f, "file outside the root folders: {path}")
+            }
+            Reason::LatestSeason => f.write_str("newest season of a continuing series"),
+            Reason::PartialSeason { watched, total } => {
+                write!(f, "season partly watched, {watched} of {total} episodes")
+            }
+            Reason::SharedFile { episode } => {
+                write!(f, "file shared with {episode}, which is not eligible")
+            }
+            Reason::Watched { days_ago } => write!(f, "watched {} ago", days(*days_ago)),
+            Reason::SeasonComplete { days_ago } => {
+                write!(f, "season complete, watched {} ago", days(*days_ago))
+            }
+            Reason::SeasonThreshold {
+                watched,
+                total,
+                days_ago,
+            } => write!(
+                f,
+                "{watched} of {total} episodes watched, last {} ago",
+                days(*days_ago)
+            ),
+        }
+    }
+}
+
+/// One verdict on one item (a movie, a season, an episode or the episodes of one file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub kind: Kind,
+    /// "The Matrix (1999)", "Breaking Bad S01", "Breaking Bad S03E05".
+    pub title: String,
+    pub target: Target,
+    /// Bytes the deletion frees (or would free, for a kept item).
+    pub bytes: u64,
+    pub reason: Reason,
+}
+
+/// The outcome of `policy::plan`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Deletions first, then kept items; each group in a stable order (movies by title, then
+    /// series by title, season and episode).
+    pub decisions: Vec<Decision>,
+    /// Watched Jellyfin items with no *arr match; always kept.
+    pub unmatched: Vec<Unmatched>,
+    /// Items that no counted user has played; they need no decision.
+    pub unwatched: Unwatched,
+}
+
+/// Counts of what nobody has watched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Unwatched {
+    pub movies: usize,
+    pub episodes: usize,
+}
+
+impl Plan {
+    pub fn deletions(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions
+            .iter()
+            .filter(|d| d.verdict == Verdict::Delete)
+    }
+
+    pub fn kept(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.verdict == Verdict::Keep)
+    }
+
+    /// Files the plan deletes: what `max_deletions_per_run` limits.
+    pub fn files_to_delete(&self) -> usize {
+        self.deletions().map(|d| d.target.file_count()).sum()
+    }
+
+    pub fn bytes_to_delete(&self) -> u64 {
+        self.deletions().map(|d| d.bytes).sum()
+    }
+}

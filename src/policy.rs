@@ -1,0 +1,1 @@
+//! Pure retention rules: Library + clock + Rules in, Plan out.

@@ -1,0 +1,63 @@
+//! The retention rules, as validated settings (the `[rules]` table plus `watched_by`).
+//!
+//! `config` builds these from the TOML file; `policy` reads them. They hold real types only: no
+//! `Option` left to interpret, no strings to parse.
+
+use serde::Serialize;
+
+/// Whose plays count when more than one Jellyfin user is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchedBy {
+    /// Watched when any counted user has played it.
+    Any,
+    /// Watched only when every counted user has played it.
+    All,
+}
+
+/// How series are cut into deletable pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeriesMode {
+    /// Watched episodes go one by one.
+    Episode,
+    /// Only whole seasons go.
+    Season,
+    /// Ended series by season, continuing series by episode.
+    Hybrid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rules {
+    pub watched_by: WatchedBy,
+    /// Whole days after the last play before an item may go.
+    pub grace_days: u32,
+    /// Tag labels that keep a movie or series; compared case-insensitively.
+    pub keep_tags: Vec<String>,
+    /// A favourite of any counted user keeps the item.
+    pub keep_favorites: bool,
+    pub series_mode: SeriesMode,
+    /// Share (0 < t ≤ 1) of a season's episodes with files that must be watched and past grace
+    /// before the season goes whole.
+    pub partial_season_threshold: f64,
+    /// Never touch the newest season of a continuing series.
+    pub protect_latest_season: bool,
+    /// A plan deleting more files than this is refused whole.
+    pub max_deletions_per_run: u32,
+}
+
+impl Default for Rules {
+    /// The defaults of the config contract.
+    fn default() -> Self {
+        Rules {
+            watched_by: WatchedBy::Any,
+            grace_days: 5,
+            keep_tags: vec!["keep".to_string()],
+            keep_favorites: true,
+            series_mode: SeriesMode::Hybrid,
+            partial_season_threshold: 1.0,
+            protect_latest_season: true,
+            max_deletions_per_run: 50,
+        }
+    }
+}
