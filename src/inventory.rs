@@ -1,1 +1,501 @@
-//! Fetch everything a pass needs and join it into a Library.
+//! Fetch everything a pass needs from Jellyfin, Radarr and Sonarr, then join it into a
+//! [`Library`].
+//!
+//! Fetching ([`collect`]) is a fixed, small number of list requests, run concurrently with a
+//! bound: Jellyfin users; per counted user the played and the favourite items; the Series items
+//! (their TVDB ids); the sessions; the *arrs' movies or series, tags and root folders. Only then,
+//! and only for Sonarr series that have a candidate (a played or favourite episode of a counted
+//! user), the episodes with their files: one request per such series (two on the Sonarr v3 app),
+//! never one per episode or per movie.
+//!
+//! Joining ([`join`]) is pure: it takes the [`Fetched`] lists and matches Jellyfin items to *arr
+//! entries by provider ids first (TMDB, then IMDB for movies; the series' TVDB id plus season and
+//! episode number for TV), then by path through `[[path_map]]`. Anything ambiguous or unmatched
+//! that a counted user watched goes to [`Library::unmatched`] with the reason, and is never
+//! guessed at. A service that is not configured contributes nothing, not even unmatched items.
+
+mod join;
+mod paths;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::clients::http::{ApiError, Service};
+use crate::clients::jellyfin::{self, ItemFilter, JellyfinClient};
+use crate::clients::radarr::{self, RadarrClient};
+use crate::clients::sonarr::{self, SonarrClient};
+use crate::clients::{RootFolder, Tag};
+use crate::library::Library;
+
+pub use join::{candidate_series, join};
+pub use paths::PathMap;
+
+/// What [`collect`] needs to know beyond the servers.
+#[derive(Debug, Clone)]
+pub struct InventoryOptions {
+    /// The counted Jellyfin users, by name (case-insensitive). Each must exist.
+    pub users: Vec<String>,
+    /// `(jellyfin prefix, arr prefix)` pairs: how Jellyfin's paths appear to the *arrs.
+    pub path_map: Vec<(String, String)>,
+    /// How many requests may be in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for InventoryOptions {
+    fn default() -> Self {
+        InventoryOptions {
+            users: Vec::new(),
+            path_map: Vec::new(),
+            concurrency: 4,
+        }
+    }
+}
+
+/// The servers to read from. An absent *arr means its media is left alone.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub jellyfin: JellyfinClient,
+    pub radarr: Option<RadarrClient>,
+    pub sonarr: Option<SonarrClient>,
+}
+
+/// One *arr root folder and whether the *arr can reach it. An inaccessible root folder means
+/// its storage is missing: nothing should be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootFolderState {
+    pub service: Service,
+    pub path: String,
+    pub accessible: bool,
+}
+
+/// The result of a pass's fetching and joining.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub library: Library,
+    pub root_folders: Vec<RootFolderState>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// A configured user does not exist in Jellyfin: fix `[jellyfin] users`.
+    #[error("Jellyfin has no user named {}; its users are: {}", quoted(.missing), quoted(.existing))]
+    UnknownUsers {
+        missing: Vec<String>,
+        existing: Vec<String>,
+    },
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+fn quoted(names: &[String]) -> String {
+    if names.is_empty() {
+        return "(none)".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One counted user's items as Jellyfin returned them.
+#[derive(Debug, Clone, Default)]
+pub struct UserItems {
+    /// Played Movie and Episode items.
+    pub played: Vec<jellyfin::Item>,
+    /// Favourite Movie, Episode, Series and Season items.
+    pub favorites: Vec<jellyfin::Item>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RadarrData {
+    pub movies: Vec<radarr::Movie>,
+    pub tags: Vec<Tag>,
+    pub root_folders: Vec<RootFolder>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SonarrData {
+    pub series: Vec<sonarr::Series>,
+    pub tags: Vec<Tag>,
+    pub root_folders: Vec<RootFolder>,
+    /// Episodes (with files) by Sonarr series id, for the candidate series only.
+    pub episodes: std::collections::HashMap<i32, Vec<sonarr::Episode>>,
+}
+
+/// Everything fetched for one pass, before joining. Plain data: tests build it by hand.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// The counted users as Jellyfin spells them, in the order of the configuration.
+    pub users: Vec<String>,
+    /// Indexed like `users`.
+    pub user_items: Vec<UserItems>,
+    /// Every Series item (for the series' provider ids).
+    pub series_items: Vec<jellyfin::Item>,
+    pub sessions: Vec<jellyfin::Session>,
+    pub radarr: Option<RadarrData>,
+    pub sonarr: Option<SonarrData>,
+}
+
+/// The Jellyfin users named in `wanted` (case-insensitive), in that order; an error naming every
+/// missing name and the existing users otherwise.
+pub fn resolve_users(
+    wanted: &[String],
+    existing: &[jellyfin::User],
+) -> Result<Vec<jellyfin::User>, InventoryError> {
+    let mut found = Vec::with_capacity(wanted.len());
+    let mut missing = Vec::new();
+    for name in wanted {
+        match existing
+            .iter()
+            .find(|u| u.name.eq_ignore_ascii_case(name.trim()))
+        {
+            Some(u) => found.push(u.clone()),
+            None => missing.push(name.clone()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(found)
+    } else {
+        Err(InventoryError::UnknownUsers {
+            missing,
+            existing: existing.iter().map(|u| u.name.clone()).collect(),
+        })
+    }
+}
+
+/// Fetch from every configured server and join into an [`Inventory`].
+pub async fn collect(
+    sources: &Sources,
+    opts: &InventoryOptions,
+) -> Result<Inventory, InventoryError> {
+    let fetched = fetch(sources, opts).await?;
+    Ok(join(&fetched, opts))
+}
+
+/// The I/O half of [`collect`]: every list a pass needs, in three rounds (users; everything
+/// else; episodes of candidate series).
+pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched, InventoryError> {
+    let all_users = sources.jellyfin.users().await?;
+    let counted = resolve_users(&opts.users, &all_users)?;
+    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+
+    let mut tasks = Tasks::new(sem.clone());
+    for (i, user) in counted.iter().enumerate() {
+        let (jf, id) = (sources.jellyfin.clone(), user.id.clone());
+        tasks.spawn(async move {
+            let items = jf
+                .items(Some(&id), &["Movie", "Episode"], ItemFilter::Played)
+                .await?;
+            Ok(Got::Played(i, items))
+        });
+        let (jf, id) = (sources.jellyfin.clone(), user.id.clone());
+        tasks.spawn(async move {
+            let kinds = ["Movie", "Episode", "Series", "Season"];
+            let items = jf.items(Some(&id), &kinds, ItemFilter::Favorite).await?;
+            Ok(Got::Favorites(i, items))
+        });
+    }
+    let jf = sources.jellyfin.clone();
+    tasks.spawn(async move {
+        Ok(Got::SeriesItems(
+            jf.items(None, &["Series"], ItemFilter::All).await?,
+        ))
+    });
+    let jf = sources.jellyfin.clone();
+    tasks.spawn(async move { Ok(Got::Sessions(jf.sessions().await?)) });
+    if let Some(r) = &sources.radarr {
+        let c = r.clone();
+        tasks.spawn(async move { Ok(Got::Movies(c.movies().await?)) });
+        let c = r.clone();
+        tasks.spawn(async move { Ok(Got::RadarrTags(c.tags().await?)) });
+        let c = r.clone();
+        tasks.spawn(async move { Ok(Got::RadarrRoots(c.root_folders().await?)) });
+    }
+    if let Some(s) = &sources.sonarr {
+        let c = s.clone();
+        tasks.spawn(async move { Ok(Got::Series(c.series().await?)) });
+        let c = s.clone();
+        tasks.spawn(async move { Ok(Got::SonarrTags(c.tags().await?)) });
+        let c = s.clone();
+        tasks.spawn(async move { Ok(Got::SonarrRoots(c.root_folders().await?)) });
+    }
+
+    let mut fetched = Fetched {
+        users: counted.iter().map(|u| u.name.clone()).collect(),
+        user_items: vec![UserItems::default(); counted.len()],
+        radarr: sources.radarr.as_ref().map(|_| RadarrData::default()),
+        sonarr: sources.sonarr.as_ref().map(|_| SonarrData::default()),
+        ..Fetched::default()
+    };
+    for got in tasks.finish().await? {
+        fetched.store(got);
+    }
+
+    if let Some(s) = &sources.sonarr {
+        let mut tasks = Tasks::new(sem);
+        for series_id in candidate_series(&fetched, opts) {
+            let c = s.clone();
+            tasks.spawn(async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) });
+        }
+        for got in tasks.finish().await? {
+            fetched.store(got);
+        }
+    }
+    Ok(fetched)
+}
+
+/// One finished fetch.
+enum Got {
+    Played(usize, Vec<jellyfin::Item>),
+    Favorites(usize, Vec<jellyfin::Item>),
+    SeriesItems(Vec<jellyfin::Item>),
+    Sessions(Vec<jellyfin::Session>),
+    Movies(Vec<radarr::Movie>),
+    RadarrTags(Vec<Tag>),
+    RadarrRoots(Vec<RootFolder>),
+    Series(Vec<sonarr::Series>),
+    SonarrTags(Vec<Tag>),
+    SonarrRoots(Vec<RootFolder>),
+    Episodes(i32, Vec<sonarr::Episode>),
+}
+
+impl Fetched {
+    fn store(&mut self, got: Got) {
+        match got {
+            Got::Played(i, items) => self.user_items[i].played = items,
+            Got::Favorites(i, items) => self.user_items[i].favorites = items,
+            Got::SeriesItems(items) => self.series_items = items,
+            Got::Sessions(s) => self.sessions = s,
+            Got::Movies(m) => self.radarr_mut().movies = m,
+            Got::RadarrTags(t) => self.radarr_mut().tags = t,
+            Got::RadarrRoots(r) => self.radarr_mut().root_folders = r,
+            Got::Series(s) => self.sonarr_mut().series = s,
+            Got::SonarrTags(t) => self.sonarr_mut().tags = t,
+            Got::SonarrRoots(r) => self.sonarr_mut().root_folders = r,
+            Got::Episodes(id, e) => {
+                self.sonarr_mut().episodes.insert(id, e);
+            }
+        }
+    }
+
+    // Only reached for a configured service, whose data `fetch` created up front.
+    fn radarr_mut(&mut self) -> &mut RadarrData {
+        self.radarr.get_or_insert_with(RadarrData::default)
+    }
+
+    fn sonarr_mut(&mut self) -> &mut SonarrData {
+        self.sonarr.get_or_insert_with(SonarrData::default)
+    }
+}
+
+/// Fetches running concurrently, at most as many in flight as the semaphore allows.
+struct Tasks {
+    set: JoinSet<Result<Got, ApiError>>,
+    sem: Arc<Semaphore>,
+}
+
+impl Tasks {
+    fn new(sem: Arc<Semaphore>) -> Self {
+        Tasks {
+            set: JoinSet::new(),
+            sem,
+        }
+    }
+
+    fn spawn(&mut self, fetch: impl Future<Output = Result<Got, ApiError>> + Send + 'static) {
+        let sem = self.sem.clone();
+        self.set.spawn(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _permit = sem.acquire_owned().await;
+            fetch.await
+        });
+    }
+
+    /// Every result, or the first error (the other fetches are then cancelled).
+    async fn finish(mut self) -> Result<Vec<Got>, ApiError> {
+        let mut out = Vec::with_capacity(self.set.len());
+        while let Some(joined) = self.set.join_next().await {
+            match joined {
+                Ok(result) => out.push(result?),
+                // A fetch only ends abnormally by panicking; carry the panic on.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clients::http::{Http, HttpSettings};
+    use crate::clients::test_server::{start, Reply, Seen, Server};
+
+    fn user(id: &str, name: &str) -> jellyfin::User {
+        jellyfin::User {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn users_resolve_case_insensitively_in_configured_order() {
+        let existing = [user("1", "Admin"), user("2", "alice")];
+        let got = resolve_users(&["ALICE".into(), "admin".into()], &existing).unwrap();
+        let ids: Vec<&str> = got.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["2", "1"]);
+    }
+
+    #[test]
+    fn unknown_users_are_named_with_the_existing_ones() {
+        let existing = [user("1", "Admin"), user("2", "alice")];
+        let err = resolve_users(&["admin".into(), "bob".into()], &existing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Jellyfin has no user named \"bob\"; its users are: \"Admin\", \"alice\""
+        );
+    }
+
+    /// A tiny Jellyfin + Radarr + Sonarr on one port: two users, a watched movie, a watched
+    /// episode of series 10 (TVDB 81189); series 11 has nothing watched.
+    fn stack(s: &Seen, _: usize) -> Reply {
+        let page =
+            |items: &str| Reply::json(format!(r#"{{"Items":[{items}],"TotalRecordCount":1}}"#));
+        let uid = s.param("userId");
+        match (s.path.as_str(), uid.as_deref()) {
+            ("/Users", _) => Reply::json(
+                r#"[{"Id":"u1","Name":"Admin"},{"Id":"u2","Name":"Kid"},{"Id":"u3","Name":"Guest"}]"#,
+            ),
+            ("/Sessions", _) => Reply::json("[]"),
+            ("/Items", None) => {
+                page(r#"{"Id":"jfS","Type":"Series","ProviderIds":{"Tvdb":"81189"}}"#)
+            }
+            ("/Items", Some("u1")) if s.param("isPlayed").is_some() => page(
+                r#"{"Id":"m","Type":"Movie","ProviderIds":{"Tmdb":"603"},"UserData":{"Played":true,"LastPlayedDate":"2024-01-01T00:00:00.0000000Z"}},
+                   {"Id":"e","Type":"Episode","SeriesId":"jfS","ParentIndexNumber":1,"IndexNumber":1,
+                    "UserData":{"Played":true,"LastPlayedDate":"2024-01-02T00:00:00.12Z"}}"#,
+            ),
+            ("/Items", Some(_)) => Reply::json(r#"{"Items":[],"TotalRecordCount":0}"#),
+            ("/api/v3/movie", _) => Reply::json(
+                r#"[{"id":1,"title":"The Matrix","tmdbId":603,"path":"/movies/M","movieFile":{"id":5,"path":"/movies/M/m.mkv","size":7}}]"#,
+            ),
+            ("/api/v3/series", _) => Reply::json(
+                r#"[{"id":10,"title":"BB","status":"continuing","tvdbId":81189,"path":"/tv/BB","seasons":[{"seasonNumber":1}]},
+                    {"id":11,"title":"Other","status":"ended","tvdbId":5,"path":"/tv/O","seasons":[{"seasonNumber":1}]}]"#,
+            ),
+            ("/api/v3/episode", _) => Reply::json(
+                r#"[{"id":100,"seriesId":10,"seasonNumber":1,"episodeNumber":1,"episodeFileId":50,
+                     "episodeFile":{"id":50,"path":"/tv/BB/e1.mkv","size":3}}]"#,
+            ),
+            ("/api/v3/tag", _) => Reply::json(r#"[{"id":1,"label":"keep"}]"#),
+            ("/api/v3/rootfolder", _) => {
+                Reply::json(r#"[{"id":1,"path":"/data","accessible":true}]"#)
+            }
+            _ => Reply::status(404),
+        }
+    }
+
+    fn sources(srv: &Server, radarr: bool, sonarr: bool) -> Sources {
+        let http = Http::new().unwrap();
+        let settings = HttpSettings {
+            backoff_base: Duration::from_millis(5),
+            ..HttpSettings::default()
+        };
+        let s = settings.clone();
+        Sources {
+            jellyfin: JellyfinClient::new(&http, &srv.url, "jk", s.clone()).unwrap(),
+            radarr: radarr.then(|| RadarrClient::new(&http, &srv.url, "rk", s.clone()).unwrap()),
+            sonarr: sonarr.then(|| SonarrClient::new(&http, &srv.url, "sk", settings).unwrap()),
+        }
+    }
+
+    fn counted(names: &[&str]) -> InventoryOptions {
+        InventoryOptions {
+            users: names.iter().map(|n| n.to_string()).collect(),
+            concurrency: 2,
+            ..InventoryOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn collect_makes_a_fixed_number_of_list_requests() {
+        let srv = start(stack).await;
+        let inv = collect(&sources(&srv, true, true), &counted(&["admin", "kid"]))
+            .await
+            .unwrap();
+        let seen = srv.seen();
+        let count = |path: &str| seen.iter().filter(|s| s.path == path).count();
+        // Users 1; per counted user played + favourites 2×2; Series items 1; sessions 1.
+        assert_eq!(count("/Users"), 1);
+        assert_eq!(count("/Items"), 5);
+        assert_eq!(count("/Sessions"), 1);
+        // Each *arr list once; episodes only for the one series with a candidate.
+        for p in ["/api/v3/movie", "/api/v3/series", "/api/v3/episode"] {
+            assert_eq!(count(p), 1, "{p}");
+        }
+        assert_eq!(count("/api/v3/tag"), 2);
+        assert_eq!(count("/api/v3/rootfolder"), 2);
+        assert_eq!(seen.len(), 14);
+        let ep_req = seen.iter().find(|s| s.path == "/api/v3/episode").unwrap();
+        assert_eq!(ep_req.param("seriesId").as_deref(), Some("10"));
+        // Guest is not counted: nobody asked for their items.
+        assert!(seen
+            .iter()
+            .all(|s| s.param("userId").as_deref() != Some("u3")));
+
+        let lib = &inv.library;
+        assert_eq!(lib.users, ["Admin", "Kid"]);
+        assert!(lib.movies[0].views.0[0].played && !lib.movies[0].views.0[1].played);
+        let bb = &lib.series[0];
+        assert!(bb.seasons[0].episodes[0].views.0[0].played);
+        assert!(lib.series[1].seasons[0].episodes.is_empty());
+        assert_eq!(lib.radarr_root_folders, ["/data"]);
+        assert_eq!(inv.root_folders.len(), 2);
+        assert!(lib.unmatched.is_empty());
+    }
+
+    #[tokio::test]
+    async fn collect_without_arrs_asks_only_jellyfin() {
+        let srv = start(stack).await;
+        let inv = collect(&sources(&srv, false, false), &counted(&["admin"]))
+            .await
+            .unwrap();
+        assert!(srv.seen().iter().all(|s| !s.path.starts_with("/api/")));
+        assert!(inv.library.movies.is_empty() && inv.library.unmatched.is_empty());
+    }
+
+    #[tokio::test]
+    async fn collect_fails_on_an_unknown_user_before_fetching_items() {
+        let srv = start(stack).await;
+        let err = collect(&sources(&srv, true, true), &counted(&["admin", "nobody"]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, InventoryError::UnknownUsers { .. }), "{err}");
+        assert_eq!(srv.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn collect_reports_the_failing_server() {
+        let srv = start(|s, n| {
+            if s.path == "/api/v3/movie" {
+                Reply::status(401)
+            } else {
+                stack(s, n)
+            }
+        })
+        .await;
+        let err = collect(&sources(&srv, true, true), &counted(&["admin"]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Radarr answered 401 Unauthorized for GET /api/v3/movie: check the API key"
+        );
+    }
+}

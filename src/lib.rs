@@ -4,10 +4,16 @@
 //! config → inventory (I/O: Jellyfin, Radarr, Sonarr) → [`library::Library`] →
 //! [`policy::plan`] (pure) → [`plan::Plan`] → apply (I/O, dry run by default).
 
+pub mod apply;
+pub mod check;
+pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod exit;
 pub mod inventory;
 pub mod library;
+pub mod logging;
+pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod rules;

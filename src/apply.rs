@@ -1,0 +1,346 @@
+//! Carry out a plan's deletions through Radarr and Sonarr.
+//!
+//! A dry run walks the same path and logs the same decisions, but sends no write request at all.
+//! A live run deletes movies one by one (`DELETE /api/v3/movie/{id}?deleteFiles=true`) and episode
+//! files per series: first every episode is unmonitored (so Sonarr does not fetch it again), then
+//! the files go in one bulk call for that series only (Sonarr's bulk delete mis-handles mixed series).
+//!
+//! The pass stops at once when an *arr says its storage is missing (a 409, or a root folder that is
+//! not accessible): what was done stays done, the rest waits for a later pass. It also stops when a
+//! server refuses the key or stays unreachable, since every further call would fail the same way.
+
+use std::collections::BTreeMap;
+
+use crate::clients::http::{ApiError, Service};
+use crate::clients::jellyfin::JellyfinClient;
+use crate::clients::radarr::RadarrClient;
+use crate::clients::sonarr::SonarrClient;
+use crate::inventory::RootFolderState;
+use crate::plan::{Decision, Plan, Target};
+
+/// Whether writes are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::DryRun => "dry-run",
+            Mode::Live => "live",
+        }
+    }
+}
+
+/// The servers `apply` talks to. A service that is not configured has no deletions in the plan.
+pub struct Servers<'a> {
+    pub jellyfin: &'a JellyfinClient,
+    pub radarr: Option<&'a RadarrClient>,
+    pub sonarr: Option<&'a SonarrClient>,
+    /// Radarr `addImportExclusion` on movie deletes.
+    pub add_import_exclusion: bool,
+}
+
+/// What happened to one planned deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Live run: the *arr accepted the delete.
+    Deleted,
+    /// Dry run: it would have been deleted.
+    WouldDelete,
+    /// The *arr no longer knows the target (404): someone deleted it first.
+    AlreadyGone,
+    /// The *arr refused or failed; the message says why.
+    Failed(String),
+    /// The pass stopped before reaching it.
+    NotAttempted,
+}
+
+/// Why a pass stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The *arr's storage is not there: a 409 on delete, or an inaccessible root folder.
+    /// Nothing more is deleted; the pass counts as paused.
+    StorageMissing { service: Service, detail: String },
+    /// A server refused the key or could not be reached; the pass failed.
+    ServerFailed { service: Service, detail: String },
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::StorageMissing { service, detail } => {
+                write!(f, "{service} storage is not available: {detail}")
+            }
+            Stop::ServerFailed { service, detail } => write!(f, "{service} failed: {detail}"),
+        }
+    }
+}
+
+/// The result of carrying out a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub mode: Mode,
+    /// One outcome per deletion of the plan, in plan order (index into `Plan::decisions`).
+    pub outcomes: Vec<(usize, Outcome)>,
+    pub stopped: Option<Stop>,
+    /// Jellyfin was asked to rescan its library.
+    pub refreshed: bool,
+}
+
+impl ApplyReport {
+    pub fn count(&self, pred: impl Fn(&Outcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|(_, o)| pred(o)).count()
+    }
+}
+
+/// Carries out the deletions of `plan`.
+///
+/// `root_folders` is the *arrs' own view of their storage from the inventory: a service whose root
+/// folder is not accessible gets no delete at all.
+pub async fn apply(
+    plan: &Plan,
+    servers: &Servers<'_>,
+    root_folders: &[RootFolderState],
+    mode: Mode,
+    run_id: &str,
+) -> ApplyReport {
+    let report = carry_out(plan, servers, root_folders, mode).await;
+    for (i, outcome) in &report.outcomes {
+        log_outcome(run_id, mode, &plan.decisions[*i], outcome);
+    }
+    if let Some(stop) = &report.stopped {
+        tracing::warn!(run_id, action = "pause", reason = %stop, "pass stopped: {stop}");
+    }
+    report
+}
+
+/// Logs a decision with the structured fields the journal is searched by (`ACTION=delete` …).
+pub fn log_decision(run_id: &str, mode: Mode, decision: &Decision, action: &str, note: &str) {
+    tracing::info!(
+        run_id,
+        mode = mode.as_str(),
+        action,
+        kind = decision.kind.as_str(),
+        title = %decision.title,
+        arr_id = decision.target.arr_id(),
+        reason = %decision.reason,
+        bytes = decision.bytes,
+        "{note} {} {}: {}",
+        decision.kind,
+        decision.title,
+        decision.reason
+    );
+}
+
+fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome) {
+    match outcome {
+        Outcome::Deleted => log_decision(run_id, mode, decision, "delete", "deleted"),
+        Outcome::WouldDelete => log_decision(run_id, mode, decision, "delete", "would delete"),
+        Outcome::AlreadyGone => log_decision(run_id, mode, decision, "skip", "already gone:"),
+        Outcome::NotAttempted => log_decision(run_id, mode, decision, "skip", "not attempted:"),
+        Outcome::Failed(err) => {
+            tracing::error!(
+                run_id,
+                mode = mode.as_str(),
+                action = "skip",
+                kind = decision.kind.as_str(),
+                title = %decision.title,
+                arr_id = decision.target.arr_id(),
+                reason = %err,
+                bytes = decision.bytes,
+                "failed to delete {} {}: {err}",
+                decision.kind,
+                decision.title
+            );
+        }
+    }
+}
+
+async fn carry_out(
+    plan: &Plan,
+    servers: &Servers<'_>,
+    root_folders: &[RootFolderState],
+    mode: Mode,
+) -> ApplyReport {
+    let mut report = ApplyReport {
+        mode,
+        outcomes: plan
+            .decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.verdict == crate::plan::Verdict::Delete)
+            .map(|(i, _)| (i, Outcome::NotAttempted))
+            .collect(),
+        stopped: None,
+        refreshed: false,
+    };
+    if report.outcomes.is_empty() {
+        return report;
+    }
+    if let Some(stop) = storage_missing(plan, root_folders) {
+        report.stopped = Some(stop);
+        return report;
+    }
+
+    // Movies one by one, then episode files grouped per series (one bulk call each).
+    let movie_slots: Vec<usize> = (0..report.outcomes.len())
+        .filter(|&s| {
+            matches!(
+                plan.decisions[report.outcomes[s].0].target,
+                Target::Radarr { .. }
+            )
+        })
+        .collect();
+    for s in movie_slots {
+        let decision = &plan.decisions[report.outcomes[s].0];
+        let Target::Radarr { movie_id } = decision.target else {
+            continue;
+        };
+        let outcome = match (mode, servers.radarr) {
+            (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
+            (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
+            (Mode::Live, Some(radarr)) => settle(
+                radarr
+                    .delete_movie(movie_id, servers.add_import_exclusion)
+                    .await,
+            ),
+        };
+        match outcome {
+            Ok(o) => report.outcomes[s].1 = o,
+            Err(stop) => {
+                report.stopped = Some(stop);
+                break;
+            }
+        }
+    }
+
+    if report.stopped.is_none() {
+        for (series_id, slots) in series_groups(plan, &report) {
+            let outcome = match (mode, servers.sonarr) {
+                (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
+                (Mode::Live, None) => Ok(Outcome::Failed("Sonarr is not configured".into())),
+                (Mode::Live, Some(sonarr)) => {
+                    delete_series_files(sonarr, plan, &report, &slots, series_id).await
+                }
+            };
+            match outcome {
+                Ok(o) => {
+                    for &s in &slots {
+                        report.outcomes[s].1 = o.clone();
+                    }
+                }
+                Err(stop) => {
+                    report.stopped = Some(stop);
+                    break;
+                }
+            }
+        }
+    }
+
+    if mode == Mode::Live && report.count(|o| *o == Outcome::Deleted) > 0 {
+        // Jellyfin drops deleted items at its next scan; ask for one now so nobody picks a
+        // title that is gone. A failure here deletes nothing and is only worth a warning.
+        match servers.jellyfin.refresh_library().await {
+            Ok(()) => report.refreshed = true,
+            Err(err) => tracing::warn!("could not ask Jellyfin to rescan its library: {err}"),
+        }
+    }
+    report
+}
+
+/// Unmonitors every episode of the group, then deletes its files in one bulk call.
+/// If unmonitoring fails nothing is deleted: a deleted file of a monitored episode is fetched again.
+async fn delete_series_files(
+    sonarr: &SonarrClient,
+    plan: &Plan,
+    report: &ApplyReport,
+    slots: &[usize],
+    series_id: i32,
+) -> Result<Outcome, Stop> {
+    let mut episode_ids = Vec::new();
+    let mut file_ids = Vec::new();
+    for &s in slots {
+        if let Target::Sonarr {
+            episode_ids: e,
+            episode_file_ids: f,
+            ..
+        } = &plan.decisions[report.outcomes[s].0].target
+        {
+            episode_ids.extend_from_slice(e);
+            file_ids.extend_from_slice(f);
+        }
+    }
+    episode_ids.sort_unstable();
+    episode_ids.dedup();
+    file_ids.sort_unstable();
+    file_ids.dedup();
+    tracing::debug!(
+        series_id,
+        episodes = episode_ids.len(),
+        files = file_ids.len(),
+        "unmonitoring, then deleting"
+    );
+    match settle(sonarr.set_episodes_monitored(&episode_ids, false).await)? {
+        Outcome::Deleted => {}
+        other => return Ok(other),
+    }
+    settle(sonarr.delete_episode_files(&file_ids).await)
+}
+
+/// Turns an *arr answer into an outcome, or a reason to stop the whole pass.
+fn settle(result: Result<(), ApiError>) -> Result<Outcome, Stop> {
+    match result {
+        Ok(()) => Ok(Outcome::Deleted),
+        Err(ApiError::NotFound { .. }) => Ok(Outcome::AlreadyGone),
+        Err(err @ ApiError::Conflict { .. }) => Err(Stop::StorageMissing {
+            service: err.service(),
+            detail: err.to_string(),
+        }),
+        Err(err @ (ApiError::Unauthorized { .. } | ApiError::Unavailable { .. })) => {
+            Err(Stop::ServerFailed {
+                service: err.service(),
+                detail: err.to_string(),
+            })
+        }
+        Err(err) => Ok(Outcome::Failed(err.to_string())),
+    }
+}
+
+/// Slots of the Sonarr deletions, grouped by series in plan order.
+fn series_groups(plan: &Plan, report: &ApplyReport) -> Vec<(i32, Vec<usize>)> {
+    let mut order: Vec<i32> = Vec::new();
+    let mut groups: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (s, (i, _)) in report.outcomes.iter().enumerate() {
+        if let Target::Sonarr { series_id, .. } = plan.decisions[*i].target {
+            let group = groups.entry(series_id).or_default();
+            if group.is_empty() {
+                order.push(series_id);
+            }
+            group.push(s);
+        }
+    }
+    order
+        .into_iter()
+        .map(|id| (id, groups.remove(&id).unwrap_or_default()))
+        .collect()
+}
+
+/// A stop when a service that has deletions reports a root folder it cannot reach.
+fn storage_missing(plan: &Plan, root_folders: &[RootFolderState]) -> Option<Stop> {
+    let needs = |service: Service| {
+        plan.deletions().any(|d: &Decision| match d.target {
+            Target::Radarr { .. } => service == Service::Radarr,
+            Target::Sonarr { .. } => service == Service::Sonarr,
+        })
+    };
+    root_folders
+        .iter()
+        .find(|r| !r.accessible && needs(r.service))
+        .map(|r| Stop::StorageMissing {
+            service: r.service,
+            detail: format!("root folder {} is not accessible", r.path),
+        })
+}

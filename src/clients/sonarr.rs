@@ -1,0 +1,373 @@
+//! Sonarr v3 API (Sonarr v3 and v4 apps): series, episodes with their files, tags, root folders,
+//! unmonitoring episodes and deleting episode files.
+//!
+//! Sonarr writes camelCase JSON, omits nulls and does not page its lists. `GET /episode` embeds
+//! `episodeFile` only when asked with `includeEpisodeFile=true`, and the Sonarr v3 app ignores
+//! that flag; [`SonarrClient::episodes`] then fetches the series' files in one more request.
+
+use std::collections::HashMap;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::http::{
+    ApiError, BuildError, Endpoint, Http, HttpSettings, RequestStats, Service, ServiceClient,
+};
+use super::{RootFolder, Tag};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeasonInfo {
+    pub season_number: i32,
+    #[serde(default)]
+    pub monitored: bool,
+}
+
+/// `SeriesResource`, reduced to what inventory needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Series {
+    pub id: i32,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `continuing`, `ended`, `upcoming`, `deleted`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// 0 when unknown.
+    #[serde(default)]
+    pub tvdb_id: Option<i32>,
+    /// The series folder.
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<i32>,
+    #[serde(default)]
+    pub seasons: Vec<SeasonInfo>,
+}
+
+/// `EpisodeFileResource`, reduced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpisodeFile {
+    pub id: i32,
+    #[serde(default)]
+    pub series_id: i32,
+    #[serde(default)]
+    pub season_number: i32,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+/// `EpisodeResource`, reduced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Episode {
+    pub id: i32,
+    #[serde(default)]
+    pub series_id: i32,
+    #[serde(default)]
+    pub season_number: i32,
+    #[serde(default)]
+    pub episode_number: i32,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// 0 = no file.
+    #[serde(default)]
+    pub episode_file_id: i32,
+    #[serde(default)]
+    pub monitored: bool,
+    /// Filled in by [`SonarrClient::episodes`] whenever `episode_file_id > 0` and Sonarr knows
+    /// the file.
+    #[serde(default)]
+    pub episode_file: Option<EpisodeFile>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MonitorBody<'a> {
+    episode_ids: &'a [i32],
+    monitored: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkDeleteBody<'a> {
+    episode_file_ids: &'a [i32],
+}
+
+/// Typed Sonarr client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SonarrClient {
+    api: ServiceClient,
+}
+
+impl SonarrClient {
+    /// A client for the Sonarr at `base_url` (path prefix and trailing `/` allowed), sending the
+    /// key as `X-Api-Key`. Nothing is sent until the first call.
+    pub fn new(
+        http: &Http,
+        base_url: &str,
+        api_key: &str,
+        settings: HttpSettings,
+    ) -> Result<Self, BuildError> {
+        Ok(SonarrClient {
+            api: ServiceClient::new(http, Service::Sonarr, base_url, api_key, settings)?,
+        })
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        self.api.stats()
+    }
+
+    /// `GET /api/v3/series`.
+    pub async fn series(&self) -> Result<Vec<Series>, ApiError> {
+        self.api.get_json("/api/v3/series", &[]).await
+    }
+
+    /// `GET /api/v3/tag`.
+    pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
+        self.api.get_json("/api/v3/tag", &[]).await
+    }
+
+    /// `GET /api/v3/rootfolder`.
+    pub async fn root_folders(&self) -> Result<Vec<RootFolder>, ApiError> {
+        self.api.get_json("/api/v3/rootfolder", &[]).await
+    }
+
+    /// Every episode of a series with its file: `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`,
+    /// and, when Sonarr left the files out (the v3 app ignores the flag),
+    /// `GET /api/v3/episodefile?seriesId=` joined on `episodeFileId`. One or two requests.
+    pub async fn episodes(&self, series_id: i32) -> Result<Vec<Episode>, ApiError> {
+        let query = [
+            ("seriesId", series_id.to_string()),
+            ("includeEpisodeFile", "true".to_owned()),
+        ];
+        let mut episodes: Vec<Episode> = self.api.get_json("/api/v3/episode", &query).await?;
+        if episodes.iter().any(needs_file) {
+            let files = self.episode_files_of_series(series_id).await?;
+            attach_files(&mut episodes, files);
+        }
+        Ok(episodes)
+    }
+
+    /// `GET /api/v3/episodefile?seriesId=`.
+    pub async fn episode_files_of_series(
+        &self,
+        series_id: i32,
+    ) -> Result<Vec<EpisodeFile>, ApiError> {
+        self.api
+            .get_json(
+                "/api/v3/episodefile",
+                &[("seriesId", series_id.to_string())],
+            )
+            .await
+    }
+
+    /// `GET /api/v3/episodefile?episodeFileIds=…` (repeated parameter). An empty list asks
+    /// nothing and returns nothing (Sonarr would answer 400).
+    pub async fn episode_files(&self, ids: &[i32]) -> Result<Vec<EpisodeFile>, ApiError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query: Vec<(&str, String)> = ids
+            .iter()
+            .map(|id| ("episodeFileIds", id.to_string()))
+            .collect();
+        self.api.get_json("/api/v3/episodefile", &query).await
+    }
+
+    /// `PUT /api/v3/episode/monitor {episodeIds, monitored}`. Sonarr answers 202 with the
+    /// episodes; any 2xx counts, the body is not read. An empty list sends nothing.
+    pub async fn set_episodes_monitored(
+        &self,
+        ids: &[i32],
+        monitored: bool,
+    ) -> Result<(), ApiError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let body = MonitorBody {
+            episode_ids: ids,
+            monitored,
+        };
+        self.api
+            .send(Method::PUT, "/api/v3/episode/monitor", &[], Some(&body))
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /api/v3/episodefile/bulk {episodeFileIds}`.
+    ///
+    /// **The caller guarantees that all ids belong to one series.** Sonarr resolves the series
+    /// from the first file only and joins every file's relative path onto that series' folder: a
+    /// file of another series is dropped from Sonarr's database and left on disk.
+    /// An empty list is an [`ApiError::NotSent`] and sends nothing (Sonarr answers it with 500).
+    pub async fn delete_episode_files(&self, ids: &[i32]) -> Result<(), ApiError> {
+        const PATH: &str = "/api/v3/episodefile/bulk";
+        if ids.is_empty() {
+            return Err(ApiError::NotSent {
+                service: Service::Sonarr,
+                endpoint: Endpoint {
+                    method: Method::DELETE,
+                    path: PATH.to_owned(),
+                },
+                reason: "the list of episode files to delete is empty",
+            });
+        }
+        let body = BulkDeleteBody {
+            episode_file_ids: ids,
+        };
+        self.api
+            .send(Method::DELETE, PATH, &[], Some(&body))
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /api/v3/episodefile/{id}`.
+    pub async fn delete_episode_file(&self, id: i32) -> Result<(), ApiError> {
+        self.api
+            .send(
+                Method::DELETE,
+                &format!("/api/v3/episodefile/{id}"),
+                &[],
+                None::<&()>,
+            )
+            .await
+            .map(drop)
+    }
+}
+
+fn needs_file(e: &Episode) -> bool {
+    e.episode_file_id > 0 && e.episode_file.is_none()
+}
+
+/// Give each episode that lacks its embedded file the file with its `episodeFileId`.
+fn attach_files(episodes: &mut [Episode], files: Vec<EpisodeFile>) {
+    let by_id: HashMap<i32, EpisodeFile> = files.into_iter().map(|f| (f.id, f)).collect();
+    for e in episodes.iter_mut().filter(|e| needs_file(e)) {
+        e.episode_file = by_id.get(&e.episode_file_id).cloned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::test_server::{start, Reply};
+
+    fn client(url: &str) -> SonarrClient {
+        SonarrClient::new(&Http::new().unwrap(), url, "k", HttpSettings::default()).unwrap()
+    }
+
+    const EPISODES_V3_APP: &str = r#"[
+        {"id":1,"seriesId":5,"seasonNumber":1,"episodeNumber":1,"episodeFileId":0,"hasFile":false},
+        {"id":2,"seriesId":5,"seasonNumber":1,"episodeNumber":2,"episodeFileId":50,"hasFile":true},
+        {"id":3,"seriesId":5,"seasonNumber":1,"episodeNumber":3,"episodeFileId":50,"hasFile":true}]"#;
+
+    #[tokio::test]
+    async fn episodes_fall_back_to_episodefile_when_files_are_not_embedded() {
+        let srv = start(|s, _| match s.path.as_str() {
+            "/api/v3/episode" => Reply::json(EPISODES_V3_APP),
+            "/api/v3/episodefile" => Reply::json(
+                r#"[{"id":50,"seriesId":5,"seasonNumber":1,"path":"/tv/S/e2-e3.mkv","size":900,"language":{"id":1}}]"#,
+            ),
+            _ => Reply::status(404),
+        })
+        .await;
+        let eps = client(&srv.url).episodes(5).await.unwrap();
+        assert!(eps[0].episode_file.is_none());
+        for e in &eps[1..] {
+            let f = e.episode_file.as_ref().unwrap();
+            assert_eq!(
+                (f.id, f.path.as_deref(), f.size),
+                (50, Some("/tv/S/e2-e3.mkv"), Some(900))
+            );
+        }
+        let seen = srv.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].param("seriesId").as_deref(), Some("5"));
+        assert_eq!(seen[0].param("includeEpisodeFile").as_deref(), Some("true"));
+        assert_eq!(seen[1].path, "/api/v3/episodefile");
+        assert_eq!(seen[1].param("seriesId").as_deref(), Some("5"));
+    }
+
+    #[tokio::test]
+    async fn embedded_files_need_no_second_request() {
+        let srv = start(|_, _| {
+            Reply::json(
+                r#"[{"id":2,"seriesId":5,"seasonNumber":1,"episodeNumber":2,"episodeFileId":50,
+                     "episodeFile":{"id":50,"path":"/tv/S/e2.mkv","size":9,"dateAdded":"2017-01-16T21:09:06.070997Z"}},
+                    {"id":1,"seriesId":5,"seasonNumber":1,"episodeNumber":1,"episodeFileId":0}]"#,
+            )
+        })
+        .await;
+        let eps = client(&srv.url).episodes(5).await.unwrap();
+        assert_eq!(eps[0].episode_file.as_ref().unwrap().id, 50);
+        assert_eq!(srv.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn empty_bulk_delete_makes_no_request() {
+        let srv = start(|_, _| Reply::status(500)).await;
+        let c = client(&srv.url);
+        let err = c.delete_episode_files(&[]).await.unwrap_err();
+        assert!(matches!(err, ApiError::NotSent { .. }), "{err:?}");
+        assert!(err.to_string().contains("DELETE /api/v3/episodefile/bulk"));
+        c.set_episodes_monitored(&[], false).await.unwrap();
+        assert!(c.episode_files(&[]).await.unwrap().is_empty());
+        assert_eq!(srv.count(), 0);
+    }
+
+    #[tokio::test]
+    async fn unmonitor_then_bulk_delete_send_the_documented_bodies() {
+        let srv = start(|s, _| match s.path.as_str() {
+            "/api/v3/episode/monitor" => Reply::status(202).body("[]"),
+            _ => Reply::json("{}"),
+        })
+        .await;
+        let c = client(&srv.url);
+        c.set_episodes_monitored(&[2, 3], false).await.unwrap();
+        c.delete_episode_files(&[50, 51]).await.unwrap();
+        c.delete_episode_file(52).await.unwrap();
+        let seen = srv.seen();
+        assert_eq!(seen[0].method, reqwest::Method::PUT);
+        assert_eq!(
+            seen[0].json(),
+            serde_json::json!({"episodeIds":[2,3],"monitored":false})
+        );
+        assert_eq!(seen[0].headers["content-type"], "application/json");
+        assert_eq!(seen[1].method, reqwest::Method::DELETE);
+        assert_eq!(seen[1].path, "/api/v3/episodefile/bulk");
+        assert_eq!(
+            seen[1].json(),
+            serde_json::json!({"episodeFileIds":[50,51]})
+        );
+        assert_eq!(seen[2].path, "/api/v3/episodefile/52");
+    }
+
+    #[tokio::test]
+    async fn episode_files_by_ids_repeat_the_parameter() {
+        let srv = start(|_, _| Reply::json(r#"[{"id":1},{"id":2}]"#)).await;
+        let files = client(&srv.url).episode_files(&[1, 2]).await.unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(srv.seen()[0].params("episodeFileIds"), ["1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn series_parse_with_omitted_fields() {
+        let srv = start(|_, _| {
+            Reply::json(
+                r#"[{"id":1,"title":"BB","status":"continuing","tvdbId":81189,"path":"/tv/BB","tags":[1],
+                     "seasons":[{"seasonNumber":0,"monitored":false},{"seasonNumber":1,"monitored":true,"statistics":{}}]},
+                    {"id":2}]"#,
+            )
+        })
+        .await;
+        let series = client(&srv.url).series().await.unwrap();
+        assert_eq!(series[0].tvdb_id, Some(81189));
+        assert_eq!(series[0].seasons.len(), 2);
+        assert_eq!(series[1].status, None);
+        assert!(series[1].seasons.is_empty());
+    }
+}

@@ -1,0 +1,1528 @@
+//! The pure half of inventory: match Jellyfin items to Radarr movies and Sonarr episodes and
+//! build the [`Library`].
+//!
+//! Every lookup goes through a hash map built once (by TMDB id, IMDB id, TVDB id, season and
+//! episode number, file path, folder), so the join is linear in the size of the library.
+//! Matching order: provider ids first, then the path mapped through `[[path_map]]`. A match that
+//! is not unique is never resolved by guessing; the item goes to `unmatched` when someone
+//! watched it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::paths::{self_and_ancestors, trim_slash, PathMap};
+use super::{Fetched, Inventory, InventoryOptions, RadarrData, RootFolderState, SonarrData};
+use crate::clients::http::Service;
+use crate::clients::jellyfin::{Item, UserData};
+use crate::clients::{sonarr, RootFolder, Tag};
+use crate::library::{
+    Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, UserView, Views,
+};
+
+/// Join fetched lists into a [`Library`] and the root folder states. Pure and deterministic.
+pub fn join(f: &Fetched, opts: &InventoryOptions) -> Inventory {
+    let map = PathMap::new(&opts.path_map);
+    let jf = Touched::gather(f);
+    let mut library = Library {
+        users: f.users.clone(),
+        ..Library::default()
+    };
+    let mut root_folders = Vec::new();
+    if let Some(r) = &f.radarr {
+        library.movies = join_movies(r, &jf, f, &map, &mut library.unmatched);
+        library.radarr_root_folders = roots(Service::Radarr, &r.root_folders, &mut root_folders);
+    }
+    if let Some(s) = &f.sonarr {
+        library.series = join_series(s, &jf, f, &map, &mut library.unmatched);
+        library.sonarr_root_folders = roots(Service::Sonarr, &s.root_folders, &mut root_folders);
+    }
+    Inventory {
+        library,
+        root_folders,
+    }
+}
+
+/// The Sonarr series ids whose episodes a pass must load: those with a played or favourite
+/// episode of a counted user. Sorted, without duplicates.
+pub fn candidate_series(f: &Fetched, opts: &InventoryOptions) -> Vec<i32> {
+    let Some(s) = &f.sonarr else {
+        return Vec::new();
+    };
+    let map = PathMap::new(&opts.path_map);
+    let jf = Touched::gather(f);
+    let idx = SeriesIndex::new(s);
+    let ids: BTreeSet<i32> = jf
+        .episodes
+        .items
+        .iter()
+        .filter_map(
+            |item| match idx.find(jf.series_tvdb_of(item), item.file_path(), &map) {
+                Found::One((i, _)) => Some(s.series[i].id),
+                _ => None,
+            },
+        )
+        .collect();
+    ids.into_iter().collect()
+}
+
+/// A lookup's outcome; the strings say why there is no single match.
+enum Found<T> {
+    One(T),
+    Ambiguous(String),
+    Missing(String),
+}
+
+/// Jellyfin items of one kind that counted users played or favourited, with their views.
+#[derive(Default)]
+struct Items<'a> {
+    items: Vec<&'a Item>,
+    views: Vec<Views>,
+    by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> Items<'a> {
+    fn add(&mut self, item: &'a Item, user: usize, users: usize) {
+        let k = *self.by_id.entry(item.id.as_str()).or_insert_with(|| {
+            self.items.push(item);
+            self.views.push(Views::untouched(users));
+            self.items.len() - 1
+        });
+        merge_view(&mut self.views[k].0[user], view_of(item.user_data.as_ref()));
+    }
+}
+
+/// Everything the counted users touched, by kind, and the series' TVDB ids.
+struct Touched<'a> {
+    movies: Items<'a>,
+    episodes: Items<'a>,
+    series: Items<'a>,
+    seasons: Items<'a>,
+    /// Jellyfin Series id → the series' TVDB id (an episode's own `Tvdb` is the episode's).
+    series_tvdb: HashMap<&'a str, i32>,
+}
+
+impl<'a> Touched<'a> {
+    fn gather(f: &'a Fetched) -> Self {
+        let n = f.users.len();
+        let mut t = Touched {
+            movies: Items::default(),
+            episodes: Items::default(),
+            series: Items::default(),
+            seasons: Items::default(),
+            series_tvdb: HashMap::new(),
+        };
+        for (user, lists) in f.user_items.iter().enumerate().take(n) {
+            for item in lists.played.iter().chain(&lists.favorites) {
+                let bucket = if item.is_kind("Movie") {
+                    &mut t.movies
+                } else if item.is_kind("Episode") {
+                    &mut t.episodes
+                } else if item.is_kind("Series") {
+                    &mut t.series
+                } else if item.is_kind("Season") {
+                    &mut t.seasons
+                } else {
+                    continue;
+                };
+                bucket.add(item, user, n);
+            }
+        }
+        for item in f.series_items.iter().chain(t.series.items.iter().copied()) {
+            if let Some(tvdb) = parse_id(item.provider_id("Tvdb")) {
+                t.series_tvdb.insert(item.id.as_str(), tvdb);
+            }
+        }
+        t
+    }
+
+    fn series_tvdb_of(&self, item: &Item) -> Option<i32> {
+        self.series_tvdb.get(item.series_id.as_deref()?).copied()
+    }
+}
+
+fn view_of(ud: Option<&UserData>) -> UserView {
+    ud.map(|d| UserView {
+        played: d.played,
+        last_played: d.last_played_date,
+        favorite: d.is_favorite,
+    })
+    .unwrap_or_default()
+}
+
+fn merge_view(into: &mut UserView, v: UserView) {
+    into.played |= v.played;
+    into.last_played = into.last_played.max(v.last_played);
+    into.favorite |= v.favorite;
+}
+
+fn merge_views(into: &mut Views, from: &Views) {
+    for (a, b) in into.0.iter_mut().zip(&from.0) {
+        merge_view(a, *b);
+    }
+}
+
+/// A positive numeric provider id (`"603"`); anything else is no id.
+fn parse_id(v: Option<&str>) -> Option<i32> {
+    v?.parse().ok().filter(|&n: &i32| n > 0)
+}
+
+fn hits<T: Copy>(found: Option<&Vec<T>>) -> &[T] {
+    found.map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn file_of(id: i32, path: Option<&str>, size: Option<i64>) -> MediaFile {
+    MediaFile {
+        id,
+        // A file the *arr lists without a path lies in no root folder, so the path guard
+        // keeps it rather than deleting blind.
+        path: path.unwrap_or_default().to_owned(),
+        size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+    }
+}
+
+fn tag_labels(ids: &[i32], labels: &HashMap<i32, &str>) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| labels.get(id).map(|l| (*l).to_owned()))
+        .collect()
+}
+
+fn label_map(tags: &[Tag]) -> HashMap<i32, &str> {
+    tags.iter()
+        .filter_map(|t| Some((t.id, t.label.as_deref()?)))
+        .collect()
+}
+
+fn roots(service: Service, folders: &[RootFolder], out: &mut Vec<RootFolderState>) -> Vec<String> {
+    let mut paths = Vec::new();
+    for rf in folders.iter().filter(|rf| !rf.path.is_empty()) {
+        paths.push(rf.path.clone());
+        out.push(RootFolderState {
+            service,
+            path: rf.path.clone(),
+            accessible: rf.accessible,
+        });
+    }
+    paths
+}
+
+fn unmatched(kind: &str, title: String, item: &Item, why: String) -> Unmatched {
+    Unmatched {
+        kind: kind.to_owned(),
+        title,
+        path: item.file_path().map(str::to_owned),
+        why,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Movies
+
+/// How far up from a Jellyfin movie path its Radarr folder may be: the path itself, its parent.
+const MOVIE_FOLDER_DEPTH: usize = 2;
+
+/// How far up from a Jellyfin episode path its Sonarr series folder may be: the file, its
+/// season folder, the series folder.
+const SERIES_FOLDER_DEPTH: usize = 3;
+
+struct MovieIndex<'a> {
+    by_tmdb: HashMap<i32, Vec<usize>>,
+    by_imdb: HashMap<String, Vec<usize>>,
+    by_file: HashMap<&'a str, Vec<usize>>,
+    by_folder: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> MovieIndex<'a> {
+    fn new(r: &'a RadarrData) -> Self {
+        let mut idx = MovieIndex {
+            by_tmdb: HashMap::new(),
+            by_imdb: HashMap::new(),
+            by_file: HashMap::new(),
+            by_folder: HashMap::new(),
+        };
+        for (i, m) in r.movies.iter().enumerate() {
+            if let Some(t) = m.tmdb_id.filter(|&t| t > 0) {
+                idx.by_tmdb.entry(t).or_default().push(i);
+            }
+            if let Some(imdb) = m
+                .imdb_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                idx.by_imdb
+                    .entry(imdb.to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+            if let Some(p) = m.movie_file.as_ref().and_then(|f| f.path.as_deref()) {
+                idx.by_file.entry(p).or_default().push(i);
+            }
+            if let Some(p) = m.path.as_deref().map(trim_slash).filter(|p| !p.is_empty()) {
+                idx.by_folder.entry(p).or_default().push(i);
+            }
+        }
+        idx
+    }
+
+    fn find(&self, item: &Item, map: &PathMap) -> Found<usize> {
+        let mut tried = Vec::new();
+        if let Some(tmdb) = parse_id(item.provider_id("Tmdb")) {
+            match hits(self.by_tmdb.get(&tmdb)) {
+                [one] => return Found::One(*one),
+                [] => tried.push(format!("tmdb {tmdb}")),
+                many => {
+                    return Found::Ambiguous(format!(
+                        "{} Radarr movies match tmdb {tmdb}",
+                        many.len()
+                    ))
+                }
+            }
+        }
+        if let Some(imdb) = item.provider_id("Imdb") {
+            match hits(self.by_imdb.get(&imdb.to_ascii_lowercase())) {
+                [one] => return Found::One(*one),
+                [] => tried.push(format!("imdb {imdb}")),
+                many => {
+                    return Found::Ambiguous(format!(
+                        "{} Radarr movies match imdb {imdb}",
+                        many.len()
+                    ))
+                }
+            }
+        }
+        if let Some(path) = item.file_path() {
+            let mapped = map.to_arr(path);
+            let by_file = hits(self.by_file.get(mapped.as_ref()));
+            let found = if by_file.is_empty() {
+                // Only the item itself (a disc folder) or the folder holding the file: a movie
+                // whose "folder" is higher up (a root folder by mistake) must not absorb it.
+                self_and_ancestors(&mapped)
+                    .take(MOVIE_FOLDER_DEPTH)
+                    .map(|folder| hits(self.by_folder.get(folder)))
+                    .find(|h| !h.is_empty())
+                    .unwrap_or(&[])
+            } else {
+                by_file
+            };
+            match found {
+                [one] => return Found::One(*one),
+                [] => tried.push(format!("path {mapped}")),
+                many => {
+                    return Found::Ambiguous(format!(
+                        "{} Radarr movies match path {mapped}",
+                        many.len()
+                    ))
+                }
+            }
+        }
+        Found::Missing(if tried.is_empty() {
+            "Jellyfin gave no TMDB or IMDB id and no path for it".to_owned()
+        } else {
+            format!("no Radarr movie with {}", tried.join(", "))
+        })
+    }
+}
+
+fn join_movies(
+    r: &RadarrData,
+    jf: &Touched,
+    f: &Fetched,
+    map: &PathMap,
+    out_unmatched: &mut Vec<Unmatched>,
+) -> Vec<Movie> {
+    let n = f.users.len();
+    let idx = MovieIndex::new(r);
+    let mut views = vec![Views::untouched(n); r.movies.len()];
+    let mut by_jf_id: HashMap<&str, usize> = HashMap::new();
+    for (k, item) in jf.movies.items.iter().enumerate() {
+        match idx.find(item, map) {
+            Found::One(m) => {
+                merge_views(&mut views[m], &jf.movies.views[k]);
+                by_jf_id.insert(item.id.as_str(), m);
+            }
+            Found::Ambiguous(why) | Found::Missing(why) => {
+                if jf.movies.views[k].any_played() {
+                    let title = item.name.clone().unwrap_or_else(|| item.id.clone());
+                    out_unmatched.push(unmatched("Movie", title, item, why));
+                }
+            }
+        }
+    }
+    let mut playing = vec![false; r.movies.len()];
+    for item in f
+        .sessions
+        .iter()
+        .filter_map(|s| s.now_playing_item.as_ref())
+    {
+        if item.is_kind("Episode") {
+            continue;
+        }
+        if let Some(&m) = by_jf_id.get(item.id.as_str()) {
+            playing[m] = true;
+        } else if let Found::One(m) = idx.find(item, map) {
+            playing[m] = true;
+        }
+    }
+    let labels = label_map(&r.tags);
+    r.movies
+        .iter()
+        .zip(views)
+        .zip(playing)
+        .map(|((m, views), playing)| Movie {
+            radarr_id: m.id,
+            title: m
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("Radarr movie {}", m.id)),
+            year: m.year.filter(|&y| y > 0),
+            tags: tag_labels(&m.tags, &labels),
+            file: m
+                .movie_file
+                .as_ref()
+                .map(|f| file_of(f.id, f.path.as_deref(), f.size)),
+            path: m.path.clone().unwrap_or_default(),
+            views,
+            playing,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series and episodes
+
+struct SeriesIndex<'a> {
+    data: &'a SonarrData,
+    by_tvdb: HashMap<i32, Vec<usize>>,
+    by_folder: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SeriesIndex<'a> {
+    fn new(s: &'a SonarrData) -> Self {
+        let mut idx = SeriesIndex {
+            data: s,
+            by_tvdb: HashMap::new(),
+            by_folder: HashMap::new(),
+        };
+        for (i, se) in s.series.iter().enumerate() {
+            if let Some(t) = se.tvdb_id.filter(|&t| t > 0) {
+                idx.by_tvdb.entry(t).or_default().push(i);
+            }
+            if let Some(p) = se.path.as_deref().map(trim_slash).filter(|p| !p.is_empty()) {
+                idx.by_folder.entry(p).or_default().push(i);
+            }
+        }
+        idx
+    }
+
+    /// The series with this TVDB id, else the series whose folder holds `path`; the flag says
+    /// the match was by path.
+    fn find(&self, tvdb: Option<i32>, path: Option<&str>, map: &PathMap) -> Found<(usize, bool)> {
+        let mut tried = Vec::new();
+        if let Some(t) = tvdb {
+            match hits(self.by_tvdb.get(&t)) {
+                [one] => return Found::One((*one, false)),
+                [] => tried.push(format!("series tvdb {t}")),
+                many => {
+                    return Found::Ambiguous(format!("{} Sonarr series match tvdb {t}", many.len()))
+                }
+            }
+        }
+        if let Some(p) = path {
+            let mapped = map.to_arr(p);
+            let found = self_and_ancestors(&mapped)
+                .take(SERIES_FOLDER_DEPTH)
+                .map(|folder| hits(self.by_folder.get(folder)))
+                .find(|h| !h.is_empty())
+                .unwrap_or(&[]);
+            match found {
+                [one] => return Found::One((*one, true)),
+                [] => tried.push(format!("a series folder above {mapped}")),
+                many => {
+                    return Found::Ambiguous(format!(
+                        "{} Sonarr series have the folder of {mapped}",
+                        many.len()
+                    ))
+                }
+            }
+        }
+        Found::Missing(if tried.is_empty() {
+            "Jellyfin gave no series TVDB id and no path for it".to_owned()
+        } else {
+            format!("no Sonarr series with {}", tried.join(" or "))
+        })
+    }
+
+    fn title(&self, i: usize) -> String {
+        let se = &self.data.series[i];
+        se.title
+            .clone()
+            .unwrap_or_else(|| format!("Sonarr series {}", se.id))
+    }
+}
+
+/// The loaded episodes of every series, indexed by season and episode number and by file path.
+struct EpisodeIndex<'a> {
+    /// Per series (same index as `SonarrData::series`); empty when not loaded.
+    episodes: Vec<&'a [sonarr::Episode]>,
+    loaded: Vec<bool>,
+    by_sxe: HashMap<(usize, i32, i32), Vec<usize>>,
+    by_file: HashMap<&'a str, Vec<(usize, usize)>>,
+}
+
+impl<'a> EpisodeIndex<'a> {
+    fn new(s: &'a SonarrData) -> Self {
+        let mut idx = EpisodeIndex {
+            episodes: Vec::with_capacity(s.series.len()),
+            loaded: Vec::with_capacity(s.series.len()),
+            by_sxe: HashMap::new(),
+            by_file: HashMap::new(),
+        };
+        for (si, se) in s.series.iter().enumerate() {
+            let eps = s.episodes.get(&se.id);
+            idx.loaded.push(eps.is_some());
+            let eps = eps.map(Vec::as_slice).unwrap_or(&[]);
+            idx.episodes.push(eps);
+            for (ei, e) in eps.iter().enumerate() {
+                idx.by_sxe
+                    .entry((si, e.season_number, e.episode_number))
+                    .or_default()
+                    .push(ei);
+                if let Some(p) = e.episode_file.as_ref().and_then(|f| f.path.as_deref()) {
+                    idx.by_file.entry(p).or_default().push((si, ei));
+                }
+            }
+        }
+        idx
+    }
+
+    /// The episodes of series `si` that Jellyfin's `item` is: by season and episode number
+    /// (every number of a multi-episode item), else by file path. Several episodes are one
+    /// match when they share the item's file. When the series itself was only found by its
+    /// folder, numbers are not trusted (they would pick an episode of whatever series holds
+    /// the folder) and only the file path counts.
+    fn find(
+        &self,
+        (si, series_by_path): (usize, bool),
+        item: &Item,
+        map: &PathMap,
+        series_title: &str,
+    ) -> Found<Vec<usize>> {
+        let sxe = item.parent_index_number.zip(item.index_number);
+        if let Some((season, first)) = sxe.filter(|_| !series_by_path) {
+            // A multi-episode item names its last episode; a bogus range is cut short.
+            let last = item
+                .index_number_end
+                .filter(|&e| e >= first)
+                .unwrap_or(first)
+                .min(first.saturating_add(50));
+            let mut out = Vec::new();
+            for number in first..=last {
+                match hits(self.by_sxe.get(&(si, season, number))) {
+                    [one] => out.push(*one),
+                    [] => {}
+                    many => {
+                        return Found::Ambiguous(format!(
+                            "{} episodes of Sonarr series {series_title:?} are S{season:02}E{number:02}",
+                            many.len()
+                        ))
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return Found::One(out);
+            }
+        }
+        let mapped = item.file_path().map(|p| map.to_arr(p));
+        if let Some(p) = &mapped {
+            let same_file: Vec<usize> = hits(self.by_file.get(p.as_ref()))
+                .iter()
+                .filter(|(s, _)| *s == si)
+                .map(|(_, e)| *e)
+                .collect();
+            if !same_file.is_empty() {
+                return Found::One(same_file);
+            }
+        }
+        let file = match &mapped {
+            Some(p) => format!("no episode file at {p}"),
+            None => "no path from Jellyfin".to_owned(),
+        };
+        Found::Missing(match sxe {
+            _ if series_by_path => format!(
+                "Sonarr series {series_title:?} (found by its folder, no TVDB id) has {file}"
+            ),
+            Some((s, e)) => {
+                format!("Sonarr series {series_title:?} has no S{s:02}E{e:02} and {file}")
+            }
+            None => format!(
+                "Jellyfin gave no season and episode number, and Sonarr series {series_title:?} has {file}"
+            ),
+        })
+    }
+}
+
+fn episode_title(item: &Item) -> String {
+    let name = item.name.as_deref().unwrap_or(&item.id);
+    let series = item.series_name.as_deref().unwrap_or("?");
+    match item.parent_index_number.zip(item.index_number) {
+        Some((s, e)) => format!("{series} S{s:02}E{e:02} {name}"),
+        None => format!("{series} {name}"),
+    }
+}
+
+fn series_status(status: Option<&str>) -> SeriesStatus {
+    match status.map(str::to_ascii_lowercase).as_deref() {
+        Some("continuing") => SeriesStatus::Continuing,
+        Some("ended") => SeriesStatus::Ended,
+        Some("upcoming") => SeriesStatus::Upcoming,
+        _ => SeriesStatus::Other,
+    }
+}
+
+/// Watch and play state gathered per Sonarr series, episode and season.
+struct SeriesState {
+    series_views: Vec<Views>,
+    season_views: HashMap<(usize, i32), Views>,
+    episode_views: Vec<Vec<Views>>,
+    episode_playing: Vec<Vec<bool>>,
+}
+
+fn join_series(
+    s: &SonarrData,
+    jf: &Touched,
+    f: &Fetched,
+    map: &PathMap,
+    out_unmatched: &mut Vec<Unmatched>,
+) -> Vec<Series> {
+    let n = f.users.len();
+    let sidx = SeriesIndex::new(s);
+    let eidx = EpisodeIndex::new(s);
+    let mut st = SeriesState {
+        series_views: vec![Views::untouched(n); s.series.len()],
+        season_views: HashMap::new(),
+        episode_views: eidx
+            .episodes
+            .iter()
+            .map(|eps| vec![Views::untouched(n); eps.len()])
+            .collect(),
+        episode_playing: eidx
+            .episodes
+            .iter()
+            .map(|eps| vec![false; eps.len()])
+            .collect(),
+    };
+    let mut by_jf_id: HashMap<&str, (usize, Vec<usize>)> = HashMap::new();
+
+    for (k, item) in jf.episodes.items.iter().enumerate() {
+        let views = &jf.episodes.views[k];
+        let why = match sidx.find(jf.series_tvdb_of(item), item.file_path(), map) {
+            Found::One(hit @ (si, _)) if eidx.loaded[si] => {
+                match eidx.find(hit, item, map, &sidx.title(si)) {
+                    Found::One(eps) => {
+                        for &e in &eps {
+                            merge_views(&mut st.episode_views[si][e], views);
+                        }
+                        by_jf_id.insert(item.id.as_str(), (si, eps));
+                        continue;
+                    }
+                    Found::Ambiguous(why) | Found::Missing(why) => why,
+                }
+            }
+            Found::One((si, _)) => format!(
+                "the episodes of Sonarr series {:?} were not loaded",
+                sidx.title(si)
+            ),
+            Found::Ambiguous(why) | Found::Missing(why) => why,
+        };
+        if views.any_played() {
+            out_unmatched.push(unmatched("Episode", episode_title(item), item, why));
+        }
+    }
+
+    for (k, item) in jf.series.items.iter().enumerate() {
+        let tvdb = parse_id(item.provider_id("Tvdb"));
+        if let Found::One((si, _)) = sidx.find(tvdb, item.path.as_deref(), map) {
+            merge_views(&mut st.series_views[si], &jf.series.views[k]);
+        }
+    }
+    for (k, item) in jf.seasons.items.iter().enumerate() {
+        let Some(number) = item.index_number else {
+            continue;
+        };
+        if let Found::One((si, _)) = sidx.find(jf.series_tvdb_of(item), item.path.as_deref(), map) {
+            let v = st
+                .season_views
+                .entry((si, number))
+                .or_insert_with(|| Views::untouched(n));
+            merge_views(v, &jf.seasons.views[k]);
+        }
+    }
+
+    for item in f
+        .sessions
+        .iter()
+        .filter_map(|s| s.now_playing_item.as_ref())
+    {
+        if let Some((si, eps)) = by_jf_id.get(item.id.as_str()) {
+            for &e in eps {
+                st.episode_playing[*si][e] = true;
+            }
+            continue;
+        }
+        if !item.is_kind("Episode") {
+            continue;
+        }
+        if let Found::One(hit @ (si, _)) = sidx.find(jf.series_tvdb_of(item), item.file_path(), map)
+        {
+            if let Found::One(eps) = eidx.find(hit, item, map, "") {
+                for e in eps {
+                    st.episode_playing[si][e] = true;
+                }
+            }
+        }
+    }
+
+    let labels = label_map(&s.tags);
+    s.series
+        .iter()
+        .enumerate()
+        .map(|(si, se)| build_series(si, se, &eidx, &mut st, &labels, n))
+        .collect()
+}
+
+fn build_series(
+    si: usize,
+    se: &sonarr::Series,
+    eidx: &EpisodeIndex,
+    st: &mut SeriesState,
+    labels: &HashMap<i32, &str>,
+    n: usize,
+) -> Series {
+    let mut seasons: BTreeMap<i32, Vec<Episode>> = se
+        .seasons
+        .iter()
+        .map(|s| (s.season_number, Vec::new()))
+        .collect();
+    let views = std::mem::take(&mut st.episode_views[si]);
+    for ((e, views), playing) in eidx.episodes[si]
+        .iter()
+        .zip(views)
+        .zip(&st.episode_playing[si])
+    {
+        let file = (e.episode_file_id > 0).then(|| match &e.episode_file {
+            Some(f) => file_of(f.id, f.path.as_deref(), f.size),
+            None => file_of(e.episode_file_id, None, None),
+        });
+        seasons.entry(e.season_number).or_default().push(Episode {
+            sonarr_id: e.id,
+            number: e.episode_number,
+            title: e.title.clone().unwrap_or_default(),
+            file,
+            views,
+            playing: *playing,
+        });
+    }
+    Series {
+        sonarr_id: se.id,
+        title: se
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Sonarr series {}", se.id)),
+        status: series_status(se.status.as_deref()),
+        tags: tag_labels(&se.tags, labels),
+        path: se.path.clone().unwrap_or_default(),
+        views: std::mem::take(&mut st.series_views[si]),
+        seasons: seasons
+            .into_iter()
+            .map(|(number, mut episodes)| {
+                episodes.sort_by_key(|e| e.number);
+                Season {
+                    number,
+                    views: st
+                        .season_views
+                        .remove(&(si, number))
+                        .unwrap_or_else(|| Views::untouched(n)),
+                    episodes,
+                }
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::clients::jellyfin::Session;
+    use crate::clients::radarr;
+    use crate::inventory::UserItems;
+
+    // ---- builders -------------------------------------------------------------------------
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn item(id: &str, kind: &str) -> Item {
+        Item {
+            id: id.into(),
+            name: Some(format!("name-{id}")),
+            kind: Some(kind.into()),
+            ..Item::default()
+        }
+    }
+
+    fn with_ids(mut i: Item, ids: &[(&str, &str)]) -> Item {
+        i.provider_ids = Some(
+            ids.iter()
+                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .collect(),
+        );
+        i
+    }
+
+    fn with_path(mut i: Item, p: &str) -> Item {
+        i.path = Some(p.into());
+        i
+    }
+
+    fn played(mut i: Item, when: &str) -> Item {
+        i.user_data = Some(UserData {
+            played: true,
+            last_played_date: Some(ts(when)),
+            is_favorite: false,
+        });
+        i
+    }
+
+    fn fav(mut i: Item) -> Item {
+        i.user_data = Some(UserData {
+            played: false,
+            last_played_date: None,
+            is_favorite: true,
+        });
+        i
+    }
+
+    fn episode_item(id: &str, series: &str, s: i32, e: i32) -> Item {
+        let mut i = item(id, "Episode");
+        i.series_id = Some(series.into());
+        i.series_name = Some("Show".into());
+        i.parent_index_number = Some(s);
+        i.index_number = Some(e);
+        i
+    }
+
+    fn movie(id: i32, tmdb: i32, imdb: &str, folder: &str) -> radarr::Movie {
+        radarr::Movie {
+            id,
+            title: Some(format!("movie-{id}")),
+            year: Some(1999),
+            tmdb_id: Some(tmdb),
+            imdb_id: (!imdb.is_empty()).then(|| imdb.to_owned()),
+            path: Some(folder.into()),
+            tags: vec![],
+            movie_file: Some(radarr::MovieFile {
+                id: id * 10,
+                path: Some(format!("{folder}/file.mkv")),
+                size: Some(1000),
+            }),
+        }
+    }
+
+    fn series(id: i32, tvdb: i32, folder: &str, status: &str, seasons: &[i32]) -> sonarr::Series {
+        sonarr::Series {
+            id,
+            title: Some(format!("series-{id}")),
+            status: Some(status.into()),
+            tvdb_id: Some(tvdb),
+            path: Some(folder.into()),
+            tags: vec![],
+            seasons: seasons
+                .iter()
+                .map(|&n| sonarr::SeasonInfo {
+                    season_number: n,
+                    monitored: true,
+                })
+                .collect(),
+        }
+    }
+
+    fn ep(id: i32, series: &sonarr::Series, s: i32, e: i32) -> sonarr::Episode {
+        let folder = series.path.clone().unwrap();
+        sonarr::Episode {
+            id,
+            series_id: series.id,
+            season_number: s,
+            episode_number: e,
+            title: Some(format!("ep-{id}")),
+            episode_file_id: id * 10,
+            monitored: true,
+            episode_file: Some(sonarr::EpisodeFile {
+                id: id * 10,
+                series_id: series.id,
+                season_number: s,
+                path: Some(format!("{folder}/S{s:02}/e{e}.mkv")),
+                size: Some(500),
+            }),
+        }
+    }
+
+    fn fetched(users: usize) -> Fetched {
+        Fetched {
+            users: (0..users).map(|i| format!("user{i}")).collect(),
+            user_items: vec![UserItems::default(); users],
+            radarr: Some(RadarrData::default()),
+            sonarr: Some(SonarrData::default()),
+            ..Fetched::default()
+        }
+    }
+
+    fn opts() -> InventoryOptions {
+        InventoryOptions::default()
+    }
+
+    fn with_map(pairs: &[(&str, &str)]) -> InventoryOptions {
+        InventoryOptions {
+            path_map: pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            ..InventoryOptions::default()
+        }
+    }
+
+    fn radarr(f: &mut Fetched) -> &mut RadarrData {
+        f.radarr.as_mut().unwrap()
+    }
+
+    fn sonarr(f: &mut Fetched) -> &mut SonarrData {
+        f.sonarr.as_mut().unwrap()
+    }
+
+    /// Load every series' episodes, as `fetch` does for candidates.
+    fn load_episodes(f: &mut Fetched, eps: Vec<sonarr::Episode>) {
+        let s = sonarr(f);
+        for e in eps {
+            s.episodes.entry(e.series_id).or_default().push(e);
+        }
+    }
+
+    fn movie_views(inv: &Inventory, radarr_id: i32) -> &Views {
+        &inv.library
+            .movies
+            .iter()
+            .find(|m| m.radarr_id == radarr_id)
+            .unwrap()
+            .views
+    }
+
+    fn episode(inv: &Inventory, sonarr_id: i32) -> &Episode {
+        inv.library
+            .series
+            .iter()
+            .flat_map(|s| &s.seasons)
+            .flat_map(|s| &s.episodes)
+            .find(|e| e.sonarr_id == sonarr_id)
+            .unwrap()
+    }
+
+    const T1: &str = "2024-05-01T10:00:00Z";
+    const T2: &str = "2024-05-03T10:00:00.1234567Z";
+
+    // ---- movies -------------------------------------------------------------------------
+
+    #[test]
+    fn movie_matches_by_tmdb_even_when_paths_differ() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![movie(1, 603, "", "/movies/Matrix"), movie(2, 604, "", "/x")];
+        f.user_items[0].played = vec![played(
+            with_path(
+                with_ids(item("a", "Movie"), &[("tmdb", "603")]),
+                "/elsewhere/m.mkv",
+            ),
+            T1,
+        )];
+        let inv = join(&f, &opts());
+        let v = movie_views(&inv, 1);
+        assert!(v.0[0].played);
+        assert_eq!(v.0[0].last_played, Some(ts(T1)));
+        assert!(!movie_views(&inv, 2).any_played());
+        assert!(inv.library.unmatched.is_empty());
+    }
+
+    #[test]
+    fn movie_matches_by_imdb_when_tmdb_finds_nothing() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![movie(1, 603, "tt0133093", "/movies/Matrix")];
+        f.user_items[0].played = vec![played(
+            with_ids(
+                item("a", "Movie"),
+                &[("Tmdb", "999"), ("IMDB", "TT0133093")],
+            ),
+            T1,
+        )];
+        let inv = join(&f, &opts());
+        assert!(movie_views(&inv, 1).any_played());
+    }
+
+    #[test]
+    fn movie_matches_by_mapped_file_path_or_folder() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![
+            movie(1, 603, "", "/movies/A"),
+            movie(2, 604, "", "/movies/B"),
+        ];
+        f.user_items[0].played = vec![
+            played(
+                with_path(item("a", "Movie"), "/media/movies/A/file.mkv"),
+                T1,
+            ),
+            // Not Radarr's file name, but inside Radarr's folder of movie 2.
+            played(
+                with_path(item("b", "Movie"), "/media/movies/B/other.mkv"),
+                T1,
+            ),
+        ];
+        let inv = join(&f, &with_map(&[("/media/movies/", "/movies")]));
+        assert!(movie_views(&inv, 1).any_played());
+        assert!(movie_views(&inv, 2).any_played());
+        assert!(inv.library.unmatched.is_empty());
+
+        // Without the mapping nothing matches, and both are reported with the path tried.
+        let inv = join(&f, &opts());
+        assert!(!movie_views(&inv, 1).any_played());
+        assert_eq!(inv.library.unmatched.len(), 2);
+        let u = &inv.library.unmatched[0];
+        assert_eq!(u.kind, "Movie");
+        assert_eq!(u.path.as_deref(), Some("/media/movies/A/file.mkv"));
+        assert_eq!(u.why, "no Radarr movie with path /media/movies/A/file.mkv");
+    }
+
+    #[test]
+    fn a_movie_folder_high_above_the_file_does_not_match() {
+        let mut f = fetched(1);
+        // A Radarr entry whose folder is the whole root, by mistake.
+        radarr(&mut f).movies = vec![movie(1, 1, "", "/movies")];
+        f.user_items[0].played = vec![
+            played(with_path(item("a", "Movie"), "/movies/X (2000)/x.mkv"), T1),
+            played(with_path(item("b", "Movie"), "/movies/y.mkv"), T1),
+        ];
+        let inv = join(&f, &opts());
+        // The file directly in the folder matches; the one two levels down does not.
+        assert_eq!(inv.library.unmatched.len(), 1);
+        assert_eq!(inv.library.unmatched[0].title, "name-a");
+    }
+
+    #[test]
+    fn ambiguous_movie_is_unmatched_and_never_guessed() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![movie(1, 603, "", "/m/a"), movie(2, 603, "", "/m/b")];
+        f.user_items[0].played = vec![played(
+            with_path(
+                with_ids(item("a", "Movie"), &[("Tmdb", "603")]),
+                "/m/a/file.mkv",
+            ),
+            T1,
+        )];
+        let inv = join(&f, &opts());
+        assert!(!movie_views(&inv, 1).any_played());
+        assert!(!movie_views(&inv, 2).any_played());
+        assert_eq!(inv.library.unmatched.len(), 1);
+        assert_eq!(
+            inv.library.unmatched[0].why,
+            "2 Radarr movies match tmdb 603"
+        );
+        assert_eq!(inv.library.unmatched[0].title, "name-a");
+    }
+
+    #[test]
+    fn unmatched_reports_what_was_tried_and_skips_unwatched_favourites() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![movie(1, 1, "", "/m/a")];
+        f.user_items[0].played = vec![played(
+            with_path(
+                with_ids(item("a", "Movie"), &[("Tmdb", "603"), ("Imdb", "tt1")]),
+                "/m/z.mkv",
+            ),
+            T1,
+        )];
+        f.user_items[0].favorites = vec![fav(with_ids(item("b", "Movie"), &[("Tmdb", "77")]))];
+        let inv = join(&f, &opts());
+        assert_eq!(
+            inv.library.unmatched.len(),
+            1,
+            "{:?}",
+            inv.library.unmatched
+        );
+        assert_eq!(
+            inv.library.unmatched[0].why,
+            "no Radarr movie with tmdb 603, imdb tt1, path /m/z.mkv"
+        );
+    }
+
+    #[test]
+    fn views_are_per_counted_user_in_order_and_merged_across_lists() {
+        let mut f = fetched(2);
+        radarr(&mut f).movies = vec![
+            movie(1, 1, "", "/m/1"),
+            movie(2, 2, "", "/m/2"),
+            movie(3, 3, "", "/m/3"),
+        ];
+        let m = |id: &str, tmdb: &str| with_ids(item(id, "Movie"), &[("Tmdb", tmdb)]);
+        // Movie 1: both users played it (so "all" holds); movie 2: only the second user.
+        f.user_items[0].played = vec![played(m("a", "1"), T1)];
+        f.user_items[1].played = vec![played(m("a", "1"), T2), played(m("b", "2"), T1)];
+        // The same item in the played and the favourite list of one user: both flags.
+        f.user_items[1].favorites = vec![{
+            let mut i = fav(m("b", "2"));
+            i.user_data.as_mut().unwrap().played = true;
+            i
+        }];
+        let inv = join(&f, &opts());
+        assert_eq!(inv.library.users, ["user0", "user1"]);
+        let v1 = movie_views(&inv, 1);
+        assert!(v1.0.iter().all(|u| u.played));
+        assert_eq!(v1.0[0].last_played, Some(ts(T1)));
+        assert_eq!(v1.0[1].last_played, Some(ts(T2)));
+        let v2 = movie_views(&inv, 2);
+        assert_eq!(v2.0[0], UserView::default());
+        assert!(v2.0[1].played && v2.0[1].favorite);
+        assert_eq!(v2.0[1].last_played, Some(ts(T1)));
+        assert_eq!(movie_views(&inv, 3), &Views::untouched(2));
+    }
+
+    #[test]
+    fn two_jellyfin_copies_of_one_movie_merge_their_views() {
+        let mut f = fetched(2);
+        radarr(&mut f).movies = vec![movie(1, 1, "", "/m/1")];
+        let m = |id: &str| with_ids(item(id, "Movie"), &[("Tmdb", "1")]);
+        f.user_items[0].played = vec![played(m("a"), T1)];
+        f.user_items[1].played = vec![played(m("b"), T2)];
+        let inv = join(&f, &opts());
+        assert!(movie_views(&inv, 1).0.iter().all(|u| u.played));
+    }
+
+    #[test]
+    fn movie_fields_tags_year_and_file() {
+        let mut f = fetched(1);
+        let mut m = movie(1, 1, "", "/m/1");
+        m.tags = vec![1, 2, 9];
+        m.year = Some(0);
+        let mut no_file = movie(2, 2, "", "/m/2");
+        no_file.movie_file = None;
+        no_file.title = None;
+        radarr(&mut f).movies = vec![m, no_file];
+        radarr(&mut f).tags = vec![
+            Tag {
+                id: 1,
+                label: Some("Keep".into()),
+            },
+            Tag {
+                id: 2,
+                label: Some("kids".into()),
+            },
+        ];
+        let inv = join(&f, &opts());
+        let m = &inv.library.movies[0];
+        assert_eq!(m.tags, ["Keep", "kids"]);
+        assert_eq!(m.year, None);
+        assert_eq!(
+            m.file,
+            Some(MediaFile {
+                id: 10,
+                path: "/m/1/file.mkv".into(),
+                size: 1000
+            })
+        );
+        assert_eq!(m.path, "/m/1");
+        assert_eq!(inv.library.movies[1].file, None);
+        assert_eq!(inv.library.movies[1].title, "Radarr movie 2");
+    }
+
+    #[test]
+    fn playing_movie_by_session_id_or_mapped_path() {
+        let mut f = fetched(1);
+        radarr(&mut f).movies = vec![
+            movie(1, 1, "", "/movies/1"),
+            movie(2, 2, "", "/movies/2"),
+            movie(3, 3, "", "/movies/3"),
+        ];
+        f.user_items[0].played = vec![played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1)];
+        f.sessions = vec![
+            Session::default(),
+            Session {
+                user_name: None,
+                now_playing_item: Some(item("a", "Movie")),
+            },
+            Session {
+                user_name: Some("guest".into()),
+                now_playing_item: Some(with_path(item("zz", "Movie"), "/media/2/file.mkv")),
+            },
+        ];
+        let inv = join(&f, &with_map(&[("/media", "/movies")]));
+        let playing: Vec<bool> = inv.library.movies.iter().map(|m| m.playing).collect();
+        assert_eq!(playing, [true, true, false]);
+    }
+
+    #[test]
+    fn an_unconfigured_service_contributes_nothing() {
+        let mut f = fetched(1);
+        f.radarr = None;
+        f.sonarr = None;
+        f.user_items[0].played = vec![
+            played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1),
+            played(episode_item("e", "s", 1, 1), T1),
+        ];
+        let inv = join(&f, &opts());
+        assert!(inv.library.movies.is_empty() && inv.library.series.is_empty());
+        assert!(inv.library.unmatched.is_empty());
+        assert!(inv.root_folders.is_empty());
+        assert!(candidate_series(&f, &opts()).is_empty());
+    }
+
+    // ---- series -------------------------------------------------------------------------
+
+    /// Jellyfin knows series "jfS" with TVDB 81189; Sonarr has it as series 10. Sonarr also has
+    /// a series whose TVDB id equals an episode's own TVDB id, which must not be used.
+    fn tv_world() -> Fetched {
+        let mut f = fetched(2);
+        let bb = series(10, 81189, "/tv/BB", "continuing", &[0, 1, 2]);
+        let trap = series(11, 349232, "/tv/Trap", "ended", &[1]);
+        let eps = vec![
+            ep(101, &bb, 1, 1),
+            ep(102, &bb, 1, 2),
+            ep(103, &bb, 1, 3),
+            ep(201, &bb, 2, 1),
+            ep(901, &trap, 1, 1),
+        ];
+        sonarr(&mut f).series = vec![bb, trap];
+        load_episodes(&mut f, eps);
+        f.series_items = vec![with_ids(item("jfS", "Series"), &[("Tvdb", "81189")])];
+        f
+    }
+
+    #[test]
+    fn episode_matches_by_series_tvdb_and_season_episode_numbers() {
+        let mut f = tv_world();
+        f.user_items[0].played = vec![played(
+            with_ids(episode_item("e12", "jfS", 1, 2), &[("Tvdb", "349232")]),
+            T1,
+        )];
+        let inv = join(&f, &opts());
+        let e = episode(&inv, 102);
+        assert!(e.views.0[0].played && !e.views.0[1].played);
+        assert_eq!(e.views.0[0].last_played, Some(ts(T1)));
+        assert!(
+            !episode(&inv, 901).views.any_played(),
+            "episode TVDB id used as series id"
+        );
+        assert!(!episode(&inv, 101).views.any_played());
+        assert!(inv.library.unmatched.is_empty());
+        assert_eq!(candidate_series(&f, &opts()), [10]);
+    }
+
+    #[test]
+    fn episode_matches_by_mapped_path_without_series_ids() {
+        let mut f = tv_world();
+        let mut e = item("x", "Episode");
+        e.series_id = Some("unknown-series".into());
+        f.user_items[0].played = vec![played(with_path(e, "/data/tv/BB/S02/e1.mkv"), T1)];
+        let o = with_map(&[("/data/tv", "/tv")]);
+        assert_eq!(candidate_series(&f, &o), [10]);
+        let inv = join(&f, &o);
+        assert!(episode(&inv, 201).views.any_played());
+        assert!(inv.library.unmatched.is_empty());
+    }
+
+    #[test]
+    fn series_found_only_by_folder_needs_the_exact_file() {
+        let mut f = tv_world();
+        // No series TVDB id; the numbers exist in Sonarr but the file is not Sonarr's.
+        let mut e = episode_item("x", "unknown", 1, 1);
+        e.path = Some("/tv/BB/S01/some-other-file.mkv".into());
+        f.user_items[0].played = vec![played(e, T1)];
+        let inv = join(&f, &opts());
+        assert!(!episode(&inv, 101).views.any_played());
+        assert_eq!(inv.library.unmatched.len(), 1);
+        assert_eq!(
+            inv.library.unmatched[0].why,
+            "Sonarr series \"series-10\" (found by its folder, no TVDB id) has no episode file at /tv/BB/S01/some-other-file.mkv"
+        );
+    }
+
+    #[test]
+    fn multi_episode_item_marks_every_episode_it_holds() {
+        let mut f = tv_world();
+        let mut e = episode_item("e", "jfS", 1, 2);
+        e.index_number_end = Some(3);
+        f.user_items[1].played = vec![played(e, T2)];
+        let inv = join(&f, &opts());
+        assert!(episode(&inv, 102).views.0[1].played);
+        assert!(episode(&inv, 103).views.0[1].played);
+        assert!(!episode(&inv, 101).views.any_played());
+    }
+
+    #[test]
+    fn episode_sonarr_does_not_have_is_unmatched_with_reason() {
+        let mut f = tv_world();
+        f.user_items[0].played = vec![played(
+            with_path(episode_item("e", "jfS", 1, 9), "/tv/BB/S01/e9.mkv"),
+            T1,
+        )];
+        let inv = join(&f, &opts());
+        assert_eq!(inv.library.unmatched.len(), 1);
+        let u = &inv.library.unmatched[0];
+        assert_eq!(u.kind, "Episode");
+        assert_eq!(u.title, "Show S01E09 name-e");
+        assert_eq!(
+            u.why,
+            "Sonarr series \"series-10\" has no S01E09 and no episode file at /tv/BB/S01/e9.mkv"
+        );
+    }
+
+    #[test]
+    fn episode_of_unknown_or_ambiguous_series_is_unmatched() {
+        let mut f = tv_world();
+        let dup = series(12, 81189, "/tv/BB2", "ended", &[1]);
+        sonarr(&mut f).series.push(dup);
+        f.series_items
+            .push(with_ids(item("jfOther", "Series"), &[("Tvdb", "5")]));
+        f.user_items[0].played = vec![
+            played(episode_item("a", "jfS", 1, 1), T1),
+            played(episode_item("b", "jfOther", 1, 1), T1),
+        ];
+        let inv = join(&f, &opts());
+        let whys: Vec<&str> = inv
+            .library
+            .unmatched
+            .iter()
+            .map(|u| u.why.as_str())
+            .collect();
+        assert_eq!(
+            whys,
+            [
+                "2 Sonarr series match tvdb 81189",
+                "no Sonarr series with series tvdb 5"
+            ]
+        );
+        assert!(candidate_series(&f, &opts()).is_empty());
+    }
+
+    #[test]
+    fn favourites_at_series_season_and_episode_level() {
+        let mut f = tv_world();
+        let mut season2 = item("jfS2", "Season");
+        season2.series_id = Some("jfS".into());
+        season2.index_number = Some(2);
+        f.user_items[1].favorites = vec![
+            fav(with_ids(item("jfS", "Series"), &[("Tvdb", "81189")])),
+            fav(season2),
+            fav(episode_item("e11", "jfS", 1, 1)),
+        ];
+        let inv = join(&f, &opts());
+        let bb = &inv.library.series[0];
+        assert_eq!(bb.sonarr_id, 10);
+        assert!(bb.views.0[1].favorite && !bb.views.0[0].favorite);
+        let fav_seasons: Vec<i32> = bb
+            .seasons
+            .iter()
+            .filter(|s| s.views.any_favorite())
+            .map(|s| s.number)
+            .collect();
+        assert_eq!(fav_seasons, [2]);
+        let e = episode(&inv, 101);
+        assert!(e.views.0[1].favorite && !e.views.0[1].played);
+        assert!(!inv.library.series[1].views.any_favorite());
+        // A favourite episode makes its series a candidate even when nothing was played.
+        assert_eq!(candidate_series(&f, &opts()), [10]);
+    }
+
+    #[test]
+    fn series_fields_seasons_status_tags_and_unloaded_episodes() {
+        let mut f = tv_world();
+        sonarr(&mut f).episodes.remove(&11);
+        sonarr(&mut f).series[0].tags = vec![3];
+        sonarr(&mut f).tags = vec![Tag {
+            id: 3,
+            label: Some("keep".into()),
+        }];
+        for (status, _) in [("upcoming", 0), ("deleted", 0)] {
+            let mut s = series(20, 1, "/tv/x", status, &[]);
+            s.title = None;
+            sonarr(&mut f).series.push(s);
+        }
+        let inv = join(&f, &opts());
+        let s = &inv.library.series;
+        assert_eq!(
+            s.iter().map(|s| s.status).collect::<Vec<_>>(),
+            [
+                SeriesStatus::Continuing,
+                SeriesStatus::Ended,
+                SeriesStatus::Upcoming,
+                SeriesStatus::Other
+            ]
+        );
+        assert_eq!(s[0].tags, ["keep"]);
+        assert_eq!(s[0].path, "/tv/BB");
+        assert_eq!(s[2].title, "Sonarr series 20");
+        let numbers: Vec<i32> = s[0].seasons.iter().map(|x| x.number).collect();
+        assert_eq!(
+            numbers,
+            [0, 1, 2],
+            "every season Sonarr knows, even empty ones"
+        );
+        assert!(s[0].seasons[0].episodes.is_empty());
+        let s1: Vec<i32> = s[0].seasons[1].episodes.iter().map(|e| e.number).collect();
+        assert_eq!(s1, [1, 2, 3]);
+        let e = &s[0].seasons[1].episodes[0];
+        assert_eq!(
+            e.file,
+            Some(MediaFile {
+                id: 1010,
+                path: "/tv/BB/S01/e1.mkv".into(),
+                size: 500
+            })
+        );
+        assert_eq!(e.title, "ep-101");
+        // Series 11 was no candidate: its seasons are there, its episodes are not.
+        assert_eq!(s[1].seasons.len(), 1);
+        assert!(s[1].seasons[0].episodes.is_empty());
+    }
+
+    #[test]
+    fn episode_files_without_a_path_are_kept_out_of_every_root() {
+        let mut f = tv_world();
+        let eps = sonarr(&mut f).episodes.get_mut(&10).unwrap();
+        eps[0].episode_file = None;
+        eps[1].episode_file_id = 0;
+        eps[1].episode_file = None;
+        let inv = join(&f, &opts());
+        assert_eq!(
+            episode(&inv, 101).file,
+            Some(MediaFile {
+                id: 1010,
+                path: String::new(),
+                size: 0
+            })
+        );
+        assert_eq!(episode(&inv, 102).file, None);
+    }
+
+    #[test]
+    fn playing_episode_by_session_id_or_path() {
+        let mut f = tv_world();
+        f.user_items[0].played = vec![played(episode_item("e11", "jfS", 1, 1), T1)];
+        f.sessions = vec![
+            Session {
+                user_name: None,
+                now_playing_item: Some(item("e11", "Episode")),
+            },
+            Session {
+                user_name: None,
+                now_playing_item: Some(with_path(item("other", "Episode"), "/tv/BB/S02/e1.mkv")),
+            },
+        ];
+        let inv = join(&f, &opts());
+        assert!(episode(&inv, 101).playing);
+        assert!(episode(&inv, 201).playing);
+        assert!(!episode(&inv, 102).playing);
+    }
+
+    #[test]
+    fn root_folders_are_listed_with_their_accessibility() {
+        let mut f = fetched(1);
+        radarr(&mut f).root_folders = vec![RootFolder {
+            id: 1,
+            path: "/movies".into(),
+            accessible: true,
+        }];
+        sonarr(&mut f).root_folders = vec![
+            RootFolder {
+                id: 1,
+                path: "/tv".into(),
+                accessible: false,
+            },
+            RootFolder {
+                id: 2,
+                path: "/tv2".into(),
+                accessible: true,
+            },
+        ];
+        let inv = join(&f, &opts());
+        assert_eq!(inv.library.radarr_root_folders, ["/movies"]);
+        assert_eq!(inv.library.sonarr_root_folders, ["/tv", "/tv2"]);
+        assert_eq!(
+            inv.root_folders[1],
+            RootFolderState {
+                service: Service::Sonarr,
+                path: "/tv".into(),
+                accessible: false
+            }
+        );
+        assert_eq!(inv.root_folders.len(), 3);
+    }
+
+    #[test]
+    fn hundred_thousand_episodes_join_fast() {
+        let mut f = fetched(2);
+        let mut all_eps = Vec::new();
+        let mut played_items = Vec::new();
+        for s in 0..1000 {
+            let se = series(
+                s,
+                10_000 + s,
+                &format!("/tv/s{s}"),
+                "ended",
+                &[1, 2, 3, 4, 5],
+            );
+            f.series_items.push(with_ids(
+                item(&format!("jf{s}"), "Series"),
+                &[("Tvdb", &(10_000 + s).to_string())],
+            ));
+            for k in 0..100 {
+                let (season, number) = (k / 20 + 1, k % 20 + 1);
+                all_eps.push(ep(s * 1000 + k, &se, season, number));
+                if k % 2 == 0 {
+                    played_items.push(played(
+                        episode_item(&format!("e{s}-{k}"), &format!("jf{s}"), season, number),
+                        T1,
+                    ));
+                }
+            }
+            sonarr(&mut f).series.push(se);
+        }
+        load_episodes(&mut f, all_eps);
+        f.user_items[0].played = played_items.clone();
+        f.user_items[1].played = played_items;
+        // Timing belongs in the benchmark; this proves the join is complete at that size.
+        let candidates = candidate_series(&f, &opts());
+        let inv = join(&f, &opts());
+        assert_eq!(candidates.len(), 1000);
+        let watched = inv
+            .library
+            .series
+            .iter()
+            .flat_map(|s| &s.seasons)
+            .flat_map(|s| &s.episodes)
+            .filter(|e| e.views.0.iter().all(|v| v.played))
+            .count();
+        assert_eq!(watched, 50_000);
+    }
+
+    #[test]
+    fn series_status_is_case_insensitive() {
+        assert_eq!(series_status(Some("Continuing")), SeriesStatus::Continuing);
+        assert_eq!(series_status(None), SeriesStatus::Other);
+    }
+
+    #[test]
+    fn provider_id_values_must_be_positive_numbers() {
+        assert_eq!(parse_id(Some("603")), Some(603));
+        assert_eq!(parse_id(Some("0")), None);
+        assert_eq!(parse_id(Some("tt1")), None);
+        let _: HashMap<i32, i32> = HashMap::new();
+    }
+}

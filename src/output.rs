@@ -1,0 +1,181 @@
+//! What people read: the plan table, the pass summary, byte sizes.
+//!
+//! Pure formatting; the CLI prints the strings.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::plan::{Plan, Verdict};
+
+/// Bytes as people read them: `8.1 GB`, `700 MB`, `12 KB` (decimal units, like file managers and
+/// the *arrs show them).
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if value < 1000.0 {
+            break;
+        }
+        value /= 1000.0;
+        unit = u;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {unit}")
+    } else {
+        format!("{value:.0} {unit}")
+    }
+}
+
+/// The plan as a table: one line per decision (deletions first), then unmatched items, then totals.
+pub fn plan_table(plan: &Plan) -> String {
+    let mut out = String::new();
+    let title_width = plan
+        .decisions
+        .iter()
+        .map(|d| d.title.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 60);
+    let _ = writeln!(
+        out,
+        "{:<6}  {:<7}  {:>8}  {:<title_width$}  REASON",
+        "ACTION", "KIND", "SIZE", "TITLE"
+    );
+    for d in &plan.decisions {
+        let size = if d.bytes > 0 {
+            format_bytes(d.bytes)
+        } else {
+            "-".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{:<6}  {:<7}  {:>8}  {:<title_width$}  {}",
+            d.verdict.as_str(),
+            d.kind.as_str(),
+            size,
+            truncate(&d.title, title_width),
+            d.reason
+        );
+    }
+    for u in &plan.unmatched {
+        let _ = writeln!(
+            out,
+            "{:<6}  {:<7}  {:>8}  {:<title_width$}  unmatched: {}",
+            "keep",
+            u.kind.to_lowercase(),
+            "-",
+            truncate(&u.title, title_width),
+            u.why
+        );
+    }
+    let _ = writeln!(out);
+    out.push_str(&plan_totals(plan));
+    out.push('\n');
+    out
+}
+
+/// One line of totals: `3 to delete (12 GB in 21 files), 5 kept, 1 unmatched, 140 not watched`.
+pub fn plan_totals(plan: &Plan) -> String {
+    let deletions = plan.deletions().count();
+    let kept = plan.kept().count();
+    format!(
+        "{deletions} to delete ({} in {} files), {kept} kept, {} unmatched, {} not watched ({} movies, {} episodes)",
+        format_bytes(plan.bytes_to_delete()),
+        plan.files_to_delete(),
+        plan.unmatched.len(),
+        plan.unwatched.movies + plan.unwatched.episodes,
+        plan.unwatched.movies,
+        plan.unwatched.episodes,
+    )
+}
+
+/// Kept decisions counted by reason code, e.g. `{"keep_tag": 2, "within_grace": 5}`.
+pub fn kept_by_reason(plan: &Plan) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for d in plan.decisions.iter().filter(|d| d.verdict == Verdict::Keep) {
+        *counts.entry(d.reason.code()).or_insert(0) += 1;
+    }
+    if !plan.unmatched.is_empty() {
+        counts.insert("unmatched", plan.unmatched.len());
+    }
+    counts
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::Unmatched;
+    use crate::plan::{Decision, Kind, Reason, Target};
+
+    #[test]
+    fn bytes_read_like_a_file_manager() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(999), "999 B");
+        assert_eq!(format_bytes(1_500), "1.5 KB");
+        assert_eq!(format_bytes(700_000_000), "700 MB");
+        assert_eq!(format_bytes(8_100_000_000), "8.1 GB");
+        assert_eq!(format_bytes(12_345_000_000_000), "12 TB");
+    }
+
+    fn decision(verdict: Verdict, title: &str, bytes: u64, reason: Reason) -> Decision {
+        Decision {
+            verdict,
+            kind: Kind::Movie,
+            title: title.to_string(),
+            target: Target::Radarr { movie_id: 1 },
+            bytes,
+            reason,
+        }
+    }
+
+    #[test]
+    fn table_lists_every_decision_with_reason_and_totals() {
+        let plan = Plan {
+            decisions: vec![
+                decision(
+                    Verdict::Delete,
+                    "The Matrix (1999)",
+                    8_100_000_000,
+                    Reason::Watched { days_ago: 12 },
+                ),
+                decision(
+                    Verdict::Keep,
+                    "Heat (1995)",
+                    0,
+                    Reason::KeepTag { tag: "keep".into() },
+                ),
+            ],
+            unmatched: vec![Unmatched {
+                kind: "Movie".into(),
+                title: "Home Video".into(),
+                path: None,
+                why: "no Radarr movie with tmdb 1".into(),
+            }],
+            unwatched: Default::default(),
+        };
+        let table = plan_table(&plan);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("ACTION"));
+        assert!(lines[1].contains("delete") && lines[1].contains("The Matrix (1999)"));
+        assert!(lines[1].contains("8.1 GB") && lines[1].contains("watched 12 days ago"));
+        assert!(lines[2].contains("keep") && lines[2].contains("keep tag \"keep\""));
+        assert!(lines[3].contains("unmatched: no Radarr movie with tmdb 1"));
+        assert!(table.contains("1 to delete (8.1 GB in 1 files), 1 kept, 1 unmatched"));
+        let by_reason = kept_by_reason(&plan);
+        assert_eq!(by_reason.get("keep_tag"), Some(&1));
+        assert_eq!(by_reason.get("unmatched"), Some(&1));
+    }
+}

@@ -1,1 +1,0 @@
-//! Pure retention rules: Library + clock + Rules in, Plan out.
