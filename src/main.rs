@@ -1,1 +1,172 @@
-fn main() {}
+//! The `shelflife` binary: parse the command line, set up logging, dispatch, map errors to exit
+//! codes. Everything else lives in the library.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use jiff::Timestamp;
+
+use shelflife::apply::Mode;
+use shelflife::cli::{Cli, Command, ConfigCommand, PlanArgs, RunArgs};
+use shelflife::config::{Config, Env, Loaded};
+use shelflife::exit::Exit;
+use shelflife::pass::Pass;
+use shelflife::{check, logging, output};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format, logging::level(cli.verbose, cli.quiet));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("shelflife: cannot start the async runtime: {err}");
+            return Exit::Failed.into();
+        }
+    };
+    runtime.block_on(dispatch(cli)).into()
+}
+
+async fn dispatch(cli: Cli) -> Exit {
+    let config_path = cli.config.as_path();
+    match cli.command {
+        Command::Run(args) => run(config_path, &args).await,
+        Command::Plan(args) => plan(config_path, &args).await,
+        Command::Check(args) => check(config_path, args.json).await,
+        Command::Config(ConfigCommand::Check) => config_check(config_path),
+        Command::Config(ConfigCommand::Show) => config_show(config_path),
+        Command::Demo => {
+            eprintln!("shelflife: demo is not yet available in this build");
+            Exit::Failed
+        }
+        Command::Monitor | Command::Status | Command::History(_) | Command::Db(_) => {
+            eprintln!(
+                "shelflife: this command is not yet available in this version; see the README"
+            );
+            Exit::Failed
+        }
+    }
+}
+
+/// Loads the config; a bad one is reported and turned into `on_error`.
+fn load(path: &Path) -> Result<Config, anyhow::Error> {
+    let Loaded { config, warnings } = Config::load(path, &Env::from_process())?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(config)
+}
+
+/// Prints an error chain and returns `code`; passes `Ok` through.
+fn report(result: anyhow::Result<Exit>, code: Exit) -> Exit {
+    match result {
+        Ok(exit) => exit,
+        Err(err) => {
+            eprintln!("shelflife: {err:#}");
+            code
+        }
+    }
+}
+
+async fn run(path: &Path, args: &RunArgs) -> Exit {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(err) => return report(Err(err), Exit::Usage),
+    };
+    let mode = if args.dry_run {
+        Mode::DryRun
+    } else if args.apply || !config.dry_run {
+        Mode::Live
+    } else {
+        Mode::DryRun
+    };
+    let pass = match Pass::new(&config) {
+        Ok(p) => p,
+        Err(err) => return report(Err(err.into()), Exit::Usage),
+    };
+    let result = async {
+        let outcome = pass.run(mode, Timestamp::now()).await?;
+        print!("{}", outcome.summary());
+        Ok(outcome.exit())
+    };
+    report(result.await, Exit::Failed)
+}
+
+async fn plan(path: &Path, args: &PlanArgs) -> Exit {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(err) => return report(Err(err), Exit::Usage),
+    };
+    let pass = match Pass::new(&config) {
+        Ok(p) => p,
+        Err(err) => return report(Err(err.into()), Exit::Usage),
+    };
+    let result = async {
+        let planned = pass.plan(Timestamp::now()).await?;
+        if args.json {
+            let json = serde_json::to_string_pretty(&planned.plan)
+                .context("cannot write the plan as JSON")?;
+            println!("{json}");
+        } else {
+            print!("{}", output::plan_table(&planned.plan));
+            let files = planned.plan.files_to_delete();
+            let limit = config.rules.max_deletions_per_run;
+            if files > limit as usize {
+                println!(
+                    "note: `run` would refuse this plan: {files} files is more than max_deletions_per_run = {limit}"
+                );
+            }
+        }
+        Ok(Exit::Ok)
+    };
+    report(result.await, Exit::Failed)
+}
+
+async fn check(path: &Path, json: bool) -> Exit {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(err) => return report(Err(err), Exit::CheckConfig),
+    };
+    let pass = match Pass::new(&config) {
+        Ok(p) => p,
+        Err(err) => return report(Err(err.into()), Exit::CheckConfig),
+    };
+    let report_ = check::check_servers(pass.sources()).await;
+    if json {
+        match serde_json::to_string_pretty(&report_) {
+            Ok(text) => println!("{text}"),
+            Err(err) => {
+                eprintln!("shelflife: cannot write the report as JSON: {err}");
+                return Exit::Failed;
+            }
+        }
+    } else {
+        print!("{}", report_.render());
+    }
+    report_.exit()
+}
+
+fn config_check(path: &Path) -> Exit {
+    match load(path) {
+        Ok(_) => {
+            println!("{}: ok", path.display());
+            Exit::Ok
+        }
+        Err(err) => report(Err(err), Exit::Usage),
+    }
+}
+
+fn config_show(path: &Path) -> Exit {
+    match load(path) {
+        Ok(config) => {
+            print!("{}", config.to_redacted_toml());
+            Exit::Ok
+        }
+        Err(err) => report(Err(err), Exit::Usage),
+    }
+}

@@ -1,1 +1,0 @@
-//! Configuration: the TOML file, defaults, validation and secrets.

@@ -1,0 +1,856 @@
+//! Configuration: the TOML file, its defaults, validation and secrets.
+//!
+//! Loading goes in three stages (as zincati does): the text is checked against the known keys
+//! (so a typo is an error that names the key, its table, the file and the key you probably meant),
+//! deserialized into raw structs whose fields are all optional, then turned into [`Config`] with
+//! real types and defaults filled in. Secrets are read last, from the first source that has them.
+//! Nothing here touches the network.
+
+mod raw;
+mod secrets;
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use secrets::{Env, Secret};
+
+use crate::rules::{Rules, SeriesMode, WatchedBy};
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from, for messages.
+    pub source: PathBuf,
+    /// Delete nothing unless this is false or `run --apply` is given.
+    pub dry_run: bool,
+    pub jellyfin: JellyfinConfig,
+    /// Absent: movies are left alone.
+    pub radarr: Option<ArrConfig>,
+    /// Absent: TV is left alone.
+    pub sonarr: Option<ArrConfig>,
+    pub rules: Rules,
+    pub path_map: Vec<PathMap>,
+    pub health: HealthConfig,
+    pub state: StateConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct JellyfinConfig {
+    pub url: String,
+    pub api_key: Secret,
+    /// Whose watched state counts, by Jellyfin user name.
+    pub users: Vec<String>,
+    /// Deadline of one request.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArrConfig {
+    pub url: String,
+    pub api_key: Secret,
+    /// Radarr: also stop import lists from adding a deleted movie again.
+    pub add_import_exclusion: bool,
+    pub timeout: Duration,
+}
+
+/// How a path prefix Jellyfin sees appears to the *arrs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMap {
+    pub jellyfin: String,
+    pub arr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// `monitor`: time between check rounds.
+    pub interval: Duration,
+    pub mounts: Vec<MountConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountConfig {
+    pub path: PathBuf,
+    pub fstype: Option<String>,
+    pub canary: Option<String>,
+    pub timeout: Duration,
+    pub allow_readonly: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub textfile: Option<PathBuf>,
+}
+
+/// A loaded config and what the user should hear about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Why a config cannot be used. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{path}: unknown key `{key}` in {table}{}{}", line.map(|l| format!(" (line {l})")).unwrap_or_default(), suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownKey {
+        path: PathBuf,
+        key: String,
+        /// `[rules]`, `[[health.mounts]]`, or "the top level".
+        table: String,
+        line: Option<usize>,
+        suggestion: Option<String>,
+    },
+    #[error("{path}: `{key}` {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("{path}: no API key for {service}; tried {tried}")]
+    MissingSecret {
+        path: PathBuf,
+        service: &'static str,
+        tried: String,
+    },
+    #[error("{path}: cannot read the {service} API key from {file}")]
+    SecretFile {
+        path: PathBuf,
+        service: &'static str,
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+const DEFAULT_STATE_PATH: &str = "/var/lib/shelflife/state.db";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path, env: &Env) -> Result<Loaded, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut loaded = Self::parse(&text, path, env)?;
+        if let Some(warning) = secrets::readable_inline_key_warning(path, &text) {
+            loaded.warnings.push(warning);
+        }
+        Ok(loaded)
+    }
+
+    /// Validates config text; `source` names it in messages and anchors nothing else.
+    pub fn parse(text: &str, source: &Path, env: &Env) -> Result<Loaded, ConfigError> {
+        let raw = raw::parse(text, source)?;
+        let mut warnings = Vec::new();
+        let config = build(raw, source, env, &mut warnings)?;
+        Ok(Loaded { config, warnings })
+    }
+
+    /// The effective config (defaults filled in) as TOML, every secret replaced by where it came
+    /// from. This is what `config show` prints.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut out = String::new();
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let d = |d: Duration| q(&humantime::format_duration(d).to_string());
+        let _ = writeln!(out, "# {}", self.source.display());
+        let _ = writeln!(out, "dry_run = {}", self.dry_run);
+        let _ = writeln!(out, "\n[jellyfin]");
+        let _ = writeln!(out, "url = {}", q(&self.jellyfin.url));
+        let _ = writeln!(out, "api_key = {}", q(&self.jellyfin.api_key.to_string()));
+        let users: Vec<String> = self.jellyfin.users.iter().map(|u| q(u)).collect();
+        let _ = writeln!(out, "users = [{}]", users.join(", "));
+        let watched_by = match self.rules.watched_by {
+            WatchedBy::Any => "any",
+            WatchedBy::All => "all",
+        };
+        let _ = writeln!(out, "watched_by = {}", q(watched_by));
+        let _ = writeln!(out, "timeout = {}", d(self.jellyfin.timeout));
+        for (name, arr) in [("radarr", &self.radarr), ("sonarr", &self.sonarr)] {
+            match arr {
+                None => {
+                    let _ = writeln!(out, "\n# [{name}] is not configured: left alone");
+                }
+                Some(arr) => {
+                    let _ = writeln!(out, "\n[{name}]");
+                    let _ = writeln!(out, "url = {}", q(&arr.url));
+                    let _ = writeln!(out, "api_key = {}", q(&arr.api_key.to_string()));
+                    if name == "radarr" {
+                        let _ =
+                            writeln!(out, "add_import_exclusion = {}", arr.add_import_exclusion);
+                    }
+                    let _ = writeln!(out, "timeout = {}", d(arr.timeout));
+                }
+            }
+        }
+        let r = &self.rules;
+        let _ = writeln!(out, "\n[rules]");
+        let _ = writeln!(out, "grace_days = {}", r.grace_days);
+        let tags: Vec<String> = r.keep_tags.iter().map(|t| q(t)).collect();
+        let _ = writeln!(out, "keep_tags = [{}]", tags.join(", "));
+        let _ = writeln!(out, "keep_favorites = {}", r.keep_favorites);
+        let mode = match r.series_mode {
+            SeriesMode::Episode => "episode",
+            SeriesMode::Season => "season",
+            SeriesMode::Hybrid => "hybrid",
+        };
+        let _ = writeln!(out, "series_mode = {}", q(mode));
+        let _ = writeln!(
+            out,
+            "partial_season_threshold = {:?}",
+            r.partial_season_threshold
+        );
+        let _ = writeln!(out, "protect_latest_season = {}", r.protect_latest_season);
+        let _ = writeln!(out, "max_deletions_per_run = {}", r.max_deletions_per_run);
+        for m in &self.path_map {
+            let _ = writeln!(out, "\n[[path_map]]");
+            let _ = writeln!(out, "jellyfin = {}", q(&m.jellyfin));
+            let _ = writeln!(out, "arr = {}", q(&m.arr));
+        }
+        let _ = writeln!(out, "\n[health]");
+        let _ = writeln!(out, "interval = {}", d(self.health.interval));
+        for m in &self.health.mounts {
+            let _ = writeln!(out, "\n[[health.mounts]]");
+            let _ = writeln!(out, "path = {}", q(&m.path.display().to_string()));
+            if let Some(fstype) = &m.fstype {
+                let _ = writeln!(out, "fstype = {}", q(fstype));
+            }
+            if let Some(canary) = &m.canary {
+                let _ = writeln!(out, "canary = {}", q(canary));
+            }
+            let _ = writeln!(out, "timeout = {}", d(m.timeout));
+            let _ = writeln!(out, "allow_readonly = {}", m.allow_readonly);
+        }
+        let _ = writeln!(out, "\n[state]");
+        let _ = writeln!(out, "path = {}", q(&self.state.path.display().to_string()));
+        let _ = writeln!(out, "\n[metrics]");
+        match &self.metrics.textfile {
+            Some(p) => {
+                let _ = writeln!(out, "textfile = {}", q(&p.display().to_string()));
+            }
+            None => {
+                let _ = writeln!(out, "# textfile is not set: no metrics file");
+            }
+        }
+        out
+    }
+}
+
+/// Raw → validated, with defaults.
+fn build(
+    raw: raw::RawConfig,
+    source: &Path,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<Config, ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        path: source.to_path_buf(),
+        key: key.to_string(),
+        message,
+    };
+    let Some(jf) = raw.jellyfin else {
+        return Err(invalid(
+            "[jellyfin]",
+            "is missing: shelflife needs Jellyfin's url, an API key and users".into(),
+        ));
+    };
+    let jf_url = url(jf.url.as_deref(), "jellyfin.url", &invalid)?;
+    let users = jf.users.unwrap_or_default();
+    if users.is_empty() || users.iter().any(|u| u.trim().is_empty()) {
+        return Err(invalid(
+            "jellyfin.users",
+            "must list at least one Jellyfin user name, none empty (e.g. users = [\"alice\"])"
+                .into(),
+        ));
+    }
+    let watched_by = match jf.watched_by.as_deref().unwrap_or("any") {
+        "any" => WatchedBy::Any,
+        "all" => WatchedBy::All,
+        other => {
+            return Err(invalid(
+                "jellyfin.watched_by",
+                format!("must be \"any\" or \"all\", not {other:?}"),
+            ))
+        }
+    };
+    let jellyfin = JellyfinConfig {
+        url: jf_url,
+        api_key: secrets::resolve("jellyfin", jf.api_key, jf.api_key_file, source, env)?,
+        users,
+        timeout: duration(
+            jf.timeout.as_deref(),
+            DEFAULT_TIMEOUT,
+            "jellyfin.timeout",
+            &invalid,
+        )?,
+    };
+
+    // The key schema keeps `add_import_exclusion` out of [sonarr]; it is a Radarr setting.
+    let arr =
+        |name: &'static str, raw: Option<raw::RawArr>| -> Result<Option<ArrConfig>, ConfigError> {
+            let Some(a) = raw else { return Ok(None) };
+            Ok(Some(ArrConfig {
+                url: url(a.url.as_deref(), &format!("{name}.url"), &invalid)?,
+                api_key: secrets::resolve(name, a.api_key, a.api_key_file, source, env)?,
+                add_import_exclusion: a.add_import_exclusion.unwrap_or(false),
+                timeout: duration(
+                    a.timeout.as_deref(),
+                    DEFAULT_TIMEOUT,
+                    &format!("{name}.timeout"),
+                    &invalid,
+                )?,
+            }))
+        };
+    let radarr = arr("radarr", raw.radarr)?;
+    let sonarr = arr("sonarr", raw.sonarr)?;
+
+    let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
+
+    let mut path_map = Vec::new();
+    for (i, m) in raw.path_map.unwrap_or_default().into_iter().enumerate() {
+        let key = |k: &str| format!("path_map[{}].{k}", i + 1);
+        let (Some(jellyfin), Some(arr)) = (m.jellyfin, m.arr) else {
+            return Err(invalid(
+                &format!("path_map[{}]", i + 1),
+                "needs both `jellyfin` and `arr`".into(),
+            ));
+        };
+        absolute(&jellyfin, &key("jellyfin"), &invalid)?;
+        absolute(&arr, &key("arr"), &invalid)?;
+        path_map.push(PathMap { jellyfin, arr });
+    }
+
+    let raw_health = raw.health.unwrap_or_default();
+    let mut mounts = Vec::new();
+    for (i, m) in raw_health
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let key = |k: &str| format!("health.mounts[{}].{k}", i + 1);
+        let Some(path) = m.path else {
+            return Err(invalid(&key("path"), "is required".into()));
+        };
+        absolute(&path, &key("path"), &invalid)?;
+        if let Some(canary) = &m.canary {
+            if canary.is_empty() || canary.split('/').any(|c| c == "..") {
+                return Err(invalid(
+                    &key("canary"),
+                    "must name a file inside the mount".into(),
+                ));
+            }
+        }
+        mounts.push(MountConfig {
+            path: PathBuf::from(path),
+            fstype: m.fstype,
+            canary: m.canary,
+            timeout: duration(
+                m.timeout.as_deref(),
+                Duration::from_secs(5),
+                &key("timeout"),
+                &invalid,
+            )?,
+            allow_readonly: m.allow_readonly.unwrap_or(false),
+        });
+    }
+    let health = HealthConfig {
+        interval: duration(
+            raw_health.interval.as_deref(),
+            Duration::from_secs(60),
+            "health.interval",
+            &invalid,
+        )?,
+        mounts,
+    };
+
+    let state_path = match raw.state.and_then(|s| s.path) {
+        Some(p) => {
+            absolute(&p, "state.path", &invalid)?;
+            PathBuf::from(p)
+        }
+        None => match env.var("STATE_DIRECTORY") {
+            // systemd may pass several directories separated by ':'; the first is ours.
+            Some(dirs) if !dirs.is_empty() => {
+                PathBuf::from(dirs.split(':').next().unwrap_or(dirs)).join("state.db")
+            }
+            _ => PathBuf::from(DEFAULT_STATE_PATH),
+        },
+    };
+    let textfile = match raw.metrics.and_then(|m| m.textfile) {
+        Some(p) => {
+            absolute(&p, "metrics.textfile", &invalid)?;
+            Some(PathBuf::from(p))
+        }
+        None => None,
+    };
+
+    if radarr.is_none() && sonarr.is_none() {
+        warnings.push(format!(
+            "{}: neither [radarr] nor [sonarr] is configured, so nothing can be deleted",
+            source.display()
+        ));
+    }
+
+    Ok(Config {
+        source: source.to_path_buf(),
+        dry_run: raw.dry_run.unwrap_or(true),
+        jellyfin,
+        radarr,
+        sonarr,
+        rules,
+        path_map,
+        health,
+        state: StateConfig { path: state_path },
+        metrics: MetricsConfig { textfile },
+    })
+}
+
+fn rules(
+    r: raw::RawRules,
+    watched_by: WatchedBy,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Rules, ConfigError> {
+    let defaults = Rules::default();
+    let series_mode = match r.series_mode.as_deref() {
+        None => defaults.series_mode,
+        Some("episode") => SeriesMode::Episode,
+        Some("season") => SeriesMode::Season,
+        Some("hybrid") => SeriesMode::Hybrid,
+        Some(other) => {
+            return Err(invalid(
+                "rules.series_mode",
+                format!("must be \"episode\", \"season\" or \"hybrid\", not {other:?}"),
+            ))
+        }
+    };
+    let threshold = r
+        .partial_season_threshold
+        .unwrap_or(defaults.partial_season_threshold);
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(invalid(
+            "rules.partial_season_threshold",
+            format!("must be more than 0 and at most 1 (a share of the season), not {threshold}"),
+        ));
+    }
+    let grace_days = match r.grace_days {
+        None => defaults.grace_days,
+        Some(d) => u32::try_from(d).map_err(|_| {
+            invalid(
+                "rules.grace_days",
+                format!("must be a whole number of days, 0 or more, not {d}"),
+            )
+        })?,
+    };
+    let max_deletions_per_run = match r.max_deletions_per_run {
+        None => defaults.max_deletions_per_run,
+        Some(n) => u32::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+            invalid(
+                "rules.max_deletions_per_run",
+                format!("must be at least 1, not {n}"),
+            )
+        })?,
+    };
+    let keep_tags = r.keep_tags.unwrap_or(defaults.keep_tags);
+    if keep_tags.iter().any(|t| t.trim().is_empty()) {
+        return Err(invalid(
+            "rules.keep_tags",
+            "must not hold an empty tag".into(),
+        ));
+    }
+    Ok(Rules {
+        watched_by,
+        grace_days,
+        keep_tags,
+        keep_favorites: r.keep_favorites.unwrap_or(defaults.keep_favorites),
+        series_mode,
+        partial_season_threshold: threshold,
+        protect_latest_season: r
+            .protect_latest_season
+            .unwrap_or(defaults.protect_latest_season),
+        max_deletions_per_run,
+    })
+}
+
+fn url(
+    value: Option<&str>,
+    key: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<String, ConfigError> {
+    let Some(value) = value else {
+        return Err(invalid(
+            key,
+            "is required (e.g. \"http://127.0.0.1:8096\")".into(),
+        ));
+    };
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    match host {
+        Some(h) if !h.is_empty() && !h.starts_with(':') => Ok(value.to_string()),
+        _ => Err(invalid(
+            key,
+            format!("must be an http:// or https:// URL with a host, not {value:?}"),
+        )),
+    }
+}
+
+fn duration(
+    value: Option<&str>,
+    default: Duration,
+    key: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            Ok(_) => Err(invalid(key, "must be longer than zero".into())),
+            Err(err) => Err(invalid(
+                key,
+                format!("is not a duration like \"30s\", \"5m\" or \"7d\": {err}"),
+            )),
+        },
+    }
+}
+
+fn absolute(
+    value: &str,
+    key: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if value.starts_with('/') {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("must be an absolute path, not {value:?}"),
+        ))
+    }
+}
+
+/// A complete, commented example: dry run on, every key explained. Shipped as the packaged
+/// `/etc/shelflife/config.toml`; a test keeps it valid.
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const KEY: &str = "s3cr3t-key-value";
+
+    fn env() -> Env {
+        Env::from_pairs([
+            ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+            ("SHELFLIFE_RADARR_API_KEY", KEY),
+            ("SHELFLIFE_SONARR_API_KEY", KEY),
+        ])
+    }
+
+    const MINIMAL: &str = r#"
+[jellyfin]
+url = "http://127.0.0.1:8096"
+users = ["alice"]
+
+[radarr]
+url = "http://127.0.0.1:7878"
+"#;
+
+    fn parse(text: &str) -> Result<Loaded, ConfigError> {
+        Config::parse(text, Path::new("/etc/shelflife/config.toml"), &env())
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_the_contract_defaults() {
+        let Loaded { config, warnings } = parse(MINIMAL).expect("valid");
+        assert!(config.dry_run, "dry run must be the default");
+        assert_eq!(config.rules, Rules::default());
+        assert_eq!(config.jellyfin.users, vec!["alice"]);
+        assert_eq!(config.jellyfin.timeout, Duration::from_secs(30));
+        assert!(config.sonarr.is_none());
+        assert_eq!(
+            config.radarr.as_ref().map(|r| r.add_import_exclusion),
+            Some(false)
+        );
+        assert_eq!(config.health.interval, Duration::from_secs(60));
+        assert_eq!(
+            config.state.path,
+            PathBuf::from("/var/lib/shelflife/state.db")
+        );
+        assert_eq!(config.metrics.textfile, None);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn state_directory_from_systemd() {
+        let env = Env::from_pairs([
+            ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+            ("SHELFLIFE_RADARR_API_KEY", KEY),
+            ("STATE_DIRECTORY", "/var/lib/shelflife:/var/lib/other"),
+        ]);
+        let loaded = Config::parse(MINIMAL, Path::new("c.toml"), &env).expect("valid");
+        assert_eq!(
+            loaded.config.state.path,
+            PathBuf::from("/var/lib/shelflife/state.db")
+        );
+        let explicit = format!("{MINIMAL}\n[state]\npath = \"/srv/s.db\"\n");
+        let loaded = Config::parse(&explicit, Path::new("c.toml"), &env).expect("valid");
+        assert_eq!(loaded.config.state.path, PathBuf::from("/srv/s.db"));
+    }
+
+    #[test]
+    fn unknown_keys_name_key_table_file_line_and_suggestion() {
+        let e = err(&format!("{MINIMAL}\n[rules]\ngrace_dyas = 3\n"));
+        assert_eq!(
+            e,
+            "/etc/shelflife/config.toml: unknown key `grace_dyas` in [rules] (line 10); did you mean `grace_days`?"
+        );
+        let e = err(&format!("dry_rn = false\n{MINIMAL}"));
+        assert!(
+            e.contains("unknown key `dry_rn` in the top level (line 1); did you mean `dry_run`?"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{MINIMAL}\n[[path_map]]\njellyfin = \"/a\"\narr_path = \"/b\"\n"
+        ));
+        assert!(
+            e.contains("`arr_path` in [[path_map]]") && e.contains("did you mean `arr`?"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{MINIMAL}\n[[health.mounts]]\npath = \"/srv\"\ncanery = \"x\"\n"
+        ));
+        assert!(
+            e.contains("`canery` in [[health.mounts]]") && e.contains("`canary`"),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}\n[colour]\nx = 1\n"));
+        assert!(
+            e.contains("unknown key `colour` in the top level") && !e.contains("did you mean"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{MINIMAL}\n[sonarr]\nurl = \"http://s\"\nadd_import_exclusion = true\n"
+        ));
+        assert!(e.contains("`add_import_exclusion` in [sonarr]"), "{e}");
+    }
+
+    #[test]
+    fn syntax_and_type_errors_keep_the_position() {
+        let e = err("[jellyfin\nurl = 1\n");
+        assert!(
+            e.starts_with("/etc/shelflife/config.toml: ") && e.contains("line 1"),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}\n[rules]\ngrace_days = \"five\"\n"));
+        assert!(e.contains("line 10") && e.contains("grace_days"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let cases = [
+            ("[rules]\nseries_mode = \"weekly\"\n", "rules.series_mode"),
+            (
+                "[rules]\npartial_season_threshold = 0\n",
+                "rules.partial_season_threshold",
+            ),
+            (
+                "[rules]\npartial_season_threshold = 1.5\n",
+                "rules.partial_season_threshold",
+            ),
+            (
+                "[rules]\nmax_deletions_per_run = 0\n",
+                "rules.max_deletions_per_run",
+            ),
+            ("[rules]\ngrace_days = -1\n", "rules.grace_days"),
+            ("[rules]\nkeep_tags = [\"\"]\n", "rules.keep_tags"),
+            ("[health]\ninterval = \"soon\"\n", "health.interval"),
+            (
+                "[[path_map]]\njellyfin = \"media\"\narr = \"/m\"\n",
+                "path_map[1].jellyfin",
+            ),
+            (
+                "[[health.mounts]]\npath = \"srv\"\n",
+                "health.mounts[1].path",
+            ),
+            ("[metrics]\ntextfile = \"m.prom\"\n", "metrics.textfile"),
+        ];
+        for (extra, key) in cases {
+            let e = err(&format!("{MINIMAL}\n{extra}"));
+            assert!(e.contains(&format!("`{key}`")), "{extra}: {e}");
+        }
+        let bad_url = MINIMAL.replace("http://127.0.0.1:8096", "127.0.0.1:8096");
+        assert!(err(&bad_url).contains("`jellyfin.url` must be an http:// or https:// URL"));
+        let no_users = MINIMAL.replace("users = [\"alice\"]", "users = []");
+        assert!(err(&no_users).contains("`jellyfin.users`"));
+        let bad_watch = format!(
+            "{}watched_by = \"most\"\n",
+            MINIMAL.replace("[radarr]\nurl = \"http://127.0.0.1:7878\"\n", "")
+        );
+        assert!(
+            err(&bad_watch).contains("`jellyfin.watched_by`"),
+            "{}",
+            err(&bad_watch)
+        );
+        assert!(err("dry_run = true\n").contains("[jellyfin]"));
+    }
+
+    fn loaded_key(text: &str, env: &Env) -> Result<Secret, ConfigError> {
+        Config::parse(text, Path::new("c.toml"), env).map(|l| l.config.jellyfin.api_key)
+    }
+
+    const JF_ONLY: &str = "[jellyfin]\nurl = \"http://j\"\nusers = [\"a\"]\n";
+
+    #[test]
+    fn secrets_come_from_the_first_source_that_has_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key_file = dir.path().join("jf.key");
+        std::fs::write(&key_file, "from-file\n").expect("write");
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).expect("mkdir");
+        std::fs::write(creds.join("jellyfin"), "from-credential").expect("write");
+        let creds_str = creds.display().to_string();
+        let full_env = Env::from_pairs([
+            ("CREDENTIALS_DIRECTORY", creds_str.as_str()),
+            ("SHELFLIFE_JELLYFIN_API_KEY", "from-env"),
+        ]);
+
+        let inline = format!("{JF_ONLY}api_key = \"inline\"\n");
+        assert_eq!(
+            loaded_key(&inline, &full_env).expect("ok").expose(),
+            "inline"
+        );
+        let file = format!("{JF_ONLY}api_key_file = \"{}\"\n", key_file.display());
+        assert_eq!(
+            loaded_key(&file, &full_env).expect("ok").expose(),
+            "from-file"
+        );
+        assert_eq!(
+            loaded_key(JF_ONLY, &full_env).expect("ok").expose(),
+            "from-credential"
+        );
+        let env_only = Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", "from-env")]);
+        assert_eq!(
+            loaded_key(JF_ONLY, &env_only).expect("ok").expose(),
+            "from-env"
+        );
+    }
+
+    #[test]
+    fn secret_errors() {
+        let both = format!("{JF_ONLY}api_key = \"a\"\napi_key_file = \"/k\"\n");
+        let e = loaded_key(&both, &Env::default())
+            .expect_err("both set")
+            .to_string();
+        assert!(e.contains("api_key_file are both set"), "{e}");
+
+        let e = loaded_key(JF_ONLY, &Env::default())
+            .expect_err("none")
+            .to_string();
+        assert!(
+            e.contains("no API key for jellyfin")
+                && e.contains("jellyfin.api_key_file")
+                && e.contains("$CREDENTIALS_DIRECTORY/jellyfin")
+                && e.contains("$SHELFLIFE_JELLYFIN_API_KEY"),
+            "{e}"
+        );
+
+        let missing = format!("{JF_ONLY}api_key_file = \"/nonexistent/jf.key\"\n");
+        let e = loaded_key(&missing, &Env::default())
+            .expect_err("unreadable")
+            .to_string();
+        assert!(e.contains("/nonexistent/jf.key"), "{e}");
+
+        let empty = format!("{JF_ONLY}api_key = \"  \"\n");
+        let e = loaded_key(&empty, &Env::default())
+            .expect_err("empty")
+            .to_string();
+        assert!(e.contains("is empty"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let text = format!(
+            "{JF_ONLY}api_key = \"{KEY}\"\n[radarr]\nurl = \"http://r\"\napi_key = \"{KEY}\"\n"
+        );
+        let loaded = Config::parse(&text, Path::new("c.toml"), &Env::default()).expect("valid");
+        let shown = loaded.config.to_redacted_toml();
+        assert!(!shown.contains(KEY), "{shown}");
+        assert!(
+            shown.contains("api_key = \"<redacted: from inline jellyfin.api_key>\""),
+            "{shown}"
+        );
+        assert!(!format!("{:?}", loaded.config).contains(KEY));
+        // What `config show` prints is itself a valid config shape (keys the parser knows).
+        let reparsed: Result<toml::Table, _> = toml::from_str(&shown);
+        assert!(reparsed.is_ok(), "{shown}");
+    }
+
+    #[test]
+    fn world_readable_inline_key_warns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, format!("{JF_ONLY}api_key = \"{KEY}\"\n")).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let loaded = Config::load(&path, &Env::default()).expect("valid");
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("other users can read it") && w.contains("chmod 600")),
+            "{:?}",
+            loaded.warnings
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let loaded = Config::load(&path, &Env::default()).expect("valid");
+        assert!(!loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("other users can read it")));
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let e = Config::load(Path::new("/nonexistent/shelflife.toml"), &env())
+            .expect_err("missing")
+            .to_string();
+        assert!(e.contains("/nonexistent/shelflife.toml"), "{e}");
+    }
+
+    #[test]
+    fn example_is_valid_and_dry() {
+        // The example points at key files under /etc/shelflife; give it real ones.
+        let dir = tempfile::tempdir().expect("tempdir");
+        for service in ["jellyfin", "radarr", "sonarr"] {
+            std::fs::write(dir.path().join(format!("{service}.key")), KEY).expect("write");
+        }
+        let example = EXAMPLE.replace("/etc/shelflife/", &format!("{}/", dir.path().display()));
+        let loaded = parse(&example).expect("the shipped example must parse");
+        assert!(loaded.config.dry_run);
+        assert!(loaded.config.radarr.is_some() && loaded.config.sonarr.is_some());
+    }
+}

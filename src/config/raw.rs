@@ -1,0 +1,308 @@
+//! The config file as written: every key optional, unknown keys refused with a suggestion.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub dry_run: Option<bool>,
+    pub jellyfin: Option<RawJellyfin>,
+    pub radarr: Option<RawArr>,
+    pub sonarr: Option<RawArr>,
+    pub rules: Option<RawRules>,
+    pub path_map: Option<Vec<RawPathMap>>,
+    pub health: Option<RawHealth>,
+    pub state: Option<RawState>,
+    pub metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJellyfin {
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_file: Option<String>,
+    pub users: Option<Vec<String>>,
+    pub watched_by: Option<String>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArr {
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_file: Option<String>,
+    pub add_import_exclusion: Option<bool>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRules {
+    pub grace_days: Option<i64>,
+    pub keep_tags: Option<Vec<String>>,
+    pub keep_favorites: Option<bool>,
+    pub series_mode: Option<String>,
+    pub partial_season_threshold: Option<f64>,
+    pub protect_latest_season: Option<bool>,
+    pub max_deletions_per_run: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPathMap {
+    pub jellyfin: Option<String>,
+    pub arr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHealth {
+    pub interval: Option<String>,
+    pub mounts: Option<Vec<RawMount>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMount {
+    pub path: Option<String>,
+    pub fstype: Option<String>,
+    pub canary: Option<String>,
+    pub timeout: Option<String>,
+    pub allow_readonly: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawState {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetrics {
+    pub textfile: Option<String>,
+}
+
+/// The keys each table may hold. Kept next to the structs above; a test checks the two agree.
+const SCHEMA: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "dry_run", "jellyfin", "radarr", "sonarr", "rules", "path_map", "health", "state",
+            "metrics",
+        ],
+    ),
+    (
+        "jellyfin",
+        &[
+            "url",
+            "api_key",
+            "api_key_file",
+            "users",
+            "watched_by",
+            "timeout",
+        ],
+    ),
+    (
+        "radarr",
+        &[
+            "url",
+            "api_key",
+            "api_key_file",
+            "add_import_exclusion",
+            "timeout",
+        ],
+    ),
+    ("sonarr", &["url", "api_key", "api_key_file", "timeout"]),
+    (
+        "rules",
+        &[
+            "grace_days",
+            "keep_tags",
+            "keep_favorites",
+            "series_mode",
+            "partial_season_threshold",
+            "protect_latest_season",
+            "max_deletions_per_run",
+        ],
+    ),
+    ("path_map", &["jellyfin", "arr"]),
+    ("health", &["interval", "mounts"]),
+    (
+        "health.mounts",
+        &["path", "fstype", "canary", "timeout", "allow_readonly"],
+    ),
+    ("state", &["path"]),
+    ("metrics", &["textfile"]),
+];
+
+fn known_keys(table: &str) -> Option<&'static [&'static str]> {
+    SCHEMA.iter().find(|(t, _)| *t == table).map(|(_, k)| *k)
+}
+
+/// Parses the text: syntax first, then unknown keys (with a suggestion), then types.
+pub(super) fn parse(text: &str, source: &Path) -> Result<RawConfig, ConfigError> {
+    let syntax = |err: toml::de::Error| ConfigError::Syntax {
+        path: source.to_path_buf(),
+        message: err.to_string().trim_end().to_string(),
+    };
+    let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+    check_keys(&table, "", text, source)?;
+    toml::from_str(text).map_err(syntax)
+}
+
+fn check_keys(
+    table: &toml::Table,
+    name: &str,
+    text: &str,
+    source: &Path,
+) -> Result<(), ConfigError> {
+    let Some(known) = known_keys(name) else {
+        return Ok(());
+    };
+    for (key, value) in table {
+        if !known.contains(&key.as_str()) {
+            return Err(ConfigError::UnknownKey {
+                path: source.to_path_buf(),
+                key: key.clone(),
+                table: describe_table(name),
+                line: find_line(text, name, key),
+                suggestion: suggest(key, known),
+            });
+        }
+        let child = if name.is_empty() {
+            key.clone()
+        } else {
+            format!("{name}.{key}")
+        };
+        match value {
+            toml::Value::Table(t) => check_keys(t, &child, text, source)?,
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item {
+                        check_keys(t, &child, text, source)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn describe_table(name: &str) -> String {
+    match name {
+        "" => "the top level".to_string(),
+        "path_map" | "health.mounts" => format!("[[{name}]]"),
+        other => format!("[{other}]"),
+    }
+}
+
+/// The known key nearest to `key`, when it is near enough to be a likely typo.
+fn suggest(key: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(key, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_string())
+}
+
+/// The line (1-based) where `key` is set inside `table`, found by scanning headers; best effort.
+fn find_line(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if let Some(header) = trimmed.strip_prefix('[') {
+            current = header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if table.is_empty() || current != table {
+                // A header such as `[rulez]` at the top level names the unknown key itself.
+                if table.is_empty() && current.split('.').next() == Some(key) {
+                    return Some(i + 1);
+                }
+            }
+            continue;
+        }
+        if current == table {
+            let rest = trimmed
+                .strip_prefix(key)
+                .or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")));
+            if let Some(rest) = rest {
+                let rest = rest.trim_start();
+                if rest.starts_with('=') || rest.starts_with('.') {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_agrees_with_the_raw_structs() {
+        // Every key the schema allows must deserialize (deny_unknown_fields would refuse a key
+        // the structs lack), so a key added to one and not the other fails here.
+        let mut text = String::new();
+        for (table, keys) in SCHEMA {
+            if table.is_empty() || *table == "health" {
+                continue;
+            }
+            let header = match *table {
+                "path_map" | "health.mounts" => format!("[[{table}]]"),
+                t => format!("[{t}]"),
+            };
+            text.push_str(&header);
+            text.push('\n');
+            for key in *keys {
+                let value = match *key {
+                    "users" | "keep_tags" => "[\"a\"]",
+                    "dry_run"
+                    | "keep_favorites"
+                    | "protect_latest_season"
+                    | "add_import_exclusion"
+                    | "allow_readonly" => "true",
+                    "grace_days" | "max_deletions_per_run" => "1",
+                    "partial_season_threshold" => "0.5",
+                    _ => "\"x\"",
+                };
+                text.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+        text.push_str("[health]\ninterval = \"1s\"\n");
+        text.insert_str(0, "dry_run = true\n");
+        let parsed: Result<RawConfig, _> = toml::from_str(&text);
+        assert!(parsed.is_ok(), "{parsed:?}\n{text}");
+    }
+
+    #[test]
+    fn suggestions_only_for_near_misses() {
+        let rules = known_keys("rules").unwrap_or_default();
+        assert_eq!(suggest("grace_dyas", rules).as_deref(), Some("grace_days"));
+        assert_eq!(suggest("keep_tag", rules).as_deref(), Some("keep_tags"));
+        assert_eq!(suggest("colour", rules), None);
+    }
+
+    #[test]
+    fn line_of_a_key_in_its_table() {
+        let text = "dry_run = true\n[jellyfin]\nurl = \"x\"\n[rules]\n\ngrace_dyas = 3\n";
+        assert_eq!(find_line(text, "rules", "grace_dyas"), Some(6));
+        assert_eq!(find_line(text, "", "dry_run"), Some(1));
+        assert_eq!(find_line(text, "jellyfin", "grace_dyas"), None);
+    }
+}

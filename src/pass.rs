@@ -1,0 +1,285 @@
+//! One retention pass, end to end: build the clients from the config, fetch and join the
+//! inventory, plan, refuse an oversized plan, carry it out (dry or live), sum it up.
+//!
+//! The CLI's `plan`, `run` and `demo` all go through here; only printing differs.
+
+use std::fmt::Write;
+
+use jiff::Timestamp;
+
+use crate::apply::{self, ApplyReport, Mode, Outcome, Servers, Stop};
+use crate::clients::http::{BuildError, Http, HttpSettings};
+use crate::clients::jellyfin::JellyfinClient;
+use crate::clients::radarr::RadarrClient;
+use crate::clients::sonarr::SonarrClient;
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
+use crate::output::{format_bytes, kept_by_reason};
+use crate::plan::Plan;
+use crate::policy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The config names a server the client cannot be built for (bad URL or key).
+    #[error(transparent)]
+    Setup(#[from] BuildError),
+    /// Fetching or joining failed; nothing was planned, nothing deleted.
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+}
+
+/// The servers of one config, ready to be asked.
+pub struct Pass<'c> {
+    config: &'c Config,
+    sources: Sources,
+}
+
+/// A plan and what it was made from.
+pub struct Planned {
+    pub plan: Plan,
+    pub inventory: Inventory,
+}
+
+/// A plan that exceeds `max_deletions_per_run`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub files: usize,
+    pub limit: u32,
+}
+
+/// How a `run` ended.
+pub struct RunOutcome {
+    pub run_id: String,
+    pub mode: Mode,
+    pub plan: Plan,
+    /// `None` when the plan was refused before anything was attempted.
+    pub report: Option<ApplyReport>,
+    pub refused: Option<Refusal>,
+}
+
+impl<'c> Pass<'c> {
+    pub fn new(config: &'c Config) -> Result<Self, PassError> {
+        let http = Http::new()?;
+        let settings = |timeout| HttpSettings {
+            timeout,
+            ..HttpSettings::default()
+        };
+        let jellyfin = JellyfinClient::new(
+            &http,
+            &config.jellyfin.url,
+            config.jellyfin.api_key.expose(),
+            settings(config.jellyfin.timeout),
+        )?;
+        let radarr = match &config.radarr {
+            Some(c) => Some(RadarrClient::new(
+                &http,
+                &c.url,
+                c.api_key.expose(),
+                settings(c.timeout),
+            )?),
+            None => None,
+        };
+        let sonarr = match &config.sonarr {
+            Some(c) => Some(SonarrClient::new(
+                &http,
+                &c.url,
+                c.api_key.expose(),
+                settings(c.timeout),
+            )?),
+            None => None,
+        };
+        Ok(Pass {
+            config,
+            sources: Sources {
+                jellyfin,
+                radarr,
+                sonarr,
+            },
+        })
+    }
+
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// Fetches, joins and plans. Changes nothing anywhere.
+    pub async fn plan(&self, now: Timestamp) -> Result<Planned, PassError> {
+        let options = InventoryOptions {
+            users: self.config.jellyfin.users.clone(),
+            path_map: self
+                .config
+                .path_map
+                .iter()
+                .map(|m| (m.jellyfin.clone(), m.arr.clone()))
+                .collect(),
+            ..InventoryOptions::default()
+        };
+        let inventory = inventory::collect(&self.sources, &options).await?;
+        let plan = policy::plan(&inventory.library, &self.config.rules, now);
+        Ok(Planned { plan, inventory })
+    }
+
+    /// One pass: plan, then carry it out in `mode`.
+    pub async fn run(&self, mode: Mode, now: Timestamp) -> Result<RunOutcome, PassError> {
+        let run_id = new_run_id();
+        tracing::info!(run_id, mode = mode.as_str(), "pass started");
+        let Planned { plan, inventory } = self.plan(now).await?;
+        for decision in plan.kept() {
+            apply::log_decision(&run_id, mode, decision, "keep", "keep");
+        }
+        for unmatched in &plan.unmatched {
+            tracing::info!(
+                run_id,
+                action = "keep",
+                kind = unmatched.kind.to_lowercase(),
+                title = %unmatched.title,
+                reason = %unmatched.why,
+                "keep {} {}: unmatched, {}",
+                unmatched.kind.to_lowercase(),
+                unmatched.title,
+                unmatched.why
+            );
+        }
+
+        let limit = self.config.rules.max_deletions_per_run;
+        let files = plan.files_to_delete();
+        if files > limit as usize {
+            tracing::error!(
+                run_id,
+                files,
+                limit,
+                "plan refused: it would delete {files} files, more than max_deletions_per_run = {limit}; nothing deleted"
+            );
+            return Ok(RunOutcome {
+                run_id,
+                mode,
+                plan,
+                report: None,
+                refused: Some(Refusal { files, limit }),
+            });
+        }
+
+        let servers = Servers {
+            jellyfin: &self.sources.jellyfin,
+            radarr: self.sources.radarr.as_ref(),
+            sonarr: self.sources.sonarr.as_ref(),
+            add_import_exclusion: self
+                .config
+                .radarr
+                .as_ref()
+                .is_some_and(|r| r.add_import_exclusion),
+        };
+        let report = apply::apply(&plan, &servers, &inventory.root_folders, mode, &run_id).await;
+        let outcome = RunOutcome {
+            run_id,
+            mode,
+            plan,
+            report: Some(report),
+            refused: None,
+        };
+        tracing::info!(
+            run_id = outcome.run_id,
+            "pass finished: {}",
+            outcome.summary_line()
+        );
+        Ok(outcome)
+    }
+}
+
+impl RunOutcome {
+    /// The exit code of `run` for this outcome.
+    pub fn exit(&self) -> Exit {
+        if self.refused.is_some() {
+            return Exit::Failed;
+        }
+        let Some(report) = &self.report else {
+            return Exit::Failed;
+        };
+        match &report.stopped {
+            Some(Stop::StorageMissing { .. }) => Exit::Paused,
+            Some(Stop::ServerFailed { .. }) => Exit::Failed,
+            None if report.count(|o| matches!(o, Outcome::Failed(_))) > 0 => Exit::Failed,
+            None => Exit::Ok,
+        }
+    }
+
+    /// One line: watched / eligible / kept / deleted / failed / reclaimed.
+    pub fn summary_line(&self) -> String {
+        let watched = self.plan.decisions.len() + self.plan.unmatched.len();
+        let eligible = self.plan.deletions().count();
+        let kept = self.plan.kept().count() + self.plan.unmatched.len();
+        let (done, failed, reclaimed) = match &self.report {
+            Some(r) => {
+                let done_bytes: u64 = r
+                    .outcomes
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::WouldDelete))
+                    .map(|(i, _)| self.plan.decisions[*i].bytes)
+                    .sum();
+                (
+                    r.count(|o| matches!(o, Outcome::Deleted | Outcome::WouldDelete)),
+                    r.count(|o| matches!(o, Outcome::Failed(_))),
+                    done_bytes,
+                )
+            }
+            None => (0, 0, 0),
+        };
+        let (deleted_word, reclaimed_word) = match self.mode {
+            Mode::DryRun => ("would delete", "would reclaim"),
+            Mode::Live => ("deleted", "reclaimed"),
+        };
+        format!(
+            "watched {watched}, eligible {eligible}, kept {kept}, {deleted_word} {done}, failed {failed}, {reclaimed_word} {}",
+            format_bytes(reclaimed)
+        )
+    }
+
+    /// The end-of-pass report people read: the summary, kept by reason, and why it stopped.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} pass {}: {}",
+            match self.mode {
+                Mode::DryRun => "Dry-run",
+                Mode::Live => "Live",
+            },
+            self.run_id,
+            self.summary_line()
+        );
+        let by_reason = kept_by_reason(&self.plan);
+        if !by_reason.is_empty() {
+            let parts: Vec<String> = by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let _ = writeln!(out, "kept by reason: {}", parts.join(", "));
+        }
+        if let Some(refusal) = &self.refused {
+            let _ = writeln!(
+                out,
+                "refused: the plan would delete {} files, more than max_deletions_per_run = {}; nothing was deleted",
+                refusal.files, refusal.limit
+            );
+        }
+        if let Some(report) = &self.report {
+            for (i, outcome) in &report.outcomes {
+                if let Outcome::Failed(err) = outcome {
+                    let d = &self.plan.decisions[*i];
+                    let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
+                }
+            }
+            if let Some(stop) = &report.stopped {
+                let _ = writeln!(out, "stopped: {stop}");
+                let left = report.count(|o| *o == Outcome::NotAttempted);
+                if left > 0 {
+                    let _ = writeln!(out, "{left} deletions left for a later pass");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A short random id that ties a pass's log lines together.
+fn new_run_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
