@@ -1,6 +1,8 @@
 //! The `shelflife` binary: parse the command line, set up logging, dispatch, map errors to exit
 //! codes. Everything else lives in the library.
 
+mod demo;
+
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -17,7 +19,9 @@ use shelflife::{check, logging, output};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format, logging::level(cli.verbose, cli.quiet));
+    // The demo prints its own story; its log would repeat every line of it.
+    let quiet = cli.quiet || (matches!(cli.command, Command::Demo) && cli.verbose == 0);
+    logging::init(cli.log_format, logging::level(cli.verbose, quiet));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -40,10 +44,7 @@ async fn dispatch(cli: Cli) -> Exit {
         Command::Check(args) => check(config_path, args.json).await,
         Command::Config(ConfigCommand::Check) => config_check(config_path),
         Command::Config(ConfigCommand::Show) => config_show(config_path),
-        Command::Demo => {
-            eprintln!("shelflife: demo is not yet available in this build");
-            Exit::Failed
-        }
+        Command::Demo => report(demo::run(&mut std::io::stdout()).await, Exit::Failed),
         Command::Monitor | Command::Status | Command::History(_) | Command::Db(_) => {
             eprintln!(
                 "shelflife: this command is not yet available in this version; see the README"

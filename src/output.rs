@@ -83,13 +83,12 @@ pub fn plan_totals(plan: &Plan) -> String {
     let deletions = plan.deletions().count();
     let kept = plan.kept().count();
     format!(
-        "{deletions} to delete ({} in {} files), {kept} kept, {} unmatched, {} not watched ({} movies, {} episodes)",
+        "{deletions} to delete ({} in {}), {kept} kept, {} unmatched, not watched: {}, {}",
         format_bytes(plan.bytes_to_delete()),
-        plan.files_to_delete(),
+        count(plan.files_to_delete(), "file"),
         plan.unmatched.len(),
-        plan.unwatched.movies + plan.unwatched.episodes,
-        plan.unwatched.movies,
-        plan.unwatched.episodes,
+        count(plan.unwatched.movies, "movie"),
+        count(plan.unwatched.episodes, "episode"),
     )
 }
 
@@ -103,6 +102,15 @@ pub fn kept_by_reason(plan: &Plan) -> BTreeMap<&'static str, usize> {
         counts.insert("unmatched", plan.unmatched.len());
     }
     counts
+}
+
+/// `1 file`, `3 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn truncate(s: &str, width: usize) -> String {
@@ -173,7 +181,7 @@ mod tests {
         assert!(lines[1].contains("8.1 GB") && lines[1].contains("watched 12 days ago"));
         assert!(lines[2].contains("keep") && lines[2].contains("keep tag \"keep\""));
         assert!(lines[3].contains("unmatched: no Radarr movie with tmdb 1"));
-        assert!(table.contains("1 to delete (8.1 GB in 1 files), 1 kept, 1 unmatched"));
+        assert!(table.contains("1 to delete (8.1 GB in 1 file), 1 kept, 1 unmatched, not watched: 0 movies, 0 episodes"));
         let by_reason = kept_by_reason(&plan);
         assert_eq!(by_reason.get("keep_tag"), Some(&1));
         assert_eq!(by_reason.get("unmatched"), Some(&1));

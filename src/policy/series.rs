@@ -178,7 +178,7 @@ fn decide_whole_season(
     for j in &with_file {
         if let EpVerdict::Ready { at, days_ago } = j.verdict {
             ready += 1;
-            if latest.map_or(true, |(t, _)| at > t) {
+            if latest.is_none_or(|(t, _)| at > t) {
                 latest = Some((at, days_ago));
             }
         }

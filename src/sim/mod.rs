@@ -1,1 +1,216 @@
-//! A simulated Jellyfin, Radarr and Sonarr over real HTTP on 127.0.0.1, for tests and the demo.
+//! A simulated Jellyfin, Radarr and Sonarr over real HTTP on 127.0.0.1, for tests, the benchmark
+//! and `shelflife demo`.
+//!
+//! The fakes are stateful and follow the API documents in `shared/api-specs/` independently of
+//! shelflife's clients (PascalCase and 7-digit dates for Jellyfin, camelCase and fraction-less
+//! dates for the *arrs, nulls omitted, auth, paging, status codes, Sonarr's bulk-delete and
+//! monitor behaviour), so a client mistake shows up as a test failure.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use shelflife::sim::{MovieSpec, SimStack, World};
+//! let now = jiff::Timestamp::now();
+//! let world = World::new(now).user("alice").movie(MovieSpec::new("Heat", 1995).watched("alice", 9.0));
+//! let stack = SimStack::start(world).await?;
+//! println!("Jellyfin at {}", stack.jellyfin_url());
+//! assert!(stack.writes().is_empty());
+//! # Ok(()) }
+//! ```
+
+mod server;
+mod world;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::Router;
+use tokio::sync::oneshot;
+
+pub use server::{DeleteEvent, Recorded};
+pub use world::{
+    Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, Series, SeriesSpec,
+    Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
+};
+
+pub use crate::clients::http::Service;
+use server::{Faults, Inner, Shared};
+
+/// The keys the simulated servers accept.
+pub const JELLYFIN_KEY: &str = "sim-jellyfin-key";
+pub const RADARR_KEY: &str = "sim-radarr-key";
+pub const SONARR_KEY: &str = "sim-sonarr-key";
+
+/// Three running servers sharing one [`World`]. They stop when this is dropped.
+pub struct SimStack {
+    shared: Shared,
+    urls: HashMap<Service, String>,
+    shutdown: Vec<oneshot::Sender<()>>,
+}
+
+impl SimStack {
+    /// Binds Jellyfin, Radarr and Sonarr on 127.0.0.1 with ports the kernel picks, and serves
+    /// `world` until the stack is dropped. Must be called inside a tokio runtime.
+    pub async fn start(world: World) -> std::io::Result<SimStack> {
+        let keys = HashMap::from([
+            (Service::Jellyfin, JELLYFIN_KEY.to_string()),
+            (Service::Radarr, RADARR_KEY.to_string()),
+            (Service::Sonarr, SONARR_KEY.to_string()),
+        ]);
+        let shared = Shared(Arc::new(Mutex::new(Inner {
+            world,
+            log: Vec::new(),
+            faults: Faults::default(),
+            keys,
+        })));
+        let mut urls = HashMap::new();
+        let mut shutdown = Vec::new();
+        for service in [Service::Jellyfin, Service::Radarr, Service::Sonarr] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            urls.insert(service, format!("http://{addr}"));
+            let app = Router::new()
+                .fallback(
+                    move |State(shared): State<Shared>,
+                          method: Method,
+                          uri: Uri,
+                          headers: HeaderMap,
+                          body: axum::body::Bytes| {
+                        server::handle(shared, service, method, uri, headers, body)
+                    },
+                )
+                .with_state(shared.clone());
+            let (tx, rx) = oneshot::channel::<()>();
+            shutdown.push(tx);
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                    let _ = rx.await;
+                });
+                if let Err(err) = serve.await {
+                    tracing::warn!("simulated {service} stopped: {err}");
+                }
+            });
+        }
+        Ok(SimStack {
+            shared,
+            urls,
+            shutdown,
+        })
+    }
+
+    pub fn url(&self, service: Service) -> &str {
+        self.urls.get(&service).map(String::as_str).unwrap_or("")
+    }
+    pub fn jellyfin_url(&self) -> &str {
+        self.url(Service::Jellyfin)
+    }
+    pub fn radarr_url(&self) -> &str {
+        self.url(Service::Radarr)
+    }
+    pub fn sonarr_url(&self) -> &str {
+        self.url(Service::Sonarr)
+    }
+
+    /// A config file for this stack (keys inline, everything else default) plus `extra` TOML
+    /// appended (e.g. a `[rules]` table).
+    pub fn config_toml(&self, extra: &str) -> String {
+        let users: Vec<String> =
+            self.with_world(|w| w.users.iter().map(|u| format!("{:?}", u.name)).collect());
+        format!(
+            "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\nusers = [{}]\n\n\
+             [radarr]\nurl = \"{}\"\napi_key = \"{RADARR_KEY}\"\n\n\
+             [sonarr]\nurl = \"{}\"\napi_key = \"{SONARR_KEY}\"\n\n{extra}",
+            self.jellyfin_url(),
+            users.join(", "),
+            self.radarr_url(),
+            self.sonarr_url(),
+        )
+    }
+
+    /// Reads or changes the world under its lock.
+    pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.shared.lock().world)
+    }
+
+    /// Every request `service` received, in order.
+    pub fn requests(&self, service: Service) -> Vec<Recorded> {
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|(s, _)| *s == service)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    pub fn count(&self, service: Service) -> usize {
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|(s, _)| *s == service)
+            .count()
+    }
+
+    /// Every request that is not a GET, in order, across services.
+    pub fn writes(&self) -> Vec<(Service, Recorded)> {
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|(_, r)| r.method != "GET")
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the request log (between passes of one test).
+    pub fn clear_log(&self) {
+        self.shared.lock().log.clear();
+    }
+
+    /// The next `n` requests to `service` get `status` instead of an answer.
+    pub fn fail_next(&self, service: Service, status: u16, n: usize) {
+        let mut inner = self.shared.lock();
+        let queue = inner.faults.fail_next.entry(service).or_default();
+        queue.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// While on, GET requests to `service` get a 200 with an HTML body.
+    pub fn garbage(&self, service: Service, on: bool) {
+        self.shared.lock().faults.garbage.insert(service, on);
+    }
+
+    /// Every DELETE waits this long before it is carried out.
+    pub fn delay_deletes(&self, delay: Duration) {
+        self.shared.lock().faults.delete_delay = delay;
+    }
+
+    /// Runs `hook` after each successful DELETE (outside the world lock).
+    pub fn on_delete(&self, hook: impl Fn(&DeleteEvent) + Send + Sync + 'static) {
+        self.shared.lock().faults.on_delete = Some(Arc::new(hook));
+    }
+
+    /// Accept Jellyfin's legacy auth forms (X-Emby-Token, api_key=), as 10.11 does by default;
+    /// off by default, as in Jellyfin 12.
+    pub fn allow_legacy_auth(&self, on: bool) {
+        self.shared.lock().faults.legacy_auth = on;
+    }
+
+    /// Stops the servers now (dropping the stack does the same).
+    pub fn shutdown(&mut self) {
+        for tx in self.shutdown.drain(..) {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for SimStack {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests;

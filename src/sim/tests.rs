@@ -1,0 +1,496 @@
+//! The fakes answer like the API documents say: checked over real HTTP with plain reqwest.
+
+use super::*;
+use jiff::Timestamp;
+use serde_json::Value;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_763_900_000).expect("valid timestamp")
+}
+
+fn world() -> World {
+    World::new(now())
+        .user("alice")
+        .user("bob")
+        .movie(MovieSpec::new("The Matrix", 1999).watched("alice", 12.0))
+        .movie(MovieSpec::new("Heat", 1995).tag("keep"))
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 3)
+                .season(2, 2)
+                .watched("alice", 1, 1..=3, 9.0),
+        )
+        .series(SeriesSpec::new("Lost", true).season(1, 2))
+}
+
+struct Client {
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new() -> Self {
+        Client {
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn jellyfin(&self, stack: &SimStack, path_and_query: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", stack.jellyfin_url()))
+            .header(
+                "Authorization",
+                format!("MediaBrowser Token=\"{JELLYFIN_KEY}\""),
+            )
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn arr(
+        &self,
+        stack: &SimStack,
+        service: Service,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let key = if service == Service::Radarr {
+            RADARR_KEY
+        } else {
+            SONARR_KEY
+        };
+        let mut request = self
+            .http
+            .request(method, format!("{}{path_and_query}", stack.url(service)))
+            .header("X-Api-Key", key);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[tokio::test]
+async fn jellyfin_auth_accepts_current_forms_and_refuses_legacy_by_default() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let http = reqwest::Client::new();
+    let users = format!("{}/Users", stack.jellyfin_url());
+    let status = |r: reqwest::Response| r.status().as_u16();
+
+    let ok = http
+        .get(&users)
+        .header(
+            "Authorization",
+            format!("MediaBrowser Client=\"x\", Token=\"{JELLYFIN_KEY}\""),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(ok), 200);
+    let query_key = http
+        .get(format!("{users}?ApiKey={JELLYFIN_KEY}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(query_key), 200);
+    let wrong = http
+        .get(&users)
+        .header("Authorization", "MediaBrowser Token=\"nope\"")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(wrong), 401);
+    let legacy = http
+        .get(&users)
+        .header("X-Emby-Token", JELLYFIN_KEY)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(legacy), 401, "legacy auth is off, as in Jellyfin 12");
+    stack.allow_legacy_auth(true);
+    let legacy = http
+        .get(&users)
+        .header("X-Emby-Token", JELLYFIN_KEY)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(legacy), 200);
+    let public = http
+        .get(format!("{}/System/Info/Public", stack.jellyfin_url()))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(status(public), 200, "public info needs no key");
+}
+
+#[tokio::test]
+async fn jellyfin_items_gate_user_data_and_fields_and_page() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let alice = stack.with_world(|w| w.users[0].id.clone());
+    assert_eq!(alice.len(), 32, "ids are dashless GUIDs");
+
+    let (_, body) = c
+        .jellyfin(&stack, "/Items?includeItemTypes=Movie&recursive=true")
+        .await;
+    let page = json(&body);
+    assert_eq!(page["TotalRecordCount"], 2);
+    let first = &page["Items"][0];
+    assert!(first.get("UserData").is_none(), "no userId, no UserData");
+    assert!(first.get("Path").is_none() && first.get("ProviderIds").is_none());
+
+    let (_, body) = c
+        .jellyfin(
+            &stack,
+            &format!("/Items?userId={alice}&includeItemTypes=Movie&fields=Path,ProviderIds,MediaSources&isPlayed=true"),
+        )
+        .await;
+    let page = json(&body);
+    assert_eq!(page["TotalRecordCount"], 1);
+    let matrix = &page["Items"][0];
+    assert_eq!(matrix["Name"], "The Matrix");
+    assert_eq!(matrix["UserData"]["Played"], true);
+    let date = matrix["UserData"]["LastPlayedDate"].as_str().expect("date");
+    assert!(
+        date.ends_with(".0000000Z"),
+        "Jellyfin writes 7 digits: {date}"
+    );
+    assert!(
+        matrix["ProviderIds"]["Tmdb"].is_string(),
+        "provider ids are strings"
+    );
+    assert!(matrix["Path"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/movies/")));
+    assert!(matrix["MediaSources"][0]["Size"].as_u64().is_some());
+
+    // Episodes: 5 with files; pages of 2 → 3 pages.
+    let mut seen = 0;
+    for start in [0, 2, 4] {
+        let (_, body) = c
+            .jellyfin(
+                &stack,
+                &format!("/Items?userId={alice}&includeItemTypes=Episode&startIndex={start}&limit=2&fields=ProviderIds"),
+            )
+            .await;
+        let page = json(&body);
+        assert_eq!(page["TotalRecordCount"], 7);
+        assert_eq!(page["StartIndex"], start);
+        seen += page["Items"].as_array().map(Vec::len).unwrap_or(0);
+        let e = &page["Items"][0];
+        assert!(e["SeriesId"].is_string() && e["ParentIndexNumber"].is_number());
+    }
+    assert_eq!(
+        seen, 6,
+        "pages of 2 from 0, 2, 4 cover six of the seven episodes"
+    );
+}
+
+#[tokio::test]
+async fn sonarr_episode_file_embedding_and_required_params() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let dark = stack.with_world(|w| w.series[0].sonarr_id);
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::GET,
+            "/api/v3/episode",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (_, body) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::GET,
+            &format!("/api/v3/episode?seriesId={dark}"),
+            None,
+        )
+        .await;
+    let eps = json(&body);
+    assert!(
+        eps[0].get("episodeFile").is_none(),
+        "no file embedded unless asked"
+    );
+    assert!(eps[0]["episodeFileId"].as_i64().is_some_and(|id| id > 0));
+    let (_, body) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::GET,
+            &format!("/api/v3/episode?seriesId={dark}&includeEpisodeFile=true"),
+            None,
+        )
+        .await;
+    let eps = json(&body);
+    assert!(eps[0]["episodeFile"]["path"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/tv/Dark/")));
+    let (_, body) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::GET,
+            "/api/v3/series",
+            None,
+        )
+        .await;
+    let series = json(&body);
+    assert_eq!(series[0]["status"], "ended");
+    assert_eq!(series[0]["seasons"][0]["statistics"]["episodeFileCount"], 3);
+    let added = series[0]["added"].as_str().expect("date");
+    assert!(!added.contains('.'), "*arr dates have no fraction: {added}");
+}
+
+#[tokio::test]
+async fn sonarr_bulk_delete_and_monitor_behave_like_sonarr() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (dark_files, lost_files, dark_eps) = stack.with_world(|w| {
+        (
+            w.series[0].files.iter().map(|f| f.id).collect::<Vec<_>>(),
+            w.series[1].files.iter().map(|f| f.id).collect::<Vec<_>>(),
+            w.series[0]
+                .episodes
+                .iter()
+                .map(|e| e.sonarr_id)
+                .collect::<Vec<_>>(),
+        )
+    });
+
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::DELETE,
+            "/api/v3/episodefile/bulk",
+            Some(r#"{"episodeFileIds":[]}"#),
+        )
+        .await;
+    assert_eq!(status, 500, "Sonarr throws on an empty list");
+
+    let body = format!(r#"{{"episodeIds":[{}],"monitored":false}}"#, dark_eps[0]);
+    let (status, reply) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::PUT,
+            "/api/v3/episode/monitor",
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(json(&reply)[0]["monitored"], false);
+    assert_eq!(
+        stack.with_world(|w| w.episode_monitored("Dark", 1, 1)),
+        Some(false)
+    );
+
+    // Mixed series: Dark's file is deleted, Lost's is forgotten but left on disk.
+    let body = format!(
+        r#"{{"episodeFileIds":[{},{}]}}"#,
+        dark_files[0], lost_files[0]
+    );
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::DELETE,
+            "/api/v3/episodefile/bulk",
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200);
+    stack.with_world(|w| {
+        assert!(!w.episode_file_exists("Dark", 1, 1));
+        assert_eq!(w.left_on_disk.len(), 1);
+        assert!(
+            w.files.contains(&w.left_on_disk[0]),
+            "the other series' file stays on disk"
+        );
+        assert_eq!(
+            w.episode_monitored("Dark", 1, 2),
+            Some(true),
+            "deleting does not unmonitor"
+        );
+    });
+
+    stack.with_world(|w| w.sonarr_root_folders[0].accessible = false);
+    let body = format!(r#"{{"episodeFileIds":[{}]}}"#, dark_files[1]);
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::DELETE,
+            "/api/v3/episodefile/bulk",
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 409, "root folder missing");
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::DELETE,
+            "/api/v3/episodefile/99999",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn radarr_delete_removes_the_folder_and_refresh_forgets_it_in_jellyfin() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (id, path) = stack.with_world(|w| {
+        let m = w.find_movie("The Matrix").expect("movie");
+        (m.radarr_id, m.file.clone().expect("file").path)
+    });
+    let (status, body) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::GET,
+            "/api/v3/movie",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let movies = json(&body);
+    assert!(movies[0]["movieFile"]["size"].as_u64().is_some());
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::DELETE,
+            &format!("/api/v3/movie/{id}?deleteFiles=true&addImportExclusion=false"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!stack.with_world(|w| w.files.contains(&path)));
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::GET,
+            &format!("/api/v3/movie/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    let (_, body) = c.jellyfin(&stack, "/Items?includeItemTypes=Movie").await;
+    assert_eq!(
+        json(&body)["TotalRecordCount"],
+        2,
+        "Jellyfin still lists it until a scan"
+    );
+    let refresh = reqwest::Client::new()
+        .post(format!("{}/Library/Refresh", stack.jellyfin_url()))
+        .header(
+            "Authorization",
+            format!("MediaBrowser Token=\"{JELLYFIN_KEY}\""),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refresh.status().as_u16(), 204);
+    let (_, body) = c.jellyfin(&stack, "/Items?includeItemTypes=Movie").await;
+    assert_eq!(json(&body)["TotalRecordCount"], 1);
+}
+
+#[tokio::test]
+async fn faults_and_request_log() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    stack.fail_next(Service::Radarr, 503, 2);
+    for expected in [503, 503, 200] {
+        let (status, _) = c
+            .arr(
+                &stack,
+                Service::Radarr,
+                reqwest::Method::GET,
+                "/api/v3/tag",
+                None,
+            )
+            .await;
+        assert_eq!(status, expected);
+    }
+    stack.garbage(Service::Radarr, true);
+    let (status, body) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::GET,
+            "/api/v3/tag",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(serde_json::from_str::<Value>(&body).is_err());
+    assert_eq!(stack.count(Service::Radarr), 4);
+    assert!(stack.writes().is_empty());
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::DELETE,
+            "/api/v3/movie/424242",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let writes = stack.writes();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].1.path, "/api/v3/movie/424242");
+}
+
+#[test]
+fn synthetic_library_has_the_asked_sizes() {
+    let w = World::synthetic(
+        now(),
+        SyntheticSpec {
+            movies: 100,
+            episodes: 1234,
+            users: 2,
+            watched_share: 0.4,
+            seed: 7,
+        },
+    );
+    assert_eq!(w.movies.len(), 100);
+    assert_eq!(
+        w.series.iter().map(|s| s.episodes.len()).sum::<usize>(),
+        1234
+    );
+    let watched = w.movies.iter().filter(|m| !m.watch.is_empty()).count();
+    assert!(
+        (20..=60).contains(&watched),
+        "about 40% watched, got {watched}"
+    );
+}
+
+#[test]
+fn percent_decoding() {
+    assert_eq!(server_decode("a%20b+c%2Cd"), "a b c,d");
+    assert_eq!(server_decode("100%"), "100%");
+}
+
+fn server_decode(s: &str) -> String {
+    server::decode_for_tests(s)
+}
