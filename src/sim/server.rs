@@ -477,7 +477,7 @@ impl Candidate<'_> {
                     "ProductionYear": m.year, "IsFolder": false, "LocationType": "FileSystem",
                     "MediaType": "Video"});
                 let path = m.file.as_ref().map(|f| world.jellyfin_path(&f.path));
-                if fields.provider_ids {
+                if fields.provider_ids && m.jellyfin_has_ids {
                     let mut ids = json!({"Tmdb": m.tmdb_id.to_string()});
                     if let Some(imdb) = &m.imdb_id {
                         ids["Imdb"] = json!(imdb);

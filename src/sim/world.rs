@@ -7,8 +7,8 @@
 //! let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
 //! let world = World::new(now)
 //!     .user("alice")
-//!     .movie(MovieSpec::new("The Matrix", 1999).watched("alice", 12))
-//!     .series(SeriesSpec::new("Dark", false).season(1, 10).watched("alice", 1, 1..=10, 9));
+//!     .movie(MovieSpec::new("The Matrix", 1999).watched("alice", 12.0))
+//!     .series(SeriesSpec::new("Dark", false).season(1, 10).watched("alice", 1, 1..=10, 9.0));
 //! assert_eq!(world.movies.len(), 1);
 //! ```
 
@@ -58,6 +58,8 @@ pub struct Movie {
     pub monitored: bool,
     pub in_radarr: bool,
     pub in_jellyfin: bool,
+    /// Jellyfin identified it (has its TMDB/IMDB ids); an unidentified item matches by path only.
+    pub jellyfin_has_ids: bool,
     /// Per user name.
     pub watch: BTreeMap<String, Watch>,
 }
@@ -279,6 +281,7 @@ impl World {
             monitored: true,
             in_radarr: spec.in_radarr,
             in_jellyfin: spec.in_jellyfin && spec.size.is_some(),
+            jellyfin_has_ids: spec.jellyfin_has_ids,
             watch,
         });
         self
@@ -476,6 +479,7 @@ pub struct MovieSpec {
     playing: Vec<String>,
     in_radarr: bool,
     in_jellyfin: bool,
+    jellyfin_has_ids: bool,
 }
 
 impl MovieSpec {
@@ -491,7 +495,13 @@ impl MovieSpec {
             playing: Vec::new(),
             in_radarr: true,
             in_jellyfin: true,
+            jellyfin_has_ids: true,
         }
+    }
+    /// Jellyfin did not identify it: no provider ids, only its path.
+    pub fn unidentified_in_jellyfin(mut self) -> Self {
+        self.jellyfin_has_ids = false;
+        self
     }
     pub fn size_gb(mut self, gb: f64) -> Self {
         self.size = Some((gb * 1e9) as u64);
