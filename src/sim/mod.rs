@@ -187,8 +187,9 @@ impl SimStack {
         self.shared.lock().faults.delete_delay = delay;
     }
 
-    /// Runs `hook` after each successful DELETE (outside the world lock).
-    pub fn on_delete(&self, hook: impl Fn(&DeleteEvent) + Send + Sync + 'static) {
+    /// Runs `hook` after each successful DELETE, with the world it may change (the world lock is
+    /// held, so the next request sees the change).
+    pub fn on_delete(&self, hook: impl Fn(&DeleteEvent, &mut World) + Send + Sync + 'static) {
         self.shared.lock().faults.on_delete = Some(Arc::new(hook));
     }
 

@@ -33,7 +33,7 @@ pub struct DeleteEvent {
     pub removed: Vec<String>,
 }
 
-pub type DeleteHook = Arc<dyn Fn(&DeleteEvent) + Send + Sync>;
+pub type DeleteHook = Arc<dyn Fn(&DeleteEvent, &mut World) + Send + Sync>;
 
 #[derive(Default)]
 pub(super) struct Faults {
@@ -115,8 +115,8 @@ pub(super) async fn handle(
         tokio::time::sleep(delay).await;
     }
 
-    let (answer, event, hook) = {
-        let mut inner = shared.lock();
+    let mut inner = shared.lock();
+    {
         let request = Request {
             method: &method,
             path: &path,
@@ -129,12 +129,11 @@ pub(super) async fn handle(
             Service::Radarr => radarr(&mut inner.world, &request, &mut event),
             Service::Sonarr => sonarr(&mut inner.world, &request, &mut event),
         };
-        (answer, event, inner.faults.on_delete.clone())
-    };
-    if let (Some(event), Some(hook)) = (event, hook) {
-        hook(&event);
+        if let (Some(event), Some(hook)) = (event, inner.faults.on_delete.clone()) {
+            hook(&event, &mut inner.world);
+        }
+        answer
     }
-    answer
 }
 
 fn serde_urlencoded_pairs(raw: &str) -> Query {

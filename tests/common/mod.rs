@@ -1,0 +1,85 @@
+//! Shared test harness: a simulated stack, a config file pointing at it, and the real binary.
+
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Output;
+
+use jiff::Timestamp;
+use shelflife::sim::{SimStack, World};
+
+/// A fixed "now" for worlds; the binary reads the real clock, so worlds are built relative to
+/// the real now (see [`now`]).
+pub fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+pub struct Harness {
+    pub stack: SimStack,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Harness {
+    /// Starts the stack for `world` and writes a config for it with `extra` TOML appended.
+    pub async fn start(world: World, extra: &str) -> Harness {
+        let stack = SimStack::start(world)
+            .await
+            .expect("simulated stack starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        let text = stack.config_toml(extra);
+        std::fs::write(&config, text).expect("write config");
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        Harness { stack, dir, config }
+    }
+
+    /// Replaces the config file's text.
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(&self.config, text).expect("write config");
+    }
+
+    /// Runs `shelflife --config <config> <args>` while the stack keeps serving.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"));
+        cmd.arg("--config").arg(&self.config).args(args);
+        cmd.env_remove("SHELFLIFE_CONFIG")
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("STATE_DIRECTORY")
+            .env("NO_COLOR", "1");
+        let output = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("join")
+            .expect("the binary runs");
+        Run::from(output)
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
