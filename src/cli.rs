@@ -66,7 +66,14 @@ pub enum Command {
     #[command(subcommand)]
     Db(DbCommand),
     /// Start a simulated Jellyfin, Radarr and Sonarr in-process and run plan + a dry run against them.
-    Demo,
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Then delete for real in the simulated servers, and run once more to show nothing goes twice.
+    #[arg(long)]
+    pub apply: bool,
 }
 
 #[derive(Debug, Args)]

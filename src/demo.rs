@@ -1,5 +1,6 @@
 //! `shelflife demo`: a simulated Jellyfin, Radarr and Sonarr in-process, with a small library,
-//! then `plan` and a dry `run` against them — what a newcomer sees on the first try.
+//! then `plan` and a dry `run` against them — what a newcomer sees on the first try. With
+//! `--apply`, a live pass follows, then another to show that nothing is deleted twice.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,7 +15,7 @@ use shelflife::output;
 use shelflife::pass::Pass;
 use shelflife::sim::{SimStack, World};
 
-pub async fn run(out: &mut impl Write) -> anyhow::Result<Exit> {
+pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     let now = Timestamp::now();
     let stack = SimStack::start(World::demo(now))
         .await
@@ -41,10 +42,40 @@ pub async fn run(out: &mut impl Write) -> anyhow::Result<Exit> {
     let outcome = pass.run(Mode::DryRun, now).await?;
     write!(out, "{}", outcome.summary())?;
     let writes = stack.writes().len();
+    writeln!(out, "\nWrite requests sent to the servers: {writes}.")?;
+    if !apply {
+        writeln!(
+            out,
+            "Delete for real with `run --apply` (or dry_run = false in the config); \
+             see it here with `shelflife demo --apply`."
+        )?;
+        return Ok(outcome.exit());
+    }
+
+    writeln!(out, "\n$ shelflife run --apply")?;
+    let live = pass.run(Mode::Live, now).await?;
+    write!(out, "{}", live.summary())?;
+    let files_left = stack.with_world(|w| w.files.len());
     writeln!(
         out,
-        "\nWrite requests sent to the servers: {writes}. Delete for real with `run --apply` \
-         (or dry_run = false in the config)."
+        "Write requests sent to the servers: {}; media files left in the simulated library: {files_left}.",
+        stack.writes().len()
     )?;
-    Ok(outcome.exit())
+    if live.exit() != Exit::Ok {
+        return Ok(live.exit());
+    }
+
+    writeln!(
+        out,
+        "\n$ shelflife run --apply     (again: nothing is deleted twice)"
+    )?;
+    let before = stack.writes().len();
+    let again = pass.run(Mode::Live, now).await?;
+    write!(out, "{}", again.summary())?;
+    writeln!(
+        out,
+        "Write requests sent by this pass: {}.",
+        stack.writes().len() - before
+    )?;
+    Ok(again.exit())
 }

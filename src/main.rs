@@ -20,7 +20,7 @@ use shelflife::{check, logging, output};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own story; its log would repeat every line of it.
-    let quiet = cli.quiet || (matches!(cli.command, Command::Demo) && cli.verbose == 0);
+    let quiet = cli.quiet || (matches!(cli.command, Command::Demo(_)) && cli.verbose == 0);
     logging::init(cli.log_format, logging::level(cli.verbose, quiet));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -44,7 +44,10 @@ async fn dispatch(cli: Cli) -> Exit {
         Command::Check(args) => check(config_path, args.json).await,
         Command::Config(ConfigCommand::Check) => config_check(config_path),
         Command::Config(ConfigCommand::Show) => config_show(config_path),
-        Command::Demo => report(demo::run(&mut std::io::stdout()).await, Exit::Failed),
+        Command::Demo(args) => report(
+            demo::run(args.apply, &mut std::io::stdout()).await,
+            Exit::Failed,
+        ),
         Command::Monitor | Command::Status | Command::History(_) | Command::Db(_) => {
             eprintln!(
                 "shelflife: this command is not yet available in this version; see the README"
