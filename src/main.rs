@@ -113,8 +113,7 @@ async fn plan(path: &Path, args: &PlanArgs) -> Exit {
     let result = async {
         let planned = pass.plan(Timestamp::now()).await?;
         if args.json {
-            let json = serde_json::to_string_pretty(&planned.plan)
-                .context("cannot write the plan as JSON")?;
+            let json = output::plan_json(&planned.plan).context("cannot write the plan as JSON")?;
             println!("{json}");
         } else {
             print!("{}", output::plan_table(&planned.plan));

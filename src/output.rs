@@ -122,6 +122,24 @@ fn truncate(s: &str, width: usize) -> String {
     t
 }
 
+/// The plan as JSON for scripts: the [`Plan`] fields, with each reason also given as the
+/// sentence the table shows (`reason.text`) next to its stable `code`.
+pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
+    let mut value = serde_json::to_value(plan)?;
+    let decisions = value
+        .get_mut("decisions")
+        .and_then(serde_json::Value::as_array_mut);
+    for (json, decision) in decisions.into_iter().flatten().zip(&plan.decisions) {
+        if let Some(reason) = json
+            .get_mut("reason")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            reason.insert("text".into(), decision.reason.to_string().into());
+        }
+    }
+    serde_json::to_string_pretty(&value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
