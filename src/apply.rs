@@ -66,6 +66,8 @@ pub enum Stop {
     StorageMissing { service: Service, detail: String },
     /// A server refused the key or could not be reached; the pass failed.
     ServerFailed { service: Service, detail: String },
+    /// The state file could not record an action: no delete without a record, so the pass failed.
+    JournalFailed { detail: String },
 }
 
 impl std::fmt::Display for Stop {
@@ -75,7 +77,33 @@ impl std::fmt::Display for Stop {
                 write!(f, "{service} storage is not available: {detail}")
             }
             Stop::ServerFailed { service, detail } => write!(f, "{service} failed: {detail}"),
+            Stop::JournalFailed { detail } => {
+                write!(
+                    f,
+                    "cannot record the deletions, so none more are made: {detail}"
+                )
+            }
         }
+    }
+}
+
+/// Where a live pass writes down its intent before each *arr call and the outcome after it, so
+/// that a pass killed in between can be settled later. `decisions` are indexes into
+/// `Plan::decisions`. An error stops the pass: nothing is deleted without a record.
+pub trait Journal {
+    fn started(&mut self, decisions: &[usize]) -> Result<(), String>;
+    fn finished(&mut self, decisions: &[usize], outcome: &Outcome) -> Result<(), String>;
+}
+
+/// A journal that keeps nothing: for dry runs, which write nothing anywhere that matters.
+pub struct NoJournal;
+
+impl Journal for NoJournal {
+    fn started(&mut self, _: &[usize]) -> Result<(), String> {
+        Ok(())
+    }
+    fn finished(&mut self, _: &[usize], _: &Outcome) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -106,8 +134,9 @@ pub async fn apply(
     root_folders: &[RootFolderState],
     mode: Mode,
     run_id: &str,
+    journal: &mut (dyn Journal + Send),
 ) -> ApplyReport {
-    let report = carry_out(plan, servers, root_folders, mode).await;
+    let report = carry_out(plan, servers, root_folders, mode, journal).await;
     for (i, outcome) in &report.outcomes {
         log_outcome(run_id, mode, &plan.decisions[*i], outcome);
     }
@@ -164,6 +193,7 @@ async fn carry_out(
     servers: &Servers<'_>,
     root_folders: &[RootFolderState],
     mode: Mode,
+    journal: &mut (dyn Journal + Send),
 ) -> ApplyReport {
     let mut report = ApplyReport {
         mode,
@@ -199,14 +229,20 @@ async fn carry_out(
         let Target::Radarr { movie_id } = decision.target else {
             continue;
         };
+        let slot_decisions = [report.outcomes[s].0];
         let outcome = match (mode, servers.radarr) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
             (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
-            (Mode::Live, Some(radarr)) => settle(
-                radarr
-                    .delete_movie(movie_id, servers.add_import_exclusion)
-                    .await,
-            ),
+            (Mode::Live, Some(radarr)) => {
+                journaled(journal, &slot_decisions, async {
+                    settle(
+                        radarr
+                            .delete_movie(movie_id, servers.add_import_exclusion)
+                            .await,
+                    )
+                })
+                .await
+            }
         };
         match outcome {
             Ok(o) => report.outcomes[s].1 = o,
@@ -223,7 +259,14 @@ async fn carry_out(
                 (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
                 (Mode::Live, None) => Ok(Outcome::Failed("Sonarr is not configured".into())),
                 (Mode::Live, Some(sonarr)) => {
-                    delete_series_files(sonarr, plan, &report, &slots, series_id).await
+                    let decisions: Vec<usize> =
+                        slots.iter().map(|&s| report.outcomes[s].0).collect();
+                    journaled(
+                        journal,
+                        &decisions,
+                        delete_series_files(sonarr, plan, &report, &slots, series_id),
+                    )
+                    .await
                 }
             };
             match outcome {
@@ -249,6 +292,32 @@ async fn carry_out(
         }
     }
     report
+}
+
+/// Records the intent, runs the *arr call, records its outcome. When the intent cannot be
+/// written the call is not made; when the outcome cannot be written the pass stops, and the
+/// next pass settles the action by asking the *arr.
+async fn journaled(
+    journal: &mut (dyn Journal + Send),
+    decisions: &[usize],
+    call: impl std::future::Future<Output = Result<Outcome, Stop>>,
+) -> Result<Outcome, Stop> {
+    journal
+        .started(decisions)
+        .map_err(|detail| Stop::JournalFailed { detail })?;
+    let result = call.await;
+    let recorded = match &result {
+        Ok(outcome) => outcome.clone(),
+        // Refused for missing storage: the call did not take effect.
+        Err(stop @ Stop::StorageMissing { .. }) => Outcome::Failed(stop.to_string()),
+        // The server may have carried out the call before it went away: the action stays
+        // `started`, and the next pass asks the *arr whether the target is gone.
+        Err(_) => return result,
+    };
+    journal
+        .finished(decisions, &recorded)
+        .map_err(|detail| Stop::JournalFailed { detail })?;
+    result
 }
 
 /// Unmonitors every episode of the group, then deletes its files in one bulk call.

@@ -14,6 +14,7 @@ use shelflife::exit::Exit;
 use shelflife::output;
 use shelflife::pass::Pass;
 use shelflife::sim::{SimStack, World};
+use shelflife::state::State;
 
 pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     let now = Timestamp::now();
@@ -34,12 +35,15 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     )?;
 
     let pass = Pass::new(&config)?;
+    // The journal lives in a scratch directory that goes with the demo.
+    let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+    let mut state = State::open(&scratch.path().join("state.db"))?;
     writeln!(out, "$ shelflife plan")?;
     let planned = pass.plan(now).await?;
     write!(out, "{}", output::plan_table(&planned.plan))?;
 
     writeln!(out, "\n$ shelflife run            (dry run: the default)")?;
-    let outcome = pass.run(Mode::DryRun, now).await?;
+    let outcome = pass.run(Mode::DryRun, now, &mut state).await?;
     write!(out, "{}", outcome.summary())?;
     let writes = stack.writes().len();
     writeln!(out, "\nWrite requests sent to the servers: {writes}.")?;
@@ -53,7 +57,7 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     }
 
     writeln!(out, "\n$ shelflife run --apply")?;
-    let live = pass.run(Mode::Live, now).await?;
+    let live = pass.run(Mode::Live, now, &mut state).await?;
     write!(out, "{}", live.summary())?;
     let files_left = stack.with_world(|w| w.files.len());
     writeln!(
@@ -70,7 +74,7 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
         "\n$ shelflife run --apply     (again: nothing is deleted twice)"
     )?;
     let before = stack.writes().len();
-    let again = pass.run(Mode::Live, now).await?;
+    let again = pass.run(Mode::Live, now, &mut state).await?;
     write!(out, "{}", again.summary())?;
     writeln!(
         out,

@@ -17,6 +17,7 @@ pub mod output;
 pub mod pass;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod rules;
 pub mod sim;
 pub mod state;

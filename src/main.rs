@@ -11,11 +11,12 @@ use clap::Parser;
 use jiff::Timestamp;
 
 use shelflife::apply::Mode;
-use shelflife::cli::{Cli, Command, ConfigCommand, PlanArgs, RunArgs};
+use shelflife::cli::{Cli, Command, ConfigCommand, DbCommand, HistoryArgs, PlanArgs, RunArgs};
 use shelflife::config::{Config, Env, Loaded};
 use shelflife::exit::Exit;
 use shelflife::pass::Pass;
-use shelflife::{check, logging, output};
+use shelflife::state::{ActionKind, State};
+use shelflife::{check, logging, output, record};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -48,7 +49,11 @@ async fn dispatch(cli: Cli) -> Exit {
             demo::run(args.apply, &mut std::io::stdout()).await,
             Exit::Failed,
         ),
-        Command::Monitor | Command::Status | Command::History(_) | Command::Db(_) => {
+        Command::Status => status(config_path),
+        Command::History(args) => history(config_path, &args),
+        Command::Db(DbCommand::Backup { path }) => db_backup(config_path, &path),
+        Command::Db(DbCommand::Prune { older_than }) => db_prune(config_path, &older_than),
+        Command::Monitor => {
             eprintln!(
                 "shelflife: this command is not yet available in this version; see the README"
             );
@@ -93,12 +98,115 @@ async fn run(path: &Path, args: &RunArgs) -> Exit {
         Ok(p) => p,
         Err(err) => return report(Err(err.into()), Exit::Usage),
     };
+    // The lock before anything else: a second pass must not even read the journal.
+    let mut opened = match record::open_for_pass(&config.state.path, Timestamp::now()) {
+        Ok(o) => o,
+        Err(err) => return report(Err(err.into()), Exit::Failed),
+    };
     let result = async {
-        let outcome = pass.run(mode, Timestamp::now()).await?;
+        let outcome = pass.run(mode, Timestamp::now(), &mut opened.state).await?;
         print!("{}", outcome.summary());
         Ok(outcome.exit())
     };
     report(result.await, Exit::Failed)
+}
+
+/// Opens the state file of the config for reading and upkeep; `None` when there is none yet.
+fn open_state(path: &Path) -> anyhow::Result<Option<State>> {
+    let config = load(path)?;
+    let db = &config.state.path;
+    if !db.exists() {
+        return Ok(None);
+    }
+    Ok(Some(State::open(db)?))
+}
+
+fn status(path: &Path) -> Exit {
+    let result = (|| {
+        let Some(state) = open_state(path)? else {
+            print!("{}", output::status_text(None, &[]));
+            return Ok(Exit::Ok);
+        };
+        let last = state.last_run()?;
+        let pending = state.pending_actions()?;
+        print!("{}", output::status_text(last.as_ref(), &pending));
+        Ok(Exit::Ok)
+    })();
+    report(result, Exit::Failed)
+}
+
+fn history(path: &Path, args: &HistoryArgs) -> Exit {
+    let since = match args.since.as_deref().map(ago).transpose() {
+        Ok(since) => since,
+        Err(err) => return report(Err(err), Exit::Usage),
+    };
+    let kind = match args
+        .kind
+        .as_deref()
+        .map(str::parse::<ActionKind>)
+        .transpose()
+    {
+        Ok(kind) => kind,
+        Err(err) => return report(Err(err.into()), Exit::Usage),
+    };
+    let result = (|| {
+        let rows = match open_state(path)? {
+            Some(state) => state.history(since, kind)?,
+            None => Vec::new(),
+        };
+        if args.json {
+            println!("{}", output::history_json(&rows)?);
+        } else {
+            print!("{}", output::history_table(&rows));
+        }
+        Ok(Exit::Ok)
+    })();
+    report(result, Exit::Failed)
+}
+
+fn db_backup(path: &Path, dest: &Path) -> Exit {
+    let result = (|| {
+        let config = load(path)?;
+        let state = State::open(&config.state.path)?;
+        state.backup_to(dest)?;
+        println!(
+            "backed up {} to {}",
+            config.state.path.display(),
+            dest.display()
+        );
+        Ok(Exit::Ok)
+    })();
+    report(result, Exit::Failed)
+}
+
+fn db_prune(path: &Path, older_than: &str) -> Exit {
+    let cut_off = match ago(older_than) {
+        Ok(t) => t,
+        Err(err) => return report(Err(err), Exit::Usage),
+    };
+    let result = (|| {
+        let Some(mut state) = open_state(path)? else {
+            println!("no state file yet; nothing to prune");
+            return Ok(Exit::Ok);
+        };
+        let pruned = state.prune(cut_off)?;
+        println!(
+            "pruned {} passes and {} actions finished before {cut_off}",
+            pruned.runs, pruned.actions
+        );
+        Ok(Exit::Ok)
+    })();
+    report(result, Exit::Failed)
+}
+
+/// `7d`, `12h`, `180days` → that long before now.
+fn ago(text: &str) -> anyhow::Result<Timestamp> {
+    let span = humantime::parse_duration(text)
+        .with_context(|| format!("{text:?} is not a duration like 7d or 12h"))?;
+    let span = jiff::SignedDuration::try_from(span).context("that duration is too long")?;
+    Timestamp::now()
+        .checked_sub(span)
+        .context("that duration reaches before the calendar starts")
 }
 
 async fn plan(path: &Path, args: &PlanArgs) -> Exit {

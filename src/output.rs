@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::plan::{Plan, Verdict};
+use crate::state::{ActionRow, HistoryRow, RunRow};
 
 /// Bytes as people read them: `8.1 GB`, `700 MB`, `12 KB` (decimal units, like file managers and
 /// the *arrs show them).
@@ -120,6 +121,113 @@ fn truncate(s: &str, width: usize) -> String {
     let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
     t.push('…');
     t
+}
+
+/// `status`: the last pass and what is still pending.
+pub fn status_text(last: Option<&RunRow>, pending: &[ActionRow]) -> String {
+    let mut out = String::new();
+    let Some(run) = last else {
+        out.push_str("No pass recorded yet.\n");
+        return out;
+    };
+    let outcome = match run.outcome {
+        Some(outcome) => outcome.as_str(),
+        None => "not finished (running now, or interrupted: the next pass settles it)",
+    };
+    let _ = writeln!(out, "Last pass {} ({}): {outcome}", run.run_key, run.mode);
+    let _ = write!(out, "  started  {}", short_time(run.started_at));
+    if let Some(finished) = run.finished_at {
+        let took = finished.as_second() - run.started_at.as_second();
+        let _ = write!(out, ", finished {} ({took} s)", short_time(finished));
+    }
+    out.push('\n');
+    if let Some(reason) = &run.reason {
+        let _ = writeln!(out, "  reason   {reason}");
+    }
+    let c = run.counts;
+    let _ = writeln!(
+        out,
+        "  planned {}, deleted {}, failed {}, kept {}, reclaimed {}",
+        c.planned,
+        c.deleted,
+        c.failed,
+        c.kept,
+        format_bytes(c.bytes_deleted)
+    );
+    if pending.is_empty() {
+        out.push_str("No actions pending.\n");
+    } else {
+        let _ = writeln!(out, "{} actions pending:", pending.len());
+        for a in pending {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<8} {} (pass {})",
+                a.state,
+                a.target.kind(),
+                a.title,
+                a.run_key
+            );
+        }
+    }
+    out
+}
+
+/// `history`: one line per deletion, newest first.
+pub fn history_table(rows: &[HistoryRow]) -> String {
+    if rows.is_empty() {
+        return "Nothing deleted in that time.\n".to_owned();
+    }
+    let title_width = rows
+        .iter()
+        .map(|r| r.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let mut total = 0;
+    for r in rows {
+        total += r.bytes;
+        let _ = writeln!(
+            out,
+            "{}  {:<7}  {:>7}  {:<title_width$}  {}",
+            short_time(r.deleted_at),
+            r.target.kind(),
+            format_bytes(r.bytes),
+            r.title,
+            r.reason
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} deletions, {} reclaimed",
+        rows.len(),
+        format_bytes(total)
+    );
+    out
+}
+
+/// `history --json`: an array of deletions, newest first.
+pub fn history_json(rows: &[HistoryRow]) -> serde_json::Result<String> {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "deleted_at": r.deleted_at.to_string(),
+                "run_id": r.run_key,
+                "service": r.target.service().as_str(),
+                "kind": r.target.kind().as_str(),
+                "arr_id": r.target.target_id(),
+                "title": r.title,
+                "reason": r.reason,
+                "bytes": r.bytes,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows)
+}
+
+/// UTC to the minute: `2026-11-23 03:00`.
+fn short_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The plan as JSON for scripts: the [`Plan`] fields, with each reason also given as the

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, ApplyReport, Mode, Outcome, Servers, Stop};
+use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Servers, Stop};
 use crate::clients::http::{BuildError, Http, HttpSettings};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
@@ -18,6 +18,8 @@ use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Source
 use crate::output::{format_bytes, kept_by_reason};
 use crate::plan::Plan;
 use crate::policy;
+use crate::record::{self, PassJournal, RecordError};
+use crate::state::{self, RunCounts, State, StateError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
@@ -27,6 +29,12 @@ pub enum PassError {
     /// Fetching or joining failed; nothing was planned, nothing deleted.
     #[error(transparent)]
     Inventory(#[from] InventoryError),
+    /// The state file could not record the pass: nothing (more) was deleted.
+    #[error("{0}; no deletion is made without a record")]
+    State(#[from] StateError),
+    /// Settling an interrupted pass failed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
 }
 
 /// The servers of one config, ready to be asked.
@@ -120,11 +128,75 @@ impl<'c> Pass<'c> {
         Ok(Planned { plan, inventory })
     }
 
-    /// One pass: plan, then carry it out in `mode`.
-    pub async fn run(&self, mode: Mode, now: Timestamp) -> Result<RunOutcome, PassError> {
+    /// One pass, journaled in `state` (opened under the run lock): settle what an interrupted
+    /// pass left in flight, plan afresh, refuse an oversized plan, carry it out in `mode`.
+    pub async fn run(
+        &self,
+        mode: Mode,
+        now: Timestamp,
+        state: &mut State,
+    ) -> Result<RunOutcome, PassError> {
+        record::settle_interrupted(state, &self.sources, now).await?;
         let run_id = new_run_id();
+        let run = state.begin_run(&run_id, journal_mode(mode), now, std::process::id())?;
         tracing::info!(run_id, mode = mode.as_str(), "pass started");
-        let Planned { plan, inventory } = self.plan(now).await?;
+        match self.run_recorded(mode, now, state, run, run_id).await {
+            Ok(outcome) => {
+                let (result, reason) = outcome.journal_outcome();
+                state.finish_run(
+                    run,
+                    result,
+                    reason.as_deref(),
+                    outcome.counts(),
+                    Timestamp::now(),
+                )?;
+                tracing::info!(
+                    run_id = outcome.run_id,
+                    "pass finished: {}",
+                    outcome.summary_line()
+                );
+                Ok(outcome)
+            }
+            Err(err) => {
+                // Best effort: when the journal itself failed, this fails too, and the next pass
+                // marks the run interrupted instead.
+                let reason = err.to_string();
+                let counts = RunCounts::default();
+                if let Err(e) = state.finish_run(
+                    run,
+                    state::Outcome::Failed,
+                    Some(&reason),
+                    counts,
+                    Timestamp::now(),
+                ) {
+                    tracing::warn!("cannot record the end of the pass: {e}");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn run_recorded(
+        &self,
+        mode: Mode,
+        now: Timestamp,
+        state: &mut State,
+        run: state::RunId,
+        run_id: String,
+    ) -> Result<RunOutcome, PassError> {
+        let Planned {
+            mut plan,
+            inventory,
+        } = self.plan(now).await?;
+        for done in record::drop_done(&mut plan, &state.done_targets()?) {
+            tracing::warn!(
+                run_id,
+                title = %done.title,
+                "{} {} was deleted by an earlier pass; not deleting it again",
+                done.kind,
+                done.title
+            );
+        }
         for decision in plan.kept() {
             apply::log_decision(&run_id, mode, decision, "keep", "keep");
         }
@@ -170,24 +242,96 @@ impl<'c> Pass<'c> {
                 .as_ref()
                 .is_some_and(|r| r.add_import_exclusion),
         };
-        let report = apply::apply(&plan, &servers, &inventory.root_folders, mode, &run_id).await;
-        let outcome = RunOutcome {
+        let (decisions, actions) = record::new_actions(&plan);
+        let ids = state.plan_actions(run, &actions, Timestamp::now())?;
+        let report = {
+            let mut journal = PassJournal::new(state, &decisions, &ids);
+            let journal: &mut (dyn Journal + Send) = match mode {
+                Mode::Live => &mut journal,
+                Mode::DryRun => &mut NoJournal,
+            };
+            apply::apply(
+                &plan,
+                &servers,
+                &inventory.root_folders,
+                mode,
+                &run_id,
+                journal,
+            )
+            .await
+        };
+        let skipped = match (mode, &report.stopped) {
+            (Mode::DryRun, _) => "dry run".to_owned(),
+            (Mode::Live, Some(stop)) => format!("the pass stopped before reaching it: {stop}"),
+            (Mode::Live, None) => "not carried out".to_owned(),
+        };
+        state.skip_planned(run, &skipped, Timestamp::now())?;
+        Ok(RunOutcome {
             run_id,
             mode,
             plan,
             report: Some(report),
             refused: None,
-        };
-        tracing::info!(
-            run_id = outcome.run_id,
-            "pass finished: {}",
-            outcome.summary_line()
-        );
-        Ok(outcome)
+        })
+    }
+}
+
+fn journal_mode(mode: Mode) -> state::Mode {
+    match mode {
+        Mode::DryRun => state::Mode::DryRun,
+        Mode::Live => state::Mode::Live,
     }
 }
 
 impl RunOutcome {
+    /// How the journal records this outcome, with the reason when it did not complete.
+    fn journal_outcome(&self) -> (state::Outcome, Option<String>) {
+        if let Some(r) = &self.refused {
+            let reason = format!(
+                "the plan would delete {} files, more than max_deletions_per_run = {}",
+                r.files, r.limit
+            );
+            return (state::Outcome::Refused, Some(reason));
+        }
+        let Some(report) = &self.report else {
+            return (state::Outcome::Failed, None);
+        };
+        match &report.stopped {
+            Some(stop @ Stop::StorageMissing { .. }) => {
+                (state::Outcome::Paused, Some(stop.to_string()))
+            }
+            Some(stop) => (state::Outcome::Failed, Some(stop.to_string())),
+            None => match report.count(|o| matches!(o, Outcome::Failed(_))) {
+                0 => (state::Outcome::Completed, None),
+                n => (
+                    state::Outcome::Failed,
+                    Some(format!("{n} deletions failed")),
+                ),
+            },
+        }
+    }
+
+    /// The counts stored on the run.
+    fn counts(&self) -> RunCounts {
+        let deleted: Vec<usize> = self
+            .report
+            .iter()
+            .flat_map(|r| &r.outcomes)
+            .filter(|(_, o)| *o == Outcome::Deleted)
+            .map(|(i, _)| *i)
+            .collect();
+        RunCounts {
+            planned: self.plan.deletions().count() as u64,
+            deleted: deleted.len() as u64,
+            failed: self
+                .report
+                .as_ref()
+                .map_or(0, |r| r.count(|o| matches!(o, Outcome::Failed(_))) as u64),
+            kept: (self.plan.kept().count() + self.plan.unmatched.len()) as u64,
+            bytes_deleted: deleted.iter().map(|&i| self.plan.decisions[i].bytes).sum(),
+        }
+    }
+
     /// The exit code of `run` for this outcome.
     pub fn exit(&self) -> Exit {
         if self.refused.is_some() {
@@ -198,7 +342,7 @@ impl RunOutcome {
         };
         match &report.stopped {
             Some(Stop::StorageMissing { .. }) => Exit::Paused,
-            Some(Stop::ServerFailed { .. }) => Exit::Failed,
+            Some(Stop::ServerFailed { .. } | Stop::JournalFailed { .. }) => Exit::Failed,
             None if report.count(|o| matches!(o, Outcome::Failed(_))) > 0 => Exit::Failed,
             None => Exit::Ok,
         }

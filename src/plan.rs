@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::library::Unmatched;
 
@@ -50,7 +50,7 @@ impl Verdict {
 }
 
 /// What the *arr would be asked to do for a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "service", rename_all = "lowercase")]
 pub enum Target {
     /// `DELETE /api/v3/movie/{radarr_id}?deleteFiles=true`.

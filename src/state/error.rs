@@ -19,7 +19,7 @@ pub enum StateError {
     Open {
         path: PathBuf,
         #[source]
-        source: rusqlite::Error,
+        source: Cause,
     },
 
     /// Written by a newer shelflife: never downgrade it.
@@ -27,7 +27,11 @@ pub enum StateError {
         "{} has schema version {found}, this shelflife knows up to {known}: upgrade shelflife or restore a backup",
         path.display()
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 
     /// A SQLite database that belongs to something else: point `[state] path` elsewhere.
     #[error(
@@ -56,7 +60,7 @@ pub enum StateError {
     Write {
         path: PathBuf,
         #[source]
-        source: rusqlite::Error,
+        source: Cause,
     },
 
     /// A read failed for another reason than damage (I/O error, ...).
@@ -76,13 +80,15 @@ pub enum StateError {
     },
 
     /// The caller asked for a change the journal does not allow (a bug in the caller): do not retry.
-    #[error("{}: {entity} {id} is {from} and cannot become {to}", path.display())]
+    #[error("{}: {entity} {id} is {from}: cannot {change}", path.display())]
     InvalidTransition {
         path: PathBuf,
         entity: &'static str,
         id: i64,
+        /// The state it is in.
         from: String,
-        to: String,
+        /// The refused change ("become started", "take new actions").
+        change: String,
     },
 
     /// No run or action with that id (a bug in the caller, or it was pruned).
@@ -98,13 +104,13 @@ pub enum StateError {
     Backup {
         path: PathBuf,
         #[source]
-        source: BackupFailure,
+        source: Cause,
     },
 }
 
-/// What went wrong while writing a backup.
+/// The underlying failure: SQLite's, or the operating system's when a file is handled directly.
 #[derive(Debug, thiserror::Error)]
-pub enum BackupFailure {
+pub enum Cause {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
@@ -121,6 +127,19 @@ pub(crate) enum Access {
 /// Sorts a SQLite error into the variant that tells the caller what to do.
 pub(crate) fn classify(path: &Path, access: Access, source: rusqlite::Error) -> StateError {
     let path = path.to_path_buf();
+    if matches!(
+        source,
+        rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::InvalidColumnType(..)
+    ) {
+        // A row the schema's constraints should have made impossible.
+        return StateError::Corrupt {
+            path,
+            detail: source.to_string(),
+            source: Some(source),
+        };
+    }
     match source.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StateError::Busy { path, source }
@@ -132,17 +151,11 @@ pub(crate) fn classify(path: &Path, access: Access, source: rusqlite::Error) -> 
         },
         _ => match access {
             Access::Read => StateError::Read { path, source },
-            Access::Write => StateError::Write { path, source },
+            Access::Write => StateError::Write {
+                path,
+                source: source.into(),
+            },
         },
-    }
-}
-
-/// A value in a row that the schema's constraints should have made impossible.
-pub(crate) fn bad_row(path: &Path, detail: impl Into<String>) -> StateError {
-    StateError::Corrupt {
-        path: path.to_path_buf(),
-        detail: detail.into(),
-        source: None,
     }
 }
 
@@ -150,8 +163,12 @@ pub(crate) fn bad_row(path: &Path, detail: impl Into<String>) -> StateError {
 mod tests {
     use super::*;
 
+    /// An error as SQLite reports it (`sqlite3_errstr` gives "database or disk is full" for
+    /// SQLITE_FULL; the others' messages do not matter here).
     fn sqlite_error(code: i32) -> rusqlite::Error {
-        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+        let msg =
+            (code == rusqlite::ffi::SQLITE_FULL).then(|| "database or disk is full".to_owned());
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), msg)
     }
 
     #[test]

@@ -29,7 +29,12 @@ impl Harness {
             .expect("simulated stack starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("config.toml");
-        let text = stack.config_toml(extra);
+        let state = dir.path().join("state.db");
+        let text = format!(
+            "{}\n[state]\npath = {:?}\n",
+            stack.config_toml(extra),
+            state.display().to_string()
+        );
         std::fs::write(&config, text).expect("write config");
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         Harness { stack, dir, config }
@@ -40,8 +45,8 @@ impl Harness {
         std::fs::write(&self.config, text).expect("write config");
     }
 
-    /// Runs `shelflife --config <config> <args>` while the stack keeps serving.
-    pub async fn run(&self, args: &[&str]) -> Run {
+    /// `shelflife --config <config> <args>`, with none of the caller's systemd environment.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"));
         cmd.arg("--config").arg(&self.config).args(args);
         cmd.env_remove("SHELFLIFE_CONFIG")
@@ -50,6 +55,30 @@ impl Harness {
             .env_remove("CREDENTIALS_DIRECTORY")
             .env_remove("STATE_DIRECTORY")
             .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Starts the binary without waiting for it; its output is captured.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts")
+    }
+
+    /// Waits for a spawned binary while the stack keeps serving.
+    pub async fn wait(child: std::process::Child) -> Run {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("join")
+            .expect("the binary ran");
+        Run::from(output)
+    }
+
+    /// Runs `shelflife --config <config> <args>` while the stack keeps serving.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
         let output = tokio::task::spawn_blocking(move || cmd.output())
             .await
             .expect("join")
