@@ -339,3 +339,29 @@ async fn status_history_and_db_commands_read_the_journal() {
     assert!(prune.stdout.contains("pruned 0 passes"), "{prune:?}");
     assert_eq!(history(&h.run(&["history", "--json"]).await).len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_or_foreign_state_file_is_refused_and_nothing_is_deleted() {
+    let h = Harness::start(world(), "").await;
+    let db = h.dir.path().join("state.db");
+    std::fs::write(
+        &db,
+        "these are not the pages you are looking for\n".repeat(200),
+    )
+    .expect("write");
+    let run = h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("damaged or not a database"), "{run:?}");
+    assert!(h.stack.writes().is_empty());
+
+    std::fs::remove_file(&db).expect("rm");
+    let other = rusqlite::Connection::open(&db).expect("sqlite");
+    other
+        .execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT);")
+        .expect("foreign schema");
+    drop(other);
+    let run = h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("of another program"), "{run:?}");
+    assert!(h.stack.writes().is_empty());
+}

@@ -149,6 +149,16 @@ pub(crate) fn classify(path: &Path, access: Access, source: rusqlite::Error) -> 
             detail: source.to_string(),
             source: Some(source),
         },
+        // Even a read or an open needs to write (the WAL index, a checkpoint): a full or
+        // read-only disk is a write failure whatever the caller was doing.
+        Some(ErrorCode::DiskFull | ErrorCode::ReadOnly) => StateError::Write {
+            path,
+            source: source.into(),
+        },
+        _ if is_write_io_error(&source) => StateError::Write {
+            path,
+            source: source.into(),
+        },
         _ => match access {
             Access::Read => StateError::Read { path, source },
             Access::Write => StateError::Write {
@@ -157,6 +167,23 @@ pub(crate) fn classify(path: &Path, access: Access, source: rusqlite::Error) -> 
             },
         },
     }
+}
+
+/// An I/O error that SQLite met while writing or growing a file (a full disk shows up as one of
+/// these when the WAL index cannot grow).
+fn is_write_io_error(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _) if matches!(
+            f.extended_code,
+            ffi::SQLITE_IOERR_WRITE
+                | ffi::SQLITE_IOERR_FSYNC
+                | ffi::SQLITE_IOERR_TRUNCATE
+                | ffi::SQLITE_IOERR_SHMSIZE
+                | ffi::SQLITE_IOERR_SHMMAP
+        )
+    )
 }
 
 #[cfg(test)]
@@ -191,6 +218,15 @@ mod tests {
         assert!(matches!(
             classify(p, Access::Read, sqlite_error(rusqlite::ffi::SQLITE_IOERR)),
             StateError::Read { .. }
+        ));
+        // The WAL index could not grow: the disk is full, even though the caller only opened.
+        assert!(matches!(
+            classify(
+                p,
+                Access::Read,
+                sqlite_error(rusqlite::ffi::SQLITE_IOERR_SHMSIZE)
+            ),
+            StateError::Write { .. }
         ));
     }
 
