@@ -148,6 +148,56 @@ fn history(run: &Run) -> Vec<String> {
         .collect()
 }
 
+/// Runs the pass again after a killed one and checks the whole story: the dead pass is marked
+/// interrupted, no DELETE goes to a target already gone, every file a clean pass deletes is
+/// deleted exactly once over both passes, `history` lists each deletion once, nothing is pending.
+async fn resume_and_check(
+    h: &Harness,
+    deletions: &Deletions,
+    expected: &BTreeSet<String>,
+    case: &str,
+) {
+    let before = known(h);
+    h.stack.clear_log();
+    let resumed = h.run(&["run", "--apply"]).await;
+    assert_eq!(resumed.code, 0, "{case}: {resumed:?}");
+    assert!(
+        resumed
+            .stderr
+            .contains("never finished; marking it interrupted"),
+        "{case}: {resumed:?}"
+    );
+    let wrong = deletes_of_gone_targets(h, &before);
+    assert!(
+        wrong.is_empty(),
+        "{case}: DELETEs of gone targets: {wrong:?}"
+    );
+
+    let counts = deletions.times_removed();
+    let deleted: BTreeSet<String> = counts.keys().cloned().collect();
+    assert_eq!(&deleted, expected, "{case}: the same files as a clean pass");
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "{case}: a file deleted twice: {counts:?}"
+    );
+
+    let titles = history(&h.run(&["history", "--json"]).await);
+    let unique: BTreeSet<&String> = titles.iter().collect();
+    assert_eq!(
+        unique.len(),
+        titles.len(),
+        "{case}: history repeats: {titles:?}"
+    );
+    // Four movies, Ended S01 and S02, and Airing S01E01–E04.
+    assert_eq!(titles.len(), 10, "{case}: {titles:?}");
+    // Every interrupted DELETE was settled by asking the *arr, not left hanging.
+    let status = h.run(&["status"]).await;
+    assert!(
+        status.stdout.contains("No actions pending"),
+        "{case}: {status:?}"
+    );
+}
+
 /// Kills a live pass right after its `k`-th delete went through (the *arr did it, shelflife
 /// never heard back), then runs again.
 async fn kill_after_delete_then_resume(k: usize, expected: &BTreeSet<String>) {
@@ -168,40 +218,13 @@ async fn kill_after_delete_then_resume(k: usize, expected: &BTreeSet<String>) {
         "after delete {k}: {status:?}"
     );
 
-    let before = known(&h);
-    h.stack.clear_log();
-    let resumed = h.run(&["run", "--apply"]).await;
-    assert_eq!(resumed.code, 0, "after delete {k}: {resumed:?}");
-    assert!(
-        resumed
-            .stderr
-            .contains("never finished; marking it interrupted"),
-        "{resumed:?}"
-    );
-    let wrong = deletes_of_gone_targets(&h, &before);
-    assert!(
-        wrong.is_empty(),
-        "after delete {k}, DELETEs of gone targets: {wrong:?}"
-    );
-
-    let counts = deletions.times_removed();
-    let deleted: BTreeSet<String> = counts.keys().cloned().collect();
-    assert_eq!(
-        &deleted, expected,
-        "after delete {k}: the same files as a clean pass"
-    );
-    assert!(
-        counts.values().all(|&n| n == 1),
-        "after delete {k}, a file deleted twice: {counts:?}"
-    );
-
-    let titles = history(&h.run(&["history", "--json"]).await);
-    let unique: BTreeSet<&String> = titles.iter().collect();
-    assert_eq!(unique.len(), titles.len(), "history repeats: {titles:?}");
-    // Four movies, Ended S01 and S02, and Airing S01E01–E04.
-    assert_eq!(titles.len(), 10, "after delete {k}: {titles:?}");
-    let status = h.run(&["status"]).await;
-    assert!(status.stdout.contains("No actions pending"), "{status:?}");
+    resume_and_check(
+        &h,
+        &deletions,
+        expected,
+        &format!("killed after delete {k}"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,21 +265,8 @@ async fn a_pass_killed_while_a_delete_is_in_flight_resumes_cleanly() {
         tokio::time::sleep(Duration::from_millis(600)).await;
         h.stack.delay_deletes(Duration::ZERO);
 
-        let before = known(&h);
-        h.stack.clear_log();
-        let resumed = h.run(&["run", "--apply"]).await;
-        assert_eq!(resumed.code, 0, "{resumed:?}");
-        let wrong = deletes_of_gone_targets(&h, &before);
-        assert!(wrong.is_empty(), "DELETEs of gone targets: {wrong:?}");
-        let counts = deletions.times_removed();
-        let deleted: BTreeSet<String> = counts.keys().cloned().collect();
-        assert_eq!(deleted, expected);
-        assert!(counts.values().all(|&n| n == 1), "{counts:?}");
-        let titles = history(&h.run(&["history", "--json"]).await);
-        assert_eq!(titles.len(), 10, "{titles:?}");
-        // The interrupted DELETE was settled by asking Sonarr/Radarr, not left hanging.
-        let status = h.run(&["status"]).await;
-        assert!(status.stdout.contains("No actions pending"), "{status:?}");
+        let case = format!("killed during DELETE {in_flight}");
+        resume_and_check(&h, &deletions, &expected, &case).await;
     }
 }
 
