@@ -123,15 +123,21 @@ pub(crate) fn judge(marks: FileMarks, known: i64) -> Verdict {
 
 /// Reads the marks; this is the first read of the file, so a non-database fails here.
 pub(crate) fn read_marks(conn: &Connection) -> rusqlite::Result<FileMarks> {
-    Ok(FileMarks {
-        application_id: conn.pragma_query_value(None, "application_id", |r| r.get(0))?,
-        user_version: conn.pragma_query_value(None, "user_version", |r| r.get(0))?,
-        objects: conn.query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-            [],
-            |r| r.get(0),
-        )?,
-    })
+    // One statement, so one snapshot: read apart, another opener's migration could commit in
+    // between and leave a version without its application id.
+    conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id()),
+                (SELECT user_version FROM pragma_user_version()),
+                (SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\')",
+        [],
+        |r| {
+            Ok(FileMarks {
+                application_id: r.get(0)?,
+                user_version: r.get(1)?,
+                objects: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// Applies `migrations[from..to]` and stamps the version and application id, inside the caller's

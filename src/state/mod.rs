@@ -61,7 +61,23 @@ pub struct State {
 
 impl State {
     /// Opens (creating the file if missing, but never its directory) and migrates the database.
+    ///
+    /// Switching a new file to WAL needs the file to itself, and SQLite answers "busy" at once,
+    /// without its busy handler, when another connection is opening it at the same moment; the
+    /// open is idempotent, so it is simply tried again for up to [`BUSY_TIMEOUT`].
     pub fn open(path: &Path) -> Result<State, StateError> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match State::open_once(path) {
+                Err(StateError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<State, StateError> {
         check_directory(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
