@@ -68,6 +68,8 @@ pub enum Stop {
     ServerFailed { service: Service, detail: String },
     /// The state file could not record an action: no delete without a record, so the pass failed.
     JournalFailed { detail: String },
+    /// The health gate found the storage unfit before a delete. The pass counts as paused.
+    Unhealthy { reason: String },
 }
 
 impl std::fmt::Display for Stop {
@@ -77,6 +79,7 @@ impl std::fmt::Display for Stop {
                 write!(f, "{service} storage is not available: {detail}")
             }
             Stop::ServerFailed { service, detail } => write!(f, "{service} failed: {detail}"),
+            Stop::Unhealthy { reason } => write!(f, "the storage is not healthy: {reason}"),
             Stop::JournalFailed { detail } => {
                 write!(
                     f,
@@ -93,6 +96,21 @@ impl std::fmt::Display for Stop {
 pub trait Journal {
     fn started(&mut self, decisions: &[usize]) -> Result<(), String>;
     fn finished(&mut self, decisions: &[usize], outcome: &Outcome) -> Result<(), String>;
+}
+
+/// Asked before every delete of a live pass whether the storage is still fit; `Err` says why not,
+/// and the pass then stops before that delete.
+pub trait Gate {
+    fn before_delete(&mut self) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// A gate that always opens: for dry runs, which delete nothing.
+pub struct NoGate;
+
+impl Gate for NoGate {
+    async fn before_delete(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A journal that keeps nothing: for dry runs, which write nothing anywhere that matters.
@@ -135,8 +153,9 @@ pub async fn apply(
     mode: Mode,
     run_id: &str,
     journal: &mut (dyn Journal + Send),
+    gate: &mut (impl Gate + Send),
 ) -> ApplyReport {
-    let report = carry_out(plan, servers, root_folders, mode, journal).await;
+    let report = carry_out(plan, servers, root_folders, mode, journal, gate).await;
     for (i, outcome) in &report.outcomes {
         log_outcome(run_id, mode, &plan.decisions[*i], outcome);
     }
@@ -194,6 +213,7 @@ async fn carry_out(
     root_folders: &[RootFolderState],
     mode: Mode,
     journal: &mut (dyn Journal + Send),
+    gate: &mut (impl Gate + Send),
 ) -> ApplyReport {
     let mut report = ApplyReport {
         mode,
@@ -230,6 +250,10 @@ async fn carry_out(
             continue;
         };
         let slot_decisions = [report.outcomes[s].0];
+        if let Err(stop) = gate_open(mode, gate).await {
+            report.stopped = Some(stop);
+            break;
+        }
         let outcome = match (mode, servers.radarr) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
             (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
@@ -255,6 +279,10 @@ async fn carry_out(
 
     if report.stopped.is_none() {
         for (series_id, slots) in series_groups(plan, &report) {
+            if let Err(stop) = gate_open(mode, gate).await {
+                report.stopped = Some(stop);
+                break;
+            }
             let outcome = match (mode, servers.sonarr) {
                 (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
                 (Mode::Live, None) => Ok(Outcome::Failed("Sonarr is not configured".into())),
@@ -292,6 +320,17 @@ async fn carry_out(
         }
     }
     report
+}
+
+/// Asks the gate before a live delete; a dry run deletes nothing and asks nobody.
+async fn gate_open(mode: Mode, gate: &mut (impl Gate + Send)) -> Result<(), Stop> {
+    match mode {
+        Mode::DryRun => Ok(()),
+        Mode::Live => gate
+            .before_delete()
+            .await
+            .map_err(|reason| Stop::Unhealthy { reason }),
+    }
 }
 
 /// Records the intent, runs the *arr call, records its outcome. When the intent cannot be

@@ -5,14 +5,15 @@
 //! [`policy::plan`] (pure) → [`plan::Plan`] → apply (I/O, dry run by default).
 
 pub mod apply;
-pub mod check;
 pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod exit;
+pub mod health;
 pub mod inventory;
 pub mod library;
 pub mod logging;
+pub mod monitor;
 pub mod output;
 pub mod pass;
 pub mod plan;
@@ -21,3 +22,4 @@ pub mod record;
 pub mod rules;
 pub mod sim;
 pub mod state;
+pub mod systemd;

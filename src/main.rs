@@ -16,7 +16,7 @@ use shelflife::config::{Config, Env, Loaded};
 use shelflife::exit::Exit;
 use shelflife::pass::Pass;
 use shelflife::state::{ActionKind, State};
-use shelflife::{check, logging, output, record};
+use shelflife::{health, logging, monitor, output, record, systemd};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,12 +53,7 @@ async fn dispatch(cli: Cli) -> Exit {
         Command::History(args) => history(config_path, &args),
         Command::Db(DbCommand::Backup { path }) => db_backup(config_path, &path),
         Command::Db(DbCommand::Prune { older_than }) => db_prune(config_path, &older_than),
-        Command::Monitor => {
-            eprintln!(
-                "shelflife: this command is not yet available in this version; see the README"
-            );
-            Exit::Failed
-        }
+        Command::Monitor => run_monitor(config_path).await,
     }
 }
 
@@ -124,12 +119,16 @@ fn open_state(path: &Path) -> anyhow::Result<Option<State>> {
 fn status(path: &Path) -> Exit {
     let result = (|| {
         let Some(state) = open_state(path)? else {
-            print!("{}", output::status_text(None, &[]));
+            print!("{}", output::status_text(None, &[], None));
             return Ok(Exit::Ok);
         };
         let last = state.last_run()?;
         let pending = state.pending_actions()?;
-        print!("{}", output::status_text(last.as_ref(), &pending));
+        let health = state.last_sample()?;
+        print!(
+            "{}",
+            output::status_text(last.as_ref(), &pending, health.as_ref())
+        );
         Ok(Exit::Ok)
     })();
     report(result, Exit::Failed)
@@ -191,8 +190,8 @@ fn db_prune(path: &Path, older_than: &str) -> Exit {
         };
         let pruned = state.prune(cut_off)?;
         println!(
-            "pruned {} passes and {} actions finished before {cut_off}",
-            pruned.runs, pruned.actions
+            "pruned {} passes, {} actions and {} health records from before {cut_off}",
+            pruned.runs, pruned.actions, pruned.health_rows
         );
         Ok(Exit::Ok)
     })();
@@ -247,9 +246,9 @@ async fn check(path: &Path, json: bool) -> Exit {
         Ok(p) => p,
         Err(err) => return report(Err(err.into()), Exit::CheckConfig),
     };
-    let report_ = check::check_servers(pass.sources()).await;
+    let report_ = health::check_all(&config.health, &config.state.path, pass.sources()).await;
     if json {
-        match serde_json::to_string_pretty(&report_) {
+        match serde_json::to_string_pretty(&output::check_json(&report_)) {
             Ok(text) => println!("{text}"),
             Err(err) => {
                 eprintln!("shelflife: cannot write the report as JSON: {err}");
@@ -260,6 +259,65 @@ async fn check(path: &Path, json: bool) -> Exit {
         print!("{}", report_.render());
     }
     report_.exit()
+}
+
+async fn run_monitor(path: &Path) -> Exit {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Before anything slow: SIGTERM's default action would kill us without STOPPING=1.
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("shelflife: cannot listen for signals: {e}");
+            return Exit::Failed;
+        }
+    };
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(err) => return report(Err(err), Exit::Usage),
+    };
+    let pass = match Pass::new(&config) {
+        Ok(p) => p,
+        Err(err) => return report(Err(err.into()), Exit::Usage),
+    };
+    let mut state = match State::open(&config.state.path) {
+        Ok(s) => s,
+        Err(err) => return report(Err(err.into()), Exit::Failed),
+    };
+    let heartbeat = std::sync::Arc::new(systemd::Heartbeat::default());
+    let watchdog = systemd::watchdog_interval();
+    if let Some(interval) = watchdog {
+        let pinger = systemd::spawn_pinger(std::sync::Arc::clone(&heartbeat), interval, || {
+            systemd::notify(&[systemd::NotifyState::Watchdog]);
+        });
+        if let Err(err) = pinger {
+            eprintln!("shelflife: cannot start the watchdog thread: {err}");
+            return Exit::Failed;
+        }
+    }
+    tracing::info!(
+        interval = %humantime::format_duration(config.health.interval),
+        "monitor started"
+    );
+    let shutdown = async {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    };
+    monitor::run(
+        &config,
+        pass.sources(),
+        &mut state,
+        &heartbeat,
+        watchdog,
+        shutdown,
+    )
+    .await;
+    tracing::info!("monitor stopped");
+    Exit::Ok
 }
 
 fn config_check(path: &Path) -> Exit {

@@ -124,8 +124,25 @@ fn truncate(s: &str, width: usize) -> String {
 }
 
 /// `status`: the last pass and what is still pending.
-pub fn status_text(last: Option<&RunRow>, pending: &[ActionRow]) -> String {
+pub fn status_text(
+    last: Option<&RunRow>,
+    pending: &[ActionRow],
+    health: Option<&crate::state::health::SampleRow>,
+) -> String {
     let mut out = String::new();
+    if let Some(sample) = health {
+        let _ = writeln!(
+            out,
+            "Storage (monitor, {}): {}{}",
+            short_time(sample.at),
+            sample.summary,
+            if sample.blocking {
+                "; a pass would pause"
+            } else {
+                ""
+            }
+        );
+    }
     let Some(run) = last else {
         out.push_str("No pass recorded yet.\n");
         return out;
@@ -246,6 +263,15 @@ pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
         }
     }
     serde_json::to_string_pretty(&value)
+}
+
+/// `check --json`: the verdict, the exit code it maps to, and every finding.
+pub fn check_json(report: &crate::health::Report) -> serde_json::Value {
+    serde_json::json!({
+        "overall": report.overall(),
+        "exit_code": report.exit().code(),
+        "findings": report.findings,
+    })
 }
 
 #[cfg(test)]

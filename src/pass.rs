@@ -7,13 +7,14 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Servers, Stop};
+use crate::apply::{self, ApplyReport, Journal, Mode, NoGate, NoJournal, Outcome, Servers, Stop};
 use crate::clients::http::{BuildError, Http, HttpSettings};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
 use crate::clients::sonarr::SonarrClient;
 use crate::config::Config;
 use crate::exit::Exit;
+use crate::health::{gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
 use crate::output::{format_bytes, kept_by_reason};
 use crate::plan::Plan;
@@ -61,9 +62,11 @@ pub struct RunOutcome {
     pub run_id: String,
     pub mode: Mode,
     pub plan: Plan,
-    /// `None` when the plan was refused before anything was attempted.
+    /// `None` when the plan was refused or the pass paused before anything was attempted.
     pub report: Option<ApplyReport>,
     pub refused: Option<Refusal>,
+    /// The health gate paused the pass before planning; the plan is empty.
+    pub paused: Option<String>,
 }
 
 impl<'c> Pass<'c> {
@@ -184,6 +187,27 @@ impl<'c> Pass<'c> {
         run: state::RunId,
         run_id: String,
     ) -> Result<RunOutcome, PassError> {
+        let mut health_gate =
+            PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
+        if let Err(reason) = self
+            .storage_fit(&mut health_gate, now, state, &run_id)
+            .await?
+        {
+            tracing::warn!(
+                run_id,
+                action = "pause",
+                reason = %reason,
+                "pass paused before planning, nothing deleted: {reason}"
+            );
+            return Ok(RunOutcome {
+                run_id,
+                mode,
+                plan: Plan::default(),
+                report: None,
+                refused: None,
+                paused: Some(reason),
+            });
+        }
         let Planned {
             mut plan,
             inventory,
@@ -229,6 +253,7 @@ impl<'c> Pass<'c> {
                 plan,
                 report: None,
                 refused: Some(Refusal { files, limit }),
+                paused: None,
             });
         }
 
@@ -250,15 +275,32 @@ impl<'c> Pass<'c> {
                 Mode::Live => &mut journal,
                 Mode::DryRun => &mut NoJournal,
             };
-            apply::apply(
-                &plan,
-                &servers,
-                &inventory.root_folders,
-                mode,
-                &run_id,
-                journal,
-            )
-            .await
+            match mode {
+                Mode::Live => {
+                    apply::apply(
+                        &plan,
+                        &servers,
+                        &inventory.root_folders,
+                        mode,
+                        &run_id,
+                        journal,
+                        &mut health_gate,
+                    )
+                    .await
+                }
+                Mode::DryRun => {
+                    apply::apply(
+                        &plan,
+                        &servers,
+                        &inventory.root_folders,
+                        mode,
+                        &run_id,
+                        journal,
+                        &mut NoGate,
+                    )
+                    .await
+                }
+            }
         };
         let skipped = match (mode, &report.stopped) {
             (Mode::DryRun, _) => "dry run".to_owned(),
@@ -272,7 +314,39 @@ impl<'c> Pass<'c> {
             plan,
             report: Some(report),
             refused: None,
+            paused: None,
         })
+    }
+
+    /// The health gate before planning: every check, then `require_healthy_for` over the
+    /// monitor's samples. `Ok(Err(reason))` means pause.
+    async fn storage_fit(
+        &self,
+        health_gate: &mut PassGate<'_>,
+        now: Timestamp,
+        state: &State,
+        run_id: &str,
+    ) -> Result<Result<(), String>, PassError> {
+        match health_gate.full_check().await.1 {
+            gate::Verdict::Pause { reason } => return Ok(Err(reason)),
+            gate::Verdict::Proceed { warnings } => {
+                for warning in warnings {
+                    tracing::warn!(run_id, "storage degraded, proceeding: {warning}");
+                }
+            }
+        }
+        let health = &self.config.health;
+        let Some(window) = health.require_healthy_for else {
+            return Ok(Ok(()));
+        };
+        let start = jiff::SignedDuration::try_from(window)
+            .ok()
+            .and_then(|w| now.checked_sub(w).ok())
+            .unwrap_or(Timestamp::MIN);
+        let samples = state.samples_since(start)?;
+        // A sample per interval is expected; two missed rounds mean the monitor is not running.
+        let max_age = health.interval * 2 + std::time::Duration::from_secs(10);
+        Ok(gate::healthy_for(&samples, now, window, max_age))
     }
 }
 
@@ -286,6 +360,12 @@ fn journal_mode(mode: Mode) -> state::Mode {
 impl RunOutcome {
     /// How the journal records this outcome, with the reason when it did not complete.
     fn journal_outcome(&self) -> (state::Outcome, Option<String>) {
+        if let Some(reason) = &self.paused {
+            return (
+                state::Outcome::Paused,
+                Some(format!("the storage is not healthy: {reason}")),
+            );
+        }
         if let Some(r) = &self.refused {
             let reason = format!(
                 "the plan would delete {} files, more than max_deletions_per_run = {}",
@@ -297,7 +377,7 @@ impl RunOutcome {
             return (state::Outcome::Failed, None);
         };
         match &report.stopped {
-            Some(stop @ Stop::StorageMissing { .. }) => {
+            Some(stop @ (Stop::StorageMissing { .. } | Stop::Unhealthy { .. })) => {
                 (state::Outcome::Paused, Some(stop.to_string()))
             }
             Some(stop) => (state::Outcome::Failed, Some(stop.to_string())),
@@ -334,6 +414,9 @@ impl RunOutcome {
 
     /// The exit code of `run` for this outcome.
     pub fn exit(&self) -> Exit {
+        if self.paused.is_some() {
+            return Exit::Paused;
+        }
         if self.refused.is_some() {
             return Exit::Failed;
         }
@@ -341,7 +424,7 @@ impl RunOutcome {
             return Exit::Failed;
         };
         match &report.stopped {
-            Some(Stop::StorageMissing { .. }) => Exit::Paused,
+            Some(Stop::StorageMissing { .. } | Stop::Unhealthy { .. }) => Exit::Paused,
             Some(Stop::ServerFailed { .. } | Stop::JournalFailed { .. }) => Exit::Failed,
             None if report.count(|o| matches!(o, Outcome::Failed(_))) > 0 => Exit::Failed,
             None => Exit::Ok,
@@ -382,6 +465,18 @@ impl RunOutcome {
     /// The end-of-pass report people read: the summary, kept by reason, and why it stopped.
     pub fn summary(&self) -> String {
         let mut out = String::new();
+        if let Some(reason) = &self.paused {
+            let _ = writeln!(
+                out,
+                "{} pass {}: paused before planning; nothing was deleted\npaused: the storage is not healthy: {reason}",
+                match self.mode {
+                    Mode::DryRun => "Dry-run",
+                    Mode::Live => "Live",
+                },
+                self.run_id
+            );
+            return out;
+        }
         let _ = writeln!(
             out,
             "{} pass {}: {}",

@@ -103,12 +103,3 @@ async fn check_reports_healthy_servers_and_a_broken_one() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stdout.contains("/tv"), "{run:?}");
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_monitor_says_it_is_not_available_yet() {
-    let h = Harness::start(world(), "").await;
-    let run = h.run(&["monitor"]).await;
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("not yet available"), "{run:?}");
-    assert!(run.stdout.is_empty(), "no fake output: {run:?}");
-}

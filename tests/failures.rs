@@ -114,10 +114,12 @@ async fn inaccessible_root_folder_pauses_before_any_delete() {
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 75, "{run:?}");
     assert!(
-        run.stdout.contains("root folder /tv is not accessible"),
+        run.stdout.contains("paused: the storage is not healthy: Sonarr root folder /tv"),
         "{run:?}"
     );
     assert!(h.stack.writes().is_empty(), "{:?}", h.stack.writes());
+    let status = h.run(&["status"]).await;
+    assert!(status.stdout.contains("paused"), "{status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,12 +37,12 @@ async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
     assert!(run.stdout.contains("would delete"), "{run:?}");
     assert!(h.stack.writes().is_empty(), "a dry run writes nothing");
 
-    // Radarr: movies, tags, root folders.
+    // Radarr: the health gate's root folders and health, then movies, tags, root folders.
     let radarr = h.stack.requests(Service::Radarr);
-    assert_eq!(radarr.len(), 3, "{radarr:?}");
-    // Sonarr: series, tags, root folders, then the episodes of each series with a candidate.
+    assert_eq!(radarr.len(), 2 + 3, "{radarr:?}");
+    // Sonarr: the same 2 + 3, then the episodes of each series with a candidate.
     let sonarr = h.stack.requests(Service::Sonarr);
-    assert_eq!(sonarr.len(), 3 + series_with_watched_episodes);
+    assert_eq!(sonarr.len(), 2 + 3 + series_with_watched_episodes);
     assert!(
         sonarr
             .iter()

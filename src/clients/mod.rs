@@ -39,6 +39,20 @@ pub struct RootFolder {
     pub accessible: bool,
 }
 
+/// `HealthResource` of Radarr and Sonarr: one problem the *arr sees in itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthItem {
+    /// The check that found it: `RootFolderCheck`, `MountCheck`, `IndexerStatusCheck`…
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `ok`, `notice`, `warning` or `error`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
 fn yes() -> bool {
     true
 }

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::http::{ApiError, BuildError, Http, HttpSettings, RequestStats, Service, ServiceClient};
-use super::{RootFolder, Tag};
+use super::{HealthItem, RootFolder, Tag};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,6 +89,11 @@ impl RadarrClient {
     /// `GET /api/v3/rootfolder`.
     pub async fn root_folders(&self) -> Result<Vec<RootFolder>, ApiError> {
         self.api.get_json("/api/v3/rootfolder", &[]).await
+    }
+
+    /// `GET /api/v3/health`: the problems the server sees in itself.
+    pub async fn health(&self) -> Result<Vec<HealthItem>, ApiError> {
+        self.api.get_json("/api/v3/health", &[]).await
     }
 
     /// `DELETE /api/v3/movie/{id}?deleteFiles=true&addImportExclusion=…`: removes the movie and

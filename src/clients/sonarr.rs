@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::http::{
     ApiError, BuildError, Endpoint, Http, HttpSettings, RequestStats, Service, ServiceClient,
 };
-use super::{RootFolder, Tag};
+use super::{HealthItem, RootFolder, Tag};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,6 +134,11 @@ impl SonarrClient {
     /// `GET /api/v3/rootfolder`.
     pub async fn root_folders(&self) -> Result<Vec<RootFolder>, ApiError> {
         self.api.get_json("/api/v3/rootfolder", &[]).await
+    }
+
+    /// `GET /api/v3/health`: the problems the server sees in itself.
+    pub async fn health(&self) -> Result<Vec<HealthItem>, ApiError> {
+        self.api.get_json("/api/v3/health", &[]).await
     }
 
     /// Every episode of a series with its file: `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`,

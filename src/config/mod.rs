@@ -15,6 +15,8 @@ use std::time::Duration;
 
 pub use secrets::{Env, Secret};
 
+use crate::health::arrays::ArraySources;
+use crate::health::gate::{GatePolicy, OnDegraded};
 use crate::rules::{Rules, SeriesMode, WatchedBy};
 
 /// The validated configuration.
@@ -62,20 +64,28 @@ pub struct PathMap {
     pub arr: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthConfig {
     /// `monitor`: time between check rounds.
     pub interval: Duration,
+    /// `run` proceeds only when the monitor's samples show the storage healthy this long.
+    pub require_healthy_for: Option<Duration>,
+    pub policy: GatePolicy,
+    pub arrays: ArraySources,
     pub mounts: Vec<MountConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MountConfig {
     pub path: PathBuf,
     pub fstype: Option<String>,
     pub canary: Option<String>,
     pub timeout: Duration,
     pub allow_readonly: bool,
+    /// Free space and free inodes below this share are degraded.
+    pub min_free_percent: f64,
+    /// Free space below this many bytes is degraded.
+    pub min_free_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +233,28 @@ impl Config {
             let _ = writeln!(out, "arr = {}", q(&m.arr));
         }
         let _ = writeln!(out, "\n[health]");
-        let _ = writeln!(out, "interval = {}", d(self.health.interval));
+        let h = &self.health;
+        let _ = writeln!(out, "interval = {}", d(h.interval));
+        if let Some(window) = h.require_healthy_for {
+            let _ = writeln!(out, "require_healthy_for = {}", d(window));
+        }
+        let _ = writeln!(
+            out,
+            "on_degraded_array = {}",
+            q(h.policy.on_degraded_array.as_str())
+        );
+        let _ = writeln!(out, "on_low_space = {}", q(h.policy.on_low_space.as_str()));
+        let _ = writeln!(
+            out,
+            "mdstat = {}",
+            q(&h.arrays.mdstat.display().to_string())
+        );
+        let _ = writeln!(out, "zpool = {}", q(&h.arrays.zpool.display().to_string()));
+        let _ = writeln!(
+            out,
+            "btrfs_sysfs = {}",
+            q(&h.arrays.btrfs_sysfs.display().to_string())
+        );
         for m in &self.health.mounts {
             let _ = writeln!(out, "\n[[health.mounts]]");
             let _ = writeln!(out, "path = {}", q(&m.path.display().to_string()));
@@ -235,6 +266,8 @@ impl Config {
             }
             let _ = writeln!(out, "timeout = {}", d(m.timeout));
             let _ = writeln!(out, "allow_readonly = {}", m.allow_readonly);
+            let _ = writeln!(out, "min_free_percent = {:?}", m.min_free_percent);
+            let _ = writeln!(out, "min_free_bytes = {}", m.min_free_bytes);
         }
         let _ = writeln!(out, "\n[state]");
         let _ = writeln!(out, "path = {}", q(&self.state.path.display().to_string()));
@@ -367,8 +400,43 @@ fn build(
                 &invalid,
             )?,
             allow_readonly: m.allow_readonly.unwrap_or(false),
+            min_free_percent: match m.min_free_percent {
+                None => 5.0,
+                Some(p) if (0.0..=100.0).contains(&p) => p,
+                Some(p) => {
+                    return Err(invalid(
+                        &key("min_free_percent"),
+                        format!("must be between 0 and 100, not {p}"),
+                    ))
+                }
+            },
+            min_free_bytes: match m.min_free_bytes {
+                None => 0,
+                Some(raw::RawSize::Bytes(n)) => u64::try_from(n)
+                    .map_err(|_| invalid(&key("min_free_bytes"), "must not be negative".into()))?,
+                Some(raw::RawSize::Text(text)) => parse_size(&text).ok_or_else(|| {
+                    invalid(
+                        &key("min_free_bytes"),
+                        format!("is not a size like \"50GB\" or \"1.5 TiB\": {text:?}"),
+                    )
+                })?,
+            },
         });
     }
+    let on_degraded = |value: Option<String>, default: OnDegraded, key: &str| match value.as_deref()
+    {
+        None => Ok(default),
+        Some("pause") => Ok(OnDegraded::Pause),
+        Some("proceed") => Ok(OnDegraded::Proceed),
+        Some(other) => Err(invalid(
+            key,
+            format!("must be \"pause\" or \"proceed\", not {other:?}"),
+        )),
+    };
+    let defaults = ArraySources::default();
+    let source_path = |value: Option<String>, default: std::path::PathBuf| {
+        value.map_or(default, std::path::PathBuf::from)
+    };
     let health = HealthConfig {
         interval: duration(
             raw_health.interval.as_deref(),
@@ -376,6 +444,36 @@ fn build(
             "health.interval",
             &invalid,
         )?,
+        require_healthy_for: raw_health
+            .require_healthy_for
+            .as_deref()
+            .map(|text| {
+                duration(
+                    Some(text),
+                    Duration::ZERO,
+                    "health.require_healthy_for",
+                    &invalid,
+                )
+            })
+            .transpose()?,
+        policy: GatePolicy {
+            on_degraded_array: on_degraded(
+                raw_health.on_degraded_array,
+                OnDegraded::Pause,
+                "health.on_degraded_array",
+            )?,
+            on_low_space: on_degraded(
+                raw_health.on_low_space,
+                OnDegraded::Proceed,
+                "health.on_low_space",
+            )?,
+        },
+        arrays: ArraySources {
+            mdstat: source_path(raw_health.mdstat, defaults.mdstat),
+            zpool: source_path(raw_health.zpool, defaults.zpool),
+            btrfs_sysfs: source_path(raw_health.btrfs_sysfs, defaults.btrfs_sysfs),
+            timeout: defaults.timeout,
+        },
         mounts,
     };
 
@@ -543,6 +641,30 @@ fn absolute(
             format!("must be an absolute path, not {value:?}"),
         ))
     }
+}
+
+/// "50GB", "1.5 TiB", "200 MiB", "4096" → bytes. Decimal units are powers of 1000, binary of 1024.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = number * factor;
+    (bytes.is_finite() && bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 /// A complete, commented example: dry run on, every key explained. Shipped as the packaged

@@ -64,6 +64,12 @@ pub(super) struct RawPathMap {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHealth {
     pub interval: Option<String>,
+    pub require_healthy_for: Option<String>,
+    pub on_degraded_array: Option<String>,
+    pub on_low_space: Option<String>,
+    pub mdstat: Option<String>,
+    pub zpool: Option<String>,
+    pub btrfs_sysfs: Option<String>,
     pub mounts: Option<Vec<RawMount>>,
 }
 
@@ -75,6 +81,16 @@ pub(super) struct RawMount {
     pub canary: Option<String>,
     pub timeout: Option<String>,
     pub allow_readonly: Option<bool>,
+    pub min_free_percent: Option<f64>,
+    pub min_free_bytes: Option<RawSize>,
+}
+
+/// A size: a number of bytes, or text such as "50GB" or "1.5 TiB".
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawSize {
+    Bytes(i64),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,10 +149,30 @@ const SCHEMA: &[(&str, &[&str])] = &[
         ],
     ),
     ("path_map", &["jellyfin", "arr"]),
-    ("health", &["interval", "mounts"]),
+    (
+        "health",
+        &[
+            "interval",
+            "require_healthy_for",
+            "on_degraded_array",
+            "on_low_space",
+            "mdstat",
+            "zpool",
+            "btrfs_sysfs",
+            "mounts",
+        ],
+    ),
     (
         "health.mounts",
-        &["path", "fstype", "canary", "timeout", "allow_readonly"],
+        &[
+            "path",
+            "fstype",
+            "canary",
+            "timeout",
+            "allow_readonly",
+            "min_free_percent",
+            "min_free_bytes",
+        ],
     ),
     ("state", &["path"]),
     ("metrics", &["textfile"]),
@@ -260,7 +296,7 @@ mod tests {
         // the structs lack), so a key added to one and not the other fails here.
         let mut text = String::new();
         for (table, keys) in SCHEMA {
-            if table.is_empty() || *table == "health" {
+            if table.is_empty() {
                 continue;
             }
             let header = match *table {
@@ -270,6 +306,9 @@ mod tests {
             text.push_str(&header);
             text.push('\n');
             for key in *keys {
+                if *key == "mounts" {
+                    continue;
+                }
                 let value = match *key {
                     "users" | "keep_tags" => "[\"a\"]",
                     "dry_run"
@@ -278,13 +317,13 @@ mod tests {
                     | "add_import_exclusion"
                     | "allow_readonly" => "true",
                     "grace_days" | "max_deletions_per_run" => "1",
-                    "partial_season_threshold" => "0.5",
+                    "partial_season_threshold" | "min_free_percent" => "0.5",
+                    "min_free_bytes" => "1",
                     _ => "\"x\"",
                 };
                 text.push_str(&format!("{key} = {value}\n"));
             }
         }
-        text.push_str("[health]\ninterval = \"1s\"\n");
         text.insert_str(0, "dry_run = true\n");
         let parsed: Result<RawConfig, _> = toml::from_str(&text);
         assert!(parsed.is_ok(), "{parsed:?}\n{text}");

@@ -8,10 +8,220 @@
 //! stuck in the kernel would keep the process alive.
 
 pub mod arrays;
+pub mod gate;
+pub mod mounts;
+pub mod nfs;
+pub mod probe;
+pub mod servers;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::config::HealthConfig;
 use crate::exit::Exit;
+use crate::inventory::Sources;
+
+use mounts::MountEntry;
+
+/// Below this much free space the state file cannot be trusted to take a pass's journal.
+const STATE_MIN_FREE_BYTES: u64 = 256 * 1024;
+/// Deadline of the state directory probe (it is normally on a local disk).
+const STATE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every check: the host and all servers. For `check` and `monitor`.
+pub async fn check_all(config: &HealthConfig, state_path: &Path, sources: &Sources) -> Report {
+    let (mut report, servers) = tokio::join!(
+        check_host(config, state_path),
+        servers::check_servers(sources)
+    );
+    report.findings.extend(servers);
+    report
+}
+
+/// What the gate needs: the host, and the *arrs' view of their storage (a server that cannot be
+/// reached is the pass's own error to report, not a storage problem).
+pub async fn check_for_gate(config: &HealthConfig, state_path: &Path, sources: &Sources) -> Report {
+    let (mut report, servers) = tokio::join!(
+        check_host(config, state_path),
+        servers::storage_findings(sources)
+    );
+    report.findings.extend(servers);
+    report
+}
+
+/// The host: the configured mounts (with space and NFS servers), arrays, the state directory.
+pub async fn check_host(config: &HealthConfig, state_path: &Path) -> Report {
+    let table = mounts::read_mount_table();
+    let btrfs: Vec<arrays::BtrfsMount> = match &table {
+        Ok(table) => config
+            .mounts
+            .iter()
+            .filter_map(|m| mounts::mount_of(table, &m.path))
+            .filter(|e| e.fstype == "btrfs")
+            .map(|e| arrays::BtrfsMount {
+                mount_point: e.mount_point.clone(),
+                source: e.source.clone(),
+                degraded_option: e.super_options.iter().any(|o| o == "degraded"),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let (mounts, arrays, state) = tokio::join!(
+        check_mounts_with(config, &table, true),
+        arrays::check(&config.arrays, &btrfs),
+        check_state_dir(state_path)
+    );
+    let mut findings = mounts;
+    findings.extend(arrays);
+    findings.push(state);
+    Report { findings }
+}
+
+/// Only the configured mounts (mount table, probe, canary, space): cheap enough to repeat before
+/// every delete.
+pub async fn check_mounts(config: &HealthConfig) -> Report {
+    let table = mounts::read_mount_table();
+    Report {
+        findings: check_mounts_with(config, &table, false).await,
+    }
+}
+
+async fn check_mounts_with(
+    config: &HealthConfig,
+    table: &std::io::Result<Vec<MountEntry>>,
+    nfs: bool,
+) -> Vec<Finding> {
+    let table = match table {
+        Ok(table) => table,
+        Err(err) => {
+            return config
+                .mounts
+                .iter()
+                .map(|m| {
+                    Finding::new(
+                        Category::Mount,
+                        format!("mount {}", m.path.display()),
+                        Health::Unhealthy,
+                        format!("cannot read /proc/self/mountinfo: {err}"),
+                    )
+                })
+                .collect()
+        }
+    };
+    // Concurrently: a hung mount costs its own timeout once, not once per mount after it.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, mount) in config.mounts.iter().enumerate() {
+        let (mount, table) = (mount.clone(), table.clone());
+        tasks.spawn(async move {
+            let mut findings = mounts::check_mount(&mount, &table).await;
+            if nfs {
+                if let Some(entry) = mounts::mount_of(&table, &mount.path).filter(|e| e.is_nfs()) {
+                    findings.push(nfs::check_server(entry, mount.timeout).await);
+                }
+            }
+            (i, findings)
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(result) => done.push(result),
+            Err(err) => tracing::error!("a mount check failed to run: {err}"),
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let mut findings: Vec<Finding> = done.into_iter().flat_map(|(_, f)| f).collect();
+    if findings.len() < config.mounts.len() {
+        findings.push(Finding::new(
+            Category::Mount,
+            "mounts",
+            Health::Unhealthy,
+            "a mount check failed to run",
+        ));
+    }
+    findings
+}
+
+/// The directory of the state file: writable, and room for the journal. It may not exist yet
+/// (the first pass creates it); then its nearest existing parent is what counts.
+async fn check_state_dir(state_path: &Path) -> Finding {
+    let check = "state directory";
+    let mut dir: PathBuf = state_path
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+    loop {
+        let probed = match probe::probe(&dir, None, STATE_PROBE_TIMEOUT).await {
+            Ok(p) => p,
+            Err(err) => {
+                return Finding::new(
+                    Category::State,
+                    check,
+                    Health::Unhealthy,
+                    format!("{}: {err}", dir.display()),
+                )
+            }
+        };
+        let stats = match probed.stats {
+            Err(nix::errno::Errno::ENOENT) => match dir.parent() {
+                Some(parent) => {
+                    dir = parent.to_path_buf();
+                    continue;
+                }
+                None => {
+                    return Finding::new(
+                        Category::State,
+                        check,
+                        Health::Unhealthy,
+                        "no root directory",
+                    )
+                }
+            },
+            Err(errno) => {
+                return Finding::new(
+                    Category::State,
+                    check,
+                    Health::Unhealthy,
+                    format!("{}: {}", dir.display(), probe::describe_errno(errno)),
+                )
+            }
+            Ok(stats) => stats,
+        };
+        let problem = if stats.read_only {
+            Some("is on a read-only filesystem".to_owned())
+        } else if let Err(errno) = probed.writable {
+            Some(format!(
+                "cannot be written by this user: {}",
+                probe::describe_errno(errno)
+            ))
+        } else if stats.bytes_available() < STATE_MIN_FREE_BYTES {
+            Some(format!(
+                "has {} free, too little to record a pass",
+                crate::output::format_bytes(stats.bytes_available())
+            ))
+        } else {
+            None
+        };
+        return match problem {
+            Some(p) => Finding::new(
+                Category::State,
+                check,
+                Health::Unhealthy,
+                format!("{} {p}", dir.display()),
+            ),
+            None => Finding::ok(
+                Category::State,
+                check,
+                format!(
+                    "{}: {} free",
+                    dir.display(),
+                    crate::output::format_bytes(stats.bytes_available())
+                ),
+            ),
+        };
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,7 +330,7 @@ impl Report {
             .iter()
             .filter(|f| f.health != Health::Ok)
             .collect();
-        problems.sort_by(|a, b| b.health.cmp(&a.health));
+        problems.sort_by_key(|f| std::cmp::Reverse(f.health));
         problems.into_iter()
     }
 
@@ -157,6 +367,54 @@ impl Report {
                     worst.detail
                 )
             }
+        }
+    }
+}
+
+/// How often a pass repeats the checks that are not cheap (arrays, NFS servers, the *arrs'
+/// storage view, the state directory) between deletes; the mounts are checked before every one.
+const FULL_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// The health gate of one pass: the full check before planning, then before every delete.
+pub struct PassGate<'a> {
+    config: &'a HealthConfig,
+    state_path: &'a Path,
+    sources: &'a Sources,
+    last_full: Option<std::time::Instant>,
+}
+
+impl<'a> PassGate<'a> {
+    pub fn new(config: &'a HealthConfig, state_path: &'a Path, sources: &'a Sources) -> Self {
+        PassGate {
+            config,
+            state_path,
+            sources,
+            last_full: None,
+        }
+    }
+
+    /// Every check the gate uses, and its verdict.
+    pub async fn full_check(&mut self) -> (Report, gate::Verdict) {
+        self.last_full = Some(std::time::Instant::now());
+        let report = check_for_gate(self.config, self.state_path, self.sources).await;
+        let verdict = gate::decide(&report, &self.config.policy);
+        (report, verdict)
+    }
+}
+
+impl crate::apply::Gate for PassGate<'_> {
+    async fn before_delete(&mut self) -> Result<(), String> {
+        let full_due = self
+            .last_full
+            .is_none_or(|t| t.elapsed() >= FULL_CHECK_EVERY);
+        let report = if full_due {
+            self.full_check().await.0
+        } else {
+            check_mounts(self.config).await
+        };
+        match gate::decide(&report, &self.config.policy) {
+            gate::Verdict::Proceed { .. } => Ok(()),
+            gate::Verdict::Pause { reason } => Err(reason),
         }
     }
 }

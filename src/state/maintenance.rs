@@ -71,9 +71,11 @@ impl State {
                 &format!("DELETE FROM runs WHERE id IN ({PRUNABLE_RUNS})"),
                 [cut],
             )?;
+            let health_rows = State::prune_health(tx, older_than)?;
             Ok(PruneCounts {
                 runs: runs as u64,
                 actions: actions as u64,
+                health_rows,
             })
         })
     }

@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -59,6 +59,33 @@ CREATE INDEX actions_by_run ON actions (run_id);
 CREATE INDEX actions_history ON actions (finished_at) WHERE state = 'done';
 CREATE INDEX actions_by_target ON actions (service, target_key);
 CREATE INDEX actions_open ON actions (state) WHERE state IN ('planned', 'started');
+";
+
+/// Health samples of `shelflife monitor` (one per round), and the changes of each check's health
+/// between rounds, so `require_healthy_for` and people can see how the storage has been.
+const V2: &str = "
+CREATE TABLE health_samples (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    overall  TEXT    NOT NULL CHECK (overall IN ('ok', 'degraded', 'unhealthy')),
+    blocking INTEGER NOT NULL CHECK (blocking IN (0, 1)),
+    summary  TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX health_samples_at ON health_samples (at);
+
+CREATE TABLE health_transitions (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    check_name TEXT    NOT NULL,
+    category   TEXT    NOT NULL,
+    before     TEXT    CHECK (before IN ('ok', 'degraded', 'unhealthy')),
+    after      TEXT    NOT NULL CHECK (after IN ('ok', 'degraded', 'unhealthy')),
+    detail     TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX health_transitions_at ON health_transitions (at);
+CREATE INDEX health_transitions_by_check ON health_transitions (check_name, id);
 ";
 
 /// What the header and catalogue of a file say about it.

@@ -19,6 +19,7 @@
 //! The schema lives in [`migrations`]; the plain values in [`types`]; the lock in [`lock`].
 
 mod error;
+pub mod health;
 mod journal;
 pub mod lock;
 mod maintenance;

@@ -9,6 +9,7 @@ use tempfile::TempDir;
 use super::journal::{INTERRUPTED_REASON, NEVER_STARTED};
 use super::migrations::{self, MIGRATIONS};
 use super::*;
+use crate::health::Health;
 
 mod disk;
 
@@ -662,7 +663,8 @@ fn prune_drops_old_finished_runs_only() {
         counts,
         PruneCounts {
             runs: 1,
-            actions: 2
+            actions: 2,
+            health_rows: 0
         }
     );
     assert!(state.run(old).unwrap().is_none());
@@ -749,4 +751,109 @@ fn a_write_blocked_past_the_busy_timeout_is_busy() {
     assert!(matches!(err, StateError::Busy { .. }), "{err:?}");
     other.execute_batch("ROLLBACK").unwrap();
     state.begin_run("r1", Mode::Live, at(0), 1).unwrap();
+}
+
+#[test]
+fn a_version_1_file_keeps_its_journal_when_health_samples_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    make_at_version(&path, 1);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO runs (run_key, started_at, finished_at, mode, outcome, pid)
+             VALUES ('old', 10, 20, 'live', 'completed', 7)",
+            [],
+        )
+        .unwrap();
+    }
+    let mut state = State::open(&path).unwrap();
+    assert_eq!(pragma_i64(&path, "user_version"), SCHEMA_VERSION);
+    assert_eq!(state.last_run().unwrap().unwrap().run_key, "old");
+    let sample = health::SampleRow {
+        at: at(30),
+        overall: Health::Ok,
+        blocking: false,
+        summary: "ok: 1 checks".into(),
+    };
+    state.record_health(&sample, &[]).unwrap();
+    assert_eq!(state.last_sample().unwrap(), Some(sample));
+}
+
+fn sample(secs: i64, blocking: bool) -> health::SampleRow {
+    health::SampleRow {
+        at: at(secs),
+        overall: if blocking {
+            Health::Unhealthy
+        } else {
+            Health::Ok
+        },
+        blocking,
+        summary: String::new(),
+    }
+}
+
+#[test]
+fn samples_since_start_from_the_last_one_before_the_window() {
+    let (_dir, _path, mut state) = fresh();
+    assert!(state.samples_since(at(100)).unwrap().is_empty());
+    for (secs, blocking) in [
+        (10, true),
+        (50, false),
+        (90, false),
+        (120, false),
+        (150, true),
+    ] {
+        state.record_health(&sample(secs, blocking), &[]).unwrap();
+    }
+    let got: Vec<(i64, bool)> = state
+        .samples_since(at(100))
+        .unwrap()
+        .iter()
+        .map(|s| (s.at.as_second() - at(0).as_second(), s.blocking))
+        .collect();
+    assert_eq!(got, [(90, false), (120, false), (150, true)]);
+    // A window reaching before the first sample gets every sample.
+    assert_eq!(state.samples_since(at(0)).unwrap().len(), 5);
+}
+
+#[test]
+fn transitions_are_recorded_and_remembered_per_check() {
+    use crate::health::{Category, Finding};
+    let (_dir, _path, mut state) = fresh();
+    let round = |health: Health| {
+        vec![
+            Finding::new(Category::Mount, "mount /srv", health, "x"),
+            Finding::ok(Category::State, "state directory", "fine"),
+        ]
+    };
+    let last = state.last_check_health().unwrap();
+    let first = health::transitions(&last, &round(Health::Unhealthy));
+    // New and not ok: recorded; new and ok: not worth a row.
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].before, first[0].after), (None, Health::Unhealthy));
+    state.record_health(&sample(10, true), &first).unwrap();
+
+    let last = state.last_check_health().unwrap();
+    assert_eq!(last.get("mount /srv"), Some(&Health::Unhealthy));
+    assert!(health::transitions(&last, &round(Health::Unhealthy)).is_empty());
+    let recovered = health::transitions(&last, &round(Health::Ok));
+    assert_eq!(
+        (recovered[0].before, recovered[0].after),
+        (Some(Health::Unhealthy), Health::Ok)
+    );
+    state.record_health(&sample(20, false), &recovered).unwrap();
+    assert_eq!(
+        state.last_check_health().unwrap().get("mount /srv"),
+        Some(&Health::Ok)
+    );
+
+    // Pruning drops old samples and transitions but keeps where each check stands.
+    let pruned = state.prune(at(100)).unwrap();
+    assert_eq!(pruned.health_rows, 3, "2 samples and the older transition");
+    assert_eq!(state.last_sample().unwrap(), None);
+    assert_eq!(
+        state.last_check_health().unwrap().get("mount /srv"),
+        Some(&Health::Ok)
+    );
 }

@@ -356,6 +356,8 @@ pub struct HistoryRow {
 pub struct PruneCounts {
     pub runs: u64,
     pub actions: u64,
+    /// Monitor samples and health transitions.
+    pub health_rows: u64,
 }
 
 #[cfg(test)]

@@ -1,0 +1,188 @@
+//! The servers: can they be reached with the configured keys, and do the *arrs see their storage?
+//!
+//! Radarr and Sonarr know when their root folder is gone (`GET /api/v3/rootfolder` says
+//! `accessible: false`; `GET /api/v3/health` carries a `RootFolderCheck` or `MountCheck`
+//! problem). Either makes that service unhealthy: it would answer a delete with a 409 at best.
+
+use crate::clients::http::{ApiError, Service};
+use crate::clients::{HealthItem, RootFolder};
+use crate::inventory::Sources;
+
+use super::{Category, Finding, Health};
+
+/// The *arr health checks that are about storage.
+const STORAGE_SOURCES: &[&str] = &["RootFolderCheck", "MountCheck"];
+
+/// Every server: reachable, and for the *arrs their storage view. For `check` and `monitor`.
+pub async fn check_servers(sources: &Sources) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match sources.jellyfin.users().await {
+        Ok(users) => findings.push(Finding::ok(
+            Category::Server,
+            "Jellyfin",
+            format!("reachable, {} users", users.len()),
+        )),
+        Err(err) => findings.push(failed(Service::Jellyfin, &err)),
+    }
+    findings.extend(arr_storage(sources, true).await);
+    findings
+}
+
+/// Only the *arrs' view of their storage, for the gate: a server that cannot be reached is the
+/// pass's own failure to report, not a storage problem.
+pub async fn storage_findings(sources: &Sources) -> Vec<Finding> {
+    arr_storage(sources, false).await
+}
+
+async fn arr_storage(sources: &Sources, reachability: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(radarr) = &sources.radarr {
+        let (folders, health) = tokio::join!(radarr.root_folders(), radarr.health());
+        findings.extend(arr_findings(Service::Radarr, folders, health, reachability));
+    }
+    if let Some(sonarr) = &sources.sonarr {
+        let (folders, health) = tokio::join!(sonarr.root_folders(), sonarr.health());
+        findings.extend(arr_findings(Service::Sonarr, folders, health, reachability));
+    }
+    findings
+}
+
+fn arr_findings(
+    service: Service,
+    folders: Result<Vec<RootFolder>, ApiError>,
+    health: Result<Vec<HealthItem>, ApiError>,
+    reachability: bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let folders = match folders {
+        Ok(folders) => folders,
+        Err(err) => {
+            if reachability {
+                findings.push(failed(service, &err));
+            }
+            return findings;
+        }
+    };
+    if reachability {
+        findings.push(Finding::ok(
+            Category::Server,
+            service.to_string(),
+            format!("reachable, {} root folders", folders.len()),
+        ));
+    }
+    for folder in folders {
+        let check = format!("{service} root folder {}", folder.path);
+        findings.push(if folder.accessible {
+            Finding::ok(Category::Server, check, "accessible")
+        } else {
+            Finding::new(
+                Category::Server,
+                check,
+                Health::Unhealthy,
+                format!("{service} cannot reach it: the storage is missing"),
+            )
+        });
+    }
+    // An older *arr without /health, or one that fails to answer it, still had its root folders
+    // checked above.
+    for item in health.unwrap_or_default() {
+        let source = item.source.as_deref().unwrap_or("");
+        let kind = item.kind.as_deref().unwrap_or("");
+        if STORAGE_SOURCES.contains(&source) && matches!(kind, "warning" | "error") {
+            findings.push(Finding::new(
+                Category::Server,
+                format!("{service} {source}"),
+                Health::Unhealthy,
+                item.message
+                    .unwrap_or_else(|| format!("{source} reports a problem")),
+            ));
+        }
+    }
+    findings
+}
+
+fn failed(service: Service, err: &ApiError) -> Finding {
+    Finding::new(
+        Category::Server,
+        service.to_string(),
+        Health::Unhealthy,
+        err.to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(path: &str, accessible: bool) -> RootFolder {
+        RootFolder {
+            id: 1,
+            path: path.into(),
+            accessible,
+        }
+    }
+
+    fn item(source: &str, kind: &str) -> HealthItem {
+        HealthItem {
+            source: Some(source.into()),
+            kind: Some(kind.into()),
+            message: Some(format!("{source} says {kind}")),
+        }
+    }
+
+    #[test]
+    fn an_inaccessible_root_folder_is_unhealthy() {
+        let findings = arr_findings(
+            Service::Radarr,
+            Ok(vec![folder("/movies", true), folder("/archive", false)]),
+            Ok(vec![]),
+            true,
+        );
+        let unhealthy: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.health == Health::Unhealthy)
+            .map(|f| f.check.as_str())
+            .collect();
+        assert_eq!(unhealthy, ["Radarr root folder /archive"]);
+    }
+
+    #[test]
+    fn only_storage_problems_of_the_health_endpoint_count() {
+        let findings = arr_findings(
+            Service::Sonarr,
+            Ok(vec![folder("/tv", true)]),
+            Ok(vec![
+                item("RootFolderCheck", "error"),
+                item("MountCheck", "warning"),
+                item("IndexerStatusCheck", "error"),
+                item("UpdateCheck", "warning"),
+                item("RootFolderCheck", "notice"),
+            ]),
+            false,
+        );
+        let unhealthy: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.health == Health::Unhealthy)
+            .map(|f| f.check.as_str())
+            .collect();
+        assert_eq!(unhealthy, ["Sonarr RootFolderCheck", "Sonarr MountCheck"]);
+    }
+
+    #[test]
+    fn an_unreachable_server_is_the_gates_business_only_when_asked() {
+        let err = || ApiError::Unavailable {
+            service: Service::Radarr,
+            endpoint: crate::clients::http::Endpoint {
+                method: reqwest::Method::GET,
+                path: "/api/v3/rootfolder".into(),
+            },
+            attempts: 3,
+            cause: crate::clients::http::Cause::Connect,
+            source: None,
+        };
+        assert!(arr_findings(Service::Radarr, Err(err()), Ok(vec![]), false).is_empty());
+        let reported = arr_findings(Service::Radarr, Err(err()), Ok(vec![]), true);
+        assert_eq!(reported.len(), 1);
+        assert_eq!(reported[0].health, Health::Unhealthy);
+    }
+}
