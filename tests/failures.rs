@@ -114,7 +114,8 @@ async fn inaccessible_root_folder_pauses_before_any_delete() {
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 75, "{run:?}");
     assert!(
-        run.stdout.contains("paused: the storage is not healthy: Sonarr root folder /tv"),
+        run.stdout
+            .contains("paused: the storage is not healthy: Sonarr root folder /tv"),
         "{run:?}"
     );
     assert!(h.stack.writes().is_empty(), "{:?}", h.stack.writes());

@@ -162,3 +162,81 @@ impl Drop for Tmpfs {
             .status();
     }
 }
+
+impl Tmpfs {
+    /// Makes the mounted filesystem read-only (files written before stay readable).
+    pub fn remount_read_only(&self) {
+        let out = std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(self.path())
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "cannot remount read-only: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A FUSE mount whose daemon never answers: every call into it waits, killably, like a hard NFS
+/// mount whose server is gone. This process holds the `/dev/fuse` descriptor (close-on-exec, so
+/// the binaries under test do not) and never reads it. Dropping it closes the descriptor, which
+/// aborts the connection and releases every waiter, then detaches the mount.
+///
+/// Never stat the mount point while it is mounted; read `/proc/self/mountinfo` instead.
+pub struct HungFuse {
+    /// Taken and closed first on drop: that aborts the connection and frees the waiters.
+    fuse: Option<std::os::fd::OwnedFd>,
+    parent: tempfile::TempDir,
+}
+
+impl HungFuse {
+    pub fn mount() -> HungFuse {
+        use nix::fcntl::{open, OFlag};
+        use nix::mount::{mount, MsFlags};
+        use nix::sys::stat::Mode;
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+        let parent = tempfile::tempdir().expect("tempdir");
+        let point = parent.path().join("hung");
+        std::fs::create_dir(&point).expect("mount point");
+        let raw = open("/dev/fuse", OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
+            .expect("open /dev/fuse (this test needs root)");
+        // SAFETY: `open` just returned this descriptor and nothing else owns it.
+        let fuse = unsafe { OwnedFd::from_raw_fd(raw) };
+        let options = format!(
+            "fd={},rootmode=40000,user_id=0,group_id=0",
+            fuse.as_raw_fd()
+        );
+        mount(
+            Some("shelflife-hang"),
+            &point,
+            Some("fuse"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(options.as_str()),
+        )
+        .expect("mount the FUSE filesystem (this test needs root)");
+        let hung = HungFuse {
+            fuse: Some(fuse),
+            parent,
+        };
+        let table = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+        assert!(
+            table.contains(&format!(" {} ", hung.path().display())),
+            "the FUSE mount is not in the mount table"
+        );
+        hung
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        self.parent.path().join("hung")
+    }
+}
+
+impl Drop for HungFuse {
+    fn drop(&mut self) {
+        drop(self.fuse.take());
+        let _ = nix::mount::umount2(&self.path(), nix::mount::MntFlags::MNT_DETACH);
+    }
+}
