@@ -198,7 +198,9 @@ async fn a_mount_lost_mid_pass_stops_before_the_next_delete_and_resumes_later() 
     paths.sort();
     paths.dedup();
     assert_eq!(paths.len(), 3, "a movie was deleted twice");
-    assert!(h.stack.with_world(|w| w.movies.iter().all(|m| !m.in_radarr)));
+    assert!(h
+        .stack
+        .with_world(|w| w.movies.iter().all(|m| !m.in_radarr)));
 }
 
 fn sample(name: &str) -> String {

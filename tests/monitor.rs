@@ -1,0 +1,225 @@
+//! `shelflife monitor` under a test NOTIFY_SOCKET, as systemd would run it (`Type=notify`,
+//! `WatchdogSec=`): READY after the first round, STATUS each round, WATCHDOG pings while the loop
+//! lives and none while it is wedged, STOPPING and exit 0 on SIGTERM.
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use common::{now, Harness, HungFuse};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use shelflife::sim::{MovieSpec, World};
+
+fn world() -> World {
+    World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Old", 2001).watched("alice", 20.0))
+}
+
+/// One datagram from the monitor, with when it came.
+#[derive(Debug, Clone)]
+struct Message {
+    at: Instant,
+    text: String,
+}
+
+/// The socket systemd would listen on.
+struct Notify {
+    socket: UnixDatagram,
+    path: std::path::PathBuf,
+    seen: Vec<Message>,
+}
+
+impl Notify {
+    fn bind(dir: &std::path::Path) -> Notify {
+        let path = dir.join("notify.sock");
+        let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        Notify {
+            socket,
+            path,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Collects messages until `until` holds for one of them or `limit` passes; true if it held.
+    fn collect_until(&mut self, limit: Duration, until: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + limit;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < end {
+            if let Ok(n) = self.socket.recv(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let hit = until(&text);
+                self.seen.push(Message {
+                    at: Instant::now(),
+                    text,
+                });
+                if hit {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn all(&self, line: &str) -> Vec<&Message> {
+        self.seen
+            .iter()
+            .filter(|m| m.text.lines().any(|l| l.starts_with(line)))
+            .collect()
+    }
+}
+
+fn spawn_monitor(h: &Harness, notify: &Notify, watchdog: Duration) -> Child {
+    h.command(&["monitor"])
+        .env("NOTIFY_SOCKET", &notify.path)
+        .env("WATCHDOG_USEC", watchdog.as_micros().to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the monitor starts")
+}
+
+/// SIGTERM, then the monitor must say STOPPING and exit 0 promptly.
+fn stop(mut child: Child, notify: &mut Notify) {
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    assert!(
+        notify.collect_until(Duration::from_secs(5), |t| t.contains("STOPPING=1")),
+        "no STOPPING=1 after SIGTERM: {:?}",
+        notify.seen
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert_eq!(status.code(), Some(0), "exit status {status:?}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the monitor did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitor_is_ready_reports_pings_and_stops_on_sigterm() {
+    let h = Harness::start(world(), "[health]\ninterval = \"1s\"\n").await;
+    let mut notify = Notify::bind(h.dir.path());
+    let child = spawn_monitor(&h, &notify, Duration::from_millis(400));
+    let notify = blocking(move || {
+        assert!(
+            notify.collect_until(Duration::from_secs(10), |t| t.contains("READY=1")),
+            "no READY=1: {:?}",
+            notify.seen
+        );
+        notify.collect_until(Duration::from_secs(3), |_| false);
+        stop(child, &mut notify);
+        notify
+    })
+    .await;
+
+    let ready = &notify.all("READY=1")[0];
+    assert!(
+        ready.text.contains("STATUS=ok: "),
+        "READY comes with the first round's status: {:?}",
+        ready.text
+    );
+    let statuses = notify.all("STATUS=");
+    assert!(statuses.len() >= 3, "a STATUS per 1 s round: {statuses:?}");
+    // Pings every 200 ms for about 3 s; allow for a slow machine.
+    let pings = notify.all("WATCHDOG=1");
+    assert!(pings.len() >= 5, "{} pings: {:?}", pings.len(), notify.seen);
+
+    let status = h.run(&["status"]).await;
+    assert!(
+        status.stdout.contains("Storage (monitor, ") && status.stdout.contains("ok: "),
+        "the rounds are recorded: {status:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_mount_is_a_finding_not_a_wedge() {
+    let hung = HungFuse::mount();
+    let extra = format!(
+        "[health]\ninterval = \"1s\"\n\n[[health.mounts]]\npath = {:?}\ntimeout = \"1s\"\n",
+        hung.path().display().to_string()
+    );
+    let h = Harness::start(world(), &extra).await;
+    let mut notify = Notify::bind(h.dir.path());
+    let child = spawn_monitor(&h, &notify, Duration::from_secs(3));
+    let notify = blocking(move || {
+        assert!(
+            notify.collect_until(Duration::from_secs(10), |t| t.contains("READY=1")),
+            "no READY=1: {:?}",
+            notify.seen
+        );
+        notify.collect_until(Duration::from_secs(5), |_| false);
+        stop(child, &mut notify);
+        notify
+    })
+    .await;
+    let ready = &notify.all("READY=1")[0];
+    assert!(
+        ready.text.contains("STATUS=unhealthy: mount ")
+            && ready.text.contains("did not answer within 1s"),
+        "{:?}",
+        ready.text
+    );
+    // Each round waits 1 s on the hung mount and still completes: the pings go on.
+    let pings = notify.all("WATCHDOG=1");
+    assert!(pings.len() >= 3, "{} pings: {:?}", pings.len(), notify.seen);
+    drop(hung);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wedged_loop_stops_the_pings_until_it_moves_again() {
+    let h = Harness::start(world(), "[health]\ninterval = \"1s\"\n").await;
+    let db = h.dir.path().join("state.db");
+    let mut notify = Notify::bind(h.dir.path());
+    let child = spawn_monitor(&h, &notify, Duration::from_secs(1));
+    let (notify, locked) = blocking(move || {
+        assert!(
+            notify.collect_until(Duration::from_secs(10), |t| t.contains("READY=1")),
+            "no READY=1: {:?}",
+            notify.seen
+        );
+        // Another writer holds the state file: the next round's record waits on SQLite's busy
+        // timeout, inside the loop. That is a wedge the watchdog must see.
+        let holder = rusqlite::Connection::open(&db).expect("open");
+        holder.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let locked = Instant::now();
+        notify.collect_until(Duration::from_secs(4), |_| false);
+        holder.execute_batch("ROLLBACK").expect("unlock");
+        let released = Instant::now();
+        notify.collect_until(Duration::from_secs(4), |_| false);
+        stop(child, &mut notify);
+        (notify, (locked, released))
+    })
+    .await;
+    let (locked, released) = locked;
+    let pings: Vec<Instant> = notify.all("WATCHDOG=1").iter().map(|m| m.at).collect();
+    let longest_gap_while_locked = pings
+        .windows(2)
+        .filter(|w| w[1] > locked && w[0] < released)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or(released - locked);
+    assert!(
+        longest_gap_while_locked >= Duration::from_millis(1500),
+        "the pings went on while the loop was stuck: longest gap {longest_gap_while_locked:?}"
+    );
+    assert!(
+        pings.iter().any(|&p| p > released),
+        "the pings did not resume once the loop moved again"
+    );
+}
