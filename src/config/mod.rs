@@ -719,6 +719,11 @@ url = "http://127.0.0.1:7878"
             Some(false)
         );
         assert_eq!(config.health.interval, Duration::from_secs(60));
+        assert_eq!(config.health.require_healthy_for, None);
+        assert_eq!(config.health.policy, GatePolicy::default());
+        assert_eq!(config.health.policy.on_degraded_array, OnDegraded::Pause);
+        assert_eq!(config.health.policy.on_low_space, OnDegraded::Proceed);
+        assert_eq!(config.health.arrays, ArraySources::default());
         assert_eq!(
             config.state.path,
             PathBuf::from("/var/lib/shelflife/state.db")
@@ -811,6 +816,26 @@ url = "http://127.0.0.1:7878"
             ("[rules]\ngrace_days = -1\n", "rules.grace_days"),
             ("[rules]\nkeep_tags = [\"\"]\n", "rules.keep_tags"),
             ("[health]\ninterval = \"soon\"\n", "health.interval"),
+            (
+                "[health]\non_low_space = \"maybe\"\n",
+                "health.on_low_space",
+            ),
+            (
+                "[health]\nrequire_healthy_for = \"0s\"\n",
+                "health.require_healthy_for",
+            ),
+            (
+                "[[health.mounts]]\npath = \"/srv\"\nmin_free_percent = 150.0\n",
+                "health.mounts[1].min_free_percent",
+            ),
+            (
+                "[[health.mounts]]\npath = \"/srv\"\nmin_free_bytes = \"lots\"\n",
+                "health.mounts[1].min_free_bytes",
+            ),
+            (
+                "[[health.mounts]]\npath = \"/srv\"\nmin_free_bytes = -1\n",
+                "health.mounts[1].min_free_bytes",
+            ),
             (
                 "[[path_map]]\njellyfin = \"media\"\narr = \"/m\"\n",
                 "path_map[1].jellyfin",
@@ -974,5 +999,47 @@ url = "http://127.0.0.1:7878"
         let loaded = parse(&example).expect("the shipped example must parse");
         assert!(loaded.config.dry_run);
         assert!(loaded.config.radarr.is_some() && loaded.config.sonarr.is_some());
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("50GB"), Some(50_000_000_000));
+        assert_eq!(parse_size("1.5 TiB"), Some(1_649_267_441_664));
+        assert_eq!(parse_size("200 MiB"), Some(200 * 1024 * 1024));
+        assert_eq!(parse_size("10 parsecs"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn mount_keys_and_health_policy_are_read() {
+        let text = format!(
+            "{MINIMAL}\n[health]\nrequire_healthy_for = \"10m\"\non_degraded_array = \"proceed\"\n\
+             on_low_space = \"pause\"\nmdstat = \"/tmp/mdstat\"\n\n[[health.mounts]]\npath = \"/srv\"\n\
+             fstype = \"nfs4\"\ncanary = \".c\"\ntimeout = \"2s\"\nallow_readonly = true\n\
+             min_free_percent = 10\nmin_free_bytes = \"1GB\"\n"
+        );
+        let config = parse(&text).expect("valid").config;
+        let h = &config.health;
+        assert_eq!(h.require_healthy_for, Some(Duration::from_secs(600)));
+        assert_eq!(
+            h.policy,
+            GatePolicy {
+                on_degraded_array: OnDegraded::Proceed,
+                on_low_space: OnDegraded::Pause
+            }
+        );
+        assert_eq!(h.arrays.mdstat, PathBuf::from("/tmp/mdstat"));
+        let m = &h.mounts[0];
+        assert_eq!(m.fstype.as_deref(), Some("nfs4"));
+        assert_eq!(m.timeout, Duration::from_secs(2));
+        assert!(m.allow_readonly);
+        assert_eq!(m.min_free_percent, 10.0);
+        assert_eq!(m.min_free_bytes, 1_000_000_000);
+        // What `config show` prints loads back to the same health config.
+        let again = parse(&config.to_redacted_toml())
+            .expect("shown config loads")
+            .config;
+        assert_eq!(again.health, config.health);
     }
 }
