@@ -175,7 +175,14 @@ async fn a_hung_mount_is_a_finding_not_a_wedge() {
         "{:?}",
         ready.text
     );
-    // Each round waits 1 s on the hung mount and still completes: the pings go on.
+    // Each round waits 1 s on the hung mount and still completes, and the next round probes
+    // afresh: the rounds and the pings go on.
+    let rounds = notify.all("STATUS=");
+    assert!(rounds.len() >= 2, "{rounds:?}");
+    assert!(
+        rounds.iter().all(|m| m.text.contains("did not answer")),
+        "{rounds:?}"
+    );
     let pings = notify.all("WATCHDOG=1");
     assert!(pings.len() >= 3, "{} pings: {:?}", pings.len(), notify.seen);
     drop(hung);

@@ -398,4 +398,46 @@ garbage line
         assert_eq!(short.health, Health::Degraded);
         assert!(short.detail.contains("min_free_bytes"), "{}", short.detail);
     }
+
+    fn probed(
+        stats: Result<FsStats, nix::errno::Errno>,
+        canary: Option<Result<(), nix::errno::Errno>>,
+    ) -> Result<Probed, ProbeError> {
+        Ok(Probed {
+            stats,
+            writable: Ok(()),
+            canary,
+            took: Duration::from_millis(1),
+        })
+    }
+
+    #[test]
+    fn probe_answers_become_problems() {
+        use nix::errno::Errno;
+        let mut c = config("/srv");
+        c.canary = Some(".canary".into());
+        let fine = stats(1000, 500, 0, 0);
+        assert!(probe_problems(&c, &probed(Ok(fine), Some(Ok(())))).is_empty());
+
+        let one = |p: Result<Probed, ProbeError>| {
+            let problems = probe_problems(&c, &p);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].0, Health::Unhealthy);
+            problems[0].1.clone()
+        };
+        assert!(one(Err(ProbeError::TimedOut(Duration::from_secs(5))))
+            .contains("did not answer within 5s"));
+        assert!(one(probed(Err(Errno::ESTALE), Some(Ok(())))).contains("stale file handle"));
+        assert!(
+            one(probed(Ok(fine), Some(Err(Errno::ENOENT)))).contains("canary .canary is missing")
+        );
+        assert!(one(probed(Ok(fine), Some(Err(Errno::EIO)))).contains("input/output error"));
+        let read_only = FsStats {
+            read_only: true,
+            ..fine
+        };
+        assert!(one(probed(Ok(read_only), Some(Ok(())))).contains("read-only"));
+        c.allow_readonly = true;
+        assert!(probe_problems(&c, &probed(Ok(read_only), Some(Ok(())))).is_empty());
+    }
 }
