@@ -104,15 +104,6 @@ pub trait Gate {
     fn before_delete(&mut self) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// A gate that always opens: for dry runs, which delete nothing.
-pub struct NoGate;
-
-impl Gate for NoGate {
-    async fn before_delete(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-}
-
 /// A journal that keeps nothing: for dry runs, which write nothing anywhere that matters.
 pub struct NoJournal;
 

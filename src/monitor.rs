@@ -119,25 +119,18 @@ pub async fn one_round(config: &Config, sources: &Sources, deadline: Duration) -
 fn record(state: &mut State, round: &Round, last: &mut std::collections::HashMap<String, Health>) {
     let changes = transitions(last, &round.report.findings);
     for change in &changes {
-        let before = change.before.map_or("new", Health::as_str);
+        let line = format!(
+            "{}: {} → {}: {}",
+            change.check,
+            change.before.map_or("new", Health::as_str),
+            change.after.as_str(),
+            change.detail
+        );
+        let (check, health) = (&change.check, change.after.as_str());
         if change.after > change.before.unwrap_or(Health::Ok) {
-            tracing::warn!(
-                check = %change.check,
-                health = change.after.as_str(),
-                "{}: {before} → {}: {}",
-                change.check,
-                change.after.as_str(),
-                change.detail
-            );
+            tracing::warn!(check, health, "{line}");
         } else {
-            tracing::info!(
-                check = %change.check,
-                health = change.after.as_str(),
-                "{}: {before} → {}: {}",
-                change.check,
-                change.after.as_str(),
-                change.detail
-            );
+            tracing::info!(check, health, "{line}");
         }
     }
     let sample = SampleRow {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, ApplyReport, Journal, Mode, NoGate, NoJournal, Outcome, Servers, Stop};
+use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Servers, Stop};
 use crate::clients::http::{BuildError, Http, HttpSettings};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
@@ -275,32 +275,17 @@ impl<'c> Pass<'c> {
                 Mode::Live => &mut journal,
                 Mode::DryRun => &mut NoJournal,
             };
-            match mode {
-                Mode::Live => {
-                    apply::apply(
-                        &plan,
-                        &servers,
-                        &inventory.root_folders,
-                        mode,
-                        &run_id,
-                        journal,
-                        &mut health_gate,
-                    )
-                    .await
-                }
-                Mode::DryRun => {
-                    apply::apply(
-                        &plan,
-                        &servers,
-                        &inventory.root_folders,
-                        mode,
-                        &run_id,
-                        journal,
-                        &mut NoGate,
-                    )
-                    .await
-                }
-            }
+            // Dry runs delete nothing, so `apply` asks the gate only in live runs.
+            apply::apply(
+                &plan,
+                &servers,
+                &inventory.root_folders,
+                mode,
+                &run_id,
+                journal,
+                &mut health_gate,
+            )
+            .await
         };
         let skipped = match (mode, &report.stopped) {
             (Mode::DryRun, _) => "dry run".to_owned(),
