@@ -472,6 +472,7 @@ fn build(
             mdstat: source_path(raw_health.mdstat, defaults.mdstat),
             zpool: source_path(raw_health.zpool, defaults.zpool),
             btrfs_sysfs: source_path(raw_health.btrfs_sysfs, defaults.btrfs_sysfs),
+            zfs_module: defaults.zfs_module,
             timeout: defaults.timeout,
         },
         mounts,

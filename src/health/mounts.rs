@@ -25,8 +25,12 @@ pub struct MountEntry {
 }
 
 impl MountEntry {
+    /// The filesystem itself is read-only (`errors=remount-ro` struck, or it was mounted `ro`).
+    /// Only the filesystem options count: a read-only *view* of it (a bind mount, or the sandbox
+    /// of a systemd unit with `ProtectSystem=strict`) says nothing about whether the *arrs, which
+    /// do the deleting, can write there.
     pub fn read_only(&self) -> bool {
-        self.options.iter().any(|o| o == "ro") || self.super_options.iter().any(|o| o == "ro")
+        self.super_options.iter().any(|o| o == "ro")
     }
 
     /// `key=value` from the filesystem options.
@@ -186,10 +190,8 @@ fn probe_problems(
             Health::Unhealthy,
             format!("statvfs failed: {}", describe_errno(*errno)),
         )),
-        Ok(stats) if stats.read_only && !config.allow_readonly => problems.push((
-            Health::Unhealthy,
-            "the filesystem is read-only (set allow_readonly = true if that is intended)".into(),
-        )),
+        // `ST_RDONLY` is not asked: it is also set for a read-only view (see
+        // `MountEntry::read_only`), which is how shelflife sees every mount under systemd.
         Ok(_) => {}
     }
     if let (Some(name), Some(Err(errno))) = (&config.canary, &probed.canary) {
@@ -293,6 +295,7 @@ mod tests {
 41 22 0:39 / /mnt/with\\040space ro,nosuid - tmpfs tmpfs ro,size=1024k
 42 40 0:40 / /srv/media/archive rw - btrfs /dev/sdb1 rw,degraded,space_cache=v2
 43 22 0:41 / /srv/media rw - tmpfs tmpfs rw
+44 22 0:42 / /srv/sandboxed ro,nosuid - ext4 /dev/sdc1 rw
 garbage line
 ";
 
@@ -311,7 +314,7 @@ garbage line
     #[test]
     fn parses_mountinfo_fields_and_escapes() {
         let table = parse_mountinfo(SAMPLE);
-        assert_eq!(table.len(), 5, "the garbage line is skipped");
+        assert_eq!(table.len(), 6, "the garbage line is skipped");
         let nfs = &table[1];
         assert_eq!(nfs.mount_point, "/srv/media");
         assert_eq!(nfs.fstype, "nfs4");
@@ -321,6 +324,10 @@ garbage line
         assert!(nfs.is_nfs() && !nfs.read_only());
         assert_eq!(table[2].mount_point, "/mnt/with space");
         assert!(table[2].read_only());
+        assert!(
+            !table[5].read_only(),
+            "a read-only view of a writable filesystem (a sandbox) is not a read-only filesystem"
+        );
         assert!(table[3].super_options.iter().any(|o| o == "degraded"));
     }
 
@@ -432,12 +439,11 @@ garbage line
             one(probed(Ok(fine), Some(Err(Errno::ENOENT)))).contains("canary .canary is missing")
         );
         assert!(one(probed(Ok(fine), Some(Err(Errno::EIO)))).contains("input/output error"));
-        let read_only = FsStats {
+        // The sandbox of a systemd unit shows every mount read-only; the mount table decides.
+        let read_only_view = FsStats {
             read_only: true,
             ..fine
         };
-        assert!(one(probed(Ok(read_only), Some(Ok(())))).contains("read-only"));
-        c.allow_readonly = true;
-        assert!(probe_problems(&c, &probed(Ok(read_only), Some(Ok(())))).is_empty());
+        assert!(probe_problems(&c, &probed(Ok(read_only_view), Some(Ok(())))).is_empty());
     }
 }

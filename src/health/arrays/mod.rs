@@ -44,6 +44,10 @@ pub struct ArraySources {
     pub zpool: PathBuf,
     /// Default `/sys/fs/btrfs`.
     pub btrfs_sysfs: PathBuf,
+    /// Default `/sys/module/zfs`: present when the ZFS kernel module is loaded. When it is, a
+    /// `zpool` that says the modules are not loaded cannot reach `/dev/zfs` (a sandbox hides it),
+    /// and the pools go unchecked: that is a finding, not silence.
+    pub zfs_module: PathBuf,
     /// Deadline for the zpool command; on expiry the child is killed and the finding is unhealthy.
     pub timeout: Duration,
 }
@@ -54,6 +58,7 @@ impl Default for ArraySources {
             mdstat: PathBuf::from("/proc/mdstat"),
             zpool: PathBuf::from("zpool"),
             btrfs_sysfs: PathBuf::from("/sys/fs/btrfs"),
+            zfs_module: PathBuf::from("/sys/module/zfs"),
             timeout: Duration::from_secs(10),
         }
     }
@@ -80,7 +85,10 @@ pub async fn check(sources: &ArraySources, btrfs: &[BtrfsMount]) -> Vec<Finding>
     });
     // proc and sysfs answer from memory, but a thread stuck there must not hold up the report.
     let files = tokio::time::timeout(sources.timeout, files);
-    let (files, zfs) = tokio::join!(files, zpool_check(&sources.zpool, sources.timeout));
+    let (files, zfs) = tokio::join!(
+        files,
+        zpool_check(&sources.zpool, &sources.zfs_module, sources.timeout)
+    );
 
     let (mut findings, btrfs_findings) = match files {
         Ok(Ok(found)) => found,
@@ -228,6 +236,7 @@ mod tests {
             mdstat: PathBuf::from("/nonexistent/shelflife/mdstat"),
             zpool,
             btrfs_sysfs: PathBuf::from("/nonexistent/shelflife/btrfs"),
+            zfs_module: PathBuf::from("/nonexistent/shelflife/zfs"),
             timeout: Duration::from_secs(10),
         }
     }
@@ -287,6 +296,24 @@ mod tests {
              echo \"Try running '/sbin/modprobe zfs' as root to load them.\" >&2\nexit 1",
         );
         assert_eq!(check(&sources(zpool), &[]).await, vec![]);
+    }
+
+    #[tokio::test]
+    async fn check_zpool_hidden_device_with_module_loaded_is_unhealthy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let zpool = script(
+            dir.path(),
+            "echo 'The ZFS modules are not loaded.' >&2\nexit 1",
+        );
+        let loaded = dir.path().join("module-zfs");
+        std::fs::create_dir(&loaded).expect("module dir");
+        let sources = ArraySources {
+            zfs_module: loaded,
+            ..sources(zpool)
+        };
+        let f = one(check(&sources, &[]).await);
+        assert_eq!(f.health, Health::Unhealthy);
+        assert!(f.detail.contains("cannot open /dev/zfs"), "{}", f.detail);
     }
 
     #[tokio::test]

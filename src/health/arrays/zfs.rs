@@ -112,7 +112,11 @@ fn first_line(bytes: &[u8]) -> Option<String> {
         .map(short)
 }
 
-pub(super) async fn zpool_check(program: &Path, timeout: Duration) -> Vec<Finding> {
+pub(super) async fn zpool_check(
+    program: &Path,
+    zfs_module: &Path,
+    timeout: Duration,
+) -> Vec<Finding> {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(["list", "-H", "-o", "name,health"])
         // "no pools available" is translated otherwise.
@@ -177,7 +181,19 @@ pub(super) async fn zpool_check(program: &Path, timeout: Duration) -> Vec<Findin
     let said = |needle: &str| stdout_text.contains(needle) || stderr_text.contains(needle);
     // No pool imported means no ZFS storage to protect. Without the kernel module loaded nothing
     // can be imported either; a pool that should be there is then missing from the mount checks.
-    if said("no pools available") || said("modules are not loaded") {
+    if said("no pools available") {
+        return Vec::new();
+    }
+    if said("modules are not loaded") {
+        if zfs_module.exists() {
+            return vec![Finding::new(
+                Category::Array,
+                "ZFS pools",
+                Health::Unhealthy,
+                "ZFS is loaded, but zpool cannot open /dev/zfs, so the pools cannot be checked \
+                 (under systemd, PrivateDevices= hides it: see the README, \"ZFS\")",
+            )];
+        }
         return Vec::new();
     }
     let why = first_line(&err)
