@@ -21,8 +21,8 @@ use crate::systemd::{self, Heartbeat, NotifyState};
 
 /// How often the loop beats while it waits for the next round.
 const BEAT_EVERY: Duration = Duration::from_secs(1);
-/// A round's deadline when there is no watchdog to fit inside.
-const ROUND_DEADLINE: Duration = Duration::from_secs(120);
+/// Without a watchdog to fit inside, a round may take the slowest request and this much more.
+const ROUND_SLACK: Duration = Duration::from_secs(30);
 
 /// What one round found, for the caller and the tests.
 #[derive(Debug)]
@@ -41,7 +41,18 @@ pub async fn run(
     watchdog: Option<Duration>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let deadline = watchdog.map_or(ROUND_DEADLINE, |w| w / 2);
+    let slowest = crate::pass::longest_request(config);
+    let deadline = watchdog.map_or(slowest + ROUND_SLACK, |w| w / 2);
+    if slowest > deadline {
+        tracing::warn!(
+            "a round is cut off after {} (half of WatchdogSec=), but one request may take {} \
+             with its retries: a slow server will show as checks that did not finish; \
+             raise WatchdogSec= above {}",
+            humantime::format_duration(deadline),
+            humantime::format_duration(slowest),
+            humantime::format_duration(slowest * 2)
+        );
+    }
     let mut last = state.last_check_health().unwrap_or_else(|err| {
         tracing::warn!("cannot read the last health of each check: {err}");
         Default::default()

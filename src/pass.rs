@@ -72,10 +72,7 @@ pub struct RunOutcome {
 impl<'c> Pass<'c> {
     pub fn new(config: &'c Config) -> Result<Self, PassError> {
         let http = Http::new()?;
-        let settings = |timeout| HttpSettings {
-            timeout,
-            ..HttpSettings::default()
-        };
+        let settings = http_settings;
         let jellyfin = JellyfinClient::new(
             &http,
             &config.jellyfin.url,
@@ -333,6 +330,29 @@ impl<'c> Pass<'c> {
         let max_age = health.interval * 2 + std::time::Duration::from_secs(10);
         Ok(gate::healthy_for(&samples, now, window, max_age))
     }
+}
+
+/// The request limits of a service whose config says `timeout`.
+pub fn http_settings(timeout: std::time::Duration) -> HttpSettings {
+    HttpSettings {
+        timeout,
+        ..HttpSettings::default()
+    }
+}
+
+/// The longest a single request to any configured server can take, retries included.
+pub fn longest_request(config: &Config) -> std::time::Duration {
+    let timeouts = [
+        Some(config.jellyfin.timeout),
+        config.radarr.as_ref().map(|c| c.timeout),
+        config.sonarr.as_ref().map(|c| c.timeout),
+    ];
+    timeouts
+        .into_iter()
+        .flatten()
+        .map(|t| http_settings(t).longest_request())
+        .max()
+        .unwrap_or_default()
 }
 
 fn journal_mode(mode: Mode) -> state::Mode {

@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::os::unix::net::UnixDatagram;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use common::notify::Notify;
 use common::{now, Harness, HungFuse};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -17,62 +17,6 @@ fn world() -> World {
     World::new(now())
         .user("alice")
         .movie(MovieSpec::new("Old", 2001).watched("alice", 20.0))
-}
-
-/// One datagram from the monitor, with when it came.
-#[derive(Debug, Clone)]
-struct Message {
-    at: Instant,
-    text: String,
-}
-
-/// The socket systemd would listen on.
-struct Notify {
-    socket: UnixDatagram,
-    path: std::path::PathBuf,
-    seen: Vec<Message>,
-}
-
-impl Notify {
-    fn bind(dir: &std::path::Path) -> Notify {
-        let path = dir.join("notify.sock");
-        let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .expect("timeout");
-        Notify {
-            socket,
-            path,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Collects messages until `until` holds for one of them or `limit` passes; true if it held.
-    fn collect_until(&mut self, limit: Duration, until: impl Fn(&str) -> bool) -> bool {
-        let end = Instant::now() + limit;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < end {
-            if let Ok(n) = self.socket.recv(&mut buf) {
-                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let hit = until(&text);
-                self.seen.push(Message {
-                    at: Instant::now(),
-                    text,
-                });
-                if hit {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-
-    fn all(&self, line: &str) -> Vec<&Message> {
-        self.seen
-            .iter()
-            .filter(|m| m.text.lines().any(|l| l.starts_with(line)))
-            .collect()
-    }
 }
 
 fn spawn_monitor(h: &Harness, notify: &Notify, watchdog: Duration) -> Child {

@@ -65,6 +65,14 @@ impl Default for HttpSettings {
     }
 }
 
+impl HttpSettings {
+    /// The longest one request can take: every attempt to its deadline, and the longest wait
+    /// between attempts. What a caller with its own deadline (the monitor's round) must allow.
+    pub fn longest_request(&self) -> Duration {
+        self.timeout.saturating_mul(1 + self.retries) + MAX_DELAY.saturating_mul(self.retries)
+    }
+}
+
 /// The longest wait between attempts, whatever the backoff or a `Retry-After` asks for: a pass is
 /// a short batch job, and a server that wants minutes of quiet is better left to the next pass.
 const MAX_DELAY: Duration = Duration::from_secs(30);
@@ -746,6 +754,20 @@ mod tests {
         let v: Vec<i32> = c.get_json("/api/v3/tag", &[]).await.unwrap();
         assert!(v.is_empty());
         assert_eq!(srv.count(), 2);
+    }
+
+    #[test]
+    fn the_longest_request_allows_every_attempt_and_every_wait() {
+        let settings = HttpSettings::default();
+        assert_eq!(
+            settings.longest_request(),
+            Duration::from_secs(4 * 30 + 3 * 30)
+        );
+        let once = HttpSettings {
+            retries: 0,
+            ..settings
+        };
+        assert_eq!(once.longest_request(), Duration::from_secs(30));
     }
 
     #[test]

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod notify;
+pub mod tools;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Output;
