@@ -185,14 +185,13 @@ fn probe_problems(
         Err(e) => return vec![(Health::Unhealthy, e.to_string())],
     };
     let mut problems = Vec::new();
-    match &probed.stats {
-        Err(errno) => problems.push((
+    // `ST_RDONLY` is not asked: it is also set for a read-only view (see
+    // `MountEntry::read_only`), which is how shelflife sees every mount under systemd.
+    if let Err(errno) = &probed.stats {
+        problems.push((
             Health::Unhealthy,
             format!("statvfs failed: {}", describe_errno(*errno)),
-        )),
-        // `ST_RDONLY` is not asked: it is also set for a read-only view (see
-        // `MountEntry::read_only`), which is how shelflife sees every mount under systemd.
-        Ok(_) => {}
+        ));
     }
     if let (Some(name), Some(Err(errno))) = (&config.canary, &probed.canary) {
         let detail = match errno {
