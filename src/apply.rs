@@ -99,9 +99,39 @@ pub trait Journal {
 }
 
 /// Asked before every delete of a live pass whether the storage is still fit; `Err` says why not,
-/// and the pass then stops before that delete.
+/// and the pass then stops before that delete. `step` says what is about to go.
 pub trait Gate {
-    fn before_delete(&mut self) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    fn before_delete(
+        &mut self,
+        step: Step<'_>,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// The delete a live pass is about to make: deletion `number` (from 1) of `total`. One Sonarr
+/// call deletes several seasons or episodes of a series; then `title` names the first and `more`
+/// counts the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step<'a> {
+    pub number: usize,
+    pub total: usize,
+    pub title: &'a str,
+    pub more: usize,
+}
+
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.more {
+            0 => write!(f, "{}/{}: {}", self.number, self.total, self.title),
+            more => write!(
+                f,
+                "{}-{}/{}: {} and {more} more",
+                self.number,
+                self.number + more,
+                self.total,
+                self.title
+            ),
+        }
+    }
 }
 
 /// A journal that keeps nothing: for dry runs, which write nothing anywhere that matters.
@@ -241,7 +271,13 @@ async fn carry_out(
             continue;
         };
         let slot_decisions = [report.outcomes[s].0];
-        if let Err(stop) = gate_open(mode, gate).await {
+        let step = Step {
+            number: s + 1,
+            total: report.outcomes.len(),
+            title: &decision.title,
+            more: 0,
+        };
+        if let Err(stop) = gate_open(mode, gate, step).await {
             report.stopped = Some(stop);
             break;
         }
@@ -270,7 +306,13 @@ async fn carry_out(
 
     if report.stopped.is_none() {
         for (series_id, slots) in series_groups(plan, &report) {
-            if let Err(stop) = gate_open(mode, gate).await {
+            let step = Step {
+                number: slots[0] + 1,
+                total: report.outcomes.len(),
+                title: &plan.decisions[report.outcomes[slots[0]].0].title,
+                more: slots.len() - 1,
+            };
+            if let Err(stop) = gate_open(mode, gate, step).await {
                 report.stopped = Some(stop);
                 break;
             }
@@ -314,11 +356,11 @@ async fn carry_out(
 }
 
 /// Asks the gate before a live delete; a dry run deletes nothing and asks nobody.
-async fn gate_open(mode: Mode, gate: &mut (impl Gate + Send)) -> Result<(), Stop> {
+async fn gate_open(mode: Mode, gate: &mut (impl Gate + Send), step: Step<'_>) -> Result<(), Stop> {
     match mode {
         Mode::DryRun => Ok(()),
         Mode::Live => gate
-            .before_delete()
+            .before_delete(step)
             .await
             .map_err(|reason| Stop::Unhealthy { reason }),
     }

@@ -13,6 +13,7 @@ pub mod health;
 pub mod inventory;
 pub mod library;
 pub mod logging;
+pub mod metrics;
 pub mod monitor;
 pub mod output;
 pub mod pass;

@@ -96,7 +96,10 @@ async fn run(path: &Path, args: &RunArgs) -> Exit {
     // The lock before anything else: a second pass must not even read the journal.
     let mut opened = match record::open_for_pass(&config.state.path, Timestamp::now()) {
         Ok(o) => o,
-        Err(err) => return report(Err(err.into()), Exit::Failed),
+        Err(err) => {
+            shelflife::pass::log_not_started(&err.to_string());
+            return report(Err(err.into()), Exit::Failed);
+        }
     };
     let result = async {
         let outcome = pass.run(mode, Timestamp::now(), &mut opened.state).await?;

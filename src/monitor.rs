@@ -67,6 +67,13 @@ pub async fn run(
         };
         heartbeat.beat();
         record(state, &round, &mut last);
+        let pass = crate::metrics::stored_pass(state);
+        crate::metrics::write_configured(
+            config,
+            pass.as_ref(),
+            Some(&round.report),
+            Timestamp::now(),
+        );
         let status = format!(
             "{}{}",
             round.report.summary(),

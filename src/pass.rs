@@ -3,6 +3,7 @@
 //!
 //! The CLI's `plan`, `run` and `demo` all go through here; only printing differs.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use jiff::Timestamp;
@@ -16,11 +17,14 @@ use crate::config::Config;
 use crate::exit::Exit;
 use crate::health::{gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
+use crate::logging::message_id;
+use crate::metrics::{self, PassMetrics, Requests};
 use crate::output::{format_bytes, kept_by_reason};
 use crate::plan::Plan;
 use crate::policy;
 use crate::record::{self, PassJournal, RecordError};
 use crate::state::{self, RunCounts, State, StateError};
+use crate::systemd;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
@@ -130,52 +134,135 @@ impl<'c> Pass<'c> {
 
     /// One pass, journaled in `state` (opened under the run lock): settle what an interrupted
     /// pass left in flight, plan afresh, refuse an oversized plan, carry it out in `mode`.
+    /// Tells systemd how far it got, logs its start and end with their `MESSAGE_ID`s, and leaves
+    /// its figures in the state file and the metrics file.
     pub async fn run(
         &self,
         mode: Mode,
         now: Timestamp,
         state: &mut State,
     ) -> Result<RunOutcome, PassError> {
-        record::settle_interrupted(state, &self.sources, now).await?;
+        let clock = std::time::Instant::now();
         let run_id = new_run_id();
-        let run = state.begin_run(&run_id, journal_mode(mode), now, std::process::id())?;
-        tracing::info!(run_id, mode = mode.as_str(), "pass started");
-        match self.run_recorded(mode, now, state, run, run_id).await {
+        let begun = async {
+            systemd::progress("settling earlier passes");
+            record::settle_interrupted(state, &self.sources, now).await?;
+            let previous = state.last_run()?;
+            let run = state.begin_run(&run_id, journal_mode(mode), now, std::process::id())?;
+            Ok::<_, PassError>((previous, run))
+        };
+        let (previous, run) = match begun.await {
+            Ok(begun) => begun,
+            Err(err) => {
+                log_not_started(&err.to_string());
+                return Err(err);
+            }
+        };
+        tracing::info!(
+            message_id = message_id::PASS_STARTED,
+            run_id,
+            mode = mode.as_str(),
+            "pass started"
+        );
+        let mut health_gate =
+            PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
+        let result = self
+            .run_recorded(
+                mode,
+                now,
+                state,
+                run,
+                run_id.clone(),
+                &mut health_gate,
+                previous,
+            )
+            .await;
+        let finished = Timestamp::now();
+        let (metrics, result) = match result {
             Ok(outcome) => {
-                let (result, reason) = outcome.journal_outcome();
-                state.finish_run(
-                    run,
-                    result,
+                let (recorded, reason) = outcome.journal_outcome();
+                let recorded_ok =
+                    state.finish_run(run, recorded, reason.as_deref(), outcome.counts(), finished);
+                log_end(
+                    &outcome.run_id,
+                    recorded,
                     reason.as_deref(),
-                    outcome.counts(),
-                    Timestamp::now(),
-                )?;
-                tracing::info!(
-                    run_id = outcome.run_id,
-                    "pass finished: {}",
-                    outcome.summary_line()
+                    &outcome.summary_line(),
                 );
-                Ok(outcome)
+                let paused = (recorded == state::Outcome::Paused)
+                    .then(|| reason.clone())
+                    .flatten();
+                let metrics = PassMetrics::of_run(
+                    &outcome,
+                    recorded.as_str(),
+                    paused,
+                    finished,
+                    clock.elapsed(),
+                    self.request_stats(),
+                );
+                (
+                    metrics,
+                    recorded_ok.map(|()| outcome).map_err(PassError::from),
+                )
             }
             Err(err) => {
+                let reason = err.to_string();
+                log_end(&run_id, state::Outcome::Failed, Some(&reason), "");
                 // Best effort: when the journal itself failed, this fails too, and the next pass
                 // marks the run interrupted instead.
-                let reason = err.to_string();
-                let counts = RunCounts::default();
                 if let Err(e) = state.finish_run(
                     run,
                     state::Outcome::Failed,
                     Some(&reason),
-                    counts,
-                    Timestamp::now(),
+                    RunCounts::default(),
+                    finished,
                 ) {
                     tracing::warn!("cannot record the end of the pass: {e}");
                 }
-                Err(err)
+                let metrics =
+                    PassMetrics::failed(mode, finished, clock.elapsed(), self.request_stats());
+                (metrics, Err(err))
             }
-        }
+        };
+        self.leave_metrics(state, run, &metrics, health_gate.last_report(), finished);
+        result
     }
 
+    /// Requests each configured server was sent by this pass, retries included.
+    fn request_stats(&self) -> BTreeMap<String, Requests> {
+        let mut stats = BTreeMap::new();
+        stats.insert("jellyfin".to_owned(), self.sources.jellyfin.stats().into());
+        if let Some(radarr) = &self.sources.radarr {
+            stats.insert("radarr".to_owned(), radarr.stats().into());
+        }
+        if let Some(sonarr) = &self.sources.sonarr {
+            stats.insert("sonarr".to_owned(), sonarr.stats().into());
+        }
+        stats
+    }
+
+    /// Stores the pass's figures with its run and writes the metrics file, when one is configured.
+    /// A failure here is worth a warning, never the pass.
+    fn leave_metrics(
+        &self,
+        state: &mut State,
+        run: state::RunId,
+        pass: &PassMetrics,
+        health: Option<&crate::health::Report>,
+        checked_at: Timestamp,
+    ) {
+        match serde_json::to_string(pass) {
+            Ok(json) => {
+                if let Err(err) = state.set_run_metrics(run, &json) {
+                    tracing::warn!("cannot store the pass's metrics: {err}");
+                }
+            }
+            Err(err) => tracing::warn!("cannot serialize the pass's metrics: {err}"),
+        }
+        metrics::write_configured(self.config, Some(pass), health, checked_at);
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_recorded(
         &self,
         mode: Mode,
@@ -183,19 +270,18 @@ impl<'c> Pass<'c> {
         state: &mut State,
         run: state::RunId,
         run_id: String,
+        health_gate: &mut PassGate<'_>,
+        previous: Option<state::RunRow>,
     ) -> Result<RunOutcome, PassError> {
-        let mut health_gate =
-            PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
-        if let Err(reason) = self
-            .storage_fit(&mut health_gate, now, state, &run_id)
-            .await?
-        {
+        systemd::progress("checking storage");
+        if let Err(reason) = self.storage_fit(health_gate, now, state, &run_id).await? {
             tracing::warn!(
                 run_id,
                 action = "pause",
                 reason = %reason,
                 "pass paused before planning, nothing deleted: {reason}"
             );
+            systemd::progress(&format!("paused: {reason}"));
             return Ok(RunOutcome {
                 run_id,
                 mode,
@@ -205,6 +291,18 @@ impl<'c> Pass<'c> {
                 paused: Some(reason),
             });
         }
+        if let Some(prev) = previous.filter(|p| p.outcome == Some(state::Outcome::Paused)) {
+            let why = prev.reason.unwrap_or_default();
+            tracing::info!(
+                message_id = message_id::PASS_RESUMED,
+                run_id,
+                action = "resume",
+                reason = %why,
+                "the storage is fit again; resuming after pass {} paused: {why}",
+                prev.run_key
+            );
+        }
+        systemd::progress("reading the library");
         let Planned {
             mut plan,
             inventory,
@@ -237,6 +335,7 @@ impl<'c> Pass<'c> {
 
         let limit = self.config.rules.max_deletions_per_run;
         let files = plan.files_to_delete();
+        systemd::progress(&format!("planning: {} to delete", plan.deletions().count()));
         if files > limit as usize {
             tracing::error!(
                 run_id,
@@ -280,7 +379,7 @@ impl<'c> Pass<'c> {
                 mode,
                 &run_id,
                 journal,
-                &mut health_gate,
+                &mut Progress(health_gate),
             )
             .await
         };
@@ -329,6 +428,69 @@ impl<'c> Pass<'c> {
         // A sample per interval is expected; two missed rounds mean the monitor is not running.
         let max_age = health.interval * 2 + std::time::Duration::from_secs(10);
         Ok(gate::healthy_for(&samples, now, window, max_age))
+    }
+}
+
+/// The health gate, telling systemd what is about to be deleted (and that the pass is alive)
+/// before it asks.
+struct Progress<'g, 'a>(&'g mut PassGate<'a>);
+
+impl apply::Gate for Progress<'_, '_> {
+    async fn before_delete(&mut self, step: apply::Step<'_>) -> Result<(), String> {
+        systemd::progress(&format!("deleting {step}"));
+        let verdict = self.0.before_delete(step).await;
+        if let Err(reason) = &verdict {
+            systemd::progress(&format!("paused: {reason}"));
+        }
+        verdict
+    }
+}
+
+/// Logs a pass that failed before it was recorded (the run lock is held, the state file is
+/// unusable, an interrupted pass cannot be settled) as a failed pass.
+pub fn log_not_started(reason: &str) {
+    systemd::progress(&format!("failed: {reason}"));
+    tracing::error!(
+        message_id = message_id::PASS_FAILED,
+        outcome = "failed",
+        reason,
+        "pass failed before it began: {reason}"
+    );
+}
+
+/// Logs the end of a pass with the `MESSAGE_ID` of how it ended.
+fn log_end(run_id: &str, outcome: state::Outcome, reason: Option<&str>, summary: &str) {
+    let reason = reason.unwrap_or("");
+    match outcome {
+        state::Outcome::Completed => {
+            systemd::progress(&format!("done: {summary}"));
+            tracing::info!(
+                message_id = message_id::PASS_FINISHED,
+                run_id,
+                outcome = outcome.as_str(),
+                "pass finished: {summary}"
+            );
+        }
+        state::Outcome::Paused => {
+            systemd::progress(&format!("paused: {reason}"));
+            tracing::warn!(
+                message_id = message_id::PASS_PAUSED,
+                run_id,
+                outcome = outcome.as_str(),
+                reason,
+                "pass paused, nothing more deleted: {reason}"
+            );
+        }
+        _ => {
+            systemd::progress(&format!("failed: {reason}"));
+            tracing::error!(
+                message_id = message_id::PASS_FAILED,
+                run_id,
+                outcome = outcome.as_str(),
+                reason,
+                "pass failed: {reason}"
+            );
+        }
     }
 }
 

@@ -20,6 +20,20 @@ pub fn status(text: &str) {
     notify(&[NotifyState::Status(text)]);
 }
 
+/// How long a pass may go from one progress report to the next before systemd's start timeout
+/// (`TimeoutStartSec=` of the unit) may stop it: longer than any one step takes, a request with
+/// all its retries included.
+pub const PROGRESS_GRACE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// `STATUS=` with `EXTEND_TIMEOUT_USEC=`: the pass is alive and at `text`.
+pub fn progress(text: &str) {
+    let grace = u32::try_from(PROGRESS_GRACE.as_micros()).unwrap_or(u32::MAX);
+    notify(&[
+        NotifyState::Status(text),
+        NotifyState::ExtendTimeoutUsec(grace),
+    ]);
+}
+
 /// The watchdog interval systemd expects pings within (`WATCHDOG_USEC`), when it expects any.
 pub fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled().filter(|d| !d.is_zero())
@@ -115,6 +129,16 @@ mod tests {
             settled,
             "pinged for a stale loop"
         );
+    }
+
+    #[test]
+    fn progress_grace_outlasts_the_slowest_request() {
+        let slowest = crate::clients::http::HttpSettings::default().longest_request();
+        assert!(
+            PROGRESS_GRACE > slowest,
+            "{PROGRESS_GRACE:?} vs {slowest:?}"
+        );
+        assert!(PROGRESS_GRACE.as_micros() <= u128::from(u32::MAX));
     }
 
     #[test]

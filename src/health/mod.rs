@@ -121,6 +121,9 @@ async fn check_mounts_with(
                     findings.push(nfs::check_server(entry, mount.timeout).await);
                 }
             }
+            for finding in &mut findings {
+                finding.mount = Some(mount.path.clone());
+            }
             (i, findings)
         });
     }
@@ -277,6 +280,29 @@ pub struct Finding {
     pub health: Health,
     /// What was found, for a person: "canary .shelflife-canary is missing".
     pub detail: String,
+    /// The configured mount this is about (mount, space and NFS findings), for metrics by mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount: Option<PathBuf>,
+    /// Free and total bytes, on space findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space: Option<Space>,
+}
+
+/// What `statvfs` said about a mount's room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Space {
+    pub bytes_available: u64,
+    pub bytes_total: u64,
+}
+
+impl Space {
+    /// Available over total, 0 when the filesystem reports no size.
+    pub fn free_ratio(&self) -> f64 {
+        if self.bytes_total == 0 {
+            return 0.0;
+        }
+        self.bytes_available as f64 / self.bytes_total as f64
+    }
 }
 
 impl Finding {
@@ -291,6 +317,8 @@ impl Finding {
             category,
             health,
             detail: detail.into(),
+            mount: None,
+            space: None,
         }
     }
 
@@ -381,6 +409,8 @@ pub struct PassGate<'a> {
     state_path: &'a Path,
     sources: &'a Sources,
     last_full: Option<std::time::Instant>,
+    /// The latest full report, for the pass's metrics.
+    last_report: Option<Report>,
 }
 
 impl<'a> PassGate<'a> {
@@ -390,7 +420,13 @@ impl<'a> PassGate<'a> {
             state_path,
             sources,
             last_full: None,
+            last_report: None,
         }
+    }
+
+    /// The latest full report, once there has been a full check.
+    pub fn last_report(&self) -> Option<&Report> {
+        self.last_report.as_ref()
     }
 
     /// Every check the gate uses, and its verdict.
@@ -398,12 +434,13 @@ impl<'a> PassGate<'a> {
         self.last_full = Some(std::time::Instant::now());
         let report = check_for_gate(self.config, self.state_path, self.sources).await;
         let verdict = gate::decide(&report, &self.config.policy);
+        self.last_report = Some(report.clone());
         (report, verdict)
     }
 }
 
 impl crate::apply::Gate for PassGate<'_> {
-    async fn before_delete(&mut self) -> Result<(), String> {
+    async fn before_delete(&mut self, _: crate::apply::Step<'_>) -> Result<(), String> {
         let full_due = self
             .last_full
             .is_none_or(|t| t.elapsed() >= FULL_CHECK_EVERY);

@@ -260,7 +260,11 @@ pub fn space_finding(config: &MountConfig, stats: &FsStats) -> Finding {
             ));
         }
     }
-    if problems.is_empty() {
+    let space = Some(super::Space {
+        bytes_available: free,
+        bytes_total: total,
+    });
+    let finding = if problems.is_empty() {
         let detail = if total > 0 {
             format!(
                 "{} free of {} ({:.1}%)",
@@ -279,7 +283,8 @@ pub fn space_finding(config: &MountConfig, stats: &FsStats) -> Finding {
             Health::Degraded,
             problems.join("; "),
         )
-    }
+    };
+    Finding { space, ..finding }
 }
 
 #[cfg(test)]

@@ -63,6 +63,17 @@ impl State {
         })
     }
 
+    /// Stores the metrics of a pass (as the caller serialized them) on its run.
+    pub fn set_run_metrics(&mut self, run: RunId, metrics: &str) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE runs SET metrics = ?2 WHERE id = ?1",
+                params![run.0, metrics],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Closes a run that never recorded its end. Its counts are taken from its actions as they
     /// stand; its planned actions become skipped (they were never attempted), while its started
     /// ones stay started until the caller settles them with the *arr.

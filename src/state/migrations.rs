@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -86,6 +86,12 @@ CREATE TABLE health_transitions (
 
 CREATE INDEX health_transitions_at ON health_transitions (at);
 CREATE INDEX health_transitions_by_check ON health_transitions (check_name, id);
+";
+
+/// The metrics of a finished pass (JSON of `metrics::PassMetrics`), so the monitor, which writes
+/// the metrics file between passes, can carry the last pass's figures along.
+const V3: &str = "
+ALTER TABLE runs ADD COLUMN metrics TEXT;
 ";
 
 /// What the header and catalogue of a file say about it.

@@ -34,6 +34,19 @@ impl State {
         self.read(|c| Ok(c.query_row(&sql, [], run_row).optional()?))
     }
 
+    /// The metrics stored by the pass that finished last with any (see `set_run_metrics`).
+    pub fn last_run_metrics(&self) -> Result<Option<String>, StateError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT metrics FROM runs WHERE metrics IS NOT NULL
+                 ORDER BY finished_at DESC, id DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
+        })
+    }
+
     /// Passes that never recorded their end, oldest first: the ones to mark interrupted.
     pub fn unfinished_runs(&self) -> Result<Vec<RunRow>, StateError> {
         let sql =

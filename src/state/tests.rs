@@ -857,3 +857,32 @@ fn transitions_are_recorded_and_remembered_per_check() {
         Some(&Health::Ok)
     );
 }
+
+#[test]
+fn the_last_finished_pass_with_metrics_is_found() {
+    let (_dir, _path, mut state) = fresh();
+    assert_eq!(state.last_run_metrics().unwrap(), None);
+    let first = state.begin_run("a", Mode::Live, at(1), 1).unwrap();
+    state
+        .finish_run(first, Outcome::Completed, None, RunCounts::default(), at(2))
+        .unwrap();
+    state.set_run_metrics(first, "{\"n\":1}").unwrap();
+    // A later pass without metrics (killed before it wrote them) does not hide the last ones.
+    let second = state.begin_run("b", Mode::Live, at(3), 1).unwrap();
+    state
+        .finish_run(second, Outcome::Failed, None, RunCounts::default(), at(4))
+        .unwrap();
+    assert_eq!(
+        state.last_run_metrics().unwrap().as_deref(),
+        Some("{\"n\":1}")
+    );
+    let third = state.begin_run("c", Mode::DryRun, at(5), 1).unwrap();
+    state
+        .finish_run(third, Outcome::Paused, None, RunCounts::default(), at(6))
+        .unwrap();
+    state.set_run_metrics(third, "{\"n\":3}").unwrap();
+    assert_eq!(
+        state.last_run_metrics().unwrap().as_deref(),
+        Some("{\"n\":3}")
+    );
+}
