@@ -1,0 +1,287 @@
+//! The metrics textfile, checked by the tools that will read it: `promtool check metrics` (no
+//! errors, no lint) and a real `prometheus-node-exporter` with its textfile collector
+//! (`node_textfile_scrape_error 0`, our samples served). Written by a pass and by each monitor
+//! round; the monitor carries the last pass's figures along.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::tools::tool;
+use common::{now, Harness, Tmpfs};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use shelflife::sim::{MovieSpec, SeriesSpec, World};
+
+fn world() -> World {
+    World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
+        .movie(MovieSpec::new("Heat", 1995).watched("alice", 20.0))
+        .movie(
+            MovieSpec::new("Arrival", 2016)
+                .watched("alice", 20.0)
+                .tag("keep"),
+        )
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 3)
+                .watched("alice", 1, 1..=3, 20.0),
+        )
+}
+
+/// A tmpfs with a canary, and the `[[health.mounts]]` and `[metrics]` tables for it.
+fn setup(dir: &Path) -> (Tmpfs, String) {
+    let disk = Tmpfs::mount("4m");
+    std::fs::write(disk.path().join(".canary"), b"").expect("canary");
+    let extra = format!(
+        "[metrics]\ntextfile = {:?}\n\n[[health.mounts]]\npath = {:?}\ncanary = \".canary\"\n\
+         timeout = \"1s\"\n",
+        dir.join("metrics/shelflife.prom").display().to_string(),
+        disk.path().display().to_string()
+    );
+    std::fs::create_dir_all(dir.join("metrics")).expect("metrics dir");
+    (disk, extra)
+}
+
+fn textfile(dir: &Path) -> std::path::PathBuf {
+    dir.join("metrics/shelflife.prom")
+}
+
+/// The value of the sample `series` (name and labels exactly as written).
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+fn promtool_accepts(text: &str) {
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {:?}\n{said}\n--- file\n{text}",
+        out.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_pass_writes_metrics_that_promtool_accepts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (disk, extra) = setup(dir.path());
+    let h = Harness::start(world(), &extra).await;
+    let run = h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(textfile(dir.path())).expect("the pass wrote the metrics");
+    promtool_accepts(&text);
+    let v = |s: &str| value(&text, s).unwrap_or_else(|| panic!("no {s} in\n{text}"));
+    assert_eq!(v("shelflife_last_pass_outcome{outcome=\"completed\"}"), 1.0);
+    assert_eq!(v("shelflife_last_pass_dry_run"), 0.0);
+    assert_eq!(v("shelflife_paused{reason=\"\"}"), 0.0);
+    assert_eq!(v("shelflife_last_pass_deleted_items{kind=\"movie\"}"), 2.0);
+    assert_eq!(v("shelflife_last_pass_deleted_items{kind=\"season\"}"), 1.0);
+    assert!(v("shelflife_last_pass_deleted_bytes{kind=\"movie\"}") > 0.0);
+    assert_eq!(
+        v("shelflife_last_pass_kept_items{reason=\"keep_tag\"}"),
+        1.0
+    );
+    // The pass's own requests, counted by the client: the stack saw as many.
+    for (service, label) in [
+        (shelflife::sim::Service::Jellyfin, "jellyfin"),
+        (shelflife::sim::Service::Radarr, "radarr"),
+        (shelflife::sim::Service::Sonarr, "sonarr"),
+    ] {
+        let counted = v(&format!(
+            "shelflife_last_pass_api_requests{{service=\"{label}\"}}"
+        ));
+        assert_eq!(counted, h.stack.count(service) as f64, "{label}");
+        assert_eq!(
+            v(&format!(
+                "shelflife_last_pass_api_errors{{service=\"{label}\"}}"
+            )),
+            0.0
+        );
+    }
+    let mount = disk.path().display().to_string();
+    assert_eq!(
+        v(&format!("shelflife_mount_health{{path=\"{mount}\"}}")),
+        0.0
+    );
+    let ratio = v(&format!("shelflife_mount_free_ratio{{path=\"{mount}\"}}"));
+    assert!(ratio > 0.5 && ratio <= 1.0, "{ratio}");
+    let age = now().as_millisecond() as f64 / 1000.0 - v("shelflife_last_pass_timestamp_seconds");
+    assert!((0.0..60.0).contains(&age), "finished {age} s ago");
+}
+
+/// A free port on 127.0.0.1 (bound and released; good enough for one test).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A real node_exporter with only the textfile collector, reading `dir`.
+struct NodeExporter {
+    child: std::process::Child,
+    url: String,
+}
+
+impl NodeExporter {
+    fn start(program: &Path, dir: &Path) -> NodeExporter {
+        let port = free_port();
+        let child = Command::new(program)
+            .arg("--collector.disable-defaults")
+            .arg("--collector.textfile")
+            .arg(format!("--collector.textfile.directory={}", dir.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node_exporter starts");
+        NodeExporter {
+            child,
+            url: format!("http://127.0.0.1:{port}/metrics"),
+        }
+    }
+
+    async fn scrape(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(resp) = reqwest::get(&self.url).await {
+                if let Ok(text) = resp.text().await {
+                    return text;
+                }
+            }
+            assert!(Instant::now() < deadline, "node_exporter never answered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for NodeExporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_exporter_serves_a_paused_pass_without_a_scrape_error() {
+    let Some(exporter) = tool("prometheus-node-exporter") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (disk, extra) = setup(dir.path());
+    std::fs::remove_file(disk.path().join(".canary")).expect("canary gone");
+    let h = Harness::start(world(), &extra).await;
+    let run = h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 75, "{run:?}");
+    let text = std::fs::read_to_string(textfile(dir.path())).expect("written");
+    promtool_accepts(&text);
+
+    let node = NodeExporter::start(&exporter, &dir.path().join("metrics"));
+    let served = node.scrape().await;
+    let v = |s: &str| value(&served, s).unwrap_or_else(|| panic!("no {s} in\n{served}"));
+    assert_eq!(v("node_textfile_scrape_error"), 0.0);
+    assert_eq!(v("shelflife_last_pass_outcome{outcome=\"paused\"}"), 1.0);
+    let mount = disk.path().display().to_string();
+    assert_eq!(
+        v(&format!("shelflife_mount_health{{path=\"{mount}\"}}")),
+        2.0
+    );
+    assert_eq!(v("shelflife_health"), 2.0);
+    let paused = served
+        .lines()
+        .find(|l| l.starts_with("shelflife_paused{"))
+        .expect("the paused flag is served");
+    assert!(
+        paused.contains("canary .canary is missing") && paused.ends_with(" 1"),
+        "{paused}"
+    );
+    assert_eq!(v("shelflife_last_pass_deleted_items{kind=\"movie\"}"), 0.0);
+    assert!(h.stack.writes().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_monitor_round_rewrites_the_file_with_the_last_pass_in_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (disk, extra) = setup(dir.path());
+    let h = Harness::start(world(), &format!("{extra}\n[health]\ninterval = \"1s\"\n")).await;
+    // A dry pass first: its figures go into the state file.
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let path = textfile(dir.path());
+    std::fs::remove_file(&path).expect("remove the pass's file");
+
+    let mut child = h
+        .command(&["monitor"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the monitor starts");
+    // Two rounds: the file appears, then it is replaced after the canary goes.
+    let wait_for = |pred: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if pred(&text) {
+                    return text;
+                }
+            }
+            assert!(Instant::now() < deadline, "the monitor did not write it");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mount = disk.path().display().to_string();
+    let healthy_series = format!("shelflife_mount_health{{path=\"{mount}\"}} 0");
+    let first = wait_for(&|t: &str| t.contains(&healthy_series));
+    std::fs::remove_file(disk.path().join(".canary")).expect("canary gone");
+    let unhealthy_series = format!("shelflife_mount_health{{path=\"{mount}\"}} 2");
+    let second = wait_for(&|t: &str| t.contains(&unhealthy_series));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+
+    for text in [&first, &second] {
+        promtool_accepts(text);
+        // The dry pass's figures ride along with every round.
+        assert_eq!(
+            value(text, "shelflife_last_pass_dry_run"),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(
+            value(text, "shelflife_last_pass_planned_items{kind=\"movie\"}"),
+            Some(2.0),
+            "{text}"
+        );
+    }
+    assert!(
+        value(&second, "shelflife_health_checked_timestamp_seconds")
+            > value(&first, "shelflife_health_checked_timestamp_seconds")
+    );
+}
