@@ -53,19 +53,41 @@ pub fn level(verbose: u8, quiet: bool) -> LevelFilter {
     }
 }
 
-/// `auto` means journald when systemd connected stderr to the journal (it sets `JOURNAL_STREAM`).
-pub fn resolve(format: LogFormat, journal_stream: Option<&str>) -> LogFormat {
+/// `auto` means journald when systemd connected stderr to the journal: it then sets
+/// `JOURNAL_STREAM` to the device and inode of that stream (`"8:12345"`). A variable inherited by
+/// a process whose stderr goes elsewhere (a shell started from a unit, a redirect) does not count.
+pub fn resolve(
+    format: LogFormat,
+    journal_stream: Option<&str>,
+    stderr: Option<(u64, u64)>,
+) -> LogFormat {
+    let is_journal = || {
+        let (dev, ino) = journal_stream?.split_once(':')?;
+        let named = (dev.parse::<u64>().ok()?, ino.parse::<u64>().ok()?);
+        Some(Some(named) == stderr)
+    };
     match format {
-        LogFormat::Auto if journal_stream.is_some_and(|s| !s.is_empty()) => LogFormat::Journal,
+        LogFormat::Auto if is_journal() == Some(true) => LogFormat::Journal,
         LogFormat::Auto => LogFormat::Text,
         other => other,
     }
 }
 
+/// Device and inode of this process's stderr.
+fn stderr_identity() -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    let stat = nix::sys::stat::fstat(std::io::stderr().as_raw_fd()).ok()?;
+    Some((stat.st_dev as u64, stat.st_ino as u64))
+}
+
 /// Installs the global subscriber. Falls back to text on stderr when journald cannot be reached,
 /// saying so, rather than losing the log.
 pub fn init(format: LogFormat, level: LevelFilter) {
-    let format = resolve(format, std::env::var("JOURNAL_STREAM").ok().as_deref());
+    let format = resolve(
+        format,
+        std::env::var("JOURNAL_STREAM").ok().as_deref(),
+        stderr_identity(),
+    );
     let registry = tracing_subscriber::registry();
     match format {
         LogFormat::Journal => match tracing_journald::layer() {
@@ -151,10 +173,30 @@ mod tests {
 
     #[test]
     fn auto_follows_journal_stream() {
-        assert_eq!(resolve(LogFormat::Auto, Some("8:1234")), LogFormat::Journal);
-        assert_eq!(resolve(LogFormat::Auto, None), LogFormat::Text);
-        assert_eq!(resolve(LogFormat::Auto, Some("")), LogFormat::Text);
-        assert_eq!(resolve(LogFormat::Json, Some("8:1")), LogFormat::Json);
+        let stderr = Some((8, 1234));
+        assert_eq!(
+            resolve(LogFormat::Auto, Some("8:1234"), stderr),
+            LogFormat::Journal
+        );
+        assert_eq!(resolve(LogFormat::Auto, None, stderr), LogFormat::Text);
+        assert_eq!(resolve(LogFormat::Auto, Some(""), stderr), LogFormat::Text);
+        assert_eq!(
+            resolve(LogFormat::Auto, Some("8:x"), stderr),
+            LogFormat::Text
+        );
+        // Inherited, but stderr was redirected elsewhere.
+        assert_eq!(
+            resolve(LogFormat::Auto, Some("8:999"), stderr),
+            LogFormat::Text
+        );
+        assert_eq!(
+            resolve(LogFormat::Auto, Some("8:1234"), None),
+            LogFormat::Text
+        );
+        assert_eq!(
+            resolve(LogFormat::Json, Some("8:1234"), stderr),
+            LogFormat::Json
+        );
     }
 
     #[test]

@@ -48,8 +48,11 @@ n=0
 for config in $CONFIGS; do
     n=$((n + 1))
     code=0
-    JOURNAL_STREAM=8:1 "$SHELFLIFE" --config "$config" --log-format auto run --apply \
-        > "$OUT/run$n.out" 2> "$OUT/run$n.err" || code=$?
+    # As systemd does: JOURNAL_STREAM names the device and inode of stderr.
+    : > "$OUT/run$n.err"
+    JOURNAL_STREAM=$(stat -L -c '%d:%i' "$OUT/run$n.err") \
+        "$SHELFLIFE" --config "$config" --log-format auto run --apply \
+        > "$OUT/run$n.out" 2>> "$OUT/run$n.err" || code=$?
     echo "$code" >> "$OUT/codes"
 done
 journalctl --flush || true
