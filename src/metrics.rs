@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::{Mode, Outcome};
 use crate::clients::http::RequestStats;
-use crate::health::{Health, Report};
+use crate::health::{Health, Report, Space};
 use crate::output::kept_by_reason;
 use crate::pass::RunOutcome;
 use crate::plan::Kind;
@@ -322,32 +322,28 @@ fn render_health(out: &mut Out, h: &HealthMetrics<'_>) {
         let path = mount.display().to_string();
         out.sample("shelflife_mount_health", &[("path", &path)], level(worst));
     }
-    out.family(
-        "shelflife_mount_free_ratio",
-        "Available over total bytes of each configured mount, as the checks last saw it.",
-    );
-    for f in &h.report.findings {
-        if let (Some(mount), Some(space)) = (&f.mount, f.space) {
-            let path = mount.display().to_string();
-            out.sample(
-                "shelflife_mount_free_ratio",
-                &[("path", &path)],
-                space.free_ratio(),
-            );
-        }
-    }
-    out.family(
-        "shelflife_mount_free_bytes",
-        "Bytes available to unprivileged users on each configured mount.",
-    );
-    for f in &h.report.findings {
-        if let (Some(mount), Some(space)) = (&f.mount, f.space) {
-            let path = mount.display().to_string();
-            out.sample(
-                "shelflife_mount_free_bytes",
-                &[("path", &path)],
-                space.bytes_available as f64,
-            );
+    let spaces: Vec<(String, Space)> = h
+        .report
+        .findings
+        .iter()
+        .filter_map(|f| Some((f.mount.as_ref()?.display().to_string(), f.space?)))
+        .collect();
+    let room: [(&str, &str, fn(&Space) -> f64); 2] = [
+        (
+            "shelflife_mount_free_ratio",
+            "Available over total bytes of each configured mount, as the checks last saw it.",
+            Space::free_ratio,
+        ),
+        (
+            "shelflife_mount_free_bytes",
+            "Bytes available to unprivileged users on each configured mount.",
+            |space| space.bytes_available as f64,
+        ),
+    ];
+    for (name, help, measure) in room {
+        out.family(name, help);
+        for (path, space) in &spaces {
+            out.sample(name, &[("path", path)], measure(space));
         }
     }
 }

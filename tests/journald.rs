@@ -10,27 +10,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::tools::tool;
-use common::{now, Harness};
+use common::{small_library, Harness};
 use serde_json::Value;
 use shelflife::logging::message_id;
-use shelflife::sim::{MovieSpec, SeriesSpec, World};
-
-fn world() -> World {
-    World::new(now())
-        .user("alice")
-        .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
-        .movie(MovieSpec::new("Heat", 1995).watched("alice", 20.0))
-        .movie(
-            MovieSpec::new("Arrival", 2016)
-                .watched("alice", 20.0)
-                .tag("keep"),
-        )
-        .series(
-            SeriesSpec::new("Dark", true)
-                .season(1, 3)
-                .watched("alice", 1, 1..=3, 20.0),
-        )
-}
 
 /// Starts journald in a private namespace, runs `shelflife` with each config in turn, and
 /// returns the journal as JSON objects plus the output of `journalctl ACTION=delete`.
@@ -84,7 +66,7 @@ async fn decisions_and_milestones_land_in_the_journal_with_their_fields() {
     ) else {
         return;
     };
-    let h = Harness::start(world(), "").await;
+    let h = Harness::start(small_library(), "").await;
     let good = std::fs::read_to_string(&h.config).expect("config");
 
     // 1: paused (a plain directory where a mount should be), 2: resumes and deletes,

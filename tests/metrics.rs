@@ -11,27 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::tools::tool;
-use common::{now, Harness, Tmpfs};
+use common::{now, small_library, Harness, Tmpfs};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use shelflife::sim::{MovieSpec, SeriesSpec, World};
-
-fn world() -> World {
-    World::new(now())
-        .user("alice")
-        .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
-        .movie(MovieSpec::new("Heat", 1995).watched("alice", 20.0))
-        .movie(
-            MovieSpec::new("Arrival", 2016)
-                .watched("alice", 20.0)
-                .tag("keep"),
-        )
-        .series(
-            SeriesSpec::new("Dark", true)
-                .season(1, 3)
-                .watched("alice", 1, 1..=3, 20.0),
-        )
-}
 
 /// A tmpfs with a canary, and the `[[health.mounts]]` and `[metrics]` tables for it.
 fn setup(dir: &Path) -> (Tmpfs, String) {
@@ -92,7 +74,7 @@ fn promtool_accepts(text: &str) {
 async fn a_live_pass_writes_metrics_that_promtool_accepts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (disk, extra) = setup(dir.path());
-    let h = Harness::start(world(), &extra).await;
+    let h = Harness::start(small_library(), &extra).await;
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     let text = std::fs::read_to_string(textfile(dir.path())).expect("the pass wrote the metrics");
@@ -197,7 +179,7 @@ async fn node_exporter_serves_a_paused_pass_without_a_scrape_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (disk, extra) = setup(dir.path());
     std::fs::remove_file(disk.path().join(".canary")).expect("canary gone");
-    let h = Harness::start(world(), &extra).await;
+    let h = Harness::start(small_library(), &extra).await;
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 75, "{run:?}");
     let text = std::fs::read_to_string(textfile(dir.path())).expect("written");
@@ -230,7 +212,11 @@ async fn node_exporter_serves_a_paused_pass_without_a_scrape_error() {
 async fn each_monitor_round_rewrites_the_file_with_the_last_pass_in_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (disk, extra) = setup(dir.path());
-    let h = Harness::start(world(), &format!("{extra}\n[health]\ninterval = \"1s\"\n")).await;
+    let h = Harness::start(
+        small_library(),
+        &format!("{extra}\n[health]\ninterval = \"1s\"\n"),
+    )
+    .await;
     // A dry pass first: its figures go into the state file.
     let run = h.run(&["run"]).await;
     assert_eq!(run.code, 0, "{run:?}");

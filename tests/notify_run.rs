@@ -7,20 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::notify::Notify;
-use common::{now, Harness, Tmpfs};
-use shelflife::sim::{MovieSpec, SeriesSpec, World};
-
-fn world() -> World {
-    World::new(now())
-        .user("alice")
-        .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
-        .movie(MovieSpec::new("Heat", 1995).watched("alice", 20.0))
-        .series(
-            SeriesSpec::new("Dark", true)
-                .season(1, 3)
-                .watched("alice", 1, 1..=3, 20.0),
-        )
-}
+use common::{small_library, Harness, Tmpfs};
 
 /// Runs `shelflife <args>` with NOTIFY_SOCKET set and returns the exit code and every message.
 async fn run_notified(h: &Harness, args: &[&str]) -> (i32, Notify) {
@@ -41,7 +28,7 @@ async fn run_notified(h: &Harness, args: &[&str]) -> (i32, Notify) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_pass_reports_each_phase_and_each_delete() {
-    let h = Harness::start(world(), "").await;
+    let h = Harness::start(small_library(), "").await;
     let (code, notify) = run_notified(&h, &["run", "--apply"]).await;
     assert_eq!(code, 0, "{:?}", notify.seen);
 
@@ -84,7 +71,7 @@ async fn a_live_pass_reports_each_phase_and_each_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_reports_the_plan_but_no_deletes() {
-    let h = Harness::start(world(), "").await;
+    let h = Harness::start(small_library(), "").await;
     let (code, notify) = run_notified(&h, &["run"]).await;
     assert_eq!(code, 0, "{:?}", notify.seen);
     let statuses = notify.values("STATUS");
@@ -111,7 +98,7 @@ async fn a_paused_pass_says_why_in_its_last_status() {
         "[[health.mounts]]\npath = {:?}\ncanary = \".shelflife-canary\"\ntimeout = \"1s\"\n",
         disk.path().display().to_string()
     );
-    let h = Harness::start(world(), &extra).await;
+    let h = Harness::start(small_library(), &extra).await;
     let (code, notify) = run_notified(&h, &["run", "--apply"]).await;
     assert_eq!(code, 75, "{:?}", notify.seen);
     let statuses = notify.values("STATUS");

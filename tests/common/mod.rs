@@ -10,12 +10,31 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use jiff::Timestamp;
-use shelflife::sim::{SimStack, World};
+use shelflife::sim::{MovieSpec, SeriesSpec, SimStack, World};
 
 /// A fixed "now" for worlds; the binary reads the real clock, so worlds are built relative to
 /// the real now (see [`now`]).
 pub fn now() -> Timestamp {
     Timestamp::now()
+}
+
+/// A small library that exercises every kind of decision: two watched movies and a watched
+/// season of an ended series to delete, and a watched movie with a keep tag.
+pub fn small_library() -> World {
+    World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
+        .movie(MovieSpec::new("Heat", 1995).watched("alice", 20.0))
+        .movie(
+            MovieSpec::new("Arrival", 2016)
+                .watched("alice", 20.0)
+                .tag("keep"),
+        )
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 3)
+                .watched("alice", 1, 1..=3, 20.0),
+        )
 }
 
 pub struct Harness {
