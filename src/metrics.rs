@@ -328,7 +328,8 @@ fn render_health(out: &mut Out, h: &HealthMetrics<'_>) {
         .iter()
         .filter_map(|f| Some((f.mount.as_ref()?.display().to_string(), f.space?)))
         .collect();
-    let room: [(&str, &str, fn(&Space) -> f64); 2] = [
+    type Measure = fn(&Space) -> f64;
+    let room: [(&str, &str, Measure); 2] = [
         (
             "shelflife_mount_free_ratio",
             "Available over total bytes of each configured mount, as the checks last saw it.",
