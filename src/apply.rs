@@ -485,3 +485,26 @@ fn storage_missing(plan: &Plan, root_folders: &[RootFolderState]) -> Option<Stop
             detail: format!("root folder {} is not accessible", r.path),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Step;
+
+    #[test]
+    fn a_step_names_its_place_and_what_goes() {
+        let one = Step {
+            number: 3,
+            total: 12,
+            title: "The Matrix (1999)",
+            more: 0,
+        };
+        assert_eq!(one.to_string(), "3/12: The Matrix (1999)");
+        let series = Step {
+            number: 5,
+            total: 12,
+            title: "Dark S01",
+            more: 2,
+        };
+        assert_eq!(series.to_string(), "5-7/12: Dark S01 and 2 more");
+    }
+}

@@ -76,19 +76,18 @@ pub struct RunOutcome {
 impl<'c> Pass<'c> {
     pub fn new(config: &'c Config) -> Result<Self, PassError> {
         let http = Http::new()?;
-        let settings = http_settings;
         let jellyfin = JellyfinClient::new(
             &http,
             &config.jellyfin.url,
             config.jellyfin.api_key.expose(),
-            settings(config.jellyfin.timeout),
+            http_settings(config.jellyfin.timeout),
         )?;
         let radarr = match &config.radarr {
             Some(c) => Some(RadarrClient::new(
                 &http,
                 &c.url,
                 c.api_key.expose(),
-                settings(c.timeout),
+                http_settings(c.timeout),
             )?),
             None => None,
         };
@@ -97,7 +96,7 @@ impl<'c> Pass<'c> {
                 &http,
                 &c.url,
                 c.api_key.expose(),
-                settings(c.timeout),
+                http_settings(c.timeout),
             )?),
             None => None,
         };
@@ -281,7 +280,6 @@ impl<'c> Pass<'c> {
                 reason = %reason,
                 "pass paused before planning, nothing deleted: {reason}"
             );
-            systemd::progress(&format!("paused: {reason}"));
             return Ok(RunOutcome {
                 run_id,
                 mode,
@@ -432,17 +430,13 @@ impl<'c> Pass<'c> {
 }
 
 /// The health gate, telling systemd what is about to be deleted (and that the pass is alive)
-/// before it asks.
+/// before it asks. How the pass ends is reported by [`log_end`].
 struct Progress<'g, 'a>(&'g mut PassGate<'a>);
 
 impl apply::Gate for Progress<'_, '_> {
     async fn before_delete(&mut self, step: apply::Step<'_>) -> Result<(), String> {
         systemd::progress(&format!("deleting {step}"));
-        let verdict = self.0.before_delete(step).await;
-        if let Err(reason) = &verdict {
-            systemd::progress(&format!("paused: {reason}"));
-        }
-        verdict
+        self.0.before_delete(step).await
     }
 }
 
