@@ -308,7 +308,12 @@ impl<'c> Pass<'c> {
         for done in record::drop_done(&mut plan, &state.done_targets()?) {
             tracing::warn!(
                 run_id,
+                action = "skip",
+                kind = done.kind.as_str(),
                 title = %done.title,
+                arr_id = done.target.arr_id(),
+                reason = "deleted by an earlier pass",
+                bytes = done.bytes,
                 "{} {} was deleted by an earlier pass; not deleting it again",
                 done.kind,
                 done.title
