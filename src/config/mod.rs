@@ -668,6 +668,13 @@ fn parse_size(text: &str) -> Option<u64> {
     (bytes.is_finite() && bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
+/// Every key the config file may hold, by table (`""` is the top level, `health.mounts` the
+/// `[[health.mounts]]` entries). For tools that must agree with the file format, such as the
+/// NixOS module's typed options.
+pub fn schema() -> &'static [(&'static str, &'static [&'static str])] {
+    raw::SCHEMA
+}
+
 /// A complete, commented example: dry run on, every key explained. Shipped as the packaged
 /// `/etc/shelflife/config.toml`; a test keeps it valid.
 pub const EXAMPLE: &str = include_str!("example.toml");

@@ -106,7 +106,7 @@ pub(super) struct RawMetrics {
 }
 
 /// The keys each table may hold. Kept next to the structs above; a test checks the two agree.
-const SCHEMA: &[(&str, &[&str])] = &[
+pub(super) const SCHEMA: &[(&str, &[&str])] = &[
     (
         "",
         &[

@@ -54,6 +54,11 @@ impl SimStack {
     /// Binds Jellyfin, Radarr and Sonarr on 127.0.0.1 with ports the kernel picks, and serves
     /// `world` until the stack is dropped. Must be called inside a tokio runtime.
     pub async fn start(world: World) -> std::io::Result<SimStack> {
+        SimStack::start_on(world, [0, 0, 0]).await
+    }
+
+    /// [`SimStack::start`] on fixed ports (Jellyfin, Radarr, Sonarr; 0 lets the kernel pick).
+    pub async fn start_on(world: World, ports: [u16; 3]) -> std::io::Result<SimStack> {
         let keys = HashMap::from([
             (Service::Jellyfin, JELLYFIN_KEY.to_string()),
             (Service::Radarr, RADARR_KEY.to_string()),
@@ -67,8 +72,11 @@ impl SimStack {
         })));
         let mut urls = HashMap::new();
         let mut shutdown = Vec::new();
-        for service in [Service::Jellyfin, Service::Radarr, Service::Sonarr] {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        for (service, port) in [Service::Jellyfin, Service::Radarr, Service::Sonarr]
+            .into_iter()
+            .zip(ports)
+        {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             let addr = listener.local_addr()?;
             urls.insert(service, format!("http://{addr}"));
             let app = Router::new()

@@ -1,0 +1,30 @@
+//! The simulated Jellyfin, Radarr and Sonarr as a standalone process, for tests that run
+//! shelflife as an installed service (the .deb in a container, the NixOS VM test).
+//!
+//! `simstack [BASE_PORT]` serves the demo library on 127.0.0.1: Jellyfin on BASE_PORT (default
+//! 18096), Radarr on BASE_PORT + 1, Sonarr on BASE_PORT + 2. It prints a config for them on
+//! stdout (keys inline) and serves until SIGTERM or SIGINT.
+
+use shelflife::sim::{SimStack, World};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base: u16 = match std::env::args().nth(1) {
+        Some(arg) => arg.parse().map_err(|_| format!("not a port: {arg}"))?,
+        None => 18096,
+    };
+    let ports = [base, base + 1, base + 2];
+    let stack = SimStack::start_on(World::demo(jiff::Timestamp::now()), ports).await?;
+    println!("{}", stack.config_toml(""));
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut term, mut int) = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    drop(stack);
+    Ok(())
+}
