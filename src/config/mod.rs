@@ -998,15 +998,28 @@ url = "http://127.0.0.1:7878"
 
     #[test]
     fn example_is_valid_and_dry() {
-        // The example points at key files under /etc/shelflife; give it real ones.
+        // As the shipped units run it: keys from $CREDENTIALS_DIRECTORY, state from
+        // $STATE_DIRECTORY.
         let dir = tempfile::tempdir().expect("tempdir");
         for service in ["jellyfin", "radarr", "sonarr"] {
-            std::fs::write(dir.path().join(format!("{service}.key")), KEY).expect("write");
+            std::fs::write(dir.path().join(service), KEY).expect("write");
         }
-        let example = EXAMPLE.replace("/etc/shelflife/", &format!("{}/", dir.path().display()));
-        let loaded = parse(&example).expect("the shipped example must parse");
-        assert!(loaded.config.dry_run);
-        assert!(loaded.config.radarr.is_some() && loaded.config.sonarr.is_some());
+        let creds = dir.path().display().to_string();
+        let env = Env::from_pairs([
+            ("CREDENTIALS_DIRECTORY", creds.as_str()),
+            ("STATE_DIRECTORY", "/var/lib/shelflife"),
+        ]);
+        let loaded = Config::parse(EXAMPLE, Path::new("/etc/shelflife/config.toml"), &env)
+            .expect("the shipped example must parse");
+        let config = loaded.config;
+        assert!(config.dry_run);
+        assert!(config.radarr.is_some() && config.sonarr.is_some());
+        assert_eq!(config.jellyfin.api_key.expose(), KEY);
+        assert_eq!(
+            config.state.path,
+            Path::new("/var/lib/shelflife/state.db"),
+            "the state path is left to systemd"
+        );
     }
 
     #[test]
