@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Parses every .nix file in the repository, so a syntax error in the module, the package, the
+# flake or the VM test fails CI on a machine without nixpkgs. Evaluating and building them needs
+# nixpkgs (`nix flake check` does both); nix/eval-test.nix evaluates the module with nixpkgs' lib
+# alone: set NIXPKGS_LIB=/path/to/nixpkgs.lib/lib to run it here too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v nix-instantiate >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nix-bin
+fi
+nix-instantiate --version
+
+# No store and no daemon: parsing needs neither, and a dummy store refuses any write. A throwaway
+# HOME keeps Nix's cache and settings off the machine.
+export NIX_REMOTE=dummy://
+HOME=$(mktemp -d)
+export HOME
+trap 'rm -rf "$HOME"' EXIT
+
+mapfile -d '' files < <(find . \( -path ./target -o -path ./.git \) -prune -o -name '*.nix' -print0 | sort -z)
+if [ "${#files[@]}" -eq 0 ]; then
+    echo "nix/check.sh: no .nix files found" >&2
+    exit 1
+fi
+failed=0
+for file in "${files[@]}"; do
+    if nix-instantiate --parse "$file" >/dev/null; then
+        echo "parses: $file"
+    else
+        echo "nix/check.sh: $file does not parse" >&2
+        failed=$((failed + 1))
+    fi
+done
+
+if [ -n "${NIXPKGS_LIB:-}" ]; then
+    # The module against the real module system: the good config passes every assertion, the
+    # inline key and the lone monitor are refused.
+    verdict=$(nix-instantiate --eval --strict --expr "
+      let t = import ./nix/eval-test.nix { lib = import ${NIXPKGS_LIB}; }; in
+      t.good.failedAssertions == [ ]
+      && t.good.serviceConfig.shelflife.Type == \"oneshot\"
+      && t.good.serviceConfig.shelflife-monitor.Type == \"notify\"
+      && builtins.length t.inlineKey.failedAssertions == 2
+      && builtins.length t.monitorOnly.failedAssertions == 1")
+    if [ "$verdict" = true ]; then
+        echo "evaluates: nix/module.nix (nix/eval-test.nix)"
+    else
+        echo "nix/check.sh: nix/eval-test.nix: unexpected result ($verdict)" >&2
+        failed=$((failed + 1))
+    fi
+fi
+
+echo "${#files[@]} .nix files, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,157 @@
+# Evaluates nix/module.nix with nixpkgs' lib alone (no nixpkgs, no builds): the units it makes,
+# the config it generates, and the assertions that fail. pkgs and the NixOS options the module
+# sets are stubs, just enough for the module to evaluate. For a machine with Nix but no nixpkgs:
+#
+#   nix-instantiate --eval --strict --json nix/eval-test.nix \
+#     --arg lib 'import /path/to/nixpkgs.lib/lib' -A good   # or inlineKey, monitorOnly, relaxed
+{
+  lib ? import <nixpkgs/lib>,
+}:
+
+let
+  # A derivation as far as lib.isDerivation and string interpolation are concerned.
+  stubDrv =
+    name: attrs:
+    {
+      type = "derivation";
+      inherit name;
+      outPath = "/nix/store/00000000000000000000000000000000-${name}";
+    }
+    // attrs;
+
+  pkgs = {
+    formats.toml = _: {
+      # What nixpkgs' formats.toml uses; older lib versions lack types.toml.
+      type = lib.types.attrsOf (lib.types.toml or lib.types.anything);
+      # Keeps the value, so the harness can show what would be written.
+      generate = name: value: stubDrv name { inherit value; };
+    };
+    runCommand =
+      name: env: script:
+      stubDrv name { inherit env script; };
+    callPackage = _: _: throw "eval-test: set services.shelflife.package";
+  };
+
+  # The NixOS options the module writes to, declared loosely.
+  nixosStubs =
+    { lib, ... }:
+    {
+      options = {
+        assertions = lib.mkOption {
+          type = lib.types.listOf lib.types.unspecified;
+          default = [ ];
+        };
+        warnings = lib.mkOption {
+          type = lib.types.listOf lib.types.str;
+          default = [ ];
+        };
+        systemd.services = lib.mkOption {
+          type = lib.types.attrsOf lib.types.anything;
+          default = { };
+        };
+        systemd.timers = lib.mkOption {
+          type = lib.types.attrsOf lib.types.anything;
+          default = { };
+        };
+      };
+    };
+
+  # `shelflife` is services.shelflife; `host` any other config of the host.
+  eval =
+    {
+      shelflife,
+      host ? { },
+    }:
+    let
+      config =
+        (lib.evalModules {
+          modules = [
+            nixosStubs
+            ./module.nix
+            {
+              _module.args.pkgs = pkgs;
+              services.shelflife = {
+                package = stubDrv "shelflife-0.1.0" { meta.mainProgram = "shelflife"; };
+              } // shelflife;
+            }
+            host
+          ];
+        }).config;
+    in
+    {
+      failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
+      inherit (config) warnings;
+      services = lib.mapAttrs (_: unit: removeAttrs unit [ "serviceConfig" ]) config.systemd.services;
+      serviceConfig = lib.mapAttrs (_: unit: unit.serviceConfig) config.systemd.services;
+      timers = config.systemd.timers;
+      # The build step that checks the config, and the values the TOML generator is given.
+      configFile =
+        let
+          checked = config.services.shelflife.configFile;
+        in
+        if !config.services.shelflife.enable then
+          null
+        else
+          {
+            inherit (checked) script;
+            env = removeAttrs checked.env [ "generated" ];
+            generated = checked.env.generated.value;
+          };
+    };
+
+  settings = {
+    dry_run = false;
+    jellyfin = {
+      url = "http://127.0.0.1:18096";
+      users = [ "alice" ];
+    };
+    radarr.url = "http://127.0.0.1:18097";
+    sonarr.url = "http://127.0.0.1:18098";
+    rules.grace_days = 7;
+    health.mounts = [
+      {
+        path = "/srv/media";
+        fstype = "nfs4";
+        canary = ".shelflife-canary";
+      }
+    ];
+  };
+  credentialFiles = {
+    jellyfin = "/etc/credstore/shelflife.jellyfin";
+    radarr = "/etc/credstore/shelflife.radarr";
+    sonarr = "/etc/credstore/shelflife.sonarr";
+  };
+in
+{
+  # What a real host would write: every unit, no failed assertion.
+  good = eval {
+    shelflife = {
+      enable = true;
+      inherit settings credentialFiles;
+      monitor.enable = true;
+    };
+  };
+
+  # A key inline in settings, and a service without its credential file: refused.
+  inlineKey = eval {
+    shelflife = {
+      enable = true;
+      settings = lib.recursiveUpdate settings { radarr.api_key = "s3cr3t"; };
+      credentialFiles = removeAttrs credentialFiles [ "sonarr" ];
+    };
+  };
+
+  # The monitor without the module.
+  monitorOnly = eval { shelflife.monitor.enable = true; };
+
+  # A host relaxes one hardening key (media under /home), as the README's drop-in does, and
+  # writes metrics to node_exporter's directory: the sandbox lets that directory in.
+  relaxed = eval {
+    shelflife = {
+      enable = true;
+      inherit settings credentialFiles;
+      metricsFile = "/var/lib/prometheus-node-exporter-text-files/shelflife.prom";
+    };
+    host.systemd.services.shelflife.serviceConfig.ProtectHome = "read-only";
+  };
+}

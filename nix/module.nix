@@ -1,0 +1,450 @@
+# NixOS module for shelflife: the nightly pass (shelflife.service + shelflife.timer) and the
+# optional storage monitor, mirroring the units in ../systemd.
+#
+# Secrets never go in `settings`: the generated config sits in the world-readable Nix store. API
+# keys come through `credentialFiles` → LoadCredential=, and shelflife reads
+# $CREDENTIALS_DIRECTORY/<service> when the config names no key.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+
+let
+  inherit (lib) mkOption types;
+  cfg = config.services.shelflife;
+  settingsFormat = pkgs.formats.toml { };
+  services = [
+    "jellyfin"
+    "radarr"
+    "sonarr"
+  ];
+
+  # The sandbox is systemd/hardening.conf, the one list the shipped units carry too; reading it
+  # here keeps the module from drifting (tests/nix_module.rs checks that no key is copied in).
+  # `Key=Value` per line, `#` comments. A key that repeats (SystemCallFilter) becomes a list,
+  # which NixOS writes back as repeated lines. mkDefault: a host may relax one key, as the README's
+  # drop-ins do (ProtectHome=read-only for media under /home, PrivateDevices=no for ZFS).
+  hardening =
+    let
+      lines = lib.splitString "\n" (builtins.readFile ../systemd/hardening.conf);
+      skip = line: builtins.match "[[:space:]]*(#.*)?" line != null;
+      parse =
+        line:
+        let
+          m = builtins.match "[[:space:]]*([A-Za-z]+)=(.*[^[:space:]])?[[:space:]]*" line;
+        in
+        if m == null then
+          throw "systemd/hardening.conf: not a Key=Value line: ${line}"
+        else
+          {
+            name = builtins.elemAt m 0;
+            value = toString (builtins.elemAt m 1); # null (empty value, `CapabilityBoundingSet=`) → ""
+          };
+      byKey = lib.groupBy (a: a.name) (map parse (builtins.filter (l: !skip l) lines));
+    in
+    lib.mapAttrs (
+      _: assignments:
+      let
+        values = map (a: a.value) assignments;
+      in
+      lib.mkDefault (if builtins.length values == 1 then builtins.head values else values)
+    ) byKey;
+
+  # A typed key: null (the default) leaves it out of the file, so shelflife's own default holds
+  # and is documented in one place (src/config/example.toml).
+  opt =
+    type: description:
+    mkOption {
+      type = types.nullOr type;
+      default = null;
+      inherit description;
+    };
+  # A key an entry cannot do without.
+  req = type: description: mkOption { inherit type description; };
+  # A table of the file: its typed keys, and any other key passed through as is (freeform), so a
+  # key that a newer shelflife knows works before this module learns it.
+  table =
+    options:
+    types.submodule {
+      freeformType = settingsFormat.type;
+      inherit options;
+    };
+
+  # BEGIN typed settings
+  # The config file's keys, table by table, in shelflife's names: `top` is the top level,
+  # "health.mounts" an entry of [[health.mounts]]. tests/nix_module.rs compares these names with
+  # shelflife::config::schema(), so keep the shape: `<table> = {` … `};` and one
+  # `<key> = opt|req …;` per line. api_key and api_key_file are left out on purpose (see
+  # `credentialFiles` and the assertions).
+  typed = {
+    top = {
+      dry_run = opt types.bool "Plan and log only, delete nothing. shelflife's default is true; set false to delete.";
+    };
+    jellyfin = {
+      url = opt types.str "Where Jellyfin answers, e.g. http://127.0.0.1:8096.";
+      users = opt (types.listOf types.str) "Jellyfin users whose watched state counts.";
+      watched_by = opt (types.enum [ "any" "all" ]) "Watched when any of `users` played it, or only when all did.";
+      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+    };
+    radarr = {
+      url = opt types.str "Where Radarr answers, e.g. http://127.0.0.1:7878.";
+      add_import_exclusion = opt types.bool "Also add deleted movies to Radarr's import exclusions.";
+      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+    };
+    sonarr = {
+      url = opt types.str "Where Sonarr answers, e.g. http://127.0.0.1:8989.";
+      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+    };
+    rules = {
+      grace_days = opt types.ints.unsigned "Whole days after the last play before an item may go.";
+      keep_tags = opt (types.listOf types.str) "Radarr/Sonarr tags (case-insensitive) that keep a movie or a whole series.";
+      keep_favorites = opt types.bool "Keep a favourite of any counted user.";
+      series_mode = opt (types.enum [ "episode" "season" "hybrid" ]) "How TV goes: by episode, by whole season, or ended series by season and continuing ones by episode.";
+      partial_season_threshold = opt (types.numbers.between 0 1) "Share of a season's episodes that must be watched before the season goes whole.";
+      protect_latest_season = opt types.bool "Never touch the newest season of a series still airing.";
+      max_deletions_per_run = opt types.ints.unsigned "A plan that would delete more files than this is refused whole.";
+    };
+    path_map = {
+      jellyfin = req types.str "A path prefix as Jellyfin sees it.";
+      arr = req types.str "The same prefix as Radarr/Sonarr see it.";
+    };
+    health = {
+      interval = opt types.str "The monitor's time between check rounds, e.g. \"60s\".";
+      require_healthy_for = opt types.str "A pass proceeds only when the monitor has seen the storage fit this long, e.g. \"10m\" (needs monitor.enable).";
+      on_degraded_array = opt (types.enum [ "pause" "proceed" ]) "What a degraded array does to a pass.";
+      on_low_space = opt (types.enum [ "pause" "proceed" ]) "What low free space or inodes do to a pass.";
+      mdstat = opt types.str "Where md array state is read.";
+      zpool = opt types.str "The zpool command (a missing one means no ZFS).";
+      btrfs_sysfs = opt types.str "Where btrfs state is read.";
+    };
+    "health.mounts" = {
+      path = req types.str "The mount point (or a directory inside the mount).";
+      fstype = opt types.str "The filesystem type it must have, e.g. \"nfs4\".";
+      canary = opt types.str "A file inside the mount that must exist (catches an empty mount point).";
+      timeout = opt types.str "A probe slower than this counts as unhealthy, e.g. \"5s\".";
+      allow_readonly = opt types.bool "Accept a read-only filesystem.";
+      min_free_percent = opt (types.numbers.between 0 100) "Free space or inodes below this share: degraded.";
+      min_free_bytes = opt (types.either types.ints.unsigned types.str) "Free space below this: degraded, e.g. \"50GB\".";
+    };
+    state = {
+      path = opt types.str "The state database. Leave unset: it goes to the StateDirectory, /var/lib/shelflife.";
+    };
+    metrics = {
+      textfile = opt types.str "Prometheus textfile; set through services.shelflife.metricsFile.";
+    };
+  };
+  # END typed settings
+
+  settingsType = table (
+    typed.top
+    // {
+      jellyfin = mkOption {
+        type = table typed.jellyfin;
+        default = { };
+        description = "The Jellyfin server whose watched state counts (required: url and users).";
+      };
+      radarr = mkOption {
+        type = types.nullOr (table typed.radarr);
+        default = null;
+        description = "Radarr; null leaves movies alone.";
+      };
+      sonarr = mkOption {
+        type = types.nullOr (table typed.sonarr);
+        default = null;
+        description = "Sonarr; null leaves TV alone.";
+      };
+      rules = mkOption {
+        type = table typed.rules;
+        default = { };
+        description = "The retention rules.";
+      };
+      path_map = mkOption {
+        type = types.listOf (table typed.path_map);
+        default = [ ];
+        description = "Path prefixes that differ between Jellyfin and the *arrs.";
+      };
+      health = mkOption {
+        type = table (
+          typed.health
+          // {
+            mounts = mkOption {
+              type = types.listOf (table typed."health.mounts");
+              default = [ ];
+              description = "Storage that must be healthy before anything is deleted.";
+            };
+          }
+        );
+        default = { };
+        description = "Storage checks.";
+      };
+      state = mkOption {
+        type = table typed.state;
+        default = { };
+        description = "The state database.";
+      };
+      metrics = mkOption {
+        type = table typed.metrics;
+        default = { };
+        description = "Prometheus metrics.";
+      };
+    }
+  );
+
+  # Unset typed keys are null; TOML has no null, and leaving them out keeps shelflife's defaults.
+  withoutNulls =
+    value:
+    if builtins.isAttrs value then
+      lib.mapAttrs (_: withoutNulls) (lib.filterAttrs (_: v: v != null) value)
+    else if builtins.isList value then
+      map withoutNulls value
+    else
+      value;
+
+  # The generated file, checked by shelflife itself while the system is built, so a bad value
+  # fails the rebuild instead of the nightly pass. `config check` insists on a key per configured
+  # service: the dummies stand in for the real ones, which arrive at run time as credentials.
+  configFile =
+    let
+      generated = settingsFormat.generate "shelflife.toml" (withoutNulls cfg.settings);
+    in
+    pkgs.runCommand "shelflife-config.toml"
+      {
+        inherit generated;
+        SHELFLIFE_JELLYFIN_API_KEY = "build-time-dummy";
+        SHELFLIFE_RADARR_API_KEY = "build-time-dummy";
+        SHELFLIFE_SONARR_API_KEY = "build-time-dummy";
+      }
+      ''
+        ${lib.getExe cfg.package} --log-format text --config "$generated" config check
+        cp "$generated" "$out"
+      '';
+
+  configured = builtins.filter (s: cfg.settings.${s} != null) services;
+  inlineSecrets = lib.concatMap (
+    s:
+    map (k: "settings.${s}.${k}") (
+      builtins.filter (k: cfg.settings.${s} ? ${k}) [
+        "api_key"
+        "api_key_file"
+      ]
+    )
+  ) configured;
+  credentials = lib.filterAttrs (_: path: path != null) cfg.credentialFiles;
+
+  # ProtectSystem=strict leaves only the state and runtime directories writable; a metrics file or
+  # state database put elsewhere needs its directory let in.
+  writableDirs = map dirOf (
+    builtins.filter (
+      p: p != null && !lib.hasPrefix "/run/shelflife/" p && !lib.hasPrefix "/var/lib/shelflife/" p
+    ) [
+      cfg.settings.metrics.textfile
+      cfg.settings.state.path
+    ]
+  );
+
+  # What the pass and the monitor share: one dynamic user (both write the state file), the
+  # credentials, and the sandbox.
+  commonServiceConfig = hardening // {
+    User = "shelflife";
+    Group = "shelflife";
+    StateDirectory = "shelflife";
+    StateDirectoryMode = "0700";
+    # For the metrics file, readable by node_exporter and kept between passes.
+    RuntimeDirectory = "shelflife";
+    RuntimeDirectoryMode = "0755";
+    RuntimeDirectoryPreserve = "yes";
+    LoadCredential = lib.mapAttrsToList (name: path: "${name}:${path}") credentials;
+    ReadWritePaths = writableDirs;
+  };
+  unitDeps = {
+    after = [
+      "network-online.target"
+      "remote-fs.target"
+    ];
+    wants = [ "network-online.target" ];
+  };
+  exec = command: "${lib.getExe cfg.package} --config ${configFile} ${command}";
+in
+{
+  options.services.shelflife = {
+    enable = lib.mkEnableOption "shelflife, which deletes watched movies and TV through Radarr and Sonarr every night";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = lib.literalExpression "pkgs.callPackage ./nix/package.nix { }";
+      description = "The shelflife package.";
+    };
+
+    settings = mkOption {
+      type = settingsType;
+      default = { };
+      description = ''
+        The config file (TOML; every key is explained in src/config/example.toml). Unset keys
+        keep shelflife's defaults, so a pass is a dry run until `dry_run = false`. Never put API
+        keys here: the file is world-readable in the Nix store; use `credentialFiles`.
+      '';
+      example = lib.literalExpression ''
+        {
+          dry_run = false;
+          jellyfin = { url = "http://127.0.0.1:8096"; users = [ "alice" ]; };
+          radarr.url = "http://127.0.0.1:7878";
+          sonarr.url = "http://127.0.0.1:8989";
+          rules.grace_days = 7;
+          health.mounts = [ { path = "/srv/media"; fstype = "nfs4"; canary = ".shelflife-canary"; } ];
+        }
+      '';
+    };
+
+    credentialFiles = mkOption {
+      type = types.submodule {
+        options = lib.genAttrs services (
+          service:
+          mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/etc/credstore/shelflife.${service}";
+            description = ''
+              A root-only file holding the ${service} API key, outside the Nix store: a string,
+              not a Nix path (which would copy the key into the store). systemd reads it as root
+              (LoadCredential=) and hands it to the services alone.
+            '';
+          }
+        );
+      };
+      default = { };
+      description = "API key files, one per configured service.";
+    };
+
+    schedule = mkOption {
+      type = types.str;
+      default = "*-*-* 03:00:00";
+      example = "Sun *-*-* 04:00:00";
+      description = ''
+        When the pass runs (systemd.time(7) OnCalendar=). It starts up to 30 minutes later at
+        random, and catches up on a run missed while the machine was off.
+      '';
+    };
+
+    monitor.enable = lib.mkEnableOption "the storage monitor (shelflife-monitor.service), which records the storage's health for `health.require_healthy_for`";
+
+    configFile = mkOption {
+      type = types.package;
+      readOnly = true;
+      default = configFile;
+      defaultText = lib.literalMD "the checked TOML generated from `settings`";
+      description = "The config file the services run with, e.g. for `shelflife --config … status` by hand.";
+    };
+
+    metricsFile = mkOption {
+      type = types.nullOr types.str;
+      default = "/run/shelflife/shelflife.prom";
+      description = ''
+        Prometheus textfile written after every pass and monitor round (sets
+        `settings.metrics.textfile`); null writes none. /run/shelflife is the directory the
+        services may write and everyone may read: link the file into node_exporter's textfile
+        directory. A path elsewhere is let into the sandbox (ReadWritePaths=), but its directory
+        must also be writable by the services' dynamic user.
+      '';
+    };
+  };
+
+  config = lib.mkMerge [
+    {
+      assertions = [
+        {
+          assertion = cfg.monitor.enable -> cfg.enable;
+          message = "services.shelflife.monitor.enable needs services.shelflife.enable: the monitor runs with its settings and credentials.";
+        }
+      ];
+    }
+
+    (lib.mkIf cfg.enable {
+      services.shelflife.settings.metrics.textfile = lib.mkIf (cfg.metricsFile != null) (
+        lib.mkDefault cfg.metricsFile
+      );
+
+      assertions =
+        [
+          {
+            assertion = inlineSecrets == [ ];
+            message = "services.shelflife: ${lib.concatStringsSep ", " inlineSecrets} must not be set. Settings are world-readable in the Nix store, and the services' dynamic user could read a key file only if everyone can. Put each key in a root-only file and name it in services.shelflife.credentialFiles.<service>: systemd hands it to the services alone (LoadCredential=).";
+          }
+          {
+            assertion = cfg.settings.jellyfin.url != null;
+            message = "services.shelflife.settings.jellyfin.url must be set: shelflife reads the watched state from Jellyfin.";
+          }
+          {
+            assertion = cfg.settings.jellyfin.users != null && cfg.settings.jellyfin.users != [ ];
+            message = "services.shelflife.settings.jellyfin.users must name at least one Jellyfin user whose watched state counts.";
+          }
+        ]
+        ++ map (s: {
+          assertion = cfg.credentialFiles.${s} != null;
+          message = "services.shelflife.settings.${s} is set, but services.shelflife.credentialFiles.${s} is not: shelflife needs the ${s} API key.";
+        }) configured
+        ++ lib.mapAttrsToList (s: path: {
+          assertion = lib.hasPrefix "/" path && !lib.hasPrefix builtins.storeDir path;
+          message = "services.shelflife.credentialFiles.${s} must be an absolute path outside the Nix store (everyone can read the store): ${path}";
+        }) credentials
+        ++ [
+          {
+            assertion = cfg.settings.health.require_healthy_for != null -> cfg.monitor.enable;
+            message = "services.shelflife.settings.health.require_healthy_for needs services.shelflife.monitor.enable: without the monitor's samples every pass pauses.";
+          }
+        ];
+
+      warnings =
+        map (s: "services.shelflife.credentialFiles.${s} is set, but settings.${s} is not: shelflife will not use it.") (
+          builtins.filter (s: !(builtins.elem s configured)) (builtins.attrNames credentials)
+        );
+
+      # One pass. Type=oneshot: `systemctl start` returns with its result, and the timer never
+      # starts a second pass while one runs. NotifyAccess=main: the pass reports its phase and
+      # extends its start timeout while it makes progress.
+      systemd.services.shelflife = unitDeps // {
+        description = "shelflife retention pass";
+        # A rebuild should not cut a running pass short and start another right away.
+        restartIfChanged = false;
+        serviceConfig = commonServiceConfig // {
+          Type = "oneshot";
+          NotifyAccess = "main";
+          ExecStart = exec "run";
+          # 75: paused because the storage is not healthy. Expected; the journal and the metrics
+          # say why.
+          SuccessExitStatus = "75";
+          TimeoutStartSec = "15min";
+        };
+      };
+
+      systemd.timers.shelflife = {
+        description = "Nightly shelflife retention pass";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = cfg.schedule;
+          Persistent = true;
+          RandomizedDelaySec = "30min";
+        };
+      };
+
+      # A round is cut off at half of WatchdogSec, and one request may take 3.5 min with its
+      # retries: keep the watchdog above twice that.
+      systemd.services.shelflife-monitor = lib.mkIf cfg.monitor.enable (
+        unitDeps
+        // {
+          description = "shelflife storage health monitor";
+          wantedBy = [ "multi-user.target" ];
+          serviceConfig = commonServiceConfig // {
+            Type = "notify";
+            ExecStart = exec "monitor";
+            WatchdogSec = "8min";
+            Restart = "on-failure";
+            RestartSec = "30s";
+          };
+        }
+      );
+    })
+  ];
+}
