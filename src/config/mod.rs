@@ -908,11 +908,25 @@ url = "http://127.0.0.1:7878"
             loaded_key(JF_ONLY, &full_env).expect("ok").expose(),
             "from-credential"
         );
-        let env_only = Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", "from-env")]);
+        let credstore = dir.path().join("credstore");
+        std::fs::create_dir(&credstore).expect("mkdir");
+        std::fs::write(credstore.join("shelflife.jellyfin"), "from-credstore\n").expect("write");
+        let env_only = Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", "from-env")])
+            .with_credstore(&credstore);
         assert_eq!(
             loaded_key(JF_ONLY, &env_only).expect("ok").expose(),
             "from-env"
         );
+        // Last: the credential store the units load from, for root at a shell.
+        let bare = Env::default().with_credstore(&credstore);
+        assert_eq!(
+            loaded_key(JF_ONLY, &bare).expect("ok").expose(),
+            "from-credstore"
+        );
+        let e = loaded_key(JF_ONLY, &Env::default().with_credstore(dir.path()))
+            .expect_err("no shelflife.jellyfin there")
+            .to_string();
+        assert!(e.contains("shelflife.jellyfin"), "{e}");
     }
 
     #[test]

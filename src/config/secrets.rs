@@ -49,12 +49,17 @@ impl fmt::Display for Secret {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// systemd's credential store, where the shipped units load the keys from
+    /// (`/etc/credstore/shelflife.<service>`). Read as a last resort, so that root can run
+    /// `shelflife plan` or `check` by hand with the keys the services use.
+    credstore: Option<PathBuf>,
 }
 
 impl Env {
     pub fn from_process() -> Self {
         Env {
             vars: std::env::vars().collect(),
+            credstore: Some(PathBuf::from("/etc/credstore")),
         }
     }
 
@@ -64,7 +69,14 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            credstore: None,
         }
+    }
+
+    /// The same, with `dir` as the credential store.
+    pub fn with_credstore(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.credstore = Some(dir.into());
+        self
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {
@@ -73,7 +85,8 @@ impl Env {
 }
 
 /// The key of `service` from the first source that has one: inline `api_key`, `api_key_file`,
-/// `$CREDENTIALS_DIRECTORY/<service>` (systemd `LoadCredential=`), `SHELFLIFE_<SERVICE>_API_KEY`.
+/// `$CREDENTIALS_DIRECTORY/<service>` (systemd `LoadCredential=`), `SHELFLIFE_<SERVICE>_API_KEY`,
+/// `/etc/credstore/shelflife.<service>` (what the units load, readable by root).
 pub(super) fn resolve(
     service: &'static str,
     inline: Option<String>,
@@ -100,10 +113,16 @@ pub(super) fn resolve(
                 .filter(|d| !d.is_empty())
                 .map(|d| PathBuf::from(d).join(service));
             let env_name = format!("SHELFLIFE_{}_API_KEY", service.to_uppercase());
-            match (credential, env.var(&env_name)) {
-                (Some(path), _) if path.exists() => read_key_file(service, &path, source)?,
-                (_, Some(key)) => Secret::new(key, format!("${env_name}")),
-                (credential, None) => {
+            let stored = env
+                .credstore
+                .as_ref()
+                .map(|dir| dir.join(format!("shelflife.{service}")));
+            let stored_exists = stored.as_ref().is_some_and(|p| p.exists());
+            match (credential, env.var(&env_name), stored) {
+                (Some(path), _, _) if path.exists() => read_key_file(service, &path, source)?,
+                (_, Some(key), _) => Secret::new(key, format!("${env_name}")),
+                (_, None, Some(path)) if stored_exists => read_key_file(service, &path, source)?,
+                (credential, None, stored) => {
                     let mut tried = vec![
                         format!("{service}.api_key"),
                         format!("{service}.api_key_file"),
@@ -115,6 +134,9 @@ pub(super) fn resolve(
                         )),
                     }
                     tried.push(format!("${env_name}"));
+                    if let Some(path) = stored {
+                        tried.push(path.display().to_string());
+                    }
                     return Err(ConfigError::MissingSecret {
                         path: source.to_path_buf(),
                         service,
