@@ -3,10 +3,13 @@
 //!
 //! Fetching ([`collect`]) is a fixed, small number of list requests, run concurrently with a
 //! bound: Jellyfin users; per counted user the played and the favourite items; the Series items
-//! (their TVDB ids); the sessions; the *arrs' movies or series, tags and root folders. Only then,
-//! and only for Sonarr series that have a candidate (a played or favourite episode of a counted
-//! user), the episodes with their files: one request per such series (two on the Sonarr v3 app),
-//! never one per episode or per movie.
+//! (their TVDB ids); the sessions; the *arrs' movies or series, tags and root folders. Then, when
+//! some Sonarr series has a candidate (a played or favourite episode of a counted user), the
+//! episodes with their files: one calendar request returns every episode that has an air date,
+//! across all series. A candidate series the calendar did not cover whole (its season statistics
+//! count more episodes: specials or announced episodes without an air date; or its files were not
+//! embedded, on the Sonarr v3 app) is fetched on its own, one or two requests. Never one request
+//! per episode or per movie, and none per series when the calendar covers it.
 //!
 //! Joining ([`join`]) is pure: it takes the [`Fetched`] lists and matches Jellyfin items to *arr
 //! entries by provider ids first (TMDB, then IMDB for movies; the series' TVDB id plus season and
@@ -17,6 +20,7 @@
 mod join;
 mod paths;
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -236,16 +240,73 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
     }
 
     if let Some(s) = &sources.sonarr {
-        let mut tasks = Tasks::new(sem);
-        for series_id in candidate_series(&fetched, opts) {
-            let c = s.clone();
-            tasks.spawn(async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) });
-        }
-        for got in tasks.finish().await? {
-            fetched.store(got);
+        let candidates = candidate_series(&fetched, opts);
+        if !candidates.is_empty() {
+            let aired = s.aired_episodes().await?;
+            let sonarr = fetched.sonarr_mut();
+            let (covered, uncovered) = split_by_coverage(&sonarr.series, &candidates, aired);
+            sonarr.episodes.extend(covered);
+            let mut tasks = Tasks::new(sem);
+            for series_id in uncovered {
+                let c = s.clone();
+                tasks.spawn(
+                    async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) },
+                );
+            }
+            for got in tasks.finish().await? {
+                fetched.store(got);
+            }
         }
     }
     Ok(fetched)
+}
+
+/// Sorts the calendar's episodes of the `candidates` by series, and tells which candidate series
+/// they cover whole: every season reports its episode count, the calendar has that many, and
+/// every file is embedded. The others must be fetched on their own; what the calendar had of
+/// them is dropped, as is everything of the series that are not candidates.
+pub fn split_by_coverage(
+    series: &[sonarr::Series],
+    candidates: &[i32],
+    aired: Vec<sonarr::Episode>,
+) -> (HashMap<i32, Vec<sonarr::Episode>>, Vec<i32>) {
+    let wanted: HashSet<i32> = candidates.iter().copied().collect();
+    let mut by_series: HashMap<i32, Vec<sonarr::Episode>> = HashMap::new();
+    for e in aired.into_iter().filter(|e| wanted.contains(&e.series_id)) {
+        by_series.entry(e.series_id).or_default().push(e);
+    }
+    let expected: HashMap<i32, Option<i64>> = series
+        .iter()
+        .filter(|s| wanted.contains(&s.id))
+        .map(|s| {
+            let counts: Option<Vec<i64>> = s
+                .seasons
+                .iter()
+                .map(|season| {
+                    let stats = season.statistics.as_ref()?;
+                    Some(i64::from(stats.total_episode_count))
+                })
+                .collect();
+            (s.id, counts.map(|c| c.iter().sum()))
+        })
+        .collect();
+    let mut uncovered = Vec::new();
+    for &id in candidates {
+        let got = by_series.get(&id);
+        let whole = match (expected.get(&id).copied().flatten(), got) {
+            (Some(total), Some(episodes)) => {
+                total == episodes.len() as i64 && !episodes.iter().any(sonarr::needs_file)
+            }
+            // No episodes in the calendar and none expected: nothing to fetch either way.
+            (Some(0), None) => true,
+            _ => false,
+        };
+        if !whole {
+            by_series.remove(&id);
+            uncovered.push(id);
+        }
+    }
+    (by_series, uncovered)
 }
 
 /// One finished fetch.
@@ -393,6 +454,12 @@ mod tests {
                 r#"[{"id":100,"seriesId":10,"seasonNumber":1,"episodeNumber":1,"episodeFileId":50,
                      "episodeFile":{"id":50,"path":"/tv/BB/e1.mkv","size":3}}]"#,
             ),
+            // The seasons above carry no statistics, so the calendar cannot vouch for them.
+            ("/api/v3/calendar", _) => Reply::json(
+                r#"[{"id":100,"seriesId":10,"seasonNumber":1,"episodeNumber":1,"episodeFileId":50,
+                     "episodeFile":{"id":50,"path":"/tv/BB/e1.mkv","size":3}},
+                    {"id":200,"seriesId":11,"seasonNumber":1,"episodeNumber":1}]"#,
+            ),
             ("/api/v3/tag", _) => Reply::json(r#"[{"id":1,"label":"keep"}]"#),
             ("/api/v3/rootfolder", _) => {
                 Reply::json(r#"[{"id":1,"path":"/data","accessible":true}]"#)
@@ -435,13 +502,19 @@ mod tests {
         assert_eq!(count("/Users"), 1);
         assert_eq!(count("/Items"), 5);
         assert_eq!(count("/Sessions"), 1);
-        // Each *arr list once; episodes only for the one series with a candidate.
-        for p in ["/api/v3/movie", "/api/v3/series", "/api/v3/episode"] {
+        // Each *arr list once, the calendar once; then the one series with a candidate on its
+        // own, since its seasons report no episode count the calendar could be checked against.
+        for p in [
+            "/api/v3/movie",
+            "/api/v3/series",
+            "/api/v3/calendar",
+            "/api/v3/episode",
+        ] {
             assert_eq!(count(p), 1, "{p}");
         }
         assert_eq!(count("/api/v3/tag"), 2);
         assert_eq!(count("/api/v3/rootfolder"), 2);
-        assert_eq!(seen.len(), 14);
+        assert_eq!(seen.len(), 15);
         let ep_req = seen.iter().find(|s| s.path == "/api/v3/episode").unwrap();
         assert_eq!(ep_req.param("seriesId").as_deref(), Some("10"));
         // Guest is not counted: nobody asked for their items.
@@ -458,6 +531,104 @@ mod tests {
         assert_eq!(lib.radarr_root_folders, ["/data"]);
         assert_eq!(inv.root_folders.len(), 2);
         assert!(lib.unmatched.is_empty());
+    }
+
+    fn series(id: i32, season_totals: &[Option<i32>]) -> sonarr::Series {
+        sonarr::Series {
+            id,
+            seasons: season_totals
+                .iter()
+                .enumerate()
+                .map(|(n, total)| sonarr::SeasonInfo {
+                    season_number: n as i32,
+                    statistics: total.map(|t| sonarr::SeasonStatistics {
+                        total_episode_count: t,
+                    }),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn aired(series_id: i32, season: i32, n: i32, with_file: bool) -> sonarr::Episode {
+        sonarr::Episode {
+            id: series_id * 1000 + season * 100 + n,
+            series_id,
+            season_number: season,
+            episode_number: n,
+            episode_file_id: if with_file { n } else { 0 },
+            episode_file: with_file.then(|| sonarr::EpisodeFile {
+                id: n,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_calendar_covers_a_series_only_when_every_episode_is_in_it() {
+        let all = [
+            // 1: two seasons of 2, all aired: covered.
+            series(1, &[Some(2), Some(2)]),
+            // 2: a special without an air date (season 0 counts 1, the calendar has none).
+            series(2, &[Some(1), Some(2)]),
+            // 3: no statistics: cannot tell.
+            series(3, &[None]),
+            // 4: the files were not embedded (the Sonarr v3 app).
+            series(4, &[Some(1)]),
+            // 5: covered, but not a candidate: dropped.
+            series(5, &[Some(1)]),
+        ];
+        let calendar = vec![
+            aired(1, 0, 1, true),
+            aired(1, 0, 2, false),
+            aired(1, 1, 1, true),
+            aired(1, 1, 2, true),
+            aired(2, 1, 1, true),
+            aired(2, 1, 2, true),
+            aired(3, 0, 1, true),
+            sonarr::Episode {
+                episode_file: None,
+                ..aired(4, 0, 1, true)
+            },
+            aired(5, 0, 1, true),
+        ];
+        let (covered, mut uncovered) = split_by_coverage(&all, &[1, 2, 3, 4], calendar);
+        uncovered.sort_unstable();
+        assert_eq!(uncovered, [2, 3, 4]);
+        assert_eq!(covered.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(covered[&1].len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_calendar_that_covers_the_candidates_needs_no_request_per_series() {
+        fn with_statistics(s: &Seen, n: usize) -> Reply {
+            match s.path.as_str() {
+                "/api/v3/series" => Reply::json(
+                    r#"[{"id":10,"title":"BB","status":"continuing","tvdbId":81189,"path":"/tv/BB",
+                         "seasons":[{"seasonNumber":1,"statistics":{"totalEpisodeCount":1}}]}]"#,
+                ),
+                _ => stack(s, n),
+            }
+        }
+        let srv = start(with_statistics).await;
+        let inv = collect(&sources(&srv, false, true), &counted(&["admin"]))
+            .await
+            .unwrap();
+        let seen = srv.seen();
+        assert_eq!(
+            seen.iter().filter(|s| s.path == "/api/v3/calendar").count(),
+            1
+        );
+        assert!(seen.iter().all(|s| s.path != "/api/v3/episode"), "{seen:?}");
+        let calendar = seen.iter().find(|s| s.path == "/api/v3/calendar").unwrap();
+        assert_eq!(calendar.param("unmonitored").as_deref(), Some("true"));
+        assert_eq!(
+            calendar.param("includeEpisodeFile").as_deref(),
+            Some("true")
+        );
+        assert!(inv.library.series[0].seasons[0].episodes[0].views.0[0].played);
     }
 
     #[tokio::test]

@@ -1,11 +1,19 @@
-//! The request budget of a dry run: a fixed handful per service plus Jellyfin's pages and one
-//! Sonarr request per series that has a candidate. Never one per movie or per episode. Counts,
-//! not timings: this test fails when a change makes a pass chattier.
+//! The request budget of a dry run: a fixed handful per service plus Jellyfin's pages. Sonarr's
+//! episodes come in one calendar request for the whole library; only a candidate series the
+//! calendar cannot cover (specials without an air date) is fetched on its own. Never a request per
+//! movie or per episode. Counts, not timings: this test fails when a change makes a pass chattier.
 
 mod common;
 
 use common::{now, Harness};
-use shelflife::sim::{Service, SyntheticSpec, World};
+use shelflife::sim::{Recorded, SeriesSpec, Service, SyntheticSpec, World};
+
+fn paths(requests: &[Recorded]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| format!("{} {}?{}", r.method, r.path, r.query))
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
@@ -17,11 +25,6 @@ async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
         seed: 7,
     };
     let world = World::synthetic(now(), spec);
-    let series_with_watched_episodes = world
-        .series
-        .iter()
-        .filter(|s| s.episodes.iter().any(|e| !e.watch.is_empty()))
-        .count();
     let played_items = world.movies.iter().filter(|m| !m.watch.is_empty()).count()
         + world
             .series
@@ -40,15 +43,16 @@ async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
     // Radarr: the health gate's root folders and health, then movies, tags, root folders.
     let radarr = h.stack.requests(Service::Radarr);
     assert_eq!(radarr.len(), 2 + 3, "{radarr:?}");
-    // Sonarr: the same 2 + 3, then the episodes of each series with a candidate.
+    // Sonarr: the same 2 + 3, then one calendar for every episode of the library: independent
+    // of the number of series.
     let sonarr = h.stack.requests(Service::Sonarr);
-    assert_eq!(sonarr.len(), 2 + 3 + series_with_watched_episodes);
-    assert!(
+    assert_eq!(sonarr.len(), 2 + 3 + 1, "{:?}", paths(&sonarr));
+    assert_eq!(
         sonarr
             .iter()
-            .filter(|r| r.path == "/api/v3/episode")
-            .all(|r| r.query.contains("seriesId=")),
-        "episodes are fetched per series, never per episode"
+            .filter(|r| r.path == "/api/v3/calendar")
+            .count(),
+        1
     );
     // Jellyfin: users, sessions, the Series items, and per user the played and favourite pages.
     let page = 1_000;
@@ -74,4 +78,34 @@ async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
         radarr.len(),
         sonarr.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_series_with_watched_specials_are_fetched_on_their_own() {
+    // 30 series with a watched season; 3 of them also have a watched special, which has no air
+    // date and so is not in the calendar.
+    let mut world = World::new(now()).user("alice");
+    for n in 0..30 {
+        let mut series = SeriesSpec::new(&format!("Show {n}"), true)
+            .season(1, 4)
+            .watched("alice", 1, 1..=4, 20.0);
+        if n % 10 == 0 {
+            series = series.season(0, 2).watched("alice", 0, 1..=1, 20.0);
+        }
+        world = world.series(series);
+    }
+    let h = Harness::start(world, "[rules]\nmax_deletions_per_run = 1000\n").await;
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let sonarr = h.stack.requests(Service::Sonarr);
+    let per_series: Vec<&Recorded> = sonarr
+        .iter()
+        .filter(|r| r.path == "/api/v3/episode")
+        .collect();
+    assert_eq!(per_series.len(), 3, "{:?}", paths(&sonarr));
+    assert_eq!(sonarr.len(), 2 + 3 + 1 + 3, "{:?}", paths(&sonarr));
+    // The specials are planned like any other watched episode.
+    assert!(run.stdout.contains("would delete"), "{run:?}");
+    let plan = h.run(&["plan", "--json"]).await;
+    assert!(plan.stdout.contains("S00E01"), "{}", plan.stdout);
 }

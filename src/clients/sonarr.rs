@@ -21,6 +21,16 @@ pub struct SeasonInfo {
     pub season_number: i32,
     #[serde(default)]
     pub monitored: bool,
+    #[serde(default)]
+    pub statistics: Option<SeasonStatistics>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeasonStatistics {
+    /// Every episode of the season, aired or not, with a file or not.
+    #[serde(default)]
+    pub total_episode_count: i32,
 }
 
 /// `SeriesResource`, reduced to what inventory needs.
@@ -98,6 +108,10 @@ struct BulkDeleteBody<'a> {
 }
 
 /// Typed Sonarr client. Cheap to clone.
+/// The calendar's window: wide enough for every air date there is.
+const CALENDAR_START: &str = "1900-01-01T00:00:00Z";
+const CALENDAR_END: &str = "2200-01-01T00:00:00Z";
+
 #[derive(Debug, Clone)]
 pub struct SonarrClient {
     api: ServiceClient,
@@ -139,6 +153,20 @@ impl SonarrClient {
     /// `GET /api/v3/health`: the problems the server sees in itself.
     pub async fn health(&self) -> Result<Vec<HealthItem>, ApiError> {
         self.api.get_json("/api/v3/health", &[]).await
+    }
+
+    /// Every episode that has an air date, in every series, monitored or not, with its file:
+    /// `GET /api/v3/calendar?start=…&end=…&unmonitored=true&includeEpisodeFile=true`. One request
+    /// for the whole library; episodes without an air date (most specials, announced ones) are
+    /// not in it.
+    pub async fn aired_episodes(&self) -> Result<Vec<Episode>, ApiError> {
+        let query = [
+            ("start", CALENDAR_START.to_owned()),
+            ("end", CALENDAR_END.to_owned()),
+            ("unmonitored", "true".to_owned()),
+            ("includeEpisodeFile", "true".to_owned()),
+        ];
+        self.api.get_json("/api/v3/calendar", &query).await
     }
 
     /// Every episode of a series with its file: `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`,
@@ -244,7 +272,8 @@ impl SonarrClient {
     }
 }
 
-fn needs_file(e: &Episode) -> bool {
+/// An episode that has a file Sonarr did not embed (the v3 app ignores `includeEpisodeFile`).
+pub fn needs_file(e: &Episode) -> bool {
     e.episode_file_id > 0 && e.episode_file.is_none()
 }
 

@@ -845,6 +845,7 @@ mod tests {
                 .map(|&n| sonarr::SeasonInfo {
                     season_number: n,
                     monitored: true,
+                    statistics: None,
                 })
                 .collect(),
         }
