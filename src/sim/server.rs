@@ -22,6 +22,8 @@ pub struct Recorded {
     /// Raw query string ("" when none).
     pub query: String,
     pub body: String,
+    /// Bytes of the response body (what the client had to receive and parse).
+    pub response_bytes: usize,
 }
 
 /// A successful delete, as passed to an `on_delete` hook.
@@ -79,7 +81,7 @@ pub(super) async fn handle(
     let query: Query = serde_urlencoded_pairs(&raw_query);
     let body_text = String::from_utf8_lossy(&body).into_owned();
 
-    let delay = {
+    let (delay, entry) = {
         let mut inner = shared.lock();
         inner.log.push((
             service,
@@ -88,8 +90,10 @@ pub(super) async fn handle(
                 path: path.clone(),
                 query: raw_query.clone(),
                 body: body_text.clone(),
+                response_bytes: 0,
             },
         ));
+        let entry = inner.log.len() - 1;
         if let Some(status) = inner
             .faults
             .fail_next
@@ -109,7 +113,10 @@ pub(super) async fn handle(
             )
                 .into_response();
         }
-        (method == Method::DELETE).then_some(inner.faults.delete_delay)
+        (
+            (method == Method::DELETE).then_some(inner.faults.delete_delay),
+            entry,
+        )
     };
     if let Some(delay) = delay.filter(|d| !d.is_zero()) {
         tokio::time::sleep(delay).await;
@@ -131,6 +138,11 @@ pub(super) async fn handle(
         };
         if let (Some(event), Some(hook)) = (event, inner.faults.on_delete.clone()) {
             hook(&event, &mut inner.world);
+        }
+        use axum::body::HttpBody;
+        let bytes = answer.body().size_hint().exact().unwrap_or(0);
+        if let Some((_, recorded)) = inner.log.get_mut(entry) {
+            recorded.response_bytes = bytes as usize;
         }
         answer
     }

@@ -1,0 +1,208 @@
+//! Whole dry-run passes over synthetic libraries, the way they run on a Raspberry Pi: the
+//! simulated Jellyfin, Radarr and Sonarr serve the library from this process, and the release
+//! `shelflife run` runs against them as a child process, alone, so its memory is its own.
+//!
+//! ```sh
+//! cargo bench --bench pass                 # every size (S, M, L) with 1 and with 5 users
+//! cargo bench --bench pass -- L 5          # one case
+//! ```
+//!
+//! Sizes: S 1k movies / 5k episodes, M 5k / 25k, L 10k / 100k; about 40 % watched by every
+//! counted user. Reported per case: wall time of the pass, requests and response bytes by
+//! service, the pass's peak RSS (`wait4`'s `ru_maxrss`), and the time of `policy::plan` alone
+//! (in this process, on the same library, the median of 5 runs).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use shelflife::config::{Config, Env};
+use shelflife::inventory::{self, InventoryOptions};
+use shelflife::pass::Pass;
+use shelflife::policy;
+use shelflife::sim::{Recorded, Service, SimStack, SyntheticSpec, World};
+
+const SIZES: [(&str, usize, usize); 3] = [
+    ("S", 1_000, 5_000),
+    ("M", 5_000, 25_000),
+    ("L", 10_000, 100_000),
+];
+
+struct Measured {
+    case: String,
+    wall: Duration,
+    requests: [usize; 3],
+    bytes: [usize; 3],
+    peak_rss_kib: i64,
+    policy: Duration,
+    summary: String,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` passes `--bench`; the rest are ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let sizes: Vec<_> = SIZES
+        .iter()
+        .filter(|(name, _, _)| args.first().is_none_or(|a| a.eq_ignore_ascii_case(name)))
+        .collect();
+    let users: Vec<usize> = match args.get(1) {
+        Some(n) => vec![n.parse()?],
+        None => vec![1, 5],
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut results = Vec::new();
+    for &&(name, movies, episodes) in &sizes {
+        for &users in &users {
+            let spec = SyntheticSpec {
+                movies,
+                episodes,
+                users,
+                watched_share: 0.4,
+                seed: 42,
+            };
+            let measured = runtime.block_on(run_case(name, spec))?;
+            eprintln!("{}: {}", measured.case, measured.summary);
+            results.push(measured);
+        }
+    }
+    println!(
+        "\n| case | pass wall | requests J/R/S (total) | received J/R/S | peak RSS | policy |\n|---|---|---|---|---|---|"
+    );
+    for m in &results {
+        println!(
+            "| {} | {:.2} s | {}/{}/{} ({}) | {}/{}/{} | {:.1} MiB | {:.1} ms |",
+            m.case,
+            m.wall.as_secs_f64(),
+            m.requests[0],
+            m.requests[1],
+            m.requests[2],
+            m.requests.iter().sum::<usize>(),
+            mib(m.bytes[0]),
+            mib(m.bytes[1]),
+            mib(m.bytes[2]),
+            m.peak_rss_kib as f64 / 1024.0,
+            m.policy.as_secs_f64() * 1000.0,
+        );
+    }
+    Ok(())
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+async fn run_case(name: &str, spec: SyntheticSpec) -> Result<Measured, Box<dyn std::error::Error>> {
+    let case = format!(
+        "{name} ({}k movies / {}k episodes, {} user{})",
+        spec.movies / 1000,
+        spec.episodes / 1000,
+        spec.users,
+        if spec.users == 1 { "" } else { "s" }
+    );
+    let stack = SimStack::start(World::synthetic(jiff::Timestamp::now(), spec)).await?;
+    let dir = tempfile::tempdir()?;
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "{}\n[rules]\nmax_deletions_per_run = 1000000\n\n[state]\npath = {:?}\n",
+            stack.config_toml(""),
+            dir.path().join("state.db").display().to_string()
+        ),
+    )?;
+
+    // The pass, as its own process.
+    stack.clear_log();
+    let (wall, peak_rss_kib, stdout) = tokio::task::spawn_blocking({
+        let config_path = config_path.clone();
+        move || run_pass(&config_path)
+    })
+    .await??;
+    let log: Vec<(Service, Recorded)> = [Service::Jellyfin, Service::Radarr, Service::Sonarr]
+        .into_iter()
+        .flat_map(|s| stack.requests(s).into_iter().map(move |r| (s, r)))
+        .collect();
+    let mut requests = [0; 3];
+    let mut bytes = [0; 3];
+    for (service, recorded) in &log {
+        let i = match service {
+            Service::Jellyfin => 0,
+            Service::Radarr => 1,
+            Service::Sonarr => 2,
+        };
+        requests[i] += 1;
+        bytes[i] += recorded.response_bytes;
+    }
+
+    // The retention rules alone, on the same library.
+    let config = Config::load(&config_path, &Env::from_pairs([]))?.config;
+    let pass = Pass::new(&config)?;
+    let options = InventoryOptions {
+        users: config.jellyfin.users.clone(),
+        ..InventoryOptions::default()
+    };
+    let library = inventory::collect(pass.sources(), &options).await?.library;
+    let now = jiff::Timestamp::now();
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let plan = policy::plan(&library, &config.rules, now);
+            std::hint::black_box(plan);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("Dry-run pass"))
+        .unwrap_or("(no summary)")
+        .to_owned();
+    Ok(Measured {
+        case,
+        wall,
+        requests,
+        bytes,
+        peak_rss_kib,
+        policy: times[times.len() / 2],
+        summary,
+    })
+}
+
+/// Runs `shelflife --config PATH -q run` and waits for it with `wait4`, for its own peak RSS.
+fn run_pass(config: &Path) -> Result<(Duration, i64, String), std::io::Error> {
+    use std::io::Read;
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shelflife"))
+        .arg("--config")
+        .arg(config)
+        .args(["-q", "run"])
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout)?;
+    }
+    let pid = child.id() as nix::libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain FFI with pointers to locals that outlive the call.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+    if waited != pid {
+        return Err(std::io::Error::last_os_error());
+    }
+    let wall = start.elapsed();
+    if !(nix::libc::WIFEXITED(status) && nix::libc::WEXITSTATUS(status) == 0) {
+        return Err(std::io::Error::other(format!(
+            "the pass failed (status {status}): {stdout}"
+        )));
+    }
+    Ok((wall, usage.ru_maxrss, stdout))
+}
