@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo bench --bench pass                 # every size (S, M, L) with 1 and with 5 users
 //! cargo bench --bench pass -- L 5          # one case
+//! cargo bench --bench pass -- L 1 plan     # `shelflife plan` instead of a dry `run`
 //! ```
 //!
 //! Sizes: S 1k movies / 5k episodes, M 5k / 25k, L 10k / 100k; about 40 % watched by every
@@ -34,6 +35,8 @@ struct Measured {
     requests: [usize; 3],
     bytes: [usize; 3],
     peak_rss_kib: i64,
+    /// User + system CPU time of the pass process (the rest of the wall time is the servers).
+    cpu: Duration,
     policy: Duration,
     summary: String,
 }
@@ -52,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(n) => vec![n.parse()?],
         None => vec![1, 5],
     };
+    let command = args.get(2).map_or("run", String::as_str).to_owned();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -66,19 +70,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 watched_share: 0.4,
                 seed: 42,
             };
-            let measured = runtime.block_on(run_case(name, spec))?;
+            let measured = runtime.block_on(run_case(name, spec, &command))?;
             eprintln!("{}: {}", measured.case, measured.summary);
             results.push(measured);
         }
     }
     println!(
-        "\n| case | pass wall | requests J/R/S (total) | received J/R/S | peak RSS | policy |\n|---|---|---|---|---|---|"
+        "\n| case | pass wall | pass CPU | requests J/R/S (total) | received J/R/S | peak RSS | policy |\n|---|---|---|---|---|---|---|"
     );
     for m in &results {
         println!(
-            "| {} | {:.2} s | {}/{}/{} ({}) | {}/{}/{} | {:.1} MiB | {:.1} ms |",
+            "| {} | {:.2} s | {:.2} s | {}/{}/{} ({}) | {}/{}/{} | {:.1} MiB | {:.1} ms |",
             m.case,
             m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
             m.requests[0],
             m.requests[1],
             m.requests[2],
@@ -97,7 +102,11 @@ fn mib(bytes: usize) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-async fn run_case(name: &str, spec: SyntheticSpec) -> Result<Measured, Box<dyn std::error::Error>> {
+async fn run_case(
+    name: &str,
+    spec: SyntheticSpec,
+    command: &str,
+) -> Result<Measured, Box<dyn std::error::Error>> {
     let case = format!(
         "{name} ({}k movies / {}k episodes, {} user{})",
         spec.movies / 1000,
@@ -119,9 +128,10 @@ async fn run_case(name: &str, spec: SyntheticSpec) -> Result<Measured, Box<dyn s
 
     // The pass, as its own process.
     stack.clear_log();
-    let (wall, peak_rss_kib, stdout) = tokio::task::spawn_blocking({
+    let (wall, peak_rss_kib, cpu, stdout) = tokio::task::spawn_blocking({
         let config_path = config_path.clone();
-        move || run_pass(&config_path)
+        let command = command.to_owned();
+        move || run_pass(&config_path, &command)
     })
     .await??;
     let log: Vec<(Service, Recorded)> = [Service::Jellyfin, Service::Radarr, Service::Sonarr]
@@ -169,19 +179,23 @@ async fn run_case(name: &str, spec: SyntheticSpec) -> Result<Measured, Box<dyn s
         requests,
         bytes,
         peak_rss_kib,
+        cpu,
         policy: times[times.len() / 2],
         summary,
     })
 }
 
-/// Runs `shelflife --config PATH -q run` and waits for it with `wait4`, for its own peak RSS.
-fn run_pass(config: &Path) -> Result<(Duration, i64, String), std::io::Error> {
+/// Runs `shelflife --config PATH -q COMMAND` and waits for it with `wait4`, for its own peak RSS.
+fn run_pass(
+    config: &Path,
+    command: &str,
+) -> Result<(Duration, i64, Duration, String), std::io::Error> {
     use std::io::Read;
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_shelflife"))
         .arg("--config")
         .arg(config)
-        .args(["-q", "run"])
+        .args(["-q", command])
         .env_remove("NOTIFY_SOCKET")
         .env_remove("JOURNAL_STREAM")
         .stdout(std::process::Stdio::piped())
@@ -204,5 +218,9 @@ fn run_pass(config: &Path) -> Result<(Duration, i64, String), std::io::Error> {
             "the pass failed (status {status}): {stdout}"
         )));
     }
-    Ok((wall, usage.ru_maxrss, stdout))
+    let time = |t: nix::libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+    Ok((wall, usage.ru_maxrss, cpu, stdout))
 }

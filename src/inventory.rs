@@ -242,7 +242,8 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
     if let Some(s) = &sources.sonarr {
         let candidates = candidate_series(&fetched, opts);
         if !candidates.is_empty() {
-            let aired = s.aired_episodes().await?;
+            let wanted: HashSet<i32> = candidates.iter().copied().collect();
+            let aired = s.aired_episodes(|e| wanted.contains(&e.series_id)).await?;
             let sonarr = fetched.sonarr_mut();
             let (covered, uncovered) = split_by_coverage(&sonarr.series, &candidates, aired);
             sonarr.episodes.extend(covered);

@@ -302,6 +302,57 @@ enum Attempt {
     TooLarge {
         status: StatusCode,
     },
+    /// A streamed body was not what the caller expected.
+    Malformed {
+        status: StatusCode,
+        error: serde_json::Error,
+        snippet: String,
+    },
+}
+
+/// Where a 2xx body goes when it is read as it arrives instead of whole ([`ServiceClient::get_filtered`]).
+trait BodySink: Send {
+    /// Starts over: a retry is about to send the body again.
+    fn reset(&mut self);
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error>;
+    /// The body ended.
+    fn finish(&mut self) -> Result<(), serde_json::Error>;
+}
+
+/// A JSON array's elements of type `T`, kept when `keep` says so, parsed one at a time.
+struct FilteredArray<T, F> {
+    splitter: super::stream::ArraySplitter,
+    max_element: usize,
+    keep: F,
+    items: Vec<T>,
+}
+
+impl<T: DeserializeOwned + Send, F: Fn(&T) -> bool + Send> BodySink for FilteredArray<T, F> {
+    fn reset(&mut self) {
+        self.splitter = super::stream::ArraySplitter::new(self.max_element);
+        self.items.clear();
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
+        let (keep, items) = (&self.keep, &mut self.items);
+        self.splitter.feed(chunk, |bytes: &[u8]| {
+            let item: T = serde_json::from_slice(bytes)?;
+            if keep(&item) {
+                items.push(item);
+            }
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self) -> Result<(), serde_json::Error> {
+        self.splitter.finish().map_err(serde_json::Error::from)
+    }
+}
+
+impl From<super::stream::SplitError> for serde_json::Error {
+    fn from(err: super::stream::SplitError) -> Self {
+        <serde_json::Error as serde::de::Error>::custom(err)
+    }
 }
 
 /// The HTTP client of one service: base URL, auth header, limits and counters. Cheap to clone;
@@ -414,6 +465,38 @@ impl ServiceClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<Answer, ApiError> {
+        self.send_into(method, path, query, body, None).await
+    }
+
+    /// `GET path?query` whose answer is a JSON array, read element by element as it arrives:
+    /// the elements `keep` accepts are kept, the others dropped at once. For lists too large to
+    /// hold whole (the body is never in memory, only one element at a time).
+    pub async fn get_filtered<T: DeserializeOwned + Send>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        keep: impl Fn(&T) -> bool + Send,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut sink = FilteredArray {
+            splitter: super::stream::ArraySplitter::new(self.settings.max_body_bytes),
+            max_element: self.settings.max_body_bytes,
+            keep,
+            items: Vec::new(),
+        };
+        self.send_into(Method::GET, path, query, None::<&()>, Some(&mut sink))
+            .await?;
+        Ok(sink.items)
+    }
+
+    /// [`ServiceClient::send`], with a 2xx body going to `sink` (when given) as it arrives.
+    async fn send_into<'s, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        mut sink: Option<&mut (dyn BodySink + 's)>,
+    ) -> Result<Answer, ApiError> {
         let url = self.url(&method, path, query)?;
         // A body is serialized once, before any attempt; this cannot fail for the plain structs
         // the clients send, but a failure is still reported rather than unwrapped.
@@ -436,7 +519,12 @@ impl ServiceClient {
         let mut attempt_no = 0;
         loop {
             attempt_no += 1;
-            let outcome = self.attempt(&method, &url, body.as_deref()).await;
+            if let Some(sink) = sink.as_deref_mut() {
+                sink.reset();
+            }
+            let outcome = self
+                .attempt(&method, &url, body.as_deref(), sink.as_deref_mut())
+                .await;
             let ok = matches!(&outcome, Attempt::Answered { status, .. } if status.is_success());
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if !ok {
@@ -457,6 +545,19 @@ impl ServiceClient {
                     (retry_after, Cause::Status(status), None)
                 }
                 Attempt::Failed { cause, source } => (None, cause, source),
+                Attempt::Malformed {
+                    status,
+                    error,
+                    snippet,
+                } => {
+                    return Err(ApiError::Protocol {
+                        service: self.service,
+                        endpoint: self.endpoint(&method, path),
+                        status,
+                        snippet,
+                        source: error,
+                    })
+                }
                 Attempt::TooLarge { status } => {
                     return Err(ApiError::TooLarge {
                         service: self.service,
@@ -506,8 +607,15 @@ impl ServiceClient {
         Ok(url)
     }
 
-    /// One request, bounded in time and body size.
-    async fn attempt(&self, method: &Method, url: &Url, body: Option<&[u8]>) -> Attempt {
+    /// One request, bounded in time and body size (a body that goes to `sink` is not held, so
+    /// only its elements are bounded).
+    async fn attempt<'s>(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        mut sink: Option<&mut (dyn BodySink + 's)>,
+    ) -> Attempt {
         let mut req = self
             .client
             .request(method.clone(), url.clone())
@@ -530,6 +638,9 @@ impl ServiceClient {
             // An error answer is judged by its status; its body only feeds a snippet, so a
             // huge one is cut short rather than turned into `TooLarge`.
             let failed = !status.is_success();
+            if let (false, Some(sink)) = (failed, sink.as_deref_mut()) {
+                return stream_into(&mut resp, status, sink).await;
+            }
             if !failed && resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Attempt::TooLarge { status };
             }
@@ -600,6 +711,40 @@ impl ServiceClient {
                 snippet: snippet(body),
             },
         }
+    }
+}
+
+/// Reads a 2xx body into `sink` as it arrives.
+async fn stream_into<'s>(
+    resp: &mut reqwest::Response,
+    status: StatusCode,
+    sink: &mut (dyn BodySink + 's),
+) -> Attempt {
+    let mut last = Vec::new();
+    let malformed = |error, last: &[u8]| Attempt::Malformed {
+        status,
+        error,
+        snippet: snippet(last),
+    };
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if let Err(error) = sink.feed(&chunk) {
+                    return malformed(error, &chunk);
+                }
+                last = chunk.to_vec();
+            }
+            Ok(None) => break,
+            Err(e) => return transport_failure(e),
+        }
+    }
+    match sink.finish() {
+        Ok(()) => Attempt::Answered {
+            status,
+            retry_after: None,
+            body: Vec::new(),
+        },
+        Err(error) => malformed(error, &last),
     }
 }
 
@@ -754,6 +899,64 @@ mod tests {
         let v: Vec<i32> = c.get_json("/api/v3/tag", &[]).await.unwrap();
         assert!(v.is_empty());
         assert_eq!(srv.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_filtered_list_keeps_only_what_is_asked_for() {
+        let srv = start(|_, _| Reply::json(r#"[{"id":1},{"id":2},{"id":3},{"id":4}]"#)).await;
+        let c = client(Service::Sonarr, &srv.url, fast());
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Id {
+            id: i32,
+        }
+        let even: Vec<Id> = c
+            .get_filtered("/api/v3/calendar", &[], |i: &Id| i.id % 2 == 0)
+            .await
+            .unwrap();
+        assert_eq!(even, [Id { id: 2 }, Id { id: 4 }]);
+    }
+
+    #[tokio::test]
+    async fn a_filtered_list_retried_after_a_500_keeps_each_element_once() {
+        let srv = start(|_, n| {
+            if n == 0 {
+                Reply::status(500)
+            } else {
+                Reply::json("[1, 2, 3]")
+            }
+        })
+        .await;
+        let c = client(Service::Sonarr, &srv.url, fast());
+        let all: Vec<i32> = c
+            .get_filtered("/api/v3/calendar", &[], |_| true)
+            .await
+            .unwrap();
+        assert_eq!(all, [1, 2, 3]);
+        assert_eq!(srv.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_filtered_list_that_is_not_an_array_is_a_protocol_error() {
+        for (body, why) in [
+            ("<html>nginx</html>", "expected a JSON array"),
+            ("[1, 2", "cut short"),
+            (r#"[{"id": "x"}]"#, "invalid type"),
+        ] {
+            let srv = start(move |_, _| Reply::json(body)).await;
+            let c = client(Service::Sonarr, &srv.url, fast());
+            let err = c
+                .get_filtered::<i32>("/api/v3/calendar", &[], |_| true)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ApiError::Protocol { .. }), "{err:?}");
+            let chain = format!("{err} {:?}", std::error::Error::source(&err));
+            assert!(chain.contains(why), "{why}: {chain}");
+            assert_eq!(
+                srv.count(),
+                1,
+                "a body that is wrong is not asked for again"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod http;
 pub mod jellyfin;
 pub mod radarr;
 pub mod sonarr;
+pub mod stream;
 
 pub use http::{ApiError, BuildError, Http, HttpSettings, RequestStats, Service};
 pub use jellyfin::JellyfinClient;

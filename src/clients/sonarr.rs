@@ -158,15 +158,21 @@ impl SonarrClient {
     /// Every episode that has an air date, in every series, monitored or not, with its file:
     /// `GET /api/v3/calendar?start=…&end=…&unmonitored=true&includeEpisodeFile=true`. One request
     /// for the whole library; episodes without an air date (most specials, announced ones) are
-    /// not in it.
-    pub async fn aired_episodes(&self) -> Result<Vec<Episode>, ApiError> {
+    /// not in it. The answer is read as it arrives and only the episodes `keep` accepts are
+    /// kept: on a large library it is tens of megabytes.
+    pub async fn aired_episodes(
+        &self,
+        keep: impl Fn(&Episode) -> bool + Send,
+    ) -> Result<Vec<Episode>, ApiError> {
         let query = [
             ("start", CALENDAR_START.to_owned()),
             ("end", CALENDAR_END.to_owned()),
             ("unmonitored", "true".to_owned()),
             ("includeEpisodeFile", "true".to_owned()),
         ];
-        self.api.get_json("/api/v3/calendar", &query).await
+        self.api
+            .get_filtered("/api/v3/calendar", &query, keep)
+            .await
     }
 
     /// Every episode of a series with its file: `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`,
