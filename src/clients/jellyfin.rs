@@ -5,8 +5,6 @@
 //! back when `userId` is passed, which [`JellyfinClient::items`] does. `Path` and `ProviderIds`
 //! come only when asked for in `fields`.
 
-use std::collections::HashMap;
-
 use jiff::Timestamp;
 use reqwest::Method;
 use serde::Deserialize;
@@ -42,13 +40,93 @@ pub struct UserData {
     pub is_favorite: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct MediaSource {
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub size: Option<i64>,
+/// The provider ids matching uses, out of Jellyfin's `ProviderIds` map (`{"Tmdb": "603", …}`,
+/// keys in any case, empty values meaning none). A struct rather than the map: a pass holds tens
+/// of thousands of items, and a map per item was the largest part of their memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderIds {
+    pub tmdb: Option<Box<str>>,
+    pub imdb: Option<Box<str>>,
+    pub tvdb: Option<Box<str>>,
+}
+
+impl ProviderIds {
+    /// `pairs` of provider name and id, as Jellyfin would send them.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut ids = ProviderIds::default();
+        for (key, value) in pairs {
+            ids.set(key, value);
+        }
+        ids
+    }
+
+    fn set(&mut self, key: &str, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let slot = if key.eq_ignore_ascii_case("tmdb") {
+            &mut self.tmdb
+        } else if key.eq_ignore_ascii_case("imdb") {
+            &mut self.imdb
+        } else if key.eq_ignore_ascii_case("tvdb") {
+            &mut self.tvdb
+        } else {
+            return;
+        };
+        *slot = Some(value.into());
+    }
+}
+
+impl<'de> Deserialize<'de> for ProviderIds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ProviderIds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of provider ids, or null")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ProviderIds, E> {
+                Ok(ProviderIds::default())
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<ProviderIds, E> {
+                Ok(ProviderIds::default())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<ProviderIds, D::Error> {
+                d.deserialize_map(self)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ProviderIds, A::Error> {
+                let mut ids = ProviderIds::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let value: Option<std::borrow::Cow<'de, str>> = map.next_value()?;
+                    if let Some(value) = value {
+                        ids.set(&key, &value);
+                    }
+                }
+                Ok(ids)
+            }
+        }
+        deserializer.deserialize_option(Visitor)
+    }
+}
+
+/// The path of the first of an item's `MediaSources` that has one; the rest of each source
+/// (streams, codecs: most of its JSON) is skipped.
+fn first_media_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct MediaSource {
+        #[serde(default)]
+        path: Option<String>,
+    }
+    let sources: Option<Vec<MediaSource>> = Option::deserialize(d)?;
+    Ok(sources.unwrap_or_default().into_iter().find_map(|m| m.path))
 }
 
 /// `BaseItemDto`, reduced to what matching needs.
@@ -63,12 +141,16 @@ pub struct Item {
     pub kind: Option<String>,
     #[serde(default)]
     pub path: Option<String>,
-    /// Keys are provider names (`Tmdb`, `Imdb`, `Tvdb`); look them up with
-    /// [`Item::provider_id`], which ignores case.
+    /// Look them up with [`Item::provider_id`].
     #[serde(default)]
-    pub provider_ids: Option<HashMap<String, Option<String>>>,
-    #[serde(default)]
-    pub media_sources: Option<Vec<MediaSource>>,
+    pub provider_ids: ProviderIds,
+    /// The first media source's path, for an item whose `Path` is missing.
+    #[serde(
+        default,
+        rename = "MediaSources",
+        deserialize_with = "first_media_path"
+    )]
+    pub media_path: Option<String>,
     /// On episodes and seasons: the Series item.
     #[serde(default)]
     pub series_id: Option<String>,
@@ -88,25 +170,24 @@ pub struct Item {
 }
 
 impl Item {
-    /// A provider id (`"Tmdb"`, `"imdb"` …), key compared without case; empty values are absent.
+    /// A provider id (`"Tmdb"`, `"imdb"`, `"Tvdb"`), named without regard to case.
     pub fn provider_id(&self, provider: &str) -> Option<&str> {
-        self.provider_ids
-            .as_ref()?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(provider))
-            .and_then(|(_, v)| v.as_deref())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        let ids = &self.provider_ids;
+        let id = if provider.eq_ignore_ascii_case("tmdb") {
+            &ids.tmdb
+        } else if provider.eq_ignore_ascii_case("imdb") {
+            &ids.imdb
+        } else if provider.eq_ignore_ascii_case("tvdb") {
+            &ids.tvdb
+        } else {
+            return None;
+        };
+        id.as_deref()
     }
 
     /// The item's file path: `Path`, else the first media source's.
     pub fn file_path(&self) -> Option<&str> {
-        self.path.as_deref().or_else(|| {
-            self.media_sources
-                .as_ref()?
-                .iter()
-                .find_map(|m| m.path.as_deref())
-        })
+        self.path.as_deref().or(self.media_path.as_deref())
     }
 
     pub fn is_kind(&self, kind: &str) -> bool {
@@ -256,6 +337,26 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn items_keep_only_the_provider_ids_and_the_path_matching_uses() {
+        let item: Item = serde_json::from_str(
+            r#"{"Id":"a","ProviderIds":{"TMDB":" 603 ","imdb":"","Tvdb":null,"Tvrage":"9"},
+                "MediaSources":[{"Protocol":"File","MediaStreams":[{"Codec":"h264"}]},
+                                {"Path":"/m/a.mkv","Size":7}]}"#,
+        )
+        .expect("parses");
+        assert_eq!(item.provider_id("tmdb"), Some("603"));
+        assert_eq!(item.provider_id("Imdb"), None, "an empty id is none");
+        assert_eq!(item.provider_id("tvdb"), None);
+        assert_eq!(item.provider_id("tvrage"), None, "not one matching uses");
+        assert_eq!(item.file_path(), Some("/m/a.mkv"));
+        let bare: Item =
+            serde_json::from_str(r#"{"Id":"b","ProviderIds":null,"MediaSources":null}"#)
+                .expect("nulls");
+        assert_eq!(bare.provider_ids, ProviderIds::default());
+        assert_eq!(bare.file_path(), None);
+    }
     use crate::clients::test_server::{start, Reply};
 
     fn client(url: &str) -> JellyfinClient {

@@ -775,11 +775,7 @@ mod tests {
     }
 
     fn with_ids(mut i: Item, ids: &[(&str, &str)]) -> Item {
-        i.provider_ids = Some(
-            ids.iter()
-                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
-                .collect(),
-        );
+        i.provider_ids = crate::clients::jellyfin::ProviderIds::from_pairs(ids.iter().copied());
         i
     }
 
