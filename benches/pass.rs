@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Sizes: S 1k movies / 5k episodes, M 5k / 25k, L 10k / 100k; about 40 % watched by every
-//! counted user. Reported per case: wall time of the pass, requests and response bytes by
+//! counted user. The pass is started by a small runner process forked before any library is
+//! built: Linux carries a process's peak RSS across `exec`, so a pass forked from this process,
+//! which holds the simulated library, would report this process's memory as its own. Reported per case: wall time of the pass, requests and response bytes by
 //! service, the pass's peak RSS (`wait4`'s `ru_maxrss`), and the time of `policy::plan` alone
 //! (in this process, on the same library, the median of 5 runs).
 
@@ -47,6 +49,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if args.first().map(String::as_str) == Some(RUNNER) {
+        return runner();
+    }
+    let mut passes = Runner::start()?;
     let sizes: Vec<_> = SIZES
         .iter()
         .filter(|(name, _, _)| args.first().is_none_or(|a| a.eq_ignore_ascii_case(name)))
@@ -70,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 watched_share: 0.4,
                 seed: 42,
             };
-            let measured = runtime.block_on(run_case(name, spec, &command))?;
+            let measured = runtime.block_on(run_case(name, spec, &command, &mut passes))?;
             eprintln!("{}: {}", measured.case, measured.summary);
             results.push(measured);
         }
@@ -106,6 +112,7 @@ async fn run_case(
     name: &str,
     spec: SyntheticSpec,
     command: &str,
+    runner: &mut Runner,
 ) -> Result<Measured, Box<dyn std::error::Error>> {
     let case = format!(
         "{name} ({}k movies / {}k episodes, {} user{})",
@@ -128,12 +135,8 @@ async fn run_case(
 
     // The pass, as its own process.
     stack.clear_log();
-    let (wall, peak_rss_kib, cpu, stdout) = tokio::task::spawn_blocking({
-        let config_path = config_path.clone();
-        let command = command.to_owned();
-        move || run_pass(&config_path, &command)
-    })
-    .await??;
+    let (wall, peak_rss_kib, cpu, stdout) =
+        tokio::task::block_in_place(|| runner.run(&config_path, command))?;
     let log: Vec<(Service, Recorded)> = [Service::Jellyfin, Service::Radarr, Service::Sonarr]
         .into_iter()
         .flat_map(|s| stack.requests(s).into_iter().map(move |r| (s, r)))
@@ -168,11 +171,7 @@ async fn run_case(
         })
         .collect();
     times.sort();
-    let summary = stdout
-        .lines()
-        .find(|l| l.starts_with("Dry-run pass"))
-        .unwrap_or("(no summary)")
-        .to_owned();
+    let summary = stdout;
     Ok(Measured {
         case,
         wall,
@@ -183,6 +182,90 @@ async fn run_case(
         policy: times[times.len() / 2],
         summary,
     })
+}
+
+/// The argument that makes this binary the runner.
+const RUNNER: &str = "__runner";
+
+/// The runner process: it reads `CONFIG\tCOMMAND` lines, runs each pass, and answers with
+/// `WALL_NS\tMAXRSS_KIB\tCPU_NS\tSUMMARY` lines.
+struct Runner {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Runner {
+    fn start() -> Result<Runner, Box<dyn std::error::Error>> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg(RUNNER)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let input = child.stdin.take().ok_or("no stdin")?;
+        let output = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        Ok(Runner {
+            child,
+            input,
+            output,
+        })
+    }
+
+    fn run(
+        &mut self,
+        config: &Path,
+        command: &str,
+    ) -> Result<(Duration, i64, Duration, String), Box<dyn std::error::Error>> {
+        use std::io::{BufRead, Write};
+        writeln!(self.input, "{}\t{command}", config.display())?;
+        self.input.flush()?;
+        let mut line = String::new();
+        self.output.read_line(&mut line)?;
+        let fields: Vec<&str> = line.trim_end().splitn(4, '\t').collect();
+        let [wall, rss, cpu, summary] = fields[..] else {
+            return Err(format!("the runner said {line:?}").into());
+        };
+        Ok((
+            Duration::from_nanos(wall.parse()?),
+            rss.parse()?,
+            Duration::from_nanos(cpu.parse()?),
+            summary.to_owned(),
+        ))
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runner() -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Write};
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let (config, command) = line.split_once('\t').ok_or("expected CONFIG<TAB>COMMAND")?;
+        match run_pass(Path::new(config), command) {
+            Ok((wall, rss, cpu, stdout)) => {
+                let summary = stdout
+                    .lines()
+                    .find(|l| l.starts_with("Dry-run pass"))
+                    .unwrap_or("(no summary)");
+                writeln!(
+                    out,
+                    "{}\t{rss}\t{}\t{summary}",
+                    wall.as_nanos(),
+                    cpu.as_nanos()
+                )?;
+            }
+            Err(err) => writeln!(out, "error: {err}")?,
+        }
+        out.flush()?;
+    }
+    Ok(())
 }
 
 /// Runs `shelflife --config PATH -q COMMAND` and waits for it with `wait4`, for its own peak RSS.
