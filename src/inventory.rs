@@ -307,6 +307,10 @@ pub fn split_by_coverage(
             uncovered.push(id);
         }
     }
+    // Grown by doubling; a pass holds these to the end.
+    for episodes in by_series.values_mut() {
+        episodes.shrink_to_fit();
+    }
     (by_series, uncovered)
 }
 

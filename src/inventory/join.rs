@@ -165,6 +165,33 @@ fn parse_id(v: Option<&str>) -> Option<i32> {
     v?.parse().ok().filter(|&n: &i32| n > 0)
 }
 
+/// Values by key in two sorted vectors. An index of tens of thousands of keys with one value
+/// each then costs two allocations instead of one per key, as a map of vectors would (on a
+/// 100k-episode library the episode index was the largest thing a pass held). The values of one
+/// key keep the order they came in.
+struct MultiIndex<K, T> {
+    keys: Vec<K>,
+    values: Vec<T>,
+}
+
+impl<K: Ord, T> MultiIndex<K, T> {
+    fn new(mut pairs: Vec<(K, T)>) -> Self {
+        // Stable: equal keys keep their order.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let (keys, values) = pairs.into_iter().unzip();
+        MultiIndex { keys, values }
+    }
+
+    fn get<Q: Ord + ?Sized>(&self, key: &Q) -> &[T]
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let start = self.keys.partition_point(|k| k.borrow() < key);
+        let len = self.keys[start..].partition_point(|k| k.borrow() <= key);
+        &self.values[start..start + len]
+    }
+}
+
 fn hits<T: Copy>(found: Option<&Vec<T>>) -> &[T] {
     found.map(Vec::as_slice).unwrap_or(&[])
 }
@@ -464,34 +491,34 @@ struct EpisodeIndex<'a> {
     /// Per series (same index as `SonarrData::series`); empty when not loaded.
     episodes: Vec<&'a [sonarr::Episode]>,
     loaded: Vec<bool>,
-    by_sxe: HashMap<(usize, i32, i32), Vec<usize>>,
-    by_file: HashMap<&'a str, Vec<(usize, usize)>>,
+    by_sxe: MultiIndex<(usize, i32, i32), usize>,
+    by_file: MultiIndex<&'a str, (usize, usize)>,
 }
 
 impl<'a> EpisodeIndex<'a> {
     fn new(s: &'a SonarrData) -> Self {
-        let mut idx = EpisodeIndex {
-            episodes: Vec::with_capacity(s.series.len()),
-            loaded: Vec::with_capacity(s.series.len()),
-            by_sxe: HashMap::new(),
-            by_file: HashMap::new(),
-        };
+        let mut episodes = Vec::with_capacity(s.series.len());
+        let mut loaded = Vec::with_capacity(s.series.len());
+        let mut by_sxe = Vec::new();
+        let mut by_file = Vec::new();
         for (si, se) in s.series.iter().enumerate() {
             let eps = s.episodes.get(&se.id);
-            idx.loaded.push(eps.is_some());
+            loaded.push(eps.is_some());
             let eps = eps.map(Vec::as_slice).unwrap_or(&[]);
-            idx.episodes.push(eps);
+            episodes.push(eps);
             for (ei, e) in eps.iter().enumerate() {
-                idx.by_sxe
-                    .entry((si, e.season_number, e.episode_number))
-                    .or_default()
-                    .push(ei);
+                by_sxe.push(((si, e.season_number, e.episode_number), ei));
                 if let Some(p) = e.episode_file.as_ref().and_then(|f| f.path.as_deref()) {
-                    idx.by_file.entry(p).or_default().push((si, ei));
+                    by_file.push((p, (si, ei)));
                 }
             }
         }
-        idx
+        EpisodeIndex {
+            episodes,
+            loaded,
+            by_sxe: MultiIndex::new(by_sxe),
+            by_file: MultiIndex::new(by_file),
+        }
     }
 
     /// The episodes of series `si` that Jellyfin's `item` is: by season and episode number
@@ -516,7 +543,7 @@ impl<'a> EpisodeIndex<'a> {
                 .min(first.saturating_add(50));
             let mut out = Vec::new();
             for number in first..=last {
-                match hits(self.by_sxe.get(&(si, season, number))) {
+                match self.by_sxe.get(&(si, season, number)) {
                     [one] => out.push(*one),
                     [] => {}
                     many => {
@@ -533,7 +560,9 @@ impl<'a> EpisodeIndex<'a> {
         }
         let mapped = item.file_path().map(|p| map.to_arr(p));
         if let Some(p) = &mapped {
-            let same_file: Vec<usize> = hits(self.by_file.get(p.as_ref()))
+            let same_file: Vec<usize> = self
+                .by_file
+                .get(p.as_ref())
                 .iter()
                 .filter(|(s, _)| *s == si)
                 .map(|(_, e)| *e)
@@ -755,6 +784,17 @@ mod tests {
     use jiff::Timestamp;
 
     use super::*;
+
+    #[test]
+    fn a_multi_index_finds_every_value_of_a_key_in_order() {
+        let idx = MultiIndex::new(vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (3, 'e')]);
+        assert_eq!(idx.get(&3), ['a', 'c', 'e']);
+        assert_eq!(idx.get(&1), ['b']);
+        assert!(idx.get(&0).is_empty() && idx.get(&4).is_empty());
+        let files = MultiIndex::new(vec![("/b", 1), ("/a", 2)]);
+        assert_eq!(files.get("/a"), [2]);
+        assert!(MultiIndex::<i32, i32>::new(Vec::new()).get(&1).is_empty());
+    }
     use crate::clients::jellyfin::Session;
     use crate::clients::radarr;
     use crate::inventory::UserItems;
