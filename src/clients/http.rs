@@ -522,10 +522,18 @@ impl ServiceClient {
             if let Some(sink) = sink.as_deref_mut() {
                 sink.reset();
             }
+            let started = std::time::Instant::now();
             let outcome = self
                 .attempt(&method, &url, body.as_deref(), sink.as_deref_mut())
                 .await;
             let ok = matches!(&outcome, Attempt::Answered { status, .. } if status.is_success());
+            tracing::debug!(
+                service = %self.service,
+                endpoint = %self.endpoint(&method, path),
+                ok,
+                ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             if !ok {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
@@ -720,7 +728,8 @@ async fn stream_into<'s>(
     status: StatusCode,
     sink: &mut (dyn BodySink + 's),
 ) -> Attempt {
-    let mut last = Vec::new();
+    // The last chunk (a cheap handle, not a copy), for the snippet of a body that ends badly.
+    let mut last = None;
     let malformed = |error, last: &[u8]| Attempt::Malformed {
         status,
         error,
@@ -732,7 +741,7 @@ async fn stream_into<'s>(
                 if let Err(error) = sink.feed(&chunk) {
                     return malformed(error, &chunk);
                 }
-                last = chunk.to_vec();
+                last = Some(chunk);
             }
             Ok(None) => break,
             Err(e) => return transport_failure(e),
@@ -744,7 +753,7 @@ async fn stream_into<'s>(
             retry_after: None,
             body: Vec::new(),
         },
-        Err(error) => malformed(error, &last),
+        Err(error) => malformed(error, last.as_deref().unwrap_or_default()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The HTTP side of the simulated stack: auth, fault injection, the request log, and one handler
 //! per service that answers the way the API documents say the real server does.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -348,22 +348,6 @@ struct Fields {
     media_sources: bool,
 }
 
-fn user_data(watch: Option<&Watch>, key: &str) -> Value {
-    let w = watch.copied().unwrap_or_default();
-    let mut data = json!({
-        "PlaybackPositionTicks": 0,
-        "PlayCount": if w.played { 1 } else { 0 },
-        "IsFavorite": w.favorite,
-        "Played": w.played,
-        "Key": key,
-        "ItemId": "00000000000000000000000000000000",
-    });
-    if let Some(t) = w.last_played {
-        data["LastPlayedDate"] = json!(jellyfin_date(t));
-    }
-    data
-}
-
 fn jellyfin_items(world: &World, q: &Query) -> Response {
     let user = match param(q, "userId") {
         None => None,
@@ -400,9 +384,7 @@ fn jellyfin_items(world: &World, q: &Query) -> Response {
         let w = watch.copied().unwrap_or_default();
         is_played.is_none_or(|p| w.played == p) && is_favorite.is_none_or(|f| w.favorite == f)
     };
-    let watch_of = |m: &std::collections::BTreeMap<String, Watch>| {
-        user.as_ref().and_then(|u| m.get(u)).copied()
-    };
+    let watch_of = |m: &BTreeMap<String, Watch>| user.as_ref().and_then(|u| m.get(u)).copied();
 
     // Stable order: movies, series, seasons, episodes, as the world lists them.
     let mut matching: Vec<Candidate<'_>> = Vec::new();
@@ -449,13 +431,20 @@ fn jellyfin_items(world: &World, q: &Query) -> Response {
     let limit = param(q, "limit")
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(usize::MAX);
-    let items: Vec<Value> = matching
+    let items = matching
         .iter()
         .skip(start)
         .take(limit)
-        .map(|c| c.to_json(world, user.as_deref(), &fields))
+        .map(|c| c.to_out(world, user.as_deref(), &fields))
         .collect();
-    ok(json!({"Items": items, "TotalRecordCount": total, "StartIndex": start}))
+    typed_json(
+        StatusCode::OK,
+        &ItemPageOut {
+            items,
+            total_record_count: total,
+            start_index: start,
+        },
+    )
 }
 
 enum Candidate<'a> {
@@ -465,7 +454,7 @@ enum Candidate<'a> {
     Episode(&'a Series, &'a Episode),
 }
 
-impl Candidate<'_> {
+impl<'w> Candidate<'w> {
     fn id(&self) -> &str {
         match self {
             Candidate::Movie(m) => &m.jellyfin_id,
@@ -475,110 +464,226 @@ impl Candidate<'_> {
         }
     }
 
-    fn to_json(&self, world: &World, user: Option<&str>, fields: &Fields) -> Value {
-        fn watch<'w>(
-            m: &'w std::collections::BTreeMap<String, Watch>,
-            user: Option<&str>,
-        ) -> Option<&'w Watch> {
-            user.and_then(|u| m.get(u))
-        }
-        let mut v = match self {
+    fn to_out(&self, world: &'w World, user: Option<&str>, fields: &Fields) -> ItemOut<'w> {
+        let watch = |m: &BTreeMap<String, Watch>| user.and_then(|u| m.get(u)).copied();
+        let media = |id: &'w str, path: &str, size: u64| {
+            fields.media_sources.then(|| {
+                [MediaSourceOut {
+                    protocol: "File",
+                    id,
+                    path: path.to_owned(),
+                    kind: "Default",
+                    container: "mkv",
+                    size,
+                }]
+            })
+        };
+        match self {
             Candidate::Movie(m) => {
-                let mut v = json!({"Name": m.title, "Id": m.jellyfin_id, "Type": "Movie",
-                    "ProductionYear": m.year, "IsFolder": false, "LocationType": "FileSystem",
-                    "MediaType": "Video"});
                 let path = m.file.as_ref().map(|f| world.jellyfin_path(&f.path));
+                let size = m.file.as_ref().map_or(0, |f| f.size);
+                let mut ids = BTreeMap::new();
                 if fields.provider_ids && m.jellyfin_has_ids {
-                    let mut ids = json!({"Tmdb": m.tmdb_id.to_string()});
+                    ids.insert("Tmdb", m.tmdb_id.to_string());
                     if let Some(imdb) = &m.imdb_id {
-                        ids["Imdb"] = json!(imdb);
-                    }
-                    v["ProviderIds"] = ids;
-                }
-                if let Some(path) = path {
-                    if fields.path {
-                        v["Path"] = json!(path);
-                    }
-                    if fields.media_sources {
-                        let size = m.file.as_ref().map(|f| f.size).unwrap_or(0);
-                        v["MediaSources"] = json!([{"Protocol": "File", "Id": m.jellyfin_id,
-                            "Path": path, "Type": "Default", "Container": "mkv", "Size": size}]);
+                        ids.insert("Imdb", imdb.clone());
                     }
                 }
-                if user.is_some() {
-                    v["UserData"] = user_data(watch(&m.watch, user), &m.tmdb_id.to_string());
+                ItemOut {
+                    name: m.title.clone(),
+                    id: &m.jellyfin_id,
+                    kind: "Movie",
+                    production_year: Some(m.year),
+                    is_folder: false,
+                    media_type: Some("Video"),
+                    provider_ids: (!ids.is_empty()).then_some(ids),
+                    media_sources: path.as_deref().and_then(|p| media(&m.jellyfin_id, p, size)),
+                    path: path.filter(|_| fields.path),
+                    user_data: user
+                        .map(|_| UserDataOut::new(watch(&m.watch), m.tmdb_id.to_string())),
+                    ..ItemOut::default()
                 }
-                v
             }
-            Candidate::Series(s) => {
-                let mut v = json!({"Name": s.title, "Id": s.jellyfin_id, "Type": "Series",
-                    "IsFolder": true, "LocationType": "FileSystem",
-                    "Status": if s.status == "ended" { "Ended" } else { "Continuing" }});
-                if fields.provider_ids {
-                    v["ProviderIds"] = json!({"Tvdb": s.tvdb_id.to_string()});
-                }
-                if fields.path {
-                    v["Path"] = json!(world.jellyfin_path(&s.path));
-                }
-                if user.is_some() {
-                    v["UserData"] = user_data(watch(&s.watch, user), &s.tvdb_id.to_string());
-                }
-                v
-            }
+            Candidate::Series(s) => ItemOut {
+                name: s.title.clone(),
+                id: &s.jellyfin_id,
+                kind: "Series",
+                is_folder: true,
+                status: Some(if s.status == "ended" {
+                    "Ended"
+                } else {
+                    "Continuing"
+                }),
+                provider_ids: fields
+                    .provider_ids
+                    .then(|| BTreeMap::from([("Tvdb", s.tvdb_id.to_string())])),
+                path: fields.path.then(|| world.jellyfin_path(&s.path)),
+                user_data: user.map(|_| UserDataOut::new(watch(&s.watch), s.tvdb_id.to_string())),
+                ..ItemOut::default()
+            },
             Candidate::Season(s, i) => {
                 let season = &s.seasons[*i];
-                let name = if season.number == 0 {
-                    "Specials".to_string()
-                } else {
-                    format!("Season {}", season.number)
-                };
-                let mut v = json!({"Name": name, "Id": season.jellyfin_id, "Type": "Season",
-                    "IndexNumber": season.number, "SeriesId": s.jellyfin_id, "SeriesName": s.title,
-                    "IsFolder": true, "LocationType": "FileSystem"});
-                if fields.path {
-                    v["Path"] = json!(
+                ItemOut {
+                    name: if season.number == 0 {
+                        "Specials".to_string()
+                    } else {
+                        format!("Season {}", season.number)
+                    },
+                    id: &season.jellyfin_id,
+                    kind: "Season",
+                    index_number: Some(season.number),
+                    series_id: Some(&s.jellyfin_id),
+                    series_name: Some(&s.title),
+                    is_folder: true,
+                    path: fields.path.then(|| {
                         world.jellyfin_path(&format!("{}/Season {:02}", s.path, season.number))
-                    );
+                    }),
+                    user_data: user.map(|_| {
+                        UserDataOut::new(watch(&season.watch), season.jellyfin_id.clone())
+                    }),
+                    ..ItemOut::default()
                 }
-                if user.is_some() {
-                    v["UserData"] = user_data(watch(&season.watch, user), &season.jellyfin_id);
-                }
-                v
             }
             Candidate::Episode(s, e) => {
                 let season_id = s
                     .seasons
                     .iter()
                     .find(|x| x.number == e.season)
-                    .map(|x| x.jellyfin_id.clone())
-                    .unwrap_or_default();
-                let mut v = json!({"Name": e.title, "Id": e.jellyfin_id, "Type": "Episode",
-                    "IndexNumber": e.number, "ParentIndexNumber": e.season,
-                    "SeriesId": s.jellyfin_id, "SeriesName": s.title, "SeasonId": season_id,
-                    "IsFolder": false, "LocationType": "FileSystem", "MediaType": "Video"});
+                    .map_or("", |x| x.jellyfin_id.as_str());
                 let file = s.files.iter().find(|f| f.id == e.file_id);
-                if fields.provider_ids {
-                    v["ProviderIds"] = json!({"Tvdb": e.tvdb_id.to_string()});
+                let path = file.map(|f| world.jellyfin_path(&f.path));
+                ItemOut {
+                    name: e.title.clone(),
+                    id: &e.jellyfin_id,
+                    kind: "Episode",
+                    index_number: Some(e.number),
+                    parent_index_number: Some(e.season),
+                    series_id: Some(&s.jellyfin_id),
+                    series_name: Some(&s.title),
+                    season_id: Some(season_id),
+                    is_folder: false,
+                    media_type: Some("Video"),
+                    provider_ids: fields
+                        .provider_ids
+                        .then(|| BTreeMap::from([("Tvdb", e.tvdb_id.to_string())])),
+                    media_sources: file
+                        .zip(path.as_deref())
+                        .and_then(|(f, p)| media(&e.jellyfin_id, p, f.size)),
+                    path: path.filter(|_| fields.path),
+                    user_data: user
+                        .map(|_| UserDataOut::new(watch(&e.watch), e.tvdb_id.to_string())),
+                    ..ItemOut::default()
                 }
-                if let Some(f) = file {
-                    let path = world.jellyfin_path(&f.path);
-                    if fields.path {
-                        v["Path"] = json!(path);
-                    }
-                    if fields.media_sources {
-                        v["MediaSources"] = json!([{"Protocol": "File", "Id": e.jellyfin_id,
-                            "Path": path, "Type": "Default", "Container": "mkv", "Size": f.size}]);
-                    }
-                }
-                if user.is_some() {
-                    v["UserData"] = user_data(watch(&e.watch, user), &e.tvdb_id.to_string());
-                }
-                v
             }
-        };
-        v["ServerId"] = json!("0123456789abcdef0123456789abcdef");
-        v
+        }
     }
+}
+
+/// Jellyfin's `BaseItemDto`, as much of it as the simulated library has. Typed rather than a
+/// `Value`, so that paging through a large library is quick (see [`EpisodeOut`]).
+#[derive(serde::Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ItemOut<'w> {
+    name: String,
+    id: &'w str,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    production_year: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_number: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_index_number: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    series_id: Option<&'w str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    series_name: Option<&'w str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    season_id: Option<&'w str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    is_folder: bool,
+    location_type: LocationType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_ids: Option<BTreeMap<&'static str, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_sources: Option<[MediaSourceOut<'w>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_data: Option<UserDataOut>,
+    server_id: ServerId,
+}
+
+/// Every simulated item lives on the file system of one server.
+#[derive(serde::Serialize, Default)]
+enum LocationType {
+    #[default]
+    FileSystem,
+}
+
+#[derive(Default)]
+struct ServerId;
+
+impl ServerId {
+    const ID: &'static str = "0123456789abcdef0123456789abcdef";
+}
+
+impl serde::Serialize for ServerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(Self::ID)
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MediaSourceOut<'w> {
+    protocol: &'static str,
+    id: &'w str,
+    path: String,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    container: &'static str,
+    size: u64,
+}
+
+/// `UserItemDataDto`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserDataOut {
+    playback_position_ticks: u64,
+    play_count: u32,
+    is_favorite: bool,
+    played: bool,
+    key: String,
+    item_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_played_date: Option<String>,
+}
+
+impl UserDataOut {
+    fn new(watch: Option<Watch>, key: String) -> Self {
+        let w = watch.unwrap_or_default();
+        UserDataOut {
+            playback_position_ticks: 0,
+            play_count: u32::from(w.played),
+            is_favorite: w.favorite,
+            played: w.played,
+            key,
+            item_id: "00000000000000000000000000000000",
+            last_played_date: w.last_played.map(jellyfin_date),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemPageOut<'w> {
+    items: Vec<ItemOut<'w>>,
+    total_record_count: usize,
+    start_index: usize,
 }
 
 fn jellyfin_sessions(world: &World) -> Response {
@@ -814,25 +919,94 @@ fn series_json(world: &World, s: &Series) -> Value {
             "episodeFileCount": s.files.len(), "sizeOnDisk": size}})
 }
 
-fn episode_file_json(world: &World, s: &Series, f: &super::world::EpisodeFile) -> Value {
-    json!({"id": f.id, "seriesId": s.sonarr_id, "seasonNumber": f.season, "path": f.path,
-        "relativePath": f.relative_path, "size": f.size, "dateAdded": arr_date(world.now)})
+/// Sonarr's `EpisodeFileResource`, as much of it as clients read.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EpisodeFileOut<'w> {
+    id: i32,
+    series_id: i32,
+    season_number: i32,
+    path: &'w str,
+    relative_path: &'w str,
+    size: u64,
+    date_added: &'w str,
 }
 
-fn episode_json(world: &World, s: &Series, e: &Episode, include_file: bool) -> Value {
-    let mut v = json!({"id": e.id(), "seriesId": s.sonarr_id, "tvdbId": e.tvdb_id,
-        "seasonNumber": e.season, "episodeNumber": e.number, "title": e.title,
-        "episodeFileId": e.file_id, "hasFile": e.file_id != 0, "monitored": e.monitored});
-    if let Some(date) = &e.air_date {
-        v["airDate"] = json!(date);
-        v["airDateUtc"] = json!(format!("{date}T02:00:00Z"));
+/// Sonarr's `EpisodeResource`. Typed rather than a `Value`: the calendar of a large library is
+/// a hundred thousand of these, and building maps for them made the simulated Sonarr the
+/// slowest part of a benchmarked pass.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EpisodeOut<'w> {
+    id: i32,
+    series_id: i32,
+    tvdb_id: i32,
+    season_number: i32,
+    episode_number: i32,
+    title: &'w str,
+    episode_file_id: i32,
+    has_file: bool,
+    monitored: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    air_date: Option<&'w str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    air_date_utc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    episode_file: Option<EpisodeFileOut<'w>>,
+}
+
+fn episode_file_out<'w>(
+    s: &'w Series,
+    f: &'w super::world::EpisodeFile,
+    date_added: &'w str,
+) -> EpisodeFileOut<'w> {
+    EpisodeFileOut {
+        id: f.id,
+        series_id: s.sonarr_id,
+        season_number: f.season,
+        path: &f.path,
+        relative_path: &f.relative_path,
+        size: f.size,
+        date_added,
     }
-    if include_file {
-        if let Some(f) = s.files.iter().find(|f| f.id == e.file_id) {
-            v["episodeFile"] = episode_file_json(world, s, f);
-        }
+}
+
+/// `date_added` is [`arr_date`] of the world's time, formatted once per response.
+fn episode_out<'w>(
+    s: &'w Series,
+    e: &'w Episode,
+    include_file: bool,
+    date_added: &'w str,
+) -> EpisodeOut<'w> {
+    let file = include_file
+        .then(|| s.files.iter().find(|f| f.id == e.file_id))
+        .flatten();
+    EpisodeOut {
+        id: e.id(),
+        series_id: s.sonarr_id,
+        tvdb_id: e.tvdb_id,
+        season_number: e.season,
+        episode_number: e.number,
+        title: &e.title,
+        episode_file_id: e.file_id,
+        has_file: e.file_id != 0,
+        monitored: e.monitored,
+        air_date: e.air_date.as_deref(),
+        air_date_utc: e.air_date.as_ref().map(|date| format!("{date}T02:00:00Z")),
+        episode_file: file.map(|f| episode_file_out(s, f, date_added)),
     }
-    v
+}
+
+fn typed_json(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => (
+            status,
+            [("content-type", "application/json; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "serialization failed").into_response(),
+    }
 }
 
 impl Episode {
@@ -881,6 +1055,7 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                 );
             }
             let include = flag(r.query, "includeEpisodeFile");
+            let date_added = arr_date(world.now);
             let mut out = Vec::new();
             for s in world.series.iter().filter(|s| s.in_sonarr) {
                 if series_id.is_some_and(|id| id != s.sonarr_id) {
@@ -888,11 +1063,11 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                 }
                 for e in &s.episodes {
                     if episode_ids.is_empty() || episode_ids.contains(&e.sonarr_id) {
-                        out.push(episode_json(world, s, e, include));
+                        out.push(episode_out(s, e, include, &date_added));
                     }
                 }
             }
-            ok(Value::Array(out))
+            typed_json(StatusCode::OK, &out)
         }
         (&Method::GET, "/api/v3/episodefile") => {
             let series_id = param(r.query, "seriesId").and_then(|v| v.parse::<i32>().ok());
@@ -906,15 +1081,16 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                     "seriesId or episodeFileIds must be provided",
                 );
             }
+            let date_added = arr_date(world.now);
             let mut out = Vec::new();
             for s in world.series.iter().filter(|s| s.in_sonarr) {
                 for f in &s.files {
                     if series_id.is_some_and(|id| id == s.sonarr_id) || ids.contains(&f.id) {
-                        out.push(episode_file_json(world, s, f));
+                        out.push(episode_file_out(s, f, &date_added));
                     }
                 }
             }
-            ok(Value::Array(out))
+            typed_json(StatusCode::OK, &out)
         }
         (&Method::GET, "/api/v3/calendar") => {
             let start = param(r.query, "start")
@@ -929,6 +1105,7 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                 .to_string();
             let unmonitored = flag(r.query, "unmonitored");
             let include = flag(r.query, "includeEpisodeFile");
+            let date_added = arr_date(world.now);
             let mut out = Vec::new();
             for s in world.series.iter().filter(|s| s.in_sonarr) {
                 for e in &s.episodes {
@@ -937,11 +1114,11 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                         && date.as_str() <= end.as_str()
                         && (unmonitored || e.monitored)
                     {
-                        out.push(episode_json(world, s, e, include));
+                        out.push(episode_out(s, e, include, &date_added));
                     }
                 }
             }
-            ok(Value::Array(out))
+            typed_json(StatusCode::OK, &out)
         }
         (&Method::PUT, "/api/v3/episode/monitor") => {
             let Ok(body) = serde_json::from_str::<MonitorBody>(r.body) else {
@@ -956,15 +1133,15 @@ fn sonarr(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -
                     }
                 }
             }
-            let out: Vec<Value> = changed
+            let out: Vec<EpisodeOut<'_>> = changed
                 .iter()
                 .filter_map(|(sid, eid)| {
                     let s = world.series.iter().find(|s| s.sonarr_id == *sid)?;
                     let e = s.episodes.iter().find(|e| e.sonarr_id == *eid)?;
-                    Some(episode_json(world, s, e, false))
+                    Some(episode_out(s, e, false, ""))
                 })
                 .collect();
-            json_response(StatusCode::ACCEPTED, Value::Array(out))
+            typed_json(StatusCode::ACCEPTED, &out)
         }
         (&Method::DELETE, "/api/v3/episodefile/bulk") => {
             let Ok(body) = serde_json::from_str::<BulkBody>(r.body) else {
