@@ -19,10 +19,11 @@
 
 mod join;
 mod paths;
+mod touches;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -36,6 +37,7 @@ use crate::library::Library;
 
 pub use join::{candidate_series, join};
 pub use paths::PathMap;
+pub use touches::Touches;
 
 /// What [`collect`] needs to know beyond the servers.
 #[derive(Debug, Clone)]
@@ -105,15 +107,6 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
-/// One counted user's items as Jellyfin returned them.
-#[derive(Debug, Clone, Default)]
-pub struct UserItems {
-    /// Played Movie and Episode items.
-    pub played: Vec<jellyfin::Item>,
-    /// Favourite Movie, Episode, Series and Season items.
-    pub favorites: Vec<jellyfin::Item>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct RadarrData {
     pub movies: Vec<radarr::Movie>,
@@ -121,13 +114,16 @@ pub struct RadarrData {
     pub root_folders: Vec<RootFolder>,
 }
 
+/// Sonarr episodes by Sonarr series id.
+pub type EpisodesBySeries = HashMap<i32, Vec<sonarr::Episode>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct SonarrData {
     pub series: Vec<sonarr::Series>,
     pub tags: Vec<Tag>,
     pub root_folders: Vec<RootFolder>,
     /// Episodes (with files) by Sonarr series id, for the candidate series only.
-    pub episodes: std::collections::HashMap<i32, Vec<sonarr::Episode>>,
+    pub episodes: EpisodesBySeries,
 }
 
 /// Everything fetched for one pass, before joining. Plain data: tests build it by hand.
@@ -135,8 +131,9 @@ pub struct SonarrData {
 pub struct Fetched {
     /// The counted users as Jellyfin spells them, in the order of the configuration.
     pub users: Vec<String>,
-    /// Indexed like `users`.
-    pub user_items: Vec<UserItems>,
+    /// The counted users' played Movie and Episode items and their favourite Movie, Episode,
+    /// Series and Season items, each once, with every user's view of it.
+    pub touched: Touches,
     /// Every Series item (for the series' provider ids).
     pub series_items: Vec<jellyfin::Item>,
     pub sessions: Vec<jellyfin::Session>,
@@ -177,7 +174,7 @@ pub async fn collect(
     opts: &InventoryOptions,
 ) -> Result<Inventory, InventoryError> {
     let fetched = fetch(sources, opts).await?;
-    Ok(join(&fetched, opts))
+    Ok(join(fetched, opts))
 }
 
 /// The I/O half of [`collect`]: every list a pass needs, in three rounds (users; everything
@@ -187,21 +184,28 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
     let counted = resolve_users(&opts.users, &all_users)?;
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
 
+    // Pages of every user's lists go into one table as they arrive.
+    let touched = Arc::new(Mutex::new(Touches::new(counted.len())));
     let mut tasks = Tasks::new(sem.clone());
     for (i, user) in counted.iter().enumerate() {
-        let (jf, id) = (sources.jellyfin.clone(), user.id.clone());
-        tasks.spawn(async move {
-            let items = jf
-                .items(Some(&id), &["Movie", "Episode"], ItemFilter::Played)
+        for (kinds, filter) in [
+            (&["Movie", "Episode"][..], ItemFilter::Played),
+            (
+                &["Movie", "Episode", "Series", "Season"][..],
+                ItemFilter::Favorite,
+            ),
+        ] {
+            let (jf, id, touched) = (sources.jellyfin.clone(), user.id.clone(), touched.clone());
+            tasks.spawn(async move {
+                jf.items_each(Some(&id), kinds, filter, |page| {
+                    // A poisoned lock means another fetch panicked, which ends the pass anyway.
+                    let mut touched = touched.lock().unwrap_or_else(|p| p.into_inner());
+                    touched.add_all(i, page);
+                })
                 .await?;
-            Ok(Got::Played(i, items))
-        });
-        let (jf, id) = (sources.jellyfin.clone(), user.id.clone());
-        tasks.spawn(async move {
-            let kinds = ["Movie", "Episode", "Series", "Season"];
-            let items = jf.items(Some(&id), &kinds, ItemFilter::Favorite).await?;
-            Ok(Got::Favorites(i, items))
-        });
+                Ok(Got::Nothing)
+            });
+        }
     }
     let jf = sources.jellyfin.clone();
     tasks.spawn(async move {
@@ -230,7 +234,6 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
 
     let mut fetched = Fetched {
         users: counted.iter().map(|u| u.name.clone()).collect(),
-        user_items: vec![UserItems::default(); counted.len()],
         radarr: sources.radarr.as_ref().map(|_| RadarrData::default()),
         sonarr: sources.sonarr.as_ref().map(|_| SonarrData::default()),
         ..Fetched::default()
@@ -238,6 +241,8 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
     for got in tasks.finish().await? {
         fetched.store(got);
     }
+    // Every task holding a clone has ended.
+    fetched.touched = std::mem::take(&mut *touched.lock().unwrap_or_else(|p| p.into_inner()));
 
     if let Some(s) = &sources.sonarr {
         let candidates = candidate_series(&fetched, opts);
@@ -270,9 +275,9 @@ pub fn split_by_coverage(
     series: &[sonarr::Series],
     candidates: &[i32],
     aired: Vec<sonarr::Episode>,
-) -> (HashMap<i32, Vec<sonarr::Episode>>, Vec<i32>) {
+) -> (EpisodesBySeries, Vec<i32>) {
     let wanted: HashSet<i32> = candidates.iter().copied().collect();
-    let mut by_series: HashMap<i32, Vec<sonarr::Episode>> = HashMap::new();
+    let mut by_series = EpisodesBySeries::new();
     for e in aired.into_iter().filter(|e| wanted.contains(&e.series_id)) {
         by_series.entry(e.series_id).or_default().push(e);
     }
@@ -316,8 +321,8 @@ pub fn split_by_coverage(
 
 /// One finished fetch.
 enum Got {
-    Played(usize, Vec<jellyfin::Item>),
-    Favorites(usize, Vec<jellyfin::Item>),
+    /// A fetch that stored its result on its own.
+    Nothing,
     SeriesItems(Vec<jellyfin::Item>),
     Sessions(Vec<jellyfin::Session>),
     Movies(Vec<radarr::Movie>),
@@ -332,8 +337,7 @@ enum Got {
 impl Fetched {
     fn store(&mut self, got: Got) {
         match got {
-            Got::Played(i, items) => self.user_items[i].played = items,
-            Got::Favorites(i, items) => self.user_items[i].favorites = items,
+            Got::Nothing => {}
             Got::SeriesItems(items) => self.series_items = items,
             Got::Sessions(s) => self.sessions = s,
             Got::Movies(m) => self.radarr_mut().movies = m,

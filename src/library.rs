@@ -8,6 +8,7 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 /// One counted Jellyfin user's view of an item.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,13 +23,21 @@ pub struct UserView {
 
 /// The views of every counted user on one item, indexed like [`Library::users`].
 /// An item a user has never touched has a default (unplayed, not favourite) view.
+/// With one counted user (the usual case) the view is held inline: a library holds one of these
+/// per episode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Views(pub Vec<UserView>);
+pub struct Views(pub SmallVec<[UserView; 1]>);
+
+impl From<Vec<UserView>> for Views {
+    fn from(views: Vec<UserView>) -> Self {
+        Views(SmallVec::from_vec(views))
+    }
+}
 
 impl Views {
     /// Views for `n` users, none of whom has touched the item.
     pub fn untouched(n: usize) -> Self {
-        Views(vec![UserView::default(); n])
+        Views(smallvec::smallvec![UserView::default(); n])
     }
 
     /// True when at least one counted user marked the item as a favourite.

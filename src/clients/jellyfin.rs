@@ -5,6 +5,8 @@
 //! back when `userId` is passed, which [`JellyfinClient::items`] does. `Path` and `ProviderIds`
 //! come only when asked for in `fields`.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use reqwest::Method;
 use serde::Deserialize;
@@ -41,13 +43,16 @@ pub struct UserData {
 }
 
 /// The provider ids matching uses, out of Jellyfin's `ProviderIds` map (`{"Tmdb": "603", …}`,
-/// keys in any case, empty values meaning none). A struct rather than the map: a pass holds tens
-/// of thousands of items, and a map per item was the largest part of their memory.
+/// keys in any case, empty values meaning none). Boxed, and only when there is one: a pass holds
+/// tens of thousands of items, most of them episodes, whose own ids matching never reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProviderIds {
-    pub tmdb: Option<Box<str>>,
-    pub imdb: Option<Box<str>>,
-    pub tvdb: Option<Box<str>>,
+pub struct ProviderIds(Option<Box<Ids>>);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Ids {
+    tmdb: Option<Box<str>>,
+    imdb: Option<Box<str>>,
+    tvdb: Option<Box<str>>,
 }
 
 impl ProviderIds {
@@ -60,19 +65,36 @@ impl ProviderIds {
         ids
     }
 
+    /// The id of `provider` (`"Tmdb"`, `"imdb"`, `"Tvdb"`), named without regard to case.
+    pub fn get(&self, provider: &str) -> Option<&str> {
+        let ids = self.0.as_deref()?;
+        let id = if provider.eq_ignore_ascii_case("tmdb") {
+            &ids.tmdb
+        } else if provider.eq_ignore_ascii_case("imdb") {
+            &ids.imdb
+        } else if provider.eq_ignore_ascii_case("tvdb") {
+            &ids.tvdb
+        } else {
+            return None;
+        };
+        id.as_deref()
+    }
+
     fn set(&mut self, key: &str, value: &str) {
         let value = value.trim();
-        if value.is_empty() {
+        let known = ["tmdb", "imdb", "tvdb"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key));
+        if value.is_empty() || !known {
             return;
         }
+        let ids = self.0.get_or_insert_with(Box::default);
         let slot = if key.eq_ignore_ascii_case("tmdb") {
-            &mut self.tmdb
+            &mut ids.tmdb
         } else if key.eq_ignore_ascii_case("imdb") {
-            &mut self.imdb
-        } else if key.eq_ignore_ascii_case("tvdb") {
-            &mut self.tvdb
+            &mut ids.imdb
         } else {
-            return;
+            &mut ids.tvdb
         };
         *slot = Some(value.into());
     }
@@ -129,71 +151,129 @@ fn first_media_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
     Ok(sources.unwrap_or_default().into_iter().find_map(|m| m.path))
 }
 
-/// `BaseItemDto`, reduced to what matching needs.
+/// Jellyfin's item types that matter here; `BaseItemKind` has dozens more.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ItemKind {
+    Movie,
+    Episode,
+    Series,
+    Season,
+    #[default]
+    Other,
+}
+
+impl ItemKind {
+    /// Jellyfin's `Type` (`"Movie"` …), read without regard to case.
+    pub fn parse(kind: &str) -> Self {
+        [
+            ("Movie", ItemKind::Movie),
+            ("Episode", ItemKind::Episode),
+            ("Series", ItemKind::Series),
+            ("Season", ItemKind::Season),
+        ]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(kind))
+        .map_or(ItemKind::Other, |(_, k)| k)
+    }
+}
+
+/// `BaseItemDto`, reduced to what matching needs, in as little memory as it fits: a pass holds
+/// every item a counted user played or favourited (tens of thousands on a large library).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(from = "RawItem")]
 pub struct Item {
-    pub id: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    /// `Movie`, `Episode`, `Series`, `Season` …
-    #[serde(default, rename = "Type")]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub path: Option<String>,
+    /// Shared with the index that finds the item by id (see `inventory::Touches`).
+    pub id: Arc<str>,
+    pub name: Option<Box<str>>,
+    pub kind: ItemKind,
+    /// The item's file or folder: `Path`, else the first media source's path.
+    pub path: Option<Box<str>>,
     /// Look them up with [`Item::provider_id`].
-    #[serde(default)]
     pub provider_ids: ProviderIds,
-    /// The first media source's path, for an item whose `Path` is missing.
+    /// On episodes and seasons: the Series item. Shared (see `inventory::Touches`): every
+    /// episode of a series names the same one.
+    pub series_id: Option<Arc<str>>,
+    pub series_name: Option<Arc<str>>,
+    /// On episodes: the season number (0 = specials).
+    pub parent_index_number: Option<i32>,
+    /// On episodes: the episode number; on seasons: the season number.
+    pub index_number: Option<i32>,
+    /// On multi-episode files: the last episode number the file holds.
+    pub index_number_end: Option<i32>,
+    pub user_data: Option<UserData>,
+}
+
+/// `BaseItemDto` as it comes off the wire, before [`Item`] compacts it.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawItem {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, rename = "Type")]
+    kind: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    provider_ids: ProviderIds,
     #[serde(
         default,
         rename = "MediaSources",
         deserialize_with = "first_media_path"
     )]
-    pub media_path: Option<String>,
-    /// On episodes and seasons: the Series item.
+    media_path: Option<String>,
     #[serde(default)]
-    pub series_id: Option<String>,
+    series_id: Option<String>,
     #[serde(default)]
-    pub series_name: Option<String>,
-    /// On episodes: the season number (0 = specials).
+    series_name: Option<String>,
     #[serde(default)]
-    pub parent_index_number: Option<i32>,
-    /// On episodes: the episode number; on seasons: the season number.
+    parent_index_number: Option<i32>,
     #[serde(default)]
-    pub index_number: Option<i32>,
-    /// On multi-episode files: the last episode number the file holds.
+    index_number: Option<i32>,
     #[serde(default)]
-    pub index_number_end: Option<i32>,
+    index_number_end: Option<i32>,
     #[serde(default)]
-    pub user_data: Option<UserData>,
+    user_data: Option<UserData>,
+}
+
+impl From<RawItem> for Item {
+    fn from(raw: RawItem) -> Self {
+        let kind = raw.kind.as_deref().map_or(ItemKind::Other, ItemKind::parse);
+        Item {
+            id: raw.id.into(),
+            name: raw.name.map(Into::into),
+            kind,
+            path: raw.path.or(raw.media_path).map(Into::into),
+            // An episode's own ids are never matched on: episodes match by their series' id
+            // and their numbers, or by path.
+            provider_ids: if kind == ItemKind::Episode {
+                ProviderIds::default()
+            } else {
+                raw.provider_ids
+            },
+            series_id: raw.series_id.map(Into::into),
+            series_name: raw.series_name.map(Into::into),
+            parent_index_number: raw.parent_index_number,
+            index_number: raw.index_number,
+            index_number_end: raw.index_number_end,
+            user_data: raw.user_data,
+        }
+    }
 }
 
 impl Item {
     /// A provider id (`"Tmdb"`, `"imdb"`, `"Tvdb"`), named without regard to case.
     pub fn provider_id(&self, provider: &str) -> Option<&str> {
-        let ids = &self.provider_ids;
-        let id = if provider.eq_ignore_ascii_case("tmdb") {
-            &ids.tmdb
-        } else if provider.eq_ignore_ascii_case("imdb") {
-            &ids.imdb
-        } else if provider.eq_ignore_ascii_case("tvdb") {
-            &ids.tvdb
-        } else {
-            return None;
-        };
-        id.as_deref()
+        self.provider_ids.get(provider)
     }
 
     /// The item's file path: `Path`, else the first media source's.
     pub fn file_path(&self) -> Option<&str> {
-        self.path.as_deref().or(self.media_path.as_deref())
+        self.path.as_deref()
     }
 
-    pub fn is_kind(&self, kind: &str) -> bool {
-        self.kind
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+    pub fn is_kind(&self, kind: ItemKind) -> bool {
+        self.kind == kind
     }
 }
 
@@ -279,6 +359,22 @@ impl JellyfinClient {
         kinds: &[&str],
         filter: ItemFilter,
     ) -> Result<Vec<Item>, ApiError> {
+        let mut all = Vec::new();
+        self.items_each(user_id, kinds, filter, |page| all.extend(page))
+            .await?;
+        all.shrink_to_fit();
+        Ok(all)
+    }
+
+    /// [`JellyfinClient::items`], handing each page to `each` as it arrives instead of
+    /// collecting them, so a caller can fold them into something smaller.
+    pub async fn items_each(
+        &self,
+        user_id: Option<&str>,
+        kinds: &[&str],
+        filter: ItemFilter,
+        mut each: impl FnMut(Vec<Item>) + Send,
+    ) -> Result<(), ApiError> {
         let mut base: Vec<(&str, String)> = Vec::with_capacity(9);
         if let Some(u) = user_id {
             base.push(("userId", u.to_owned()));
@@ -292,29 +388,30 @@ impl JellyfinClient {
             ItemFilter::Played => base.push(("isPlayed", "true".into())),
             ItemFilter::Favorite => base.push(("isFavorite", "true".into())),
         }
-        let mut all = Vec::new();
+        let mut seen = 0;
         for _ in 0..MAX_PAGES {
             let mut query = base.clone();
-            query.push(("startIndex", all.len().to_string()));
+            query.push(("startIndex", seen.to_string()));
             query.push(("limit", self.page_size.to_string()));
             let page: ItemPage = self.api.get_json("/Items", &query).await?;
             let got = page.items.len();
-            all.extend(page.items);
+            seen += got;
             // An empty page ends the walk even if the total says otherwise (items removed while
             // paging), so a confused server cannot keep us looping.
             let done = match page.total_record_count {
-                Some(total) => all.len() >= total,
+                Some(total) => seen >= total,
                 None => got < self.page_size,
             };
+            each(page.items);
             if got == 0 || done {
-                return Ok(all);
+                return Ok(());
             }
         }
         tracing::warn!(
-            items = all.len(),
+            items = seen,
             "Jellyfin kept sending pages of /Items; stopped after {MAX_PAGES}"
         );
-        Ok(all)
+        Ok(())
     }
 
     /// `GET /Sessions`.
@@ -390,7 +487,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(items.len(), 2500);
-        assert_eq!(items[2499].id, "i2499");
+        assert_eq!(&*items[2499].id, "i2499");
         let seen = srv.seen();
         assert_eq!(seen.len(), 3);
         let starts: Vec<_> = seen

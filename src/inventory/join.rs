@@ -7,19 +7,30 @@
 //! is not unique is never resolved by guessing; the item goes to `unmatched` when someone
 //! watched it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::paths::{self_and_ancestors, trim_slash, PathMap};
-use super::{Fetched, Inventory, InventoryOptions, RadarrData, RootFolderState, SonarrData};
+use super::touches::merge_view;
+use super::{
+    EpisodesBySeries, Fetched, Inventory, InventoryOptions, RadarrData, RootFolderState, SonarrData,
+};
 use crate::clients::http::Service;
-use crate::clients::jellyfin::{Item, UserData};
+use crate::clients::jellyfin::{Item, ItemKind};
 use crate::clients::{sonarr, RootFolder, Tag};
 use crate::library::{
-    Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, UserView, Views,
+    Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
 };
 
 /// Join fetched lists into a [`Library`] and the root folder states. Pure and deterministic.
-pub fn join(f: &Fetched, opts: &InventoryOptions) -> Inventory {
+/// Takes the lists by value: the episodes (most of a large library) move into the library
+/// instead of being copied.
+pub fn join(mut f: Fetched, opts: &InventoryOptions) -> Inventory {
+    let episodes = f
+        .sonarr
+        .as_mut()
+        .map(|s| std::mem::take(&mut s.episodes))
+        .unwrap_or_default();
+    let f = &f;
     let map = PathMap::new(&opts.path_map);
     let jf = Touched::gather(f);
     let mut library = Library {
@@ -32,7 +43,7 @@ pub fn join(f: &Fetched, opts: &InventoryOptions) -> Inventory {
         library.radarr_root_folders = roots(Service::Radarr, &r.root_folders, &mut root_folders);
     }
     if let Some(s) = &f.sonarr {
-        library.series = join_series(s, &jf, f, &map, &mut library.unmatched);
+        library.series = join_series(s, episodes, &jf, f, &map, &mut library.unmatched);
         library.sonarr_root_folders = roots(Service::Sonarr, &s.root_folders, &mut root_folders);
     }
     Inventory {
@@ -75,18 +86,13 @@ enum Found<T> {
 #[derive(Default)]
 struct Items<'a> {
     items: Vec<&'a Item>,
-    views: Vec<Views>,
-    by_id: HashMap<&'a str, usize>,
+    views: Vec<&'a Views>,
 }
 
 impl<'a> Items<'a> {
-    fn add(&mut self, item: &'a Item, user: usize, users: usize) {
-        let k = *self.by_id.entry(item.id.as_str()).or_insert_with(|| {
-            self.items.push(item);
-            self.views.push(Views::untouched(users));
-            self.items.len() - 1
-        });
-        merge_view(&mut self.views[k].0[user], view_of(item.user_data.as_ref()));
+    fn add(&mut self, item: &'a Item, views: &'a Views) {
+        self.items.push(item);
+        self.views.push(views);
     }
 }
 
@@ -102,7 +108,6 @@ struct Touched<'a> {
 
 impl<'a> Touched<'a> {
     fn gather(f: &'a Fetched) -> Self {
-        let n = f.users.len();
         let mut t = Touched {
             movies: Items::default(),
             episodes: Items::default(),
@@ -110,25 +115,19 @@ impl<'a> Touched<'a> {
             seasons: Items::default(),
             series_tvdb: HashMap::new(),
         };
-        for (user, lists) in f.user_items.iter().enumerate().take(n) {
-            for item in lists.played.iter().chain(&lists.favorites) {
-                let bucket = if item.is_kind("Movie") {
-                    &mut t.movies
-                } else if item.is_kind("Episode") {
-                    &mut t.episodes
-                } else if item.is_kind("Series") {
-                    &mut t.series
-                } else if item.is_kind("Season") {
-                    &mut t.seasons
-                } else {
-                    continue;
-                };
-                bucket.add(item, user, n);
-            }
+        for (item, views) in f.touched.iter() {
+            let bucket = match item.kind {
+                ItemKind::Movie => &mut t.movies,
+                ItemKind::Episode => &mut t.episodes,
+                ItemKind::Series => &mut t.series,
+                ItemKind::Season => &mut t.seasons,
+                ItemKind::Other => continue,
+            };
+            bucket.add(item, views);
         }
         for item in f.series_items.iter().chain(t.series.items.iter().copied()) {
             if let Some(tvdb) = parse_id(item.provider_id("Tvdb")) {
-                t.series_tvdb.insert(item.id.as_str(), tvdb);
+                t.series_tvdb.insert(&item.id, tvdb);
             }
         }
         t
@@ -137,21 +136,6 @@ impl<'a> Touched<'a> {
     fn series_tvdb_of(&self, item: &Item) -> Option<i32> {
         self.series_tvdb.get(item.series_id.as_deref()?).copied()
     }
-}
-
-fn view_of(ud: Option<&UserData>) -> UserView {
-    ud.map(|d| UserView {
-        played: d.played,
-        last_played: d.last_played_date,
-        favorite: d.is_favorite,
-    })
-    .unwrap_or_default()
-}
-
-fn merge_view(into: &mut UserView, v: UserView) {
-    into.played |= v.played;
-    into.last_played = into.last_played.max(v.last_played);
-    into.favorite |= v.favorite;
 }
 
 fn merge_views(into: &mut Views, from: &Views) {
@@ -196,12 +180,12 @@ fn hits<T: Copy>(found: Option<&Vec<T>>) -> &[T] {
     found.map(Vec::as_slice).unwrap_or(&[])
 }
 
-fn file_of(id: i32, path: Option<&str>, size: Option<i64>) -> MediaFile {
+fn file_of(id: i32, path: Option<String>, size: Option<i64>) -> MediaFile {
     MediaFile {
         id,
         // A file the *arr lists without a path lies in no root folder, so the path guard
         // keeps it rather than deleting blind.
-        path: path.unwrap_or_default().to_owned(),
+        path: path.unwrap_or_default(),
         size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
     }
 }
@@ -363,12 +347,12 @@ fn join_movies(
     for (k, item) in jf.movies.items.iter().enumerate() {
         match idx.find(item, map) {
             Found::One(m) => {
-                merge_views(&mut views[m], &jf.movies.views[k]);
-                by_jf_id.insert(item.id.as_str(), m);
+                merge_views(&mut views[m], jf.movies.views[k]);
+                by_jf_id.insert(&*item.id, m);
             }
             Found::Ambiguous(why) | Found::Missing(why) => {
                 if jf.movies.views[k].any_played() {
-                    let title = item.name.clone().unwrap_or_else(|| item.id.clone());
+                    let title = item.name.as_deref().unwrap_or(&item.id).to_owned();
                     out_unmatched.push(unmatched("Movie", title, item, why));
                 }
             }
@@ -380,10 +364,10 @@ fn join_movies(
         .iter()
         .filter_map(|s| s.now_playing_item.as_ref())
     {
-        if item.is_kind("Episode") {
+        if item.is_kind(ItemKind::Episode) {
             continue;
         }
-        if let Some(&m) = by_jf_id.get(item.id.as_str()) {
+        if let Some(&m) = by_jf_id.get(&*item.id) {
             playing[m] = true;
         } else if let Found::One(m) = idx.find(item, map) {
             playing[m] = true;
@@ -405,7 +389,7 @@ fn join_movies(
             file: m
                 .movie_file
                 .as_ref()
-                .map(|f| file_of(f.id, f.path.as_deref(), f.size)),
+                .map(|f| file_of(f.id, f.path.clone(), f.size)),
             path: m.path.clone().unwrap_or_default(),
             views,
             playing,
@@ -496,13 +480,13 @@ struct EpisodeIndex<'a> {
 }
 
 impl<'a> EpisodeIndex<'a> {
-    fn new(s: &'a SonarrData) -> Self {
-        let mut episodes = Vec::with_capacity(s.series.len());
-        let mut loaded = Vec::with_capacity(s.series.len());
+    fn new(series: &[sonarr::Series], loaded_episodes: &'a EpisodesBySeries) -> Self {
+        let mut episodes = Vec::with_capacity(series.len());
+        let mut loaded = Vec::with_capacity(series.len());
         let mut by_sxe = Vec::new();
         let mut by_file = Vec::new();
-        for (si, se) in s.series.iter().enumerate() {
-            let eps = s.episodes.get(&se.id);
+        for (si, se) in series.iter().enumerate() {
+            let eps = loaded_episodes.get(&se.id);
             loaded.push(eps.is_some());
             let eps = eps.map(Vec::as_slice).unwrap_or(&[]);
             episodes.push(eps);
@@ -617,6 +601,7 @@ struct SeriesState {
 
 fn join_series(
     s: &SonarrData,
+    mut episodes: EpisodesBySeries,
     jf: &Touched,
     f: &Fetched,
     map: &PathMap,
@@ -624,7 +609,7 @@ fn join_series(
 ) -> Vec<Series> {
     let n = f.users.len();
     let sidx = SeriesIndex::new(s);
-    let eidx = EpisodeIndex::new(s);
+    let eidx = EpisodeIndex::new(&s.series, &episodes);
     let mut st = SeriesState {
         series_views: vec![Views::untouched(n); s.series.len()],
         season_views: HashMap::new(),
@@ -639,10 +624,16 @@ fn join_series(
             .map(|eps| vec![false; eps.len()])
             .collect(),
     };
+    // Matches are remembered only for what is playing now: the sessions are few.
+    let playing_ids: HashSet<&str> = f
+        .sessions
+        .iter()
+        .filter_map(|s| Some(&*s.now_playing_item.as_ref()?.id))
+        .collect();
     let mut by_jf_id: HashMap<&str, (usize, Vec<usize>)> = HashMap::new();
 
     for (k, item) in jf.episodes.items.iter().enumerate() {
-        let views = &jf.episodes.views[k];
+        let views = jf.episodes.views[k];
         let why = match sidx.find(jf.series_tvdb_of(item), item.file_path(), map) {
             Found::One(hit @ (si, _)) if eidx.loaded[si] => {
                 match eidx.find(hit, item, map, &sidx.title(si)) {
@@ -650,7 +641,9 @@ fn join_series(
                         for &e in &eps {
                             merge_views(&mut st.episode_views[si][e], views);
                         }
-                        by_jf_id.insert(item.id.as_str(), (si, eps));
+                        if playing_ids.contains(&*item.id) {
+                            by_jf_id.insert(&*item.id, (si, eps));
+                        }
                         continue;
                     }
                     Found::Ambiguous(why) | Found::Missing(why) => why,
@@ -670,7 +663,7 @@ fn join_series(
     for (k, item) in jf.series.items.iter().enumerate() {
         let tvdb = parse_id(item.provider_id("Tvdb"));
         if let Found::One((si, _)) = sidx.find(tvdb, item.path.as_deref(), map) {
-            merge_views(&mut st.series_views[si], &jf.series.views[k]);
+            merge_views(&mut st.series_views[si], jf.series.views[k]);
         }
     }
     for (k, item) in jf.seasons.items.iter().enumerate() {
@@ -682,7 +675,7 @@ fn join_series(
                 .season_views
                 .entry((si, number))
                 .or_insert_with(|| Views::untouched(n));
-            merge_views(v, &jf.seasons.views[k]);
+            merge_views(v, jf.seasons.views[k]);
         }
     }
 
@@ -691,13 +684,13 @@ fn join_series(
         .iter()
         .filter_map(|s| s.now_playing_item.as_ref())
     {
-        if let Some((si, eps)) = by_jf_id.get(item.id.as_str()) {
+        if let Some((si, eps)) = by_jf_id.get(&*item.id) {
             for &e in eps {
                 st.episode_playing[*si][e] = true;
             }
             continue;
         }
-        if !item.is_kind("Episode") {
+        if !item.is_kind(ItemKind::Episode) {
             continue;
         }
         if let Found::One(hit @ (si, _)) = sidx.find(jf.series_tvdb_of(item), item.file_path(), map)
@@ -710,44 +703,66 @@ fn join_series(
         }
     }
 
+    drop(eidx);
     let labels = label_map(&s.tags);
     s.series
         .iter()
         .enumerate()
-        .map(|(si, se)| build_series(si, se, &eidx, &mut st, &labels, n))
+        .map(|(si, se)| {
+            let eps = episodes.remove(&se.id).unwrap_or_default();
+            build_series(si, se, eps, &mut st, &labels, n)
+        })
         .collect()
 }
 
 fn build_series(
     si: usize,
     se: &sonarr::Series,
-    eidx: &EpisodeIndex,
+    eps: Vec<sonarr::Episode>,
     st: &mut SeriesState,
     labels: &HashMap<i32, &str>,
     n: usize,
 ) -> Series {
-    let mut seasons: BTreeMap<i32, Vec<Episode>> = se
-        .seasons
-        .iter()
-        .map(|s| (s.season_number, Vec::new()))
-        .collect();
     let views = std::mem::take(&mut st.episode_views[si]);
-    for ((e, views), playing) in eidx.episodes[si]
-        .iter()
-        .zip(views)
-        .zip(&st.episode_playing[si])
-    {
-        let file = (e.episode_file_id > 0).then(|| match &e.episode_file {
-            Some(f) => file_of(f.id, f.path.as_deref(), f.size),
-            None => file_of(e.episode_file_id, None, None),
-        });
-        seasons.entry(e.season_number).or_default().push(Episode {
-            sonarr_id: e.id,
-            number: e.episode_number,
-            title: e.title.clone().unwrap_or_default(),
-            file,
-            views,
-            playing: *playing,
+    let playing = std::mem::take(&mut st.episode_playing[si]);
+    // Views and play flags are indexed like Sonarr's list; pair them up before sorting it.
+    let mut eps: Vec<(sonarr::Episode, (Views, bool))> = eps
+        .into_iter()
+        .zip(views.into_iter().zip(playing))
+        .collect();
+    eps.sort_by_key(|(e, _)| (e.season_number, e.episode_number));
+    // Every season Sonarr lists, with or without episodes, and each season's episode count, so
+    // that each season's list is allocated once at its size.
+    let mut counts: BTreeMap<i32, usize> =
+        se.seasons.iter().map(|s| (s.season_number, 0)).collect();
+    for (e, _) in &eps {
+        *counts.entry(e.season_number).or_default() += 1;
+    }
+    let mut seasons = Vec::with_capacity(counts.len());
+    let mut eps = eps.into_iter().peekable();
+    for (number, count) in counts {
+        let mut episodes = Vec::with_capacity(count);
+        while let Some((e, (views, playing))) = eps.next_if(|(e, _)| e.season_number == number) {
+            let file = (e.episode_file_id > 0).then(|| match e.episode_file {
+                Some(f) => file_of(f.id, f.path, f.size),
+                None => file_of(e.episode_file_id, None, None),
+            });
+            episodes.push(Episode {
+                sonarr_id: e.id,
+                number: e.episode_number,
+                title: e.title.unwrap_or_default(),
+                file,
+                views,
+                playing,
+            });
+        }
+        seasons.push(Season {
+            number,
+            views: st
+                .season_views
+                .remove(&(si, number))
+                .unwrap_or_else(|| Views::untouched(n)),
+            episodes,
         });
     }
     Series {
@@ -760,20 +775,7 @@ fn build_series(
         tags: tag_labels(&se.tags, labels),
         path: se.path.clone().unwrap_or_default(),
         views: std::mem::take(&mut st.series_views[si]),
-        seasons: seasons
-            .into_iter()
-            .map(|(number, mut episodes)| {
-                episodes.sort_by_key(|e| e.number);
-                Season {
-                    number,
-                    views: st
-                        .season_views
-                        .remove(&(si, number))
-                        .unwrap_or_else(|| Views::untouched(n)),
-                    episodes,
-                }
-            })
-            .collect(),
+        seasons,
     }
 }
 
@@ -796,8 +798,9 @@ mod tests {
         assert!(MultiIndex::<i32, i32>::new(Vec::new()).get(&1).is_empty());
     }
     use crate::clients::jellyfin::Session;
+    use crate::clients::jellyfin::UserData;
     use crate::clients::radarr;
-    use crate::inventory::UserItems;
+    use crate::library::UserView;
 
     // ---- builders -------------------------------------------------------------------------
 
@@ -808,8 +811,8 @@ mod tests {
     fn item(id: &str, kind: &str) -> Item {
         Item {
             id: id.into(),
-            name: Some(format!("name-{id}")),
-            kind: Some(kind.into()),
+            name: Some(format!("name-{id}").into()),
+            kind: ItemKind::parse(kind),
             ..Item::default()
         }
     }
@@ -910,7 +913,7 @@ mod tests {
     fn fetched(users: usize) -> Fetched {
         Fetched {
             users: (0..users).map(|i| format!("user{i}")).collect(),
-            user_items: vec![UserItems::default(); users],
+            touched: crate::inventory::Touches::new(users),
             radarr: Some(RadarrData::default()),
             sonarr: Some(SonarrData::default()),
             ..Fetched::default()
@@ -975,14 +978,17 @@ mod tests {
     fn movie_matches_by_tmdb_even_when_paths_differ() {
         let mut f = fetched(1);
         radarr(&mut f).movies = vec![movie(1, 603, "", "/movies/Matrix"), movie(2, 604, "", "/x")];
-        f.user_items[0].played = vec![played(
-            with_path(
-                with_ids(item("a", "Movie"), &[("tmdb", "603")]),
-                "/elsewhere/m.mkv",
-            ),
-            T1,
-        )];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_path(
+                    with_ids(item("a", "Movie"), &[("tmdb", "603")]),
+                    "/elsewhere/m.mkv",
+                ),
+                T1,
+            )],
+        );
+        let inv = join(f.clone(), &opts());
         let v = movie_views(&inv, 1);
         assert!(v.0[0].played);
         assert_eq!(v.0[0].last_played, Some(ts(T1)));
@@ -994,14 +1000,17 @@ mod tests {
     fn movie_matches_by_imdb_when_tmdb_finds_nothing() {
         let mut f = fetched(1);
         radarr(&mut f).movies = vec![movie(1, 603, "tt0133093", "/movies/Matrix")];
-        f.user_items[0].played = vec![played(
-            with_ids(
-                item("a", "Movie"),
-                &[("Tmdb", "999"), ("IMDB", "TT0133093")],
-            ),
-            T1,
-        )];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_ids(
+                    item("a", "Movie"),
+                    &[("Tmdb", "999"), ("IMDB", "TT0133093")],
+                ),
+                T1,
+            )],
+        );
+        let inv = join(f.clone(), &opts());
         assert!(movie_views(&inv, 1).any_played());
     }
 
@@ -1012,24 +1021,27 @@ mod tests {
             movie(1, 603, "", "/movies/A"),
             movie(2, 604, "", "/movies/B"),
         ];
-        f.user_items[0].played = vec![
-            played(
-                with_path(item("a", "Movie"), "/media/movies/A/file.mkv"),
-                T1,
-            ),
-            // Not Radarr's file name, but inside Radarr's folder of movie 2.
-            played(
-                with_path(item("b", "Movie"), "/media/movies/B/other.mkv"),
-                T1,
-            ),
-        ];
-        let inv = join(&f, &with_map(&[("/media/movies/", "/movies")]));
+        f.touched.add_all(
+            0,
+            vec![
+                played(
+                    with_path(item("a", "Movie"), "/media/movies/A/file.mkv"),
+                    T1,
+                ),
+                // Not Radarr's file name, but inside Radarr's folder of movie 2.
+                played(
+                    with_path(item("b", "Movie"), "/media/movies/B/other.mkv"),
+                    T1,
+                ),
+            ],
+        );
+        let inv = join(f.clone(), &with_map(&[("/media/movies/", "/movies")]));
         assert!(movie_views(&inv, 1).any_played());
         assert!(movie_views(&inv, 2).any_played());
         assert!(inv.library.unmatched.is_empty());
 
         // Without the mapping nothing matches, and both are reported with the path tried.
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         assert!(!movie_views(&inv, 1).any_played());
         assert_eq!(inv.library.unmatched.len(), 2);
         let u = &inv.library.unmatched[0];
@@ -1043,11 +1055,14 @@ mod tests {
         let mut f = fetched(1);
         // A Radarr entry whose folder is the whole root, by mistake.
         radarr(&mut f).movies = vec![movie(1, 1, "", "/movies")];
-        f.user_items[0].played = vec![
-            played(with_path(item("a", "Movie"), "/movies/X (2000)/x.mkv"), T1),
-            played(with_path(item("b", "Movie"), "/movies/y.mkv"), T1),
-        ];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![
+                played(with_path(item("a", "Movie"), "/movies/X (2000)/x.mkv"), T1),
+                played(with_path(item("b", "Movie"), "/movies/y.mkv"), T1),
+            ],
+        );
+        let inv = join(f.clone(), &opts());
         // The file directly in the folder matches; the one two levels down does not.
         assert_eq!(inv.library.unmatched.len(), 1);
         assert_eq!(inv.library.unmatched[0].title, "name-a");
@@ -1057,14 +1072,17 @@ mod tests {
     fn ambiguous_movie_is_unmatched_and_never_guessed() {
         let mut f = fetched(1);
         radarr(&mut f).movies = vec![movie(1, 603, "", "/m/a"), movie(2, 603, "", "/m/b")];
-        f.user_items[0].played = vec![played(
-            with_path(
-                with_ids(item("a", "Movie"), &[("Tmdb", "603")]),
-                "/m/a/file.mkv",
-            ),
-            T1,
-        )];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_path(
+                    with_ids(item("a", "Movie"), &[("Tmdb", "603")]),
+                    "/m/a/file.mkv",
+                ),
+                T1,
+            )],
+        );
+        let inv = join(f.clone(), &opts());
         assert!(!movie_views(&inv, 1).any_played());
         assert!(!movie_views(&inv, 2).any_played());
         assert_eq!(inv.library.unmatched.len(), 1);
@@ -1079,15 +1097,21 @@ mod tests {
     fn unmatched_reports_what_was_tried_and_skips_unwatched_favourites() {
         let mut f = fetched(1);
         radarr(&mut f).movies = vec![movie(1, 1, "", "/m/a")];
-        f.user_items[0].played = vec![played(
-            with_path(
-                with_ids(item("a", "Movie"), &[("Tmdb", "603"), ("Imdb", "tt1")]),
-                "/m/z.mkv",
-            ),
-            T1,
-        )];
-        f.user_items[0].favorites = vec![fav(with_ids(item("b", "Movie"), &[("Tmdb", "77")]))];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_path(
+                    with_ids(item("a", "Movie"), &[("Tmdb", "603"), ("Imdb", "tt1")]),
+                    "/m/z.mkv",
+                ),
+                T1,
+            )],
+        );
+        f.touched.add_all(
+            0,
+            vec![fav(with_ids(item("b", "Movie"), &[("Tmdb", "77")]))],
+        );
+        let inv = join(f.clone(), &opts());
         assert_eq!(
             inv.library.unmatched.len(),
             1,
@@ -1110,15 +1134,19 @@ mod tests {
         ];
         let m = |id: &str, tmdb: &str| with_ids(item(id, "Movie"), &[("Tmdb", tmdb)]);
         // Movie 1: both users played it (so "all" holds); movie 2: only the second user.
-        f.user_items[0].played = vec![played(m("a", "1"), T1)];
-        f.user_items[1].played = vec![played(m("a", "1"), T2), played(m("b", "2"), T1)];
+        f.touched.add_all(0, vec![played(m("a", "1"), T1)]);
+        f.touched
+            .add_all(1, vec![played(m("a", "1"), T2), played(m("b", "2"), T1)]);
         // The same item in the played and the favourite list of one user: both flags.
-        f.user_items[1].favorites = vec![{
-            let mut i = fav(m("b", "2"));
-            i.user_data.as_mut().unwrap().played = true;
-            i
-        }];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            1,
+            vec![{
+                let mut i = fav(m("b", "2"));
+                i.user_data.as_mut().unwrap().played = true;
+                i
+            }],
+        );
+        let inv = join(f.clone(), &opts());
         assert_eq!(inv.library.users, ["user0", "user1"]);
         let v1 = movie_views(&inv, 1);
         assert!(v1.0.iter().all(|u| u.played));
@@ -1136,9 +1164,9 @@ mod tests {
         let mut f = fetched(2);
         radarr(&mut f).movies = vec![movie(1, 1, "", "/m/1")];
         let m = |id: &str| with_ids(item(id, "Movie"), &[("Tmdb", "1")]);
-        f.user_items[0].played = vec![played(m("a"), T1)];
-        f.user_items[1].played = vec![played(m("b"), T2)];
-        let inv = join(&f, &opts());
+        f.touched.add_all(0, vec![played(m("a"), T1)]);
+        f.touched.add_all(1, vec![played(m("b"), T2)]);
+        let inv = join(f.clone(), &opts());
         assert!(movie_views(&inv, 1).0.iter().all(|u| u.played));
     }
 
@@ -1162,7 +1190,7 @@ mod tests {
                 label: Some("kids".into()),
             },
         ];
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         let m = &inv.library.movies[0];
         assert_eq!(m.tags, ["Keep", "kids"]);
         assert_eq!(m.year, None);
@@ -1187,7 +1215,10 @@ mod tests {
             movie(2, 2, "", "/movies/2"),
             movie(3, 3, "", "/movies/3"),
         ];
-        f.user_items[0].played = vec![played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1)];
+        f.touched.add_all(
+            0,
+            vec![played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1)],
+        );
         f.sessions = vec![
             Session::default(),
             Session {
@@ -1199,7 +1230,7 @@ mod tests {
                 now_playing_item: Some(with_path(item("zz", "Movie"), "/media/2/file.mkv")),
             },
         ];
-        let inv = join(&f, &with_map(&[("/media", "/movies")]));
+        let inv = join(f.clone(), &with_map(&[("/media", "/movies")]));
         let playing: Vec<bool> = inv.library.movies.iter().map(|m| m.playing).collect();
         assert_eq!(playing, [true, true, false]);
     }
@@ -1209,11 +1240,14 @@ mod tests {
         let mut f = fetched(1);
         f.radarr = None;
         f.sonarr = None;
-        f.user_items[0].played = vec![
-            played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1),
-            played(episode_item("e", "s", 1, 1), T1),
-        ];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![
+                played(with_ids(item("a", "Movie"), &[("Tmdb", "1")]), T1),
+                played(episode_item("e", "s", 1, 1), T1),
+            ],
+        );
+        let inv = join(f.clone(), &opts());
         assert!(inv.library.movies.is_empty() && inv.library.series.is_empty());
         assert!(inv.library.unmatched.is_empty());
         assert!(inv.root_folders.is_empty());
@@ -1244,11 +1278,14 @@ mod tests {
     #[test]
     fn episode_matches_by_series_tvdb_and_season_episode_numbers() {
         let mut f = tv_world();
-        f.user_items[0].played = vec![played(
-            with_ids(episode_item("e12", "jfS", 1, 2), &[("Tvdb", "349232")]),
-            T1,
-        )];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_ids(episode_item("e12", "jfS", 1, 2), &[("Tvdb", "349232")]),
+                T1,
+            )],
+        );
+        let inv = join(f.clone(), &opts());
         let e = episode(&inv, 102);
         assert!(e.views.0[0].played && !e.views.0[1].played);
         assert_eq!(e.views.0[0].last_played, Some(ts(T1)));
@@ -1266,10 +1303,11 @@ mod tests {
         let mut f = tv_world();
         let mut e = item("x", "Episode");
         e.series_id = Some("unknown-series".into());
-        f.user_items[0].played = vec![played(with_path(e, "/data/tv/BB/S02/e1.mkv"), T1)];
+        f.touched
+            .add_all(0, vec![played(with_path(e, "/data/tv/BB/S02/e1.mkv"), T1)]);
         let o = with_map(&[("/data/tv", "/tv")]);
         assert_eq!(candidate_series(&f, &o), [10]);
-        let inv = join(&f, &o);
+        let inv = join(f.clone(), &o);
         assert!(episode(&inv, 201).views.any_played());
         assert!(inv.library.unmatched.is_empty());
     }
@@ -1280,8 +1318,8 @@ mod tests {
         // No series TVDB id; the numbers exist in Sonarr but the file is not Sonarr's.
         let mut e = episode_item("x", "unknown", 1, 1);
         e.path = Some("/tv/BB/S01/some-other-file.mkv".into());
-        f.user_items[0].played = vec![played(e, T1)];
-        let inv = join(&f, &opts());
+        f.touched.add_all(0, vec![played(e, T1)]);
+        let inv = join(f.clone(), &opts());
         assert!(!episode(&inv, 101).views.any_played());
         assert_eq!(inv.library.unmatched.len(), 1);
         assert_eq!(
@@ -1295,8 +1333,8 @@ mod tests {
         let mut f = tv_world();
         let mut e = episode_item("e", "jfS", 1, 2);
         e.index_number_end = Some(3);
-        f.user_items[1].played = vec![played(e, T2)];
-        let inv = join(&f, &opts());
+        f.touched.add_all(1, vec![played(e, T2)]);
+        let inv = join(f.clone(), &opts());
         assert!(episode(&inv, 102).views.0[1].played);
         assert!(episode(&inv, 103).views.0[1].played);
         assert!(!episode(&inv, 101).views.any_played());
@@ -1305,11 +1343,14 @@ mod tests {
     #[test]
     fn episode_sonarr_does_not_have_is_unmatched_with_reason() {
         let mut f = tv_world();
-        f.user_items[0].played = vec![played(
-            with_path(episode_item("e", "jfS", 1, 9), "/tv/BB/S01/e9.mkv"),
-            T1,
-        )];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![played(
+                with_path(episode_item("e", "jfS", 1, 9), "/tv/BB/S01/e9.mkv"),
+                T1,
+            )],
+        );
+        let inv = join(f.clone(), &opts());
         assert_eq!(inv.library.unmatched.len(), 1);
         let u = &inv.library.unmatched[0];
         assert_eq!(u.kind, "Episode");
@@ -1327,11 +1368,14 @@ mod tests {
         sonarr(&mut f).series.push(dup);
         f.series_items
             .push(with_ids(item("jfOther", "Series"), &[("Tvdb", "5")]));
-        f.user_items[0].played = vec![
-            played(episode_item("a", "jfS", 1, 1), T1),
-            played(episode_item("b", "jfOther", 1, 1), T1),
-        ];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            0,
+            vec![
+                played(episode_item("a", "jfS", 1, 1), T1),
+                played(episode_item("b", "jfOther", 1, 1), T1),
+            ],
+        );
+        let inv = join(f.clone(), &opts());
         let whys: Vec<&str> = inv
             .library
             .unmatched
@@ -1354,12 +1398,15 @@ mod tests {
         let mut season2 = item("jfS2", "Season");
         season2.series_id = Some("jfS".into());
         season2.index_number = Some(2);
-        f.user_items[1].favorites = vec![
-            fav(with_ids(item("jfS", "Series"), &[("Tvdb", "81189")])),
-            fav(season2),
-            fav(episode_item("e11", "jfS", 1, 1)),
-        ];
-        let inv = join(&f, &opts());
+        f.touched.add_all(
+            1,
+            vec![
+                fav(with_ids(item("jfS", "Series"), &[("Tvdb", "81189")])),
+                fav(season2),
+                fav(episode_item("e11", "jfS", 1, 1)),
+            ],
+        );
+        let inv = join(f.clone(), &opts());
         let bb = &inv.library.series[0];
         assert_eq!(bb.sonarr_id, 10);
         assert!(bb.views.0[1].favorite && !bb.views.0[0].favorite);
@@ -1391,7 +1438,7 @@ mod tests {
             s.title = None;
             sonarr(&mut f).series.push(s);
         }
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         let s = &inv.library.series;
         assert_eq!(
             s.iter().map(|s| s.status).collect::<Vec<_>>(),
@@ -1436,7 +1483,7 @@ mod tests {
         eps[0].episode_file = None;
         eps[1].episode_file_id = 0;
         eps[1].episode_file = None;
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         assert_eq!(
             episode(&inv, 101).file,
             Some(MediaFile {
@@ -1451,7 +1498,8 @@ mod tests {
     #[test]
     fn playing_episode_by_session_id_or_path() {
         let mut f = tv_world();
-        f.user_items[0].played = vec![played(episode_item("e11", "jfS", 1, 1), T1)];
+        f.touched
+            .add_all(0, vec![played(episode_item("e11", "jfS", 1, 1), T1)]);
         f.sessions = vec![
             Session {
                 user_name: None,
@@ -1462,7 +1510,7 @@ mod tests {
                 now_playing_item: Some(with_path(item("other", "Episode"), "/tv/BB/S02/e1.mkv")),
             },
         ];
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         assert!(episode(&inv, 101).playing);
         assert!(episode(&inv, 201).playing);
         assert!(!episode(&inv, 102).playing);
@@ -1488,7 +1536,7 @@ mod tests {
                 accessible: true,
             },
         ];
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         assert_eq!(inv.library.radarr_root_folders, ["/movies"]);
         assert_eq!(inv.library.sonarr_root_folders, ["/tv", "/tv2"]);
         assert_eq!(
@@ -1532,11 +1580,11 @@ mod tests {
             sonarr(&mut f).series.push(se);
         }
         load_episodes(&mut f, all_eps);
-        f.user_items[0].played = played_items.clone();
-        f.user_items[1].played = played_items;
+        f.touched.add_all(0, played_items.clone());
+        f.touched.add_all(1, played_items);
         // Timing belongs in the benchmark; this proves the join is complete at that size.
         let candidates = candidate_series(&f, &opts());
-        let inv = join(&f, &opts());
+        let inv = join(f.clone(), &opts());
         assert_eq!(candidates.len(), 1000);
         let watched = inv
             .library

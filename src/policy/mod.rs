@@ -318,7 +318,7 @@ pub(crate) mod testkit {
                 size: 1000,
             }),
             path: format!("/movies/{title}"),
-            views: Views(vec![unseen()]),
+            views: Views::from(vec![unseen()]),
             playing: false,
         }
     }
@@ -350,7 +350,7 @@ pub(crate) mod testkit {
             self
         }
         fn views(mut self, views: Vec<UserView>) -> Self {
-            self.views = Views(views);
+            self.views = Views::from(views);
             self
         }
         fn tag(mut self, tag: &str) -> Self {
@@ -389,7 +389,7 @@ pub(crate) mod testkit {
             status,
             tags: Vec::new(),
             path: format!("/tv/{title}"),
-            views: Views(vec![unseen()]),
+            views: Views::from(vec![unseen()]),
             seasons: Vec::new(),
         }
     }
@@ -437,13 +437,13 @@ pub(crate) mod testkit {
                     path: format!("/tv/show/S{number:02}E{e:02}.mkv"),
                     size: 100,
                 }),
-                views: Views(vec![unseen()]),
+                views: Views::from(vec![unseen()]),
                 playing: false,
             })
             .collect();
         Season {
             number,
-            views: Views(vec![unseen()]),
+            views: Views::from(vec![unseen()]),
             episodes,
         }
     }
@@ -481,7 +481,7 @@ pub(crate) mod testkit {
             self
         }
         fn views(mut self, ep: i32, views: Vec<UserView>) -> Self {
-            self.ep(ep).views = Views(views);
+            self.ep(ep).views = Views::from(views);
             self
         }
         fn no_file(mut self, eps: impl IntoIterator<Item = i32>) -> Self {
@@ -607,7 +607,7 @@ mod tests {
             };
             let ctx = Ctx::new(&lib, &rules, now());
             assert_eq!(
-                ctx.watch(&Views(views.to_vec())),
+                ctx.watch(&Views::from(views.to_vec())),
                 expected,
                 "{watched_by:?} {views:?}"
             );
@@ -753,7 +753,7 @@ mod tests {
                 let mut s = season(number, rng.i32(1..7));
                 for n in 1..=s.episodes.len() as i32 {
                     let ep = s.ep(n);
-                    ep.views = Views(vec![pick_view(rng), pick_view(rng)]);
+                    ep.views = Views::from(vec![pick_view(rng), pick_view(rng)]);
                     ep.playing = rng.u8(..30) == 0;
                     if rng.u8(..20) == 0 {
                         ep.file = None;

@@ -933,7 +933,7 @@ mod tests {
             vec!["delete season Dark S01: season complete, watched 9 days ago"]
         );
         let mut fav_of_bob = lib.clone();
-        fav_of_bob.series[0].views.0 = vec![unseen(), fav()];
+        fav_of_bob.series[0].views = crate::library::Views::from(vec![unseen(), fav()]);
         assert_eq!(
             lines(&plan(&fav_of_bob, &mode(SeriesMode::Season), now())),
             vec!["keep season Dark S01: favourite of bob"]
