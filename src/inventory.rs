@@ -248,7 +248,7 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
         let candidates = candidate_series(&fetched, opts);
         if !candidates.is_empty() {
             let wanted: HashSet<i32> = candidates.iter().copied().collect();
-            let aired = s.aired_episodes(|e| wanted.contains(&e.series_id)).await?;
+            let aired = s.aired_episodes(|id| wanted.contains(&id)).await?;
             let sonarr = fetched.sonarr_mut();
             let (covered, uncovered) = split_by_coverage(&sonarr.series, &candidates, aired);
             sonarr.episodes.extend(covered);
@@ -267,20 +267,17 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
     Ok(fetched)
 }
 
-/// Sorts the calendar's episodes of the `candidates` by series, and tells which candidate series
-/// they cover whole: every season reports its episode count, the calendar has that many, and
-/// every file is embedded. The others must be fetched on their own; what the calendar had of
-/// them is dropped, as is everything of the series that are not candidates.
+/// Tells which `candidates` the calendar's episodes (by series) cover whole: every season
+/// reports its episode count, the calendar has that many, and every file is embedded. The others
+/// must be fetched on their own; what the calendar had of them is dropped, as is everything of
+/// the series that are not candidates.
 pub fn split_by_coverage(
     series: &[sonarr::Series],
     candidates: &[i32],
-    aired: Vec<sonarr::Episode>,
+    mut by_series: EpisodesBySeries,
 ) -> (EpisodesBySeries, Vec<i32>) {
     let wanted: HashSet<i32> = candidates.iter().copied().collect();
-    let mut by_series = EpisodesBySeries::new();
-    for e in aired.into_iter().filter(|e| wanted.contains(&e.series_id)) {
-        by_series.entry(e.series_id).or_default().push(e);
-    }
+    by_series.retain(|id, _| wanted.contains(id));
     let expected: HashMap<i32, Option<i64>> = series
         .iter()
         .filter(|s| wanted.contains(&s.id))
@@ -603,7 +600,11 @@ mod tests {
             },
             aired(5, 0, 1, true),
         ];
-        let (covered, mut uncovered) = split_by_coverage(&all, &[1, 2, 3, 4], calendar);
+        let mut by_series = EpisodesBySeries::new();
+        for e in calendar {
+            by_series.entry(e.series_id).or_default().push(e);
+        }
+        let (covered, mut uncovered) = split_by_coverage(&all, &[1, 2, 3, 4], by_series);
         uncovered.sort_unstable();
         assert_eq!(uncovered, [2, 3, 4]);
         assert_eq!(covered.keys().copied().collect::<Vec<_>>(), [1]);

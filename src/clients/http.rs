@@ -12,7 +12,9 @@
 //! The API key travels only in a header marked sensitive. It never appears in a URL, a log line or
 //! an error message, and errors from reqwest are stripped of their URL before they are kept.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -320,25 +322,30 @@ trait BodySink: Send {
 }
 
 /// A JSON array's elements of type `T`, kept when `keep` says so, parsed one at a time.
-struct FilteredArray<T, F> {
+struct GroupedArray<T, K, F> {
     splitter: super::stream::ArraySplitter,
     max_element: usize,
-    keep: F,
-    items: Vec<T>,
+    group: F,
+    groups: HashMap<K, Vec<T>>,
 }
 
-impl<T: DeserializeOwned + Send, F: Fn(&T) -> bool + Send> BodySink for FilteredArray<T, F> {
+impl<T, K, F> BodySink for GroupedArray<T, K, F>
+where
+    T: DeserializeOwned + Send,
+    K: Hash + Eq + Send,
+    F: Fn(&T) -> Option<K> + Send,
+{
     fn reset(&mut self) {
         self.splitter = super::stream::ArraySplitter::new(self.max_element);
-        self.items.clear();
+        self.groups.clear();
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
-        let (keep, items) = (&self.keep, &mut self.items);
+        let (group, groups) = (&self.group, &mut self.groups);
         self.splitter.feed(chunk, |bytes: &[u8]| {
             let item: T = serde_json::from_slice(bytes)?;
-            if keep(&item) {
-                items.push(item);
+            if let Some(key) = group(&item) {
+                groups.entry(key).or_default().push(item);
             }
             Ok(())
         })
@@ -477,15 +484,30 @@ impl ServiceClient {
         query: &[(&str, String)],
         keep: impl Fn(&T) -> bool + Send,
     ) -> Result<Vec<T>, ApiError> {
-        let mut sink = FilteredArray {
+        let mut groups = self
+            .get_grouped(path, query, move |item| keep(item).then_some(()))
+            .await?;
+        Ok(groups.remove(&()).unwrap_or_default())
+    }
+
+    /// [`ServiceClient::get_filtered`], with the kept elements sorted into groups as they
+    /// arrive: `group` names an element's group, or `None` to drop it. The elements of a
+    /// group keep the order of the answer.
+    pub async fn get_grouped<T: DeserializeOwned + Send, K: Hash + Eq + Send>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        group: impl Fn(&T) -> Option<K> + Send,
+    ) -> Result<HashMap<K, Vec<T>>, ApiError> {
+        let mut sink = GroupedArray {
             splitter: super::stream::ArraySplitter::new(self.settings.max_body_bytes),
             max_element: self.settings.max_body_bytes,
-            keep,
-            items: Vec::new(),
+            group,
+            groups: HashMap::new(),
         };
         self.send_into(Method::GET, path, query, None::<&()>, Some(&mut sink))
             .await?;
-        Ok(sink.items)
+        Ok(sink.groups)
     }
 
     /// [`ServiceClient::send`], with a 2xx body going to `sink` (when given) as it arrives.
@@ -923,6 +945,30 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(even, [Id { id: 2 }, Id { id: 4 }]);
+    }
+
+    #[tokio::test]
+    async fn a_grouped_list_sorts_elements_into_groups_in_their_order_and_drops_the_rest() {
+        let srv = start(|_, _| {
+            Reply::json(
+                r#"[{"s":1,"e":1},{"s":2,"e":1},{"s":1,"e":2},{"s":3,"e":1},{"s":2,"e":2},{"s":1,"e":3}]"#,
+            )
+        })
+        .await;
+        let c = client(Service::Sonarr, &srv.url, fast());
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Ep {
+            s: i32,
+            e: i32,
+        }
+        let groups = c
+            .get_grouped("/api/v3/calendar", &[], |x: &Ep| (x.s != 3).then_some(x.s))
+            .await
+            .unwrap();
+        let numbers = |s: i32| groups[&s].iter().map(|x| x.e).collect::<Vec<_>>();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(numbers(1), [1, 2, 3]);
+        assert_eq!(numbers(2), [1, 2]);
     }
 
     #[tokio::test]

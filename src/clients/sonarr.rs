@@ -158,12 +158,13 @@ impl SonarrClient {
     /// Every episode that has an air date, in every series, monitored or not, with its file:
     /// `GET /api/v3/calendar?start=…&end=…&unmonitored=true&includeEpisodeFile=true`. One request
     /// for the whole library; episodes without an air date (most specials, announced ones) are
-    /// not in it. The answer is read as it arrives and only the episodes `keep` accepts are
-    /// kept: on a large library it is tens of megabytes.
+    /// not in it. The answer is read as it arrives, only the episodes of the series `wanted`
+    /// accepts are kept, and they are sorted by series id as they come: on a large library the
+    /// answer is tens of megabytes.
     pub async fn aired_episodes(
         &self,
-        keep: impl Fn(&Episode) -> bool + Send,
-    ) -> Result<Vec<Episode>, ApiError> {
+        wanted: impl Fn(i32) -> bool + Send,
+    ) -> Result<HashMap<i32, Vec<Episode>>, ApiError> {
         let query = [
             ("start", CALENDAR_START.to_owned()),
             ("end", CALENDAR_END.to_owned()),
@@ -171,7 +172,9 @@ impl SonarrClient {
             ("includeEpisodeFile", "true".to_owned()),
         ];
         self.api
-            .get_filtered("/api/v3/calendar", &query, keep)
+            .get_grouped("/api/v3/calendar", &query, move |e: &Episode| {
+                wanted(e.series_id).then_some(e.series_id)
+            })
             .await
     }
 

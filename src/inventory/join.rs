@@ -476,7 +476,9 @@ struct EpisodeIndex<'a> {
     episodes: Vec<&'a [sonarr::Episode]>,
     loaded: Vec<bool>,
     by_sxe: MultiIndex<(usize, i32, i32), usize>,
-    by_file: MultiIndex<&'a str, (usize, usize)>,
+    /// Built on first use: most libraries match every episode by its numbers, and on a large
+    /// one this index costs megabytes.
+    by_file: std::cell::OnceCell<MultiIndex<&'a str, (usize, usize)>>,
 }
 
 impl<'a> EpisodeIndex<'a> {
@@ -484,7 +486,6 @@ impl<'a> EpisodeIndex<'a> {
         let mut episodes = Vec::with_capacity(series.len());
         let mut loaded = Vec::with_capacity(series.len());
         let mut by_sxe = Vec::new();
-        let mut by_file = Vec::new();
         for (si, se) in series.iter().enumerate() {
             let eps = loaded_episodes.get(&se.id);
             loaded.push(eps.is_some());
@@ -492,17 +493,28 @@ impl<'a> EpisodeIndex<'a> {
             episodes.push(eps);
             for (ei, e) in eps.iter().enumerate() {
                 by_sxe.push(((si, e.season_number, e.episode_number), ei));
-                if let Some(p) = e.episode_file.as_ref().and_then(|f| f.path.as_deref()) {
-                    by_file.push((p, (si, ei)));
-                }
             }
         }
         EpisodeIndex {
             episodes,
             loaded,
             by_sxe: MultiIndex::new(by_sxe),
-            by_file: MultiIndex::new(by_file),
+            by_file: std::cell::OnceCell::new(),
         }
+    }
+
+    fn by_file(&self) -> &MultiIndex<&'a str, (usize, usize)> {
+        self.by_file.get_or_init(|| {
+            let mut by_file = Vec::new();
+            for (si, eps) in self.episodes.iter().enumerate() {
+                for (ei, e) in eps.iter().enumerate() {
+                    if let Some(p) = e.episode_file.as_ref().and_then(|f| f.path.as_deref()) {
+                        by_file.push((p, (si, ei)));
+                    }
+                }
+            }
+            MultiIndex::new(by_file)
+        })
     }
 
     /// The episodes of series `si` that Jellyfin's `item` is: by season and episode number
@@ -545,7 +557,7 @@ impl<'a> EpisodeIndex<'a> {
         let mapped = item.file_path().map(|p| map.to_arr(p));
         if let Some(p) = &mapped {
             let same_file: Vec<usize> = self
-                .by_file
+                .by_file()
                 .get(p.as_ref())
                 .iter()
                 .filter(|(s, _)| *s == si)
