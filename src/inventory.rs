@@ -2,16 +2,15 @@
 //! [`Library`].
 //!
 //! Fetching ([`collect`]) is a fixed, small number of list requests, run concurrently with a
-//! bound: Jellyfin users; per counted user the played and the favourite items; the Series items
-//! (their TVDB ids); the sessions; the *arrs' movies or series, tags and root folders. Then, when
-//! some Sonarr series has a candidate (a played or favourite episode of a counted user), the
-//! episodes with their files: one calendar request returns every episode that has an air date,
-//! across all series. A candidate series the calendar did not cover whole (its season statistics
-//! count more episodes: specials or announced episodes without an air date; or its files were not
-//! embedded, on the Sonarr v3 app) is fetched on its own, one or two requests. Never one request
-//! per episode or per movie, and none per series when the calendar covers it.
+//! bound: Jellyfin users; the *arrs' movies or series, tags and root folders; every episode that
+//! has an air date, across all series, with its file, in one calendar request; the Series items
+//! (their TVDB ids) and the sessions; then per counted user the played and the favourite items,
+//! in pages. A series someone touched that the calendar did not cover whole (its season
+//! statistics count more episodes: specials or announced episodes without an air date; or its
+//! files were not embedded, on the Sonarr v3 app) is fetched on its own, one or two requests.
+//! Never one request per episode or per movie, and none per series when the calendar covers it.
 //!
-//! Joining ([`join`]) is pure: it takes the [`Fetched`] lists and matches Jellyfin items to *arr
+//! Joining ([`Joiner`], and [`join`] over lists already fetched) matches Jellyfin items to *arr
 //! entries by provider ids first (TMDB, then IMDB for movies; the series' TVDB id plus season and
 //! episode number for TV), then by path through `[[path_map]]`. Anything ambiguous or unmatched
 //! that a counted user watched goes to [`Library::unmatched`] with the reason, and is never
@@ -21,9 +20,9 @@ mod join;
 mod paths;
 mod touches;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -35,7 +34,7 @@ use crate::clients::sonarr::{self, SonarrClient};
 use crate::clients::{RootFolder, Tag};
 use crate::library::Library;
 
-pub use join::{candidate_series, join};
+pub use join::{join, Aired, Joined, Joiner};
 pub use paths::PathMap;
 pub use touches::Touches;
 
@@ -122,11 +121,12 @@ pub struct SonarrData {
     pub series: Vec<sonarr::Series>,
     pub tags: Vec<Tag>,
     pub root_folders: Vec<RootFolder>,
-    /// Episodes (with files) by Sonarr series id, for the candidate series only.
+    /// Episodes (with files) by Sonarr series id; a series without an entry is not loaded.
     pub episodes: EpisodesBySeries,
 }
 
-/// Everything fetched for one pass, before joining. Plain data: tests build it by hand.
+/// Everything one pass fetches, as plain lists for [`join`]. Tests build it by hand; `collect`
+/// never holds the Jellyfin items whole, only the rest.
 #[derive(Debug, Clone, Default)]
 pub struct Fetched {
     /// The counted users as Jellyfin spells them, in the order of the configuration.
@@ -168,45 +168,23 @@ pub fn resolve_users(
     }
 }
 
-/// Fetch from every configured server and join into an [`Inventory`].
+/// Fetch from every configured server and join into an [`Inventory`], in three rounds:
+///
+/// 1. everything the Jellyfin items are matched against: the *arrs' lists, every aired episode
+///    (one calendar request), the Series items and the sessions;
+/// 2. the counted users' played and favourite items, page by page, each page matched as it
+///    arrives and then dropped, so that a pass holds the library but never the items;
+/// 3. the episodes of the series someone touched that the calendar did not cover whole.
 pub async fn collect(
     sources: &Sources,
     opts: &InventoryOptions,
 ) -> Result<Inventory, InventoryError> {
-    let fetched = fetch(sources, opts).await?;
-    Ok(join(fetched, opts))
-}
-
-/// The I/O half of [`collect`]: every list a pass needs, in three rounds (users; everything
-/// else; episodes of candidate series).
-pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched, InventoryError> {
     let all_users = sources.jellyfin.users().await?;
     let counted = resolve_users(&opts.users, &all_users)?;
+    let n = counted.len();
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
 
-    // Pages of every user's lists go into one table as they arrive.
-    let touched = Arc::new(Mutex::new(Touches::new(counted.len())));
     let mut tasks = Tasks::new(sem.clone());
-    for (i, user) in counted.iter().enumerate() {
-        for (kinds, filter) in [
-            (&["Movie", "Episode"][..], ItemFilter::Played),
-            (
-                &["Movie", "Episode", "Series", "Season"][..],
-                ItemFilter::Favorite,
-            ),
-        ] {
-            let (jf, id, touched) = (sources.jellyfin.clone(), user.id.clone(), touched.clone());
-            tasks.spawn(async move {
-                jf.items_each(Some(&id), kinds, filter, |page| {
-                    // A poisoned lock means another fetch panicked, which ends the pass anyway.
-                    let mut touched = touched.lock().unwrap_or_else(|p| p.into_inner());
-                    touched.add_all(i, page);
-                })
-                .await?;
-                Ok(Got::Nothing)
-            });
-        }
-    }
     let jf = sources.jellyfin.clone();
     tasks.spawn(async move {
         Ok(Got::SeriesItems(
@@ -230,90 +208,111 @@ pub async fn fetch(sources: &Sources, opts: &InventoryOptions) -> Result<Fetched
         tasks.spawn(async move { Ok(Got::SonarrTags(c.tags().await?)) });
         let c = s.clone();
         tasks.spawn(async move { Ok(Got::SonarrRoots(c.root_folders().await?)) });
+        let c = s.clone();
+        tasks.spawn(async move {
+            // Converted as they stream in: the library form is what the pass holds.
+            Ok(Got::Aired(
+                c.aired_episodes(|e| Some(Aired::new(e, n))).await?,
+            ))
+        });
     }
-
-    let mut fetched = Fetched {
+    let mut lists = Fetched {
         users: counted.iter().map(|u| u.name.clone()).collect(),
         radarr: sources.radarr.as_ref().map(|_| RadarrData::default()),
         sonarr: sources.sonarr.as_ref().map(|_| SonarrData::default()),
         ..Fetched::default()
     };
+    let mut aired = HashMap::new();
     for got in tasks.finish().await? {
-        fetched.store(got);
+        match got {
+            Got::Aired(a) => aired = a,
+            got => lists.store(got),
+        }
     }
-    // Every task holding a clone has ended.
-    fetched.touched = std::mem::take(&mut *touched.lock().unwrap_or_else(|p| p.into_inner()));
+
+    let mut joiner = Joiner::new(
+        n,
+        opts,
+        lists.radarr.as_ref(),
+        lists.sonarr.as_ref(),
+        &lists.sessions,
+    );
+    joiner.learn_series(&lists.series_items);
+    if let Some(s) = &lists.sonarr {
+        for series in &s.series {
+            // A series the calendar did not cover whole stays unloaded until someone touched it.
+            if let Some(episodes) = aired.remove(&series.id).filter(|e| covers(series, e)) {
+                joiner.load(series.id, episodes);
+            } else if expected_episodes(series) == Some(0) {
+                joiner.load(series.id, Vec::new());
+            }
+        }
+    }
+    drop(aired);
+
+    let (pages, mut arriving) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = Tasks::new(sem.clone());
+    for (i, user) in counted.iter().enumerate() {
+        for (kinds, filter) in [
+            (&["Movie", "Episode"][..], ItemFilter::Played),
+            (
+                &["Movie", "Episode", "Series", "Season"][..],
+                ItemFilter::Favorite,
+            ),
+        ] {
+            let (jf, id, pages) = (sources.jellyfin.clone(), user.id.clone(), pages.clone());
+            tasks.spawn(async move {
+                jf.items_each(Some(&id), kinds, filter, |page| {
+                    // The receiver lives until every fetch has ended.
+                    let _ = pages.send((i, page));
+                })
+                .await?;
+                Ok(Got::Nothing)
+            });
+        }
+    }
+    drop(pages);
+    while let Some((user, page)) = arriving.recv().await {
+        for item in page {
+            joiner.add_for(user, item);
+        }
+    }
+    tasks.finish().await?;
 
     if let Some(s) = &sources.sonarr {
-        let candidates = candidate_series(&fetched, opts);
-        if !candidates.is_empty() {
-            let wanted: HashSet<i32> = candidates.iter().copied().collect();
-            let aired = s.aired_episodes(|id| wanted.contains(&id)).await?;
-            let sonarr = fetched.sonarr_mut();
-            let (covered, uncovered) = split_by_coverage(&sonarr.series, &candidates, aired);
-            sonarr.episodes.extend(covered);
-            let mut tasks = Tasks::new(sem);
-            for series_id in uncovered {
-                let c = s.clone();
-                tasks.spawn(
-                    async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) },
-                );
-            }
-            for got in tasks.finish().await? {
-                fetched.store(got);
+        let mut tasks = Tasks::new(sem);
+        for series_id in joiner.waiting_series() {
+            let c = s.clone();
+            tasks.spawn(async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) });
+        }
+        for got in tasks.finish().await? {
+            if let Got::Episodes(id, episodes) = got {
+                joiner.load(id, episodes.into_iter().map(|e| Aired::new(e, n)).collect());
             }
         }
+        joiner.unload_untouched();
     }
-    Ok(fetched)
+    let joined = joiner.finish();
+    Ok(joined.build(lists.users, lists.radarr, lists.sonarr))
 }
 
-/// Tells which `candidates` the calendar's episodes (by series) cover whole: every season
-/// reports its episode count, the calendar has that many, and every file is embedded. The others
-/// must be fetched on their own; what the calendar had of them is dropped, as is everything of
-/// the series that are not candidates.
-pub fn split_by_coverage(
-    series: &[sonarr::Series],
-    candidates: &[i32],
-    mut by_series: EpisodesBySeries,
-) -> (EpisodesBySeries, Vec<i32>) {
-    let wanted: HashSet<i32> = candidates.iter().copied().collect();
-    by_series.retain(|id, _| wanted.contains(id));
-    let expected: HashMap<i32, Option<i64>> = series
+/// How many episodes Sonarr's season statistics count for `series`; `None` when a season has
+/// no statistics.
+fn expected_episodes(series: &sonarr::Series) -> Option<usize> {
+    series
+        .seasons
         .iter()
-        .filter(|s| wanted.contains(&s.id))
-        .map(|s| {
-            let counts: Option<Vec<i64>> = s
-                .seasons
-                .iter()
-                .map(|season| {
-                    let stats = season.statistics.as_ref()?;
-                    Some(i64::from(stats.total_episode_count))
-                })
-                .collect();
-            (s.id, counts.map(|c| c.iter().sum()))
+        .map(|season| {
+            let stats = season.statistics.as_ref()?;
+            usize::try_from(stats.total_episode_count).ok()
         })
-        .collect();
-    let mut uncovered = Vec::new();
-    for &id in candidates {
-        let got = by_series.get(&id);
-        let whole = match (expected.get(&id).copied().flatten(), got) {
-            (Some(total), Some(episodes)) => {
-                total == episodes.len() as i64 && !episodes.iter().any(sonarr::needs_file)
-            }
-            // No episodes in the calendar and none expected: nothing to fetch either way.
-            (Some(0), None) => true,
-            _ => false,
-        };
-        if !whole {
-            by_series.remove(&id);
-            uncovered.push(id);
-        }
-    }
-    // Grown by doubling; a pass holds these to the end.
-    for episodes in by_series.values_mut() {
-        episodes.shrink_to_fit();
-    }
-    (by_series, uncovered)
+        .sum()
+}
+
+/// True when the calendar's `episodes` of `series` are all of them: as many as its season
+/// statistics count, every file embedded. Otherwise the series must be fetched on its own.
+pub fn covers(series: &sonarr::Series, episodes: &[Aired]) -> bool {
+    expected_episodes(series) == Some(episodes.len()) && !episodes.iter().any(Aired::needs_file)
 }
 
 /// One finished fetch.
@@ -329,6 +328,7 @@ enum Got {
     SonarrTags(Vec<Tag>),
     SonarrRoots(Vec<RootFolder>),
     Episodes(i32, Vec<sonarr::Episode>),
+    Aired(HashMap<i32, Vec<Aired>>),
 }
 
 impl Fetched {
@@ -346,6 +346,8 @@ impl Fetched {
             Got::Episodes(id, e) => {
                 self.sonarr_mut().episodes.insert(id, e);
             }
+            // Kept apart by `collect`.
+            Got::Aired(_) => {}
         }
     }
 
@@ -583,8 +585,6 @@ mod tests {
             series(3, &[None]),
             // 4: the files were not embedded (the Sonarr v3 app).
             series(4, &[Some(1)]),
-            // 5: covered, but not a candidate: dropped.
-            series(5, &[Some(1)]),
         ];
         let calendar = vec![
             aired(1, 0, 1, true),
@@ -598,17 +598,18 @@ mod tests {
                 episode_file: None,
                 ..aired(4, 0, 1, true)
             },
-            aired(5, 0, 1, true),
         ];
-        let mut by_series = EpisodesBySeries::new();
+        let mut by_series: HashMap<i32, Vec<Aired>> = HashMap::new();
         for e in calendar {
-            by_series.entry(e.series_id).or_default().push(e);
+            by_series
+                .entry(e.series_id)
+                .or_default()
+                .push(Aired::new(e, 1));
         }
-        let (covered, mut uncovered) = split_by_coverage(&all, &[1, 2, 3, 4], by_series);
-        uncovered.sort_unstable();
-        assert_eq!(uncovered, [2, 3, 4]);
-        assert_eq!(covered.keys().copied().collect::<Vec<_>>(), [1]);
-        assert_eq!(covered[&1].len(), 4);
+        let covered: Vec<bool> = all.iter().map(|s| covers(s, &by_series[&s.id])).collect();
+        assert_eq!(covered, [true, false, false, false]);
+        assert_eq!(expected_episodes(&all[0]), Some(4));
+        assert_eq!(expected_episodes(&all[2]), None);
     }
 
     #[tokio::test]

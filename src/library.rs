@@ -122,7 +122,6 @@ pub struct Season {
 pub struct Episode {
     pub sonarr_id: i32,
     pub number: i32,
-    pub title: String,
     /// `None` when Sonarr has no file for this episode. Several episodes may share one file
     /// (multi-episode files); they then carry the same file id.
     pub file: Option<MediaFile>,

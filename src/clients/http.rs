@@ -321,19 +321,22 @@ trait BodySink: Send {
     fn finish(&mut self) -> Result<(), serde_json::Error>;
 }
 
-/// A JSON array's elements of type `T`, kept when `keep` says so, parsed one at a time.
-struct GroupedArray<T, K, F> {
+/// A JSON array's elements of type `T`, parsed one at a time and each turned into a group key
+/// and a value, or dropped.
+struct GroupedArray<T, K, V, F> {
     splitter: super::stream::ArraySplitter,
     max_element: usize,
     group: F,
-    groups: HashMap<K, Vec<T>>,
+    groups: HashMap<K, Vec<V>>,
+    element: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T, K, F> BodySink for GroupedArray<T, K, F>
+impl<T, K, V, F> BodySink for GroupedArray<T, K, V, F>
 where
-    T: DeserializeOwned + Send,
+    T: DeserializeOwned,
     K: Hash + Eq + Send,
-    F: Fn(&T) -> Option<K> + Send,
+    V: Send,
+    F: FnMut(T) -> Option<(K, V)> + Send,
 {
     fn reset(&mut self) {
         self.splitter = super::stream::ArraySplitter::new(self.max_element);
@@ -341,11 +344,11 @@ where
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
-        let (group, groups) = (&self.group, &mut self.groups);
+        let (group, groups) = (&mut self.group, &mut self.groups);
         self.splitter.feed(chunk, |bytes: &[u8]| {
             let item: T = serde_json::from_slice(bytes)?;
-            if let Some(key) = group(&item) {
-                groups.entry(key).or_default().push(item);
+            if let Some((key, value)) = group(item) {
+                groups.entry(key).or_default().push(value);
             }
             Ok(())
         })
@@ -485,25 +488,33 @@ impl ServiceClient {
         keep: impl Fn(&T) -> bool + Send,
     ) -> Result<Vec<T>, ApiError> {
         let mut groups = self
-            .get_grouped(path, query, move |item| keep(item).then_some(()))
+            .get_grouped(path, query, move |item: T| {
+                keep(&item).then_some(((), item))
+            })
             .await?;
         Ok(groups.remove(&()).unwrap_or_default())
     }
 
-    /// [`ServiceClient::get_filtered`], with the kept elements sorted into groups as they
-    /// arrive: `group` names an element's group, or `None` to drop it. The elements of a
-    /// group keep the order of the answer.
-    pub async fn get_grouped<T: DeserializeOwned + Send, K: Hash + Eq + Send>(
+    /// [`ServiceClient::get_filtered`], with the elements sorted into groups as they arrive:
+    /// `group` turns an element into its group's key and the value to keep (usually something
+    /// smaller), or `None` to drop it. The values of a group keep the order of the answer.
+    pub async fn get_grouped<T, K, V>(
         &self,
         path: &str,
         query: &[(&str, String)],
-        group: impl Fn(&T) -> Option<K> + Send,
-    ) -> Result<HashMap<K, Vec<T>>, ApiError> {
+        group: impl FnMut(T) -> Option<(K, V)> + Send,
+    ) -> Result<HashMap<K, Vec<V>>, ApiError>
+    where
+        T: DeserializeOwned,
+        K: Hash + Eq + Send,
+        V: Send,
+    {
         let mut sink = GroupedArray {
             splitter: super::stream::ArraySplitter::new(self.settings.max_body_bytes),
             max_element: self.settings.max_body_bytes,
             group,
             groups: HashMap::new(),
+            element: std::marker::PhantomData,
         };
         self.send_into(Method::GET, path, query, None::<&()>, Some(&mut sink))
             .await?;
@@ -962,13 +973,14 @@ mod tests {
             e: i32,
         }
         let groups = c
-            .get_grouped("/api/v3/calendar", &[], |x: &Ep| (x.s != 3).then_some(x.s))
+            .get_grouped("/api/v3/calendar", &[], |x: Ep| {
+                (x.s != 3).then_some((x.s, x.e))
+            })
             .await
             .unwrap();
-        let numbers = |s: i32| groups[&s].iter().map(|x| x.e).collect::<Vec<_>>();
         assert_eq!(groups.len(), 2);
-        assert_eq!(numbers(1), [1, 2, 3]);
-        assert_eq!(numbers(2), [1, 2]);
+        assert_eq!(groups[&1], [1, 2, 3]);
+        assert_eq!(groups[&2], [1, 2]);
     }
 
     #[tokio::test]

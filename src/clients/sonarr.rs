@@ -81,8 +81,6 @@ pub struct Episode {
     pub season_number: i32,
     #[serde(default)]
     pub episode_number: i32,
-    #[serde(default)]
-    pub title: Option<String>,
     /// 0 = no file.
     #[serde(default)]
     pub episode_file_id: i32,
@@ -158,13 +156,13 @@ impl SonarrClient {
     /// Every episode that has an air date, in every series, monitored or not, with its file:
     /// `GET /api/v3/calendar?start=…&end=…&unmonitored=true&includeEpisodeFile=true`. One request
     /// for the whole library; episodes without an air date (most specials, announced ones) are
-    /// not in it. The answer is read as it arrives, only the episodes of the series `wanted`
-    /// accepts are kept, and they are sorted by series id as they come: on a large library the
-    /// answer is tens of megabytes.
-    pub async fn aired_episodes(
+    /// not in it. The answer is read as it arrives, and each episode is at once handed to
+    /// `keep`, which gives the value to keep for it (or `None`); the values are sorted by series
+    /// id as they come. On a large library the answer is tens of megabytes.
+    pub async fn aired_episodes<V: Send>(
         &self,
-        wanted: impl Fn(i32) -> bool + Send,
-    ) -> Result<HashMap<i32, Vec<Episode>>, ApiError> {
+        mut keep: impl FnMut(Episode) -> Option<V> + Send,
+    ) -> Result<HashMap<i32, Vec<V>>, ApiError> {
         let query = [
             ("start", CALENDAR_START.to_owned()),
             ("end", CALENDAR_END.to_owned()),
@@ -172,8 +170,9 @@ impl SonarrClient {
             ("includeEpisodeFile", "true".to_owned()),
         ];
         self.api
-            .get_grouped("/api/v3/calendar", &query, move |e: &Episode| {
-                wanted(e.series_id).then_some(e.series_id)
+            .get_grouped("/api/v3/calendar", &query, move |e: Episode| {
+                let series = e.series_id;
+                Some((series, keep(e)?))
             })
             .await
     }

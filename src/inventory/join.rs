@@ -1,21 +1,27 @@
 //! The pure half of inventory: match Jellyfin items to Radarr movies and Sonarr episodes and
 //! build the [`Library`].
 //!
-//! Every lookup goes through a hash map built once (by TMDB id, IMDB id, TVDB id, season and
-//! episode number, file path, folder), so the join is linear in the size of the library.
-//! Matching order: provider ids first, then the path mapped through `[[path_map]]`. A match that
-//! is not unique is never resolved by guessing; the item goes to `unmatched` when someone
-//! watched it.
+//! A [`Joiner`] is built from the *arrs' lists first; then the counted users' items are added
+//! to it one by one, as their pages arrive, and each is matched at once: its user's view goes
+//! into the movie or episode it is, and the item itself is dropped. A pass thus never holds the
+//! Jellyfin items, only the library. Only what does not match is kept, and tried once more at
+//! the end, when everything is known (an episode of a series whose episodes came late).
+//!
+//! Every lookup goes through a hash map built once (by TMDB id, IMDB id, TVDB id, file path,
+//! folder) or a binary search in a series' sorted episodes, so the join is linear in the size of
+//! the library. Matching order: provider ids first, then the path mapped through `[[path_map]]`.
+//! A match that is not unique is never resolved by guessing; the item goes to `unmatched` when
+//! someone watched it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::paths::{self_and_ancestors, trim_slash, PathMap};
-use super::touches::merge_view;
+use super::touches::{merge_view, view_of};
 use super::{
-    EpisodesBySeries, Fetched, Inventory, InventoryOptions, RadarrData, RootFolderState, SonarrData,
+    Fetched, Inventory, InventoryOptions, RadarrData, RootFolderState, SonarrData, Touches,
 };
 use crate::clients::http::Service;
-use crate::clients::jellyfin::{Item, ItemKind};
+use crate::clients::jellyfin::{Item, ItemKind, Session};
 use crate::clients::{sonarr, RootFolder, Tag};
 use crate::library::{
     Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
@@ -24,55 +30,73 @@ use crate::library::{
 /// Join fetched lists into a [`Library`] and the root folder states. Pure and deterministic.
 /// Takes the lists by value: the episodes (most of a large library) move into the library
 /// instead of being copied.
-pub fn join(mut f: Fetched, opts: &InventoryOptions) -> Inventory {
-    let episodes = f
-        .sonarr
+pub fn join(f: Fetched, opts: &InventoryOptions) -> Inventory {
+    let Fetched {
+        users,
+        touched,
+        series_items,
+        sessions,
+        radarr,
+        mut sonarr,
+    } = f;
+    let n = users.len();
+    let episodes = sonarr
         .as_mut()
         .map(|s| std::mem::take(&mut s.episodes))
         .unwrap_or_default();
-    let f = &f;
-    let map = PathMap::new(&opts.path_map);
-    let jf = Touched::gather(f);
-    let mut library = Library {
-        users: f.users.clone(),
-        ..Library::default()
-    };
-    let mut root_folders = Vec::new();
-    if let Some(r) = &f.radarr {
-        library.movies = join_movies(r, &jf, f, &map, &mut library.unmatched);
-        library.radarr_root_folders = roots(Service::Radarr, &r.root_folders, &mut root_folders);
+    let mut joiner = Joiner::new(n, opts, radarr.as_ref(), sonarr.as_ref(), &sessions);
+    joiner.learn_series(&series_items);
+    joiner.learn_series(touched.iter().map(|(item, _)| item));
+    for (series_id, eps) in episodes {
+        joiner.load(
+            series_id,
+            eps.into_iter().map(|e| Aired::new(e, n)).collect(),
+        );
     }
-    if let Some(s) = &f.sonarr {
-        library.series = join_series(s, episodes, &jf, f, &map, &mut library.unmatched);
-        library.sonarr_root_folders = roots(Service::Sonarr, &s.root_folders, &mut root_folders);
+    for (item, views) in touched.into_items() {
+        joiner.add(item, &views);
     }
-    Inventory {
-        library,
-        root_folders,
-    }
+    joiner.finish().build(users, radarr, sonarr)
 }
 
-/// The Sonarr series ids whose episodes a pass must load: those with a played or favourite
-/// episode of a counted user. Sorted, without duplicates.
-pub fn candidate_series(f: &Fetched, opts: &InventoryOptions) -> Vec<i32> {
-    let Some(s) = &f.sonarr else {
-        return Vec::new();
-    };
-    let map = PathMap::new(&opts.path_map);
-    let jf = Touched::gather(f);
-    let idx = SeriesIndex::new(s);
-    let ids: BTreeSet<i32> = jf
-        .episodes
-        .items
-        .iter()
-        .filter_map(
-            |item| match idx.find(jf.series_tvdb_of(item), item.file_path(), &map) {
-                Found::One((i, _)) => Some(s.series[i].id),
-                _ => None,
+/// A Sonarr episode as the library holds it, with the season it belongs to.
+#[derive(Debug, Clone)]
+pub struct Aired {
+    season: i32,
+    /// Sonarr names a file for it but did not embed it (the v3 app).
+    needs_file: bool,
+    episode: Episode,
+}
+
+impl Aired {
+    /// `e` for a library of `users` counted users, none of whom has touched it yet.
+    pub fn new(e: sonarr::Episode, users: usize) -> Self {
+        let needs_file = sonarr::needs_file(&e);
+        let file = (e.episode_file_id > 0).then(|| match e.episode_file {
+            Some(f) => file_of(f.id, f.path, f.size),
+            None => file_of(e.episode_file_id, None, None),
+        });
+        Aired {
+            season: e.season_number,
+            needs_file,
+            episode: Episode {
+                sonarr_id: e.id,
+                number: e.episode_number,
+                file,
+                views: Views::untouched(users),
+                playing: false,
             },
-        )
-        .collect();
-    ids.into_iter().collect()
+        }
+    }
+
+    pub fn needs_file(&self) -> bool {
+        self.needs_file
+    }
+
+    fn file_path(&self) -> Option<&str> {
+        let path = self.episode.file.as_ref()?.path.as_str();
+        (!path.is_empty()).then_some(path)
+    }
 }
 
 /// A lookup's outcome; the strings say why there is no single match.
@@ -82,59 +106,372 @@ enum Found<T> {
     Missing(String),
 }
 
-/// Jellyfin items of one kind that counted users played or favourited, with their views.
-#[derive(Default)]
-struct Items<'a> {
-    items: Vec<&'a Item>,
-    views: Vec<&'a Views>,
-}
-
-impl<'a> Items<'a> {
-    fn add(&mut self, item: &'a Item, views: &'a Views) {
-        self.items.push(item);
-        self.views.push(views);
-    }
-}
-
-/// Everything the counted users touched, by kind, and the series' TVDB ids.
-struct Touched<'a> {
-    movies: Items<'a>,
-    episodes: Items<'a>,
-    series: Items<'a>,
-    seasons: Items<'a>,
+/// Matches Jellyfin items, as they come, into the *arrs' movies and episodes.
+pub struct Joiner<'a> {
+    users: usize,
+    map: PathMap,
+    movies: Option<MovieSide<'a>>,
+    series: Option<SeriesSide<'a>>,
     /// Jellyfin Series id → the series' TVDB id (an episode's own `Tvdb` is the episode's).
-    series_tvdb: HashMap<&'a str, i32>,
+    series_tvdb: HashMap<Box<str>, i32>,
+    sessions: &'a [Session],
+    /// Ids of the items playing now: their matches are remembered for the sessions.
+    playing_ids: HashSet<&'a str>,
+    /// Movies and episodes that matched nothing (yet), with everyone's views of them.
+    held: Touches,
 }
 
-impl<'a> Touched<'a> {
-    fn gather(f: &'a Fetched) -> Self {
-        let mut t = Touched {
-            movies: Items::default(),
-            episodes: Items::default(),
-            series: Items::default(),
-            seasons: Items::default(),
+struct MovieSide<'a> {
+    idx: MovieIndex<'a>,
+    views: Vec<Views>,
+    /// Matches of the items playing now.
+    playing: HashMap<&'a str, usize>,
+}
+
+struct SeriesSide<'a> {
+    data: &'a SonarrData,
+    idx: SeriesIndex<'a>,
+    /// Sonarr series id → its index in `data.series` (the first, should ids repeat).
+    by_id: HashMap<i32, usize>,
+    /// Per series, once loaded: its episodes sorted by season and episode number.
+    episodes: Vec<Option<Vec<Aired>>>,
+    /// Some counted user's episode item was found to be of the series.
+    touched: Vec<bool>,
+    series_views: Vec<Views>,
+    season_views: HashMap<(usize, i32), Views>,
+    /// Matches of the items playing now: series and episode indices.
+    playing: HashMap<&'a str, (usize, Vec<usize>)>,
+}
+
+impl<'a> Joiner<'a> {
+    /// A joiner for `users` counted users over the *arrs' lists (none for a service that is not
+    /// configured: its media is left alone, and nothing is reported unmatched against it).
+    /// No series has episodes until they are [loaded](Joiner::load).
+    pub fn new(
+        users: usize,
+        opts: &InventoryOptions,
+        radarr: Option<&'a RadarrData>,
+        sonarr: Option<&'a SonarrData>,
+        sessions: &'a [Session],
+    ) -> Self {
+        let movies = radarr.map(|data| MovieSide {
+            idx: MovieIndex::new(data),
+            views: vec![Views::untouched(users); data.movies.len()],
+            playing: HashMap::new(),
+        });
+        let series = sonarr.map(|data| {
+            let count = data.series.len();
+            let mut by_id = HashMap::with_capacity(count);
+            for (i, se) in data.series.iter().enumerate() {
+                by_id.entry(se.id).or_insert(i);
+            }
+            SeriesSide {
+                data,
+                idx: SeriesIndex::new(data),
+                by_id,
+                episodes: (0..count).map(|_| None).collect(),
+                touched: vec![false; count],
+                series_views: vec![Views::untouched(users); count],
+                season_views: HashMap::new(),
+                playing: HashMap::new(),
+            }
+        });
+        Joiner {
+            users,
+            map: PathMap::new(&opts.path_map),
+            movies,
+            series,
             series_tvdb: HashMap::new(),
-        };
-        for (item, views) in f.touched.iter() {
-            let bucket = match item.kind {
-                ItemKind::Movie => &mut t.movies,
-                ItemKind::Episode => &mut t.episodes,
-                ItemKind::Series => &mut t.series,
-                ItemKind::Season => &mut t.seasons,
-                ItemKind::Other => continue,
-            };
-            bucket.add(item, views);
+            sessions,
+            playing_ids: sessions
+                .iter()
+                .filter_map(|s| Some(&*s.now_playing_item.as_ref()?.id))
+                .collect(),
+            held: Touches::new(users),
         }
-        for item in f.series_items.iter().chain(t.series.items.iter().copied()) {
+    }
+
+    /// Learns the TVDB ids of the Jellyfin Series among `items`, by which episodes find their
+    /// Sonarr series. Every Series item should be learnt before episodes are added.
+    pub fn learn_series<'i>(&mut self, items: impl IntoIterator<Item = &'i Item>) {
+        for item in items.into_iter().filter(|i| i.is_kind(ItemKind::Series)) {
             if let Some(tvdb) = parse_id(item.provider_id("Tvdb")) {
-                t.series_tvdb.insert(&item.id, tvdb);
+                self.series_tvdb.insert(item.id.as_ref().into(), tvdb);
             }
         }
-        t
+    }
+
+    /// Gives Sonarr series `series_id` its episodes; those it had are replaced.
+    pub fn load(&mut self, series_id: i32, mut episodes: Vec<Aired>) {
+        let Some(side) = &mut self.series else {
+            return;
+        };
+        if let Some(&si) = side.by_id.get(&series_id) {
+            // Stable: episodes Sonarr lists twice keep their order, and stay ambiguous.
+            episodes.sort_by_key(|a| (a.season, a.episode.number));
+            episodes.shrink_to_fit();
+            side.episodes[si] = Some(episodes);
+        }
+    }
+
+    /// The Sonarr series with a counted user's episode whose episodes are not loaded: load them
+    /// before [`Joiner::finish`], or those episodes end up unmatched.
+    pub fn waiting_series(&self) -> Vec<i32> {
+        let Some(side) = &self.series else {
+            return Vec::new();
+        };
+        let mut ids: Vec<i32> = (0..side.episodes.len())
+            .filter(|&si| side.touched[si] && side.episodes[si].is_none())
+            .map(|si| side.data.series[si].id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Drops the episodes of every series that no counted user touched: they cannot produce a
+    /// deletion, and a pass need not hold them.
+    pub fn unload_untouched(&mut self) {
+        if let Some(side) = &mut self.series {
+            for (eps, touched) in side.episodes.iter_mut().zip(&side.touched) {
+                if !touched {
+                    *eps = None;
+                }
+            }
+        }
+    }
+
+    /// Adds what Jellyfin said of `item` for counted user `user` (an index into the users).
+    pub fn add_for(&mut self, user: usize, item: Item) {
+        if user >= self.users {
+            return;
+        }
+        let mut views = Views::untouched(self.users);
+        views.0[user] = view_of(item.user_data.as_ref());
+        self.add(item, &views);
+    }
+
+    /// Adds `item` with every counted user's view of it.
+    pub fn add(&mut self, item: Item, views: &Views) {
+        if self.try_add(&item, views).is_err() {
+            self.held.add_views(item, views);
+        }
+    }
+
+    /// Puts `views` on what `item` is; why not when a movie or an episode matches nothing.
+    fn try_add(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        match item.kind {
+            ItemKind::Movie => self.add_movie(item, views),
+            ItemKind::Episode => self.add_episode(item, views),
+            ItemKind::Series => {
+                self.learn_series([item]);
+                if let Some(side) = &mut self.series {
+                    let tvdb = parse_id(item.provider_id("Tvdb"));
+                    if let Found::One((si, _)) =
+                        side.idx.find(tvdb, item.path.as_deref(), &self.map)
+                    {
+                        merge_views(&mut side.series_views[si], views);
+                    }
+                }
+                Ok(())
+            }
+            ItemKind::Season => {
+                let tvdb = self.series_tvdb_of(item);
+                if let (Some(side), Some(number)) = (&mut self.series, item.index_number) {
+                    if let Found::One((si, _)) =
+                        side.idx.find(tvdb, item.path.as_deref(), &self.map)
+                    {
+                        let n = self.users;
+                        let v = side
+                            .season_views
+                            .entry((si, number))
+                            .or_insert_with(|| Views::untouched(n));
+                        merge_views(v, views);
+                    }
+                }
+                Ok(())
+            }
+            ItemKind::Other => Ok(()),
+        }
+    }
+
+    fn add_movie(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        let Some(side) = &mut self.movies else {
+            return Ok(());
+        };
+        match side.idx.find(item, &self.map) {
+            Found::One(m) => {
+                merge_views(&mut side.views[m], views);
+                if let Some(&id) = self.playing_ids.get(&*item.id) {
+                    side.playing.insert(id, m);
+                }
+                Ok(())
+            }
+            Found::Ambiguous(why) | Found::Missing(why) => Err(why),
+        }
+    }
+
+    fn add_episode(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        let tvdb = self.series_tvdb_of(item);
+        let Some(side) = &mut self.series else {
+            return Ok(());
+        };
+        let (si, by_path) = match side.idx.find(tvdb, item.file_path(), &self.map) {
+            Found::One(hit) => hit,
+            Found::Ambiguous(why) | Found::Missing(why) => return Err(why),
+        };
+        side.touched[si] = true;
+        let title = || side.idx.title(si);
+        let Some(eps) = &mut side.episodes[si] else {
+            return Err(format!(
+                "the episodes of Sonarr series {:?} were not loaded",
+                title()
+            ));
+        };
+        match find_episodes(eps, by_path, item, &self.map, &title) {
+            Found::One(found) => {
+                for &e in &found {
+                    merge_views(&mut eps[e].episode.views, views);
+                }
+                if let Some(&id) = self.playing_ids.get(&*item.id) {
+                    side.playing.insert(id, (si, found));
+                }
+                Ok(())
+            }
+            Found::Ambiguous(why) | Found::Missing(why) => Err(why),
+        }
     }
 
     fn series_tvdb_of(&self, item: &Item) -> Option<i32> {
         self.series_tvdb.get(item.series_id.as_deref()?).copied()
+    }
+
+    /// Tries what did not match once more, now that everything is known, reports what still
+    /// does not (when someone played it), and marks what is playing now.
+    pub fn finish(mut self) -> Joined {
+        let mut unmatched_movies = Vec::new();
+        let mut unmatched_episodes = Vec::new();
+        for (item, views) in std::mem::take(&mut self.held).into_items() {
+            let Err(why) = self.try_add(&item, &views) else {
+                continue;
+            };
+            if !views.any_played() {
+                continue;
+            }
+            if item.is_kind(ItemKind::Movie) {
+                let title = item.name.as_deref().unwrap_or(&item.id).to_owned();
+                unmatched_movies.push(unmatched("Movie", title, &item, why));
+            } else {
+                unmatched_episodes.push(unmatched("Episode", episode_title(&item), &item, why));
+            }
+        }
+        unmatched_movies.append(&mut unmatched_episodes);
+        let mut movies_playing = vec![false; self.movies.as_ref().map_or(0, |m| m.views.len())];
+        for item in self
+            .sessions
+            .iter()
+            .filter_map(|s| s.now_playing_item.as_ref())
+        {
+            if item.is_kind(ItemKind::Episode) {
+                self.mark_episode_playing(item);
+            } else if let Some(m) = self.movie_playing(item) {
+                movies_playing[m] = true;
+            }
+        }
+        Joined {
+            movies: self.movies.map(|side| (side.views, movies_playing)),
+            series: self.series.map(|side| SeriesJoined {
+                episodes: side.episodes,
+                series_views: side.series_views,
+                season_views: side.season_views,
+            }),
+            unmatched: unmatched_movies,
+        }
+    }
+
+    fn movie_playing(&self, item: &Item) -> Option<usize> {
+        let side = self.movies.as_ref()?;
+        if let Some(&m) = side.playing.get(&*item.id) {
+            return Some(m);
+        }
+        match side.idx.find(item, &self.map) {
+            Found::One(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn mark_episode_playing(&mut self, item: &Item) {
+        let tvdb = self.series_tvdb_of(item);
+        let Some(side) = &mut self.series else {
+            return;
+        };
+        let (si, found) = match side.playing.remove(&*item.id) {
+            Some(hit) => hit,
+            None => {
+                let Found::One((si, by_path)) = side.idx.find(tvdb, item.file_path(), &self.map)
+                else {
+                    return;
+                };
+                let Some(eps) = &side.episodes[si] else {
+                    return;
+                };
+                match find_episodes(eps, by_path, item, &self.map, &String::new) {
+                    Found::One(found) => (si, found),
+                    _ => return,
+                }
+            }
+        };
+        if let Some(eps) = &mut side.episodes[si] {
+            for e in found {
+                eps[e].episode.playing = true;
+            }
+        }
+    }
+}
+
+/// What a [`Joiner`] found: views and play flags by *arr entry, and what matched nothing.
+pub struct Joined {
+    /// Views and play flags, indexed like `RadarrData::movies`.
+    movies: Option<(Vec<Views>, Vec<bool>)>,
+    series: Option<SeriesJoined>,
+    unmatched: Vec<Unmatched>,
+}
+
+struct SeriesJoined {
+    episodes: Vec<Option<Vec<Aired>>>,
+    series_views: Vec<Views>,
+    season_views: HashMap<(usize, i32), Views>,
+}
+
+impl Joined {
+    /// The library of the counted `users`, from the lists the joiner was built on.
+    pub fn build(
+        self,
+        users: Vec<String>,
+        radarr: Option<RadarrData>,
+        sonarr: Option<SonarrData>,
+    ) -> Inventory {
+        let n = users.len();
+        let mut library = Library {
+            users,
+            unmatched: self.unmatched,
+            ..Library::default()
+        };
+        let mut root_folders = Vec::new();
+        if let (Some(r), Some((views, playing))) = (radarr, self.movies) {
+            library.radarr_root_folders =
+                roots(Service::Radarr, &r.root_folders, &mut root_folders);
+            library.movies = build_movies(r, views, playing);
+        }
+        if let (Some(s), Some(joined)) = (sonarr, self.series) {
+            library.sonarr_root_folders =
+                roots(Service::Sonarr, &s.root_folders, &mut root_folders);
+            library.series = build_series(s, joined, n);
+        }
+        Inventory {
+            library,
+            root_folders,
+        }
     }
 }
 
@@ -147,33 +484,6 @@ fn merge_views(into: &mut Views, from: &Views) {
 /// A positive numeric provider id (`"603"`); anything else is no id.
 fn parse_id(v: Option<&str>) -> Option<i32> {
     v?.parse().ok().filter(|&n: &i32| n > 0)
-}
-
-/// Values by key in two sorted vectors. An index of tens of thousands of keys with one value
-/// each then costs two allocations instead of one per key, as a map of vectors would (on a
-/// 100k-episode library the episode index was the largest thing a pass held). The values of one
-/// key keep the order they came in.
-struct MultiIndex<K, T> {
-    keys: Vec<K>,
-    values: Vec<T>,
-}
-
-impl<K: Ord, T> MultiIndex<K, T> {
-    fn new(mut pairs: Vec<(K, T)>) -> Self {
-        // Stable: equal keys keep their order.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let (keys, values) = pairs.into_iter().unzip();
-        MultiIndex { keys, values }
-    }
-
-    fn get<Q: Ord + ?Sized>(&self, key: &Q) -> &[T]
-    where
-        K: std::borrow::Borrow<Q>,
-    {
-        let start = self.keys.partition_point(|k| k.borrow() < key);
-        let len = self.keys[start..].partition_point(|k| k.borrow() <= key);
-        &self.values[start..start + len]
-    }
 }
 
 fn hits<T: Copy>(found: Option<&Vec<T>>) -> &[T] {
@@ -190,15 +500,15 @@ fn file_of(id: i32, path: Option<String>, size: Option<i64>) -> MediaFile {
     }
 }
 
-fn tag_labels(ids: &[i32], labels: &HashMap<i32, &str>) -> Vec<String> {
+fn tag_labels(ids: &[i32], labels: &HashMap<i32, String>) -> Vec<String> {
     ids.iter()
-        .filter_map(|id| labels.get(id).map(|l| (*l).to_owned()))
+        .filter_map(|id| labels.get(id).cloned())
         .collect()
 }
 
-fn label_map(tags: &[Tag]) -> HashMap<i32, &str> {
-    tags.iter()
-        .filter_map(|t| Some((t.id, t.label.as_deref()?)))
+fn label_map(tags: Vec<Tag>) -> HashMap<i32, String> {
+    tags.into_iter()
+        .filter_map(|t| Some((t.id, t.label?)))
         .collect()
 }
 
@@ -333,64 +643,19 @@ impl<'a> MovieIndex<'a> {
     }
 }
 
-fn join_movies(
-    r: &RadarrData,
-    jf: &Touched,
-    f: &Fetched,
-    map: &PathMap,
-    out_unmatched: &mut Vec<Unmatched>,
-) -> Vec<Movie> {
-    let n = f.users.len();
-    let idx = MovieIndex::new(r);
-    let mut views = vec![Views::untouched(n); r.movies.len()];
-    let mut by_jf_id: HashMap<&str, usize> = HashMap::new();
-    for (k, item) in jf.movies.items.iter().enumerate() {
-        match idx.find(item, map) {
-            Found::One(m) => {
-                merge_views(&mut views[m], jf.movies.views[k]);
-                by_jf_id.insert(&*item.id, m);
-            }
-            Found::Ambiguous(why) | Found::Missing(why) => {
-                if jf.movies.views[k].any_played() {
-                    let title = item.name.as_deref().unwrap_or(&item.id).to_owned();
-                    out_unmatched.push(unmatched("Movie", title, item, why));
-                }
-            }
-        }
-    }
-    let mut playing = vec![false; r.movies.len()];
-    for item in f
-        .sessions
-        .iter()
-        .filter_map(|s| s.now_playing_item.as_ref())
-    {
-        if item.is_kind(ItemKind::Episode) {
-            continue;
-        }
-        if let Some(&m) = by_jf_id.get(&*item.id) {
-            playing[m] = true;
-        } else if let Found::One(m) = idx.find(item, map) {
-            playing[m] = true;
-        }
-    }
-    let labels = label_map(&r.tags);
+fn build_movies(r: RadarrData, views: Vec<Views>, playing: Vec<bool>) -> Vec<Movie> {
+    let labels = label_map(r.tags);
     r.movies
-        .iter()
+        .into_iter()
         .zip(views)
         .zip(playing)
         .map(|((m, views), playing)| Movie {
             radarr_id: m.id,
-            title: m
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Radarr movie {}", m.id)),
+            title: m.title.unwrap_or_else(|| format!("Radarr movie {}", m.id)),
             year: m.year.filter(|&y| y > 0),
             tags: tag_labels(&m.tags, &labels),
-            file: m
-                .movie_file
-                .as_ref()
-                .map(|f| file_of(f.id, f.path.clone(), f.size)),
-            path: m.path.clone().unwrap_or_default(),
+            file: m.movie_file.map(|f| file_of(f.id, f.path, f.size)),
+            path: m.path.unwrap_or_default(),
             views,
             playing,
         })
@@ -470,119 +735,72 @@ impl<'a> SeriesIndex<'a> {
     }
 }
 
-/// The loaded episodes of every series, indexed by season and episode number and by file path.
-struct EpisodeIndex<'a> {
-    /// Per series (same index as `SonarrData::series`); empty when not loaded.
-    episodes: Vec<&'a [sonarr::Episode]>,
-    loaded: Vec<bool>,
-    by_sxe: MultiIndex<(usize, i32, i32), usize>,
-    /// Built on first use: most libraries match every episode by its numbers, and on a large
-    /// one this index costs megabytes.
-    by_file: std::cell::OnceCell<MultiIndex<&'a str, (usize, usize)>>,
-}
-
-impl<'a> EpisodeIndex<'a> {
-    fn new(series: &[sonarr::Series], loaded_episodes: &'a EpisodesBySeries) -> Self {
-        let mut episodes = Vec::with_capacity(series.len());
-        let mut loaded = Vec::with_capacity(series.len());
-        let mut by_sxe = Vec::new();
-        for (si, se) in series.iter().enumerate() {
-            let eps = loaded_episodes.get(&se.id);
-            loaded.push(eps.is_some());
-            let eps = eps.map(Vec::as_slice).unwrap_or(&[]);
-            episodes.push(eps);
-            for (ei, e) in eps.iter().enumerate() {
-                by_sxe.push(((si, e.season_number, e.episode_number), ei));
-            }
-        }
-        EpisodeIndex {
-            episodes,
-            loaded,
-            by_sxe: MultiIndex::new(by_sxe),
-            by_file: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn by_file(&self) -> &MultiIndex<&'a str, (usize, usize)> {
-        self.by_file.get_or_init(|| {
-            let mut by_file = Vec::new();
-            for (si, eps) in self.episodes.iter().enumerate() {
-                for (ei, e) in eps.iter().enumerate() {
-                    if let Some(p) = e.episode_file.as_ref().and_then(|f| f.path.as_deref()) {
-                        by_file.push((p, (si, ei)));
-                    }
+/// The episodes among `eps` (one series', sorted by season and number) that Jellyfin's `item`
+/// is: by season and episode number (every number of a multi-episode item), else by file path.
+/// Several episodes are one match when they share the item's file. When the series itself was
+/// only found by its folder, numbers are not trusted (they would pick an episode of whatever
+/// series holds the folder) and only the file path counts.
+fn find_episodes(
+    eps: &[Aired],
+    series_by_path: bool,
+    item: &Item,
+    map: &PathMap,
+    series_title: &dyn Fn() -> String,
+) -> Found<Vec<usize>> {
+    let sxe = item.parent_index_number.zip(item.index_number);
+    if let Some((season, first)) = sxe.filter(|_| !series_by_path) {
+        // A multi-episode item names its last episode; a bogus range is cut short.
+        let last = item
+            .index_number_end
+            .filter(|&e| e >= first)
+            .unwrap_or(first)
+            .min(first.saturating_add(50));
+        let mut out = Vec::new();
+        for number in first..=last {
+            let key = (season, number);
+            let start = eps.partition_point(|a| (a.season, a.episode.number) < key);
+            let len = eps[start..].partition_point(|a| (a.season, a.episode.number) <= key);
+            match len {
+                0 => {}
+                1 => out.push(start),
+                many => {
+                    return Found::Ambiguous(format!(
+                        "{many} episodes of Sonarr series {:?} are S{season:02}E{number:02}",
+                        series_title()
+                    ))
                 }
             }
-            MultiIndex::new(by_file)
-        })
-    }
-
-    /// The episodes of series `si` that Jellyfin's `item` is: by season and episode number
-    /// (every number of a multi-episode item), else by file path. Several episodes are one
-    /// match when they share the item's file. When the series itself was only found by its
-    /// folder, numbers are not trusted (they would pick an episode of whatever series holds
-    /// the folder) and only the file path counts.
-    fn find(
-        &self,
-        (si, series_by_path): (usize, bool),
-        item: &Item,
-        map: &PathMap,
-        series_title: &str,
-    ) -> Found<Vec<usize>> {
-        let sxe = item.parent_index_number.zip(item.index_number);
-        if let Some((season, first)) = sxe.filter(|_| !series_by_path) {
-            // A multi-episode item names its last episode; a bogus range is cut short.
-            let last = item
-                .index_number_end
-                .filter(|&e| e >= first)
-                .unwrap_or(first)
-                .min(first.saturating_add(50));
-            let mut out = Vec::new();
-            for number in first..=last {
-                match self.by_sxe.get(&(si, season, number)) {
-                    [one] => out.push(*one),
-                    [] => {}
-                    many => {
-                        return Found::Ambiguous(format!(
-                            "{} episodes of Sonarr series {series_title:?} are S{season:02}E{number:02}",
-                            many.len()
-                        ))
-                    }
-                }
-            }
-            if !out.is_empty() {
-                return Found::One(out);
-            }
         }
-        let mapped = item.file_path().map(|p| map.to_arr(p));
-        if let Some(p) = &mapped {
-            let same_file: Vec<usize> = self
-                .by_file()
-                .get(p.as_ref())
-                .iter()
-                .filter(|(s, _)| *s == si)
-                .map(|(_, e)| *e)
-                .collect();
-            if !same_file.is_empty() {
-                return Found::One(same_file);
-            }
+        if !out.is_empty() {
+            return Found::One(out);
         }
-        let file = match &mapped {
-            Some(p) => format!("no episode file at {p}"),
-            None => "no path from Jellyfin".to_owned(),
-        };
-        Found::Missing(match sxe {
-            _ if series_by_path => format!(
-                "Sonarr series {series_title:?} (found by its folder, no TVDB id) has {file}"
-            ),
-            Some((s, e)) => {
-                format!("Sonarr series {series_title:?} has no S{s:02}E{e:02} and {file}")
-            }
-            None => format!(
-                "Jellyfin gave no season and episode number, and Sonarr series {series_title:?} has {file}"
-            ),
-        })
     }
+    let mapped = item.file_path().map(|p| map.to_arr(p));
+    if let Some(p) = &mapped {
+        // Rarely needed, and within one series: a scan beats holding an index of every path.
+        let same_file: Vec<usize> = (0..eps.len())
+            .filter(|&e| eps[e].file_path() == Some(p.as_ref()))
+            .collect();
+        if !same_file.is_empty() {
+            return Found::One(same_file);
+        }
+    }
+    let file = match &mapped {
+        Some(p) => format!("no episode file at {p}"),
+        None => "no path from Jellyfin".to_owned(),
+    };
+    let series_title = series_title();
+    Found::Missing(match sxe {
+        _ if series_by_path => format!(
+            "Sonarr series {series_title:?} (found by its folder, no TVDB id) has {file}"
+        ),
+        Some((s, e)) => {
+            format!("Sonarr series {series_title:?} has no S{s:02}E{e:02} and {file}")
+        }
+        None => format!(
+            "Jellyfin gave no season and episode number, and Sonarr series {series_title:?} has {file}"
+        ),
+    })
 }
 
 fn episode_title(item: &Item) -> String {
@@ -603,192 +821,62 @@ fn series_status(status: Option<&str>) -> SeriesStatus {
     }
 }
 
-/// Watch and play state gathered per Sonarr series, episode and season.
-struct SeriesState {
-    series_views: Vec<Views>,
-    season_views: HashMap<(usize, i32), Views>,
-    episode_views: Vec<Vec<Views>>,
-    episode_playing: Vec<Vec<bool>>,
-}
-
-fn join_series(
-    s: &SonarrData,
-    mut episodes: EpisodesBySeries,
-    jf: &Touched,
-    f: &Fetched,
-    map: &PathMap,
-    out_unmatched: &mut Vec<Unmatched>,
-) -> Vec<Series> {
-    let n = f.users.len();
-    let sidx = SeriesIndex::new(s);
-    let eidx = EpisodeIndex::new(&s.series, &episodes);
-    let mut st = SeriesState {
-        series_views: vec![Views::untouched(n); s.series.len()],
-        season_views: HashMap::new(),
-        episode_views: eidx
-            .episodes
-            .iter()
-            .map(|eps| vec![Views::untouched(n); eps.len()])
-            .collect(),
-        episode_playing: eidx
-            .episodes
-            .iter()
-            .map(|eps| vec![false; eps.len()])
-            .collect(),
-    };
-    // Matches are remembered only for what is playing now: the sessions are few.
-    let playing_ids: HashSet<&str> = f
-        .sessions
-        .iter()
-        .filter_map(|s| Some(&*s.now_playing_item.as_ref()?.id))
-        .collect();
-    let mut by_jf_id: HashMap<&str, (usize, Vec<usize>)> = HashMap::new();
-
-    for (k, item) in jf.episodes.items.iter().enumerate() {
-        let views = jf.episodes.views[k];
-        let why = match sidx.find(jf.series_tvdb_of(item), item.file_path(), map) {
-            Found::One(hit @ (si, _)) if eidx.loaded[si] => {
-                match eidx.find(hit, item, map, &sidx.title(si)) {
-                    Found::One(eps) => {
-                        for &e in &eps {
-                            merge_views(&mut st.episode_views[si][e], views);
-                        }
-                        if playing_ids.contains(&*item.id) {
-                            by_jf_id.insert(&*item.id, (si, eps));
-                        }
-                        continue;
-                    }
-                    Found::Ambiguous(why) | Found::Missing(why) => why,
-                }
-            }
-            Found::One((si, _)) => format!(
-                "the episodes of Sonarr series {:?} were not loaded",
-                sidx.title(si)
-            ),
-            Found::Ambiguous(why) | Found::Missing(why) => why,
-        };
-        if views.any_played() {
-            out_unmatched.push(unmatched("Episode", episode_title(item), item, why));
-        }
-    }
-
-    for (k, item) in jf.series.items.iter().enumerate() {
-        let tvdb = parse_id(item.provider_id("Tvdb"));
-        if let Found::One((si, _)) = sidx.find(tvdb, item.path.as_deref(), map) {
-            merge_views(&mut st.series_views[si], jf.series.views[k]);
-        }
-    }
-    for (k, item) in jf.seasons.items.iter().enumerate() {
-        let Some(number) = item.index_number else {
-            continue;
-        };
-        if let Found::One((si, _)) = sidx.find(jf.series_tvdb_of(item), item.path.as_deref(), map) {
-            let v = st
-                .season_views
-                .entry((si, number))
-                .or_insert_with(|| Views::untouched(n));
-            merge_views(v, jf.seasons.views[k]);
-        }
-    }
-
-    for item in f
-        .sessions
-        .iter()
-        .filter_map(|s| s.now_playing_item.as_ref())
-    {
-        if let Some((si, eps)) = by_jf_id.get(&*item.id) {
-            for &e in eps {
-                st.episode_playing[*si][e] = true;
-            }
-            continue;
-        }
-        if !item.is_kind(ItemKind::Episode) {
-            continue;
-        }
-        if let Found::One(hit @ (si, _)) = sidx.find(jf.series_tvdb_of(item), item.file_path(), map)
-        {
-            if let Found::One(eps) = eidx.find(hit, item, map, "") {
-                for e in eps {
-                    st.episode_playing[si][e] = true;
-                }
-            }
-        }
-    }
-
-    drop(eidx);
-    let labels = label_map(&s.tags);
+fn build_series(s: SonarrData, mut joined: SeriesJoined, n: usize) -> Vec<Series> {
+    let labels = label_map(s.tags);
     s.series
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(si, se)| {
-            let eps = episodes.remove(&se.id).unwrap_or_default();
-            build_series(si, se, eps, &mut st, &labels, n)
+            let eps = joined.episodes.get_mut(si).and_then(Option::take);
+            let views = std::mem::take(&mut joined.series_views[si]);
+            let seasons = build_seasons(si, &se, eps.unwrap_or_default(), &mut joined, n);
+            Series {
+                sonarr_id: se.id,
+                title: se
+                    .title
+                    .unwrap_or_else(|| format!("Sonarr series {}", se.id)),
+                status: series_status(se.status.as_deref()),
+                tags: tag_labels(&se.tags, &labels),
+                path: se.path.unwrap_or_default(),
+                views,
+                seasons,
+            }
         })
         .collect()
 }
 
-fn build_series(
+/// Every season Sonarr lists for series `si`, with or without episodes, each with its episodes
+/// (`eps`, sorted by season and number).
+fn build_seasons(
     si: usize,
     se: &sonarr::Series,
-    eps: Vec<sonarr::Episode>,
-    st: &mut SeriesState,
-    labels: &HashMap<i32, &str>,
+    eps: Vec<Aired>,
+    joined: &mut SeriesJoined,
     n: usize,
-) -> Series {
-    let views = std::mem::take(&mut st.episode_views[si]);
-    let playing = std::mem::take(&mut st.episode_playing[si]);
-    // Views and play flags are indexed like Sonarr's list; pair them up before sorting it.
-    let mut eps: Vec<(sonarr::Episode, (Views, bool))> = eps
-        .into_iter()
-        .zip(views.into_iter().zip(playing))
-        .collect();
-    eps.sort_by_key(|(e, _)| (e.season_number, e.episode_number));
-    // Every season Sonarr lists, with or without episodes, and each season's episode count, so
-    // that each season's list is allocated once at its size.
+) -> Vec<Season> {
+    // Each season's episode count, so that each season's list is allocated once at its size.
     let mut counts: BTreeMap<i32, usize> =
         se.seasons.iter().map(|s| (s.season_number, 0)).collect();
-    for (e, _) in &eps {
-        *counts.entry(e.season_number).or_default() += 1;
+    for a in &eps {
+        *counts.entry(a.season).or_default() += 1;
     }
     let mut seasons = Vec::with_capacity(counts.len());
     let mut eps = eps.into_iter().peekable();
     for (number, count) in counts {
         let mut episodes = Vec::with_capacity(count);
-        while let Some((e, (views, playing))) = eps.next_if(|(e, _)| e.season_number == number) {
-            let file = (e.episode_file_id > 0).then(|| match e.episode_file {
-                Some(f) => file_of(f.id, f.path, f.size),
-                None => file_of(e.episode_file_id, None, None),
-            });
-            episodes.push(Episode {
-                sonarr_id: e.id,
-                number: e.episode_number,
-                title: e.title.unwrap_or_default(),
-                file,
-                views,
-                playing,
-            });
+        while let Some(a) = eps.next_if(|a| a.season == number) {
+            episodes.push(a.episode);
         }
         seasons.push(Season {
             number,
-            views: st
+            views: joined
                 .season_views
                 .remove(&(si, number))
                 .unwrap_or_else(|| Views::untouched(n)),
             episodes,
         });
     }
-    Series {
-        sonarr_id: se.id,
-        title: se
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Sonarr series {}", se.id)),
-        status: series_status(se.status.as_deref()),
-        tags: tag_labels(&se.tags, labels),
-        path: se.path.clone().unwrap_or_default(),
-        views: std::mem::take(&mut st.series_views[si]),
-        seasons,
-    }
+    seasons
 }
 
 #[cfg(test)]
@@ -799,16 +887,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_multi_index_finds_every_value_of_a_key_in_order() {
-        let idx = MultiIndex::new(vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (3, 'e')]);
-        assert_eq!(idx.get(&3), ['a', 'c', 'e']);
-        assert_eq!(idx.get(&1), ['b']);
-        assert!(idx.get(&0).is_empty() && idx.get(&4).is_empty());
-        let files = MultiIndex::new(vec![("/b", 1), ("/a", 2)]);
-        assert_eq!(files.get("/a"), [2]);
-        assert!(MultiIndex::<i32, i32>::new(Vec::new()).get(&1).is_empty());
-    }
     use crate::clients::jellyfin::Session;
     use crate::clients::jellyfin::UserData;
     use crate::clients::radarr;
@@ -909,7 +987,6 @@ mod tests {
             series_id: series.id,
             season_number: s,
             episode_number: e,
-            title: Some(format!("ep-{id}")),
             episode_file_id: id * 10,
             monitored: true,
             episode_file: Some(sonarr::EpisodeFile {
@@ -960,6 +1037,18 @@ mod tests {
         for e in eps {
             s.episodes.entry(e.series_id).or_default().push(e);
         }
+    }
+
+    /// The series whose episodes a pass fetches when nothing is loaded yet: those with an
+    /// episode of a counted user, as `collect` asks the joiner.
+    fn candidate_series(f: &Fetched, o: &InventoryOptions) -> Vec<i32> {
+        let n = f.users.len();
+        let mut j = Joiner::new(n, o, f.radarr.as_ref(), f.sonarr.as_ref(), &f.sessions);
+        j.learn_series(&f.series_items);
+        for (item, views) in f.touched.clone().into_items() {
+            j.add(item, &views);
+        }
+        j.waiting_series()
     }
 
     fn movie_views(inv: &Inventory, radarr_id: i32) -> &Views {
@@ -1482,7 +1571,6 @@ mod tests {
                 size: 500
             })
         );
-        assert_eq!(e.title, "ep-101");
         // Series 11 was no candidate: its seasons are there, its episodes are not.
         assert_eq!(s[1].seasons.len(), 1);
         assert!(s[1].seasons[0].episodes.is_empty());
@@ -1621,5 +1709,93 @@ mod tests {
         assert_eq!(parse_id(Some("0")), None);
         assert_eq!(parse_id(Some("tt1")), None);
         let _: HashMap<i32, i32> = HashMap::new();
+    }
+
+    // ---- adding items as they arrive ------------------------------------------------------
+
+    /// A joiner over `tv_world`'s lists with nothing loaded, as `collect` builds it.
+    fn bare_joiner(f: &Fetched) -> Joiner<'_> {
+        let mut j = Joiner::new(
+            2,
+            &InventoryOptions::default(),
+            None,
+            f.sonarr.as_ref(),
+            &[],
+        );
+        j.learn_series(&f.series_items);
+        j
+    }
+
+    fn aired_of(f: &Fetched, series_id: i32) -> Vec<Aired> {
+        f.sonarr.as_ref().unwrap().episodes[&series_id]
+            .iter()
+            .cloned()
+            .map(|e| Aired::new(e, 2))
+            .collect()
+    }
+
+    #[test]
+    fn an_episode_whose_series_loads_late_matches_at_the_end() {
+        let f = tv_world();
+        let mut j = bare_joiner(&f);
+        j.add_for(1, played(episode_item("e21", "jfS", 2, 1), T1));
+        assert_eq!(j.waiting_series(), [10]);
+        j.load(10, aired_of(&f, 10));
+        let mut s = f.sonarr.clone().unwrap();
+        s.episodes.clear();
+        let inv = j.finish().build(f.users.clone(), None, Some(s));
+        assert!(
+            inv.library.unmatched.is_empty(),
+            "{:?}",
+            inv.library.unmatched
+        );
+        let e = episode(&inv, 201);
+        assert!(e.views.0[1].played && !e.views.0[0].played);
+    }
+
+    #[test]
+    fn an_episode_whose_series_never_loads_is_unmatched_and_says_so() {
+        let f = tv_world();
+        let mut j = bare_joiner(&f);
+        j.add_for(0, played(episode_item("e21", "jfS", 2, 1), T1));
+        let inv = j.finish().build(f.users.clone(), None, f.sonarr.clone());
+        let u = &inv.library.unmatched;
+        assert_eq!(u.len(), 1);
+        assert!(u[0].why.contains("were not loaded"), "{}", u[0].why);
+    }
+
+    #[test]
+    fn the_views_of_several_users_meet_on_one_episode() {
+        let f = tv_world();
+        let mut j = bare_joiner(&f);
+        j.load(10, aired_of(&f, 10));
+        j.add_for(0, played(episode_item("e12", "jfS", 1, 2), T1));
+        j.add_for(1, played(episode_item("e12", "jfS", 1, 2), T2));
+        j.add_for(1, fav(episode_item("e12", "jfS", 1, 2)));
+        j.add_for(7, played(episode_item("e13", "jfS", 1, 3), T1)); // not a counted user
+        let inv = j.finish().build(f.users.clone(), None, f.sonarr.clone());
+        let v = &episode(&inv, 102).views.0;
+        assert!(v[0].played && v[1].played && v[1].favorite && !v[0].favorite);
+        assert_eq!(v[1].last_played, Some(ts(T2)));
+        assert!(!episode(&inv, 103).views.any_played());
+    }
+
+    #[test]
+    fn only_series_someone_touched_keep_their_episodes() {
+        let f = tv_world();
+        let mut j = bare_joiner(&f);
+        j.load(10, aired_of(&f, 10));
+        j.load(11, aired_of(&f, 11));
+        j.add_for(0, played(episode_item("e12", "jfS", 1, 2), T1));
+        assert!(j.waiting_series().is_empty());
+        j.unload_untouched();
+        let inv = j.finish().build(f.users.clone(), None, f.sonarr.clone());
+        let counts: Vec<usize> = inv
+            .library
+            .series
+            .iter()
+            .map(|s| s.seasons.iter().map(|s| s.episodes.len()).sum())
+            .collect();
+        assert_eq!(counts, [4, 0]);
     }
 }

@@ -33,24 +33,35 @@ impl Touches {
 
     /// Adds what Jellyfin said of `item` for counted user `user` (an index into the users).
     /// An item seen before keeps its first copy; the user's view of it is merged in.
-    pub fn add(&mut self, user: usize, mut item: Item) {
+    pub fn add(&mut self, user: usize, item: Item) {
         if user >= self.users {
             return;
         }
         let view = view_of(item.user_data.as_ref());
-        let k = match self.by_id.get(&item.id) {
-            Some(&k) => k,
-            None => {
-                item.series_id = item.series_id.map(|s| self.share(s));
-                item.series_name = item.series_name.map(|s| self.share(s));
-                let k = self.items.len();
-                self.by_id.insert(item.id.clone(), k);
-                self.items.push(item);
-                self.views.push(Views::untouched(self.users));
-                k
-            }
-        };
+        let k = self.slot(item);
         merge_view(&mut self.views[k].0[user], view);
+    }
+
+    /// Adds `item` with every counted user's view of it, merged into what is known.
+    pub fn add_views(&mut self, item: Item, views: &Views) {
+        let k = self.slot(item);
+        for (into, v) in self.views[k].0.iter_mut().zip(&views.0) {
+            merge_view(into, *v);
+        }
+    }
+
+    /// Where `item` is held: its first copy, or `item` itself when new.
+    fn slot(&mut self, mut item: Item) -> usize {
+        if let Some(&k) = self.by_id.get(&item.id) {
+            return k;
+        }
+        item.series_id = item.series_id.map(|s| self.share(s));
+        item.series_name = item.series_name.map(|s| self.share(s));
+        let k = self.items.len();
+        self.by_id.insert(item.id.clone(), k);
+        self.items.push(item);
+        self.views.push(Views::untouched(self.users));
+        k
     }
 
     /// [`Touches::add`] for each of `items`.
@@ -63,6 +74,11 @@ impl Touches {
     /// The items with their views, in the order they were first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&Item, &Views)> {
         self.items.iter().zip(&self.views)
+    }
+
+    /// The items with their views, in the order they were first seen.
+    pub fn into_items(self) -> impl Iterator<Item = (Item, Views)> {
+        self.items.into_iter().zip(self.views)
     }
 
     pub fn len(&self) -> usize {

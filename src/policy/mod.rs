@@ -431,7 +431,6 @@ pub(crate) mod testkit {
             .map(|e| Episode {
                 sonarr_id: number * 1000 + e,
                 number: e,
-                title: format!("Episode {e}"),
                 file: Some(MediaFile {
                     id: number * 1000 + e,
                     path: format!("/tv/show/S{number:02}E{e:02}.mkv"),
