@@ -20,7 +20,7 @@ mod join;
 mod paths;
 mod touches;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -32,9 +32,9 @@ use crate::clients::jellyfin::{self, ItemFilter, JellyfinClient};
 use crate::clients::radarr::{self, RadarrClient};
 use crate::clients::sonarr::{self, SonarrClient};
 use crate::clients::{RootFolder, Tag};
-use crate::library::Library;
+use crate::library::{Episode, Library, Season, Views};
 
-pub use join::{join, Aired, Joined, Joiner};
+pub use join::{join, library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
 pub use touches::Touches;
 
@@ -211,9 +211,16 @@ pub async fn collect(
         let c = s.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.
-            Ok(Got::Aired(
-                c.aired_episodes(|e| Some(Aired::new(e, n))).await?,
-            ))
+            let mut without_files = HashSet::new();
+            let aired = c
+                .aired_episodes(|e| {
+                    if sonarr::needs_file(&e) {
+                        without_files.insert(e.series_id);
+                    }
+                    Some(library_episode(e, n).1)
+                })
+                .await?;
+            Ok(Got::Aired(aired, without_files))
         });
     }
     let mut lists = Fetched {
@@ -222,10 +229,10 @@ pub async fn collect(
         sonarr: sources.sonarr.as_ref().map(|_| SonarrData::default()),
         ..Fetched::default()
     };
-    let mut aired = HashMap::new();
+    let (mut aired, mut without_files) = (HashMap::new(), HashSet::new());
     for got in tasks.finish().await? {
         match got {
-            Got::Aired(a) => aired = a,
+            Got::Aired(a, w) => (aired, without_files) = (by_series(a, n), w),
             got => lists.store(got),
         }
     }
@@ -241,10 +248,9 @@ pub async fn collect(
     if let Some(s) = &lists.sonarr {
         for series in &s.series {
             // A series the calendar did not cover whole stays unloaded until someone touched it.
-            if let Some(episodes) = aired.remove(&series.id).filter(|e| covers(series, e)) {
-                joiner.load(series.id, episodes);
-            } else if expected_episodes(series) == Some(0) {
-                joiner.load(series.id, Vec::new());
+            let seasons = aired.remove(&series.id).unwrap_or_default();
+            if covers(series, &seasons, &without_files) {
+                joiner.load(series.id, seasons);
             }
         }
     }
@@ -287,7 +293,7 @@ pub async fn collect(
         }
         for got in tasks.finish().await? {
             if let Got::Episodes(id, episodes) = got {
-                joiner.load(id, episodes.into_iter().map(|e| Aired::new(e, n)).collect());
+                joiner.load(id, seasons_of(episodes, n));
             }
         }
         joiner.unload_untouched();
@@ -309,10 +315,25 @@ fn expected_episodes(series: &sonarr::Series) -> Option<usize> {
         .sum()
 }
 
-/// True when the calendar's `episodes` of `series` are all of them: as many as its season
-/// statistics count, every file embedded. Otherwise the series must be fetched on its own.
-pub fn covers(series: &sonarr::Series, episodes: &[Aired]) -> bool {
-    expected_episodes(series) == Some(episodes.len()) && !episodes.iter().any(Aired::needs_file)
+/// True when the calendar's `seasons` of `series` hold all of its episodes: as many as its
+/// season statistics count, every file embedded (none of the series is `without_files`).
+/// Otherwise the series must be fetched on its own.
+pub fn covers(series: &sonarr::Series, seasons: &[Season], without_files: &HashSet<i32>) -> bool {
+    let count = seasons.iter().map(|s| s.episodes.len()).sum();
+    expected_episodes(series) == Some(count) && !without_files.contains(&series.id)
+}
+
+/// The calendar's episodes by series and season number, as seasons by series.
+fn by_series(aired: HashMap<(i32, i32), Vec<Episode>>, users: usize) -> HashMap<i32, Vec<Season>> {
+    let mut by_series: HashMap<i32, Vec<Season>> = HashMap::new();
+    for ((series, number), episodes) in aired {
+        by_series.entry(series).or_default().push(Season {
+            number,
+            views: Views::untouched(users),
+            episodes,
+        });
+    }
+    by_series
 }
 
 /// One finished fetch.
@@ -328,7 +349,8 @@ enum Got {
     SonarrTags(Vec<Tag>),
     SonarrRoots(Vec<RootFolder>),
     Episodes(i32, Vec<sonarr::Episode>),
-    Aired(HashMap<i32, Vec<Aired>>),
+    /// The calendar's episodes by series and season, and the series with files not embedded.
+    Aired(HashMap<(i32, i32), Vec<Episode>>, HashSet<i32>),
 }
 
 impl Fetched {
@@ -347,7 +369,7 @@ impl Fetched {
                 self.sonarr_mut().episodes.insert(id, e);
             }
             // Kept apart by `collect`.
-            Got::Aired(_) => {}
+            Got::Aired(..) => {}
         }
     }
 
@@ -599,15 +621,22 @@ mod tests {
                 ..aired(4, 0, 1, true)
             },
         ];
-        let mut by_series: HashMap<i32, Vec<Aired>> = HashMap::new();
+        let mut aired: HashMap<(i32, i32), Vec<Episode>> = HashMap::new();
+        let mut without_files = HashSet::new();
         for e in calendar {
-            by_series
-                .entry(e.series_id)
-                .or_default()
-                .push(Aired::new(e, 1));
+            if sonarr::needs_file(&e) {
+                without_files.insert(e.series_id);
+            }
+            let key = (e.series_id, e.season_number);
+            aired.entry(key).or_default().push(library_episode(e, 1).1);
         }
-        let covered: Vec<bool> = all.iter().map(|s| covers(s, &by_series[&s.id])).collect();
+        let seasons = by_series(aired, 1);
+        let covered: Vec<bool> = all
+            .iter()
+            .map(|s| covers(s, &seasons[&s.id], &without_files))
+            .collect();
         assert_eq!(covered, [true, false, false, false]);
+        assert_eq!(seasons[&1].len(), 2);
         assert_eq!(expected_episodes(&all[0]), Some(4));
         assert_eq!(expected_episodes(&all[2]), None);
     }

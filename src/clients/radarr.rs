@@ -69,7 +69,7 @@ impl RadarrClient {
 
     /// `GET /api/v3/movie`: every movie, with its file when it has one.
     pub async fn movies(&self) -> Result<Vec<Movie>, ApiError> {
-        self.api.get_json("/api/v3/movie", &[]).await
+        self.api.get_list("/api/v3/movie", &[]).await
     }
 
     /// `GET /api/v3/movie/{id}`; `None` when Radarr does not know the id (404).

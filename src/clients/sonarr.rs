@@ -135,7 +135,7 @@ impl SonarrClient {
 
     /// `GET /api/v3/series`.
     pub async fn series(&self) -> Result<Vec<Series>, ApiError> {
-        self.api.get_json("/api/v3/series", &[]).await
+        self.api.get_list("/api/v3/series", &[]).await
     }
 
     /// `GET /api/v3/tag`.
@@ -158,11 +158,11 @@ impl SonarrClient {
     /// for the whole library; episodes without an air date (most specials, announced ones) are
     /// not in it. The answer is read as it arrives, and each episode is at once handed to
     /// `keep`, which gives the value to keep for it (or `None`); the values are sorted by series
-    /// id as they come. On a large library the answer is tens of megabytes.
+    /// id and season number as they come. On a large library the answer is tens of megabytes.
     pub async fn aired_episodes<V: Send>(
         &self,
         mut keep: impl FnMut(Episode) -> Option<V> + Send,
-    ) -> Result<HashMap<i32, Vec<V>>, ApiError> {
+    ) -> Result<HashMap<(i32, i32), Vec<V>>, ApiError> {
         let query = [
             ("start", CALENDAR_START.to_owned()),
             ("end", CALENDAR_END.to_owned()),
@@ -171,8 +171,8 @@ impl SonarrClient {
         ];
         self.api
             .get_grouped("/api/v3/calendar", &query, move |e: Episode| {
-                let series = e.series_id;
-                Some((series, keep(e)?))
+                let season = (e.series_id, e.season_number);
+                Some((season, keep(e)?))
             })
             .await
     }

@@ -13,6 +13,7 @@
 //! A match that is not unique is never resolved by guessing; the item goes to `unmatched` when
 //! someone watched it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::paths::{self_and_ancestors, trim_slash, PathMap};
@@ -48,10 +49,7 @@ pub fn join(f: Fetched, opts: &InventoryOptions) -> Inventory {
     joiner.learn_series(&series_items);
     joiner.learn_series(touched.iter().map(|(item, _)| item));
     for (series_id, eps) in episodes {
-        joiner.load(
-            series_id,
-            eps.into_iter().map(|e| Aired::new(e, n)).collect(),
-        );
+        joiner.load(series_id, seasons_of(eps, n));
     }
     for (item, views) in touched.into_items() {
         joiner.add(item, &views);
@@ -59,45 +57,47 @@ pub fn join(f: Fetched, opts: &InventoryOptions) -> Inventory {
     joiner.finish().build(users, radarr, sonarr)
 }
 
-/// A Sonarr episode as the library holds it, with the season it belongs to.
-#[derive(Debug, Clone)]
-pub struct Aired {
-    season: i32,
-    /// Sonarr names a file for it but did not embed it (the v3 app).
-    needs_file: bool,
-    episode: Episode,
+/// Sonarr's episode `e` as the library holds it, for `users` counted users none of whom has
+/// touched it yet, and the number of its season.
+pub fn library_episode(e: sonarr::Episode, users: usize) -> (i32, Episode) {
+    let file = (e.episode_file_id > 0).then(|| match e.episode_file {
+        Some(f) => file_of(f.id, f.path, f.size),
+        None => file_of(e.episode_file_id, None, None),
+    });
+    let episode = Episode {
+        sonarr_id: e.id,
+        number: e.episode_number,
+        file,
+        views: Views::untouched(users),
+        playing: false,
+    };
+    (e.season_number, episode)
 }
 
-impl Aired {
-    /// `e` for a library of `users` counted users, none of whom has touched it yet.
-    pub fn new(e: sonarr::Episode, users: usize) -> Self {
-        let needs_file = sonarr::needs_file(&e);
-        let file = (e.episode_file_id > 0).then(|| match e.episode_file {
-            Some(f) => file_of(f.id, f.path, f.size),
-            None => file_of(e.episode_file_id, None, None),
-        });
-        Aired {
-            season: e.season_number,
-            needs_file,
-            episode: Episode {
-                sonarr_id: e.id,
-                number: e.episode_number,
-                file,
-                views: Views::untouched(users),
-                playing: false,
-            },
-        }
+/// A series' episodes `eps`, sorted into seasons.
+pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
+    let mut by_number: BTreeMap<i32, Vec<Episode>> = BTreeMap::new();
+    for e in eps {
+        let (season, episode) = library_episode(e, users);
+        by_number.entry(season).or_default().push(episode);
     }
-
-    pub fn needs_file(&self) -> bool {
-        self.needs_file
-    }
-
-    fn file_path(&self) -> Option<&str> {
-        let path = self.episode.file.as_ref()?.path.as_str();
-        (!path.is_empty()).then_some(path)
-    }
+    by_number
+        .into_iter()
+        .map(|(number, episodes)| Season {
+            number,
+            views: Views::untouched(users),
+            episodes,
+        })
+        .collect()
 }
+
+fn file_path(e: &Episode) -> Option<&str> {
+    let path = e.file.as_ref()?.path.as_str();
+    (!path.is_empty()).then_some(path)
+}
+
+/// An episode of a series: the index of its season in the series, its index in the season.
+type EpisodeAt = (usize, usize);
 
 /// A lookup's outcome; the strings say why there is no single match.
 enum Found<T> {
@@ -133,14 +133,15 @@ struct SeriesSide<'a> {
     idx: SeriesIndex<'a>,
     /// Sonarr series id → its index in `data.series` (the first, should ids repeat).
     by_id: HashMap<i32, usize>,
-    /// Per series, once loaded: its episodes sorted by season and episode number.
-    episodes: Vec<Option<Vec<Aired>>>,
+    /// Per series, once loaded: its seasons by number, each with its episodes by number. They
+    /// move into the library as they are.
+    seasons: Vec<Option<Vec<Season>>>,
     /// Some counted user's episode item was found to be of the series.
     touched: Vec<bool>,
     series_views: Vec<Views>,
     season_views: HashMap<(usize, i32), Views>,
     /// Matches of the items playing now: series and episode indices.
-    playing: HashMap<&'a str, (usize, Vec<usize>)>,
+    playing: HashMap<&'a str, (usize, Vec<EpisodeAt>)>,
 }
 
 impl<'a> Joiner<'a> {
@@ -169,7 +170,7 @@ impl<'a> Joiner<'a> {
                 data,
                 idx: SeriesIndex::new(data),
                 by_id,
-                episodes: (0..count).map(|_| None).collect(),
+                seasons: (0..count).map(|_| None).collect(),
                 touched: vec![false; count],
                 series_views: vec![Views::untouched(users); count],
                 season_views: HashMap::new(),
@@ -201,16 +202,20 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    /// Gives Sonarr series `series_id` its episodes; those it had are replaced.
-    pub fn load(&mut self, series_id: i32, mut episodes: Vec<Aired>) {
+    /// Gives Sonarr series `series_id` its seasons with their episodes (each season number
+    /// once); those it had are replaced.
+    pub fn load(&mut self, series_id: i32, mut seasons: Vec<Season>) {
         let Some(side) = &mut self.series else {
             return;
         };
         if let Some(&si) = side.by_id.get(&series_id) {
-            // Stable: episodes Sonarr lists twice keep their order, and stay ambiguous.
-            episodes.sort_by_key(|a| (a.season, a.episode.number));
-            episodes.shrink_to_fit();
-            side.episodes[si] = Some(episodes);
+            seasons.sort_by_key(|s| s.number);
+            for season in &mut seasons {
+                // Stable: episodes Sonarr lists twice keep their order, and stay ambiguous.
+                season.episodes.sort_by_key(|e| e.number);
+                season.episodes.shrink_to_fit();
+            }
+            side.seasons[si] = Some(seasons);
         }
     }
 
@@ -220,8 +225,8 @@ impl<'a> Joiner<'a> {
         let Some(side) = &self.series else {
             return Vec::new();
         };
-        let mut ids: Vec<i32> = (0..side.episodes.len())
-            .filter(|&si| side.touched[si] && side.episodes[si].is_none())
+        let mut ids: Vec<i32> = (0..side.seasons.len())
+            .filter(|&si| side.touched[si] && side.seasons[si].is_none())
             .map(|si| side.data.series[si].id)
             .collect();
         ids.sort_unstable();
@@ -233,9 +238,9 @@ impl<'a> Joiner<'a> {
     /// deletion, and a pass need not hold them.
     pub fn unload_untouched(&mut self) {
         if let Some(side) = &mut self.series {
-            for (eps, touched) in side.episodes.iter_mut().zip(&side.touched) {
+            for (seasons, touched) in side.seasons.iter_mut().zip(&side.touched) {
                 if !touched {
-                    *eps = None;
+                    *seasons = None;
                 }
             }
         }
@@ -322,16 +327,16 @@ impl<'a> Joiner<'a> {
         };
         side.touched[si] = true;
         let title = || side.idx.title(si);
-        let Some(eps) = &mut side.episodes[si] else {
+        let Some(seasons) = &mut side.seasons[si] else {
             return Err(format!(
                 "the episodes of Sonarr series {:?} were not loaded",
                 title()
             ));
         };
-        match find_episodes(eps, by_path, item, &self.map, &title) {
+        match find_episodes(seasons, by_path, item, &self.map, &title) {
             Found::One(found) => {
-                for &e in &found {
-                    merge_views(&mut eps[e].episode.views, views);
+                for &(s, e) in &found {
+                    merge_views(&mut seasons[s].episodes[e].views, views);
                 }
                 if let Some(&id) = self.playing_ids.get(&*item.id) {
                     side.playing.insert(id, (si, found));
@@ -381,7 +386,7 @@ impl<'a> Joiner<'a> {
         Joined {
             movies: self.movies.map(|side| (side.views, movies_playing)),
             series: self.series.map(|side| SeriesJoined {
-                episodes: side.episodes,
+                seasons: side.seasons,
                 series_views: side.series_views,
                 season_views: side.season_views,
             }),
@@ -412,18 +417,18 @@ impl<'a> Joiner<'a> {
                 else {
                     return;
                 };
-                let Some(eps) = &side.episodes[si] else {
+                let Some(seasons) = &side.seasons[si] else {
                     return;
                 };
-                match find_episodes(eps, by_path, item, &self.map, &String::new) {
+                match find_episodes(seasons, by_path, item, &self.map, &String::new) {
                     Found::One(found) => (si, found),
                     _ => return,
                 }
             }
         };
-        if let Some(eps) = &mut side.episodes[si] {
-            for e in found {
-                eps[e].episode.playing = true;
+        if let Some(seasons) = &mut side.seasons[si] {
+            for (s, e) in found {
+                seasons[s].episodes[e].playing = true;
             }
         }
     }
@@ -438,7 +443,7 @@ pub struct Joined {
 }
 
 struct SeriesJoined {
-    episodes: Vec<Option<Vec<Aired>>>,
+    seasons: Vec<Option<Vec<Season>>>,
     series_views: Vec<Views>,
     season_views: HashMap<(usize, i32), Views>,
 }
@@ -472,6 +477,41 @@ impl Joined {
             library,
             root_folders,
         }
+    }
+}
+
+/// Values by key in two sorted vectors: an index of thousands of keys with one value each costs
+/// two allocations, not one (or more) per key as a map of vectors would. The values of one key
+/// keep the order they came in.
+struct MultiIndex<K, T> {
+    keys: Vec<K>,
+    values: Vec<T>,
+}
+
+impl<K: Ord, T> MultiIndex<K, T> {
+    fn new(mut pairs: Vec<(K, T)>) -> Self {
+        // Stable: equal keys keep their order.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let (keys, values) = pairs.into_iter().unzip();
+        MultiIndex { keys, values }
+    }
+
+    fn get<Q: Ord + ?Sized>(&self, key: &Q) -> &[T]
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let start = self.keys.partition_point(|k| k.borrow() < key);
+        let len = self.keys[start..].partition_point(|k| k.borrow() <= key);
+        &self.values[start..start + len]
+    }
+}
+
+/// `s` in ASCII lowercase, copied only when it has an uppercase letter.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
@@ -545,49 +585,46 @@ const MOVIE_FOLDER_DEPTH: usize = 2;
 const SERIES_FOLDER_DEPTH: usize = 3;
 
 struct MovieIndex<'a> {
-    by_tmdb: HashMap<i32, Vec<usize>>,
-    by_imdb: HashMap<String, Vec<usize>>,
-    by_file: HashMap<&'a str, Vec<usize>>,
-    by_folder: HashMap<&'a str, Vec<usize>>,
+    by_tmdb: MultiIndex<i32, usize>,
+    by_imdb: MultiIndex<Cow<'a, str>, usize>,
+    by_file: MultiIndex<&'a str, usize>,
+    by_folder: MultiIndex<&'a str, usize>,
 }
 
 impl<'a> MovieIndex<'a> {
     fn new(r: &'a RadarrData) -> Self {
-        let mut idx = MovieIndex {
-            by_tmdb: HashMap::new(),
-            by_imdb: HashMap::new(),
-            by_file: HashMap::new(),
-            by_folder: HashMap::new(),
-        };
+        let (mut tmdb, mut imdb, mut file, mut folder) = (vec![], vec![], vec![], vec![]);
         for (i, m) in r.movies.iter().enumerate() {
             if let Some(t) = m.tmdb_id.filter(|&t| t > 0) {
-                idx.by_tmdb.entry(t).or_default().push(i);
+                tmdb.push((t, i));
             }
-            if let Some(imdb) = m
+            if let Some(id) = m
                 .imdb_id
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
             {
-                idx.by_imdb
-                    .entry(imdb.to_ascii_lowercase())
-                    .or_default()
-                    .push(i);
+                imdb.push((lowercase(id), i));
             }
             if let Some(p) = m.movie_file.as_ref().and_then(|f| f.path.as_deref()) {
-                idx.by_file.entry(p).or_default().push(i);
+                file.push((p, i));
             }
             if let Some(p) = m.path.as_deref().map(trim_slash).filter(|p| !p.is_empty()) {
-                idx.by_folder.entry(p).or_default().push(i);
+                folder.push((p, i));
             }
         }
-        idx
+        MovieIndex {
+            by_tmdb: MultiIndex::new(tmdb),
+            by_imdb: MultiIndex::new(imdb),
+            by_file: MultiIndex::new(file),
+            by_folder: MultiIndex::new(folder),
+        }
     }
 
     fn find(&self, item: &Item, map: &PathMap) -> Found<usize> {
         let mut tried = Vec::new();
         if let Some(tmdb) = parse_id(item.provider_id("Tmdb")) {
-            match hits(self.by_tmdb.get(&tmdb)) {
+            match self.by_tmdb.get(&tmdb) {
                 [one] => return Found::One(*one),
                 [] => tried.push(format!("tmdb {tmdb}")),
                 many => {
@@ -599,7 +636,7 @@ impl<'a> MovieIndex<'a> {
             }
         }
         if let Some(imdb) = item.provider_id("Imdb") {
-            match hits(self.by_imdb.get(&imdb.to_ascii_lowercase())) {
+            match self.by_imdb.get(&*lowercase(imdb)) {
                 [one] => return Found::One(*one),
                 [] => tried.push(format!("imdb {imdb}")),
                 many => {
@@ -612,13 +649,13 @@ impl<'a> MovieIndex<'a> {
         }
         if let Some(path) = item.file_path() {
             let mapped = map.to_arr(path);
-            let by_file = hits(self.by_file.get(mapped.as_ref()));
+            let by_file = self.by_file.get(mapped.as_ref());
             let found = if by_file.is_empty() {
                 // Only the item itself (a disc folder) or the folder holding the file: a movie
                 // whose "folder" is higher up (a root folder by mistake) must not absorb it.
                 self_and_ancestors(&mapped)
                     .take(MOVIE_FOLDER_DEPTH)
-                    .map(|folder| hits(self.by_folder.get(folder)))
+                    .map(|folder| self.by_folder.get(folder))
                     .find(|h| !h.is_empty())
                     .unwrap_or(&[])
             } else {
@@ -735,18 +772,19 @@ impl<'a> SeriesIndex<'a> {
     }
 }
 
-/// The episodes among `eps` (one series', sorted by season and number) that Jellyfin's `item`
-/// is: by season and episode number (every number of a multi-episode item), else by file path.
-/// Several episodes are one match when they share the item's file. When the series itself was
-/// only found by its folder, numbers are not trusted (they would pick an episode of whatever
-/// series holds the folder) and only the file path counts.
+/// The episodes among `seasons` (one series', sorted by number, their episodes too) that
+/// Jellyfin's `item` is, as season and episode indices: by season and episode number (every
+/// number of a multi-episode item), else by file path. Several episodes are one match when they
+/// share the item's file. When the series itself was only found by its folder, numbers are not
+/// trusted (they would pick an episode of whatever series holds the folder) and only the file
+/// path counts.
 fn find_episodes(
-    eps: &[Aired],
+    seasons: &[Season],
     series_by_path: bool,
     item: &Item,
     map: &PathMap,
     series_title: &dyn Fn() -> String,
-) -> Found<Vec<usize>> {
+) -> Found<Vec<EpisodeAt>> {
     let sxe = item.parent_index_number.zip(item.index_number);
     if let Some((season, first)) = sxe.filter(|_| !series_by_path) {
         // A multi-episode item names its last episode; a bogus range is cut short.
@@ -756,18 +794,20 @@ fn find_episodes(
             .unwrap_or(first)
             .min(first.saturating_add(50));
         let mut out = Vec::new();
-        for number in first..=last {
-            let key = (season, number);
-            let start = eps.partition_point(|a| (a.season, a.episode.number) < key);
-            let len = eps[start..].partition_point(|a| (a.season, a.episode.number) <= key);
-            match len {
-                0 => {}
-                1 => out.push(start),
-                many => {
-                    return Found::Ambiguous(format!(
-                        "{many} episodes of Sonarr series {:?} are S{season:02}E{number:02}",
-                        series_title()
-                    ))
+        if let Ok(s) = seasons.binary_search_by_key(&season, |s| s.number) {
+            let eps = &seasons[s].episodes;
+            for number in first..=last {
+                let start = eps.partition_point(|e| e.number < number);
+                let len = eps[start..].partition_point(|e| e.number <= number);
+                match len {
+                    0 => {}
+                    1 => out.push((s, start)),
+                    many => {
+                        return Found::Ambiguous(format!(
+                            "{many} episodes of Sonarr series {:?} are S{season:02}E{number:02}",
+                            series_title()
+                        ))
+                    }
                 }
             }
         }
@@ -778,8 +818,18 @@ fn find_episodes(
     let mapped = item.file_path().map(|p| map.to_arr(p));
     if let Some(p) = &mapped {
         // Rarely needed, and within one series: a scan beats holding an index of every path.
-        let same_file: Vec<usize> = (0..eps.len())
-            .filter(|&e| eps[e].file_path() == Some(p.as_ref()))
+        let same_file: Vec<EpisodeAt> = seasons
+            .iter()
+            .enumerate()
+            .flat_map(|(s, season)| {
+                season
+                    .episodes
+                    .iter()
+                    .enumerate()
+                    .map(move |(e, ep)| ((s, e), ep))
+            })
+            .filter(|(_, ep)| file_path(ep) == Some(p.as_ref()))
+            .map(|(at, _)| at)
             .collect();
         if !same_file.is_empty() {
             return Found::One(same_file);
@@ -827,9 +877,9 @@ fn build_series(s: SonarrData, mut joined: SeriesJoined, n: usize) -> Vec<Series
         .into_iter()
         .enumerate()
         .map(|(si, se)| {
-            let eps = joined.episodes.get_mut(si).and_then(Option::take);
+            let loaded = joined.seasons.get_mut(si).and_then(Option::take);
             let views = std::mem::take(&mut joined.series_views[si]);
-            let seasons = build_seasons(si, &se, eps.unwrap_or_default(), &mut joined, n);
+            let seasons = build_seasons(si, &se, loaded.unwrap_or_default(), &mut joined, n);
             Series {
                 sonarr_id: se.id,
                 title: se
@@ -845,38 +895,34 @@ fn build_series(s: SonarrData, mut joined: SeriesJoined, n: usize) -> Vec<Series
         .collect()
 }
 
-/// Every season Sonarr lists for series `si`, with or without episodes, each with its episodes
-/// (`eps`, sorted by season and number).
+/// Every season Sonarr lists for series `si`, with or without episodes: the `loaded` ones
+/// (sorted by number) as they are, the others empty.
 fn build_seasons(
     si: usize,
     se: &sonarr::Series,
-    eps: Vec<Aired>,
+    loaded: Vec<Season>,
     joined: &mut SeriesJoined,
     n: usize,
 ) -> Vec<Season> {
-    // Each season's episode count, so that each season's list is allocated once at its size.
-    let mut counts: BTreeMap<i32, usize> =
-        se.seasons.iter().map(|s| (s.season_number, 0)).collect();
-    for a in &eps {
-        *counts.entry(a.season).or_default() += 1;
+    let mut by_number: BTreeMap<i32, Option<Season>> =
+        se.seasons.iter().map(|s| (s.season_number, None)).collect();
+    for season in loaded {
+        by_number.insert(season.number, Some(season));
     }
-    let mut seasons = Vec::with_capacity(counts.len());
-    let mut eps = eps.into_iter().peekable();
-    for (number, count) in counts {
-        let mut episodes = Vec::with_capacity(count);
-        while let Some(a) = eps.next_if(|a| a.season == number) {
-            episodes.push(a.episode);
-        }
-        seasons.push(Season {
-            number,
-            views: joined
-                .season_views
-                .remove(&(si, number))
-                .unwrap_or_else(|| Views::untouched(n)),
-            episodes,
-        });
-    }
-    seasons
+    by_number
+        .into_iter()
+        .map(|(number, season)| {
+            let mut season = season.unwrap_or_else(|| Season {
+                number,
+                views: Views::untouched(n),
+                episodes: Vec::new(),
+            });
+            if let Some(views) = joined.season_views.remove(&(si, number)) {
+                season.views = views;
+            }
+            season
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -886,6 +932,23 @@ mod tests {
     use jiff::Timestamp;
 
     use super::*;
+
+    #[test]
+    fn a_multi_index_finds_every_value_of_a_key_in_order() {
+        let idx = MultiIndex::new(vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (3, 'e')]);
+        assert_eq!(idx.get(&3), ['a', 'c', 'e']);
+        assert_eq!(idx.get(&1), ['b']);
+        assert!(idx.get(&0).is_empty() && idx.get(&4).is_empty());
+        let files = MultiIndex::new(vec![("/b", 1), ("/a", 2)]);
+        assert_eq!(files.get("/a"), [2]);
+        assert!(MultiIndex::<i32, i32>::new(Vec::new()).get(&1).is_empty());
+    }
+
+    #[test]
+    fn lowercase_copies_only_when_it_must() {
+        assert!(matches!(lowercase("tt0133093"), Cow::Borrowed("tt0133093")));
+        assert_eq!(lowercase("TT0133093"), "tt0133093");
+    }
 
     use crate::clients::jellyfin::Session;
     use crate::clients::jellyfin::UserData;
@@ -1726,12 +1789,8 @@ mod tests {
         j
     }
 
-    fn aired_of(f: &Fetched, series_id: i32) -> Vec<Aired> {
-        f.sonarr.as_ref().unwrap().episodes[&series_id]
-            .iter()
-            .cloned()
-            .map(|e| Aired::new(e, 2))
-            .collect()
+    fn aired_of(f: &Fetched, series_id: i32) -> Vec<Season> {
+        seasons_of(f.sonarr.as_ref().unwrap().episodes[&series_id].clone(), 2)
     }
 
     #[test]
