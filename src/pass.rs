@@ -305,6 +305,13 @@ impl<'c> Pass<'c> {
             mut plan,
             inventory,
         } = self.plan(now).await?;
+        // The plan holds all that is left to do; on a large library the library is most of a
+        // pass's memory, and recording the plan needs about as much again.
+        let Inventory {
+            library,
+            root_folders,
+        } = inventory;
+        drop(library);
         for done in record::drop_done(&mut plan, &state.done_targets()?) {
             tracing::warn!(
                 run_id,
@@ -378,7 +385,7 @@ impl<'c> Pass<'c> {
             apply::apply(
                 &plan,
                 &servers,
-                &inventory.root_folders,
+                &root_folders,
                 mode,
                 &run_id,
                 journal,
