@@ -10,15 +10,57 @@ use jiff::Timestamp;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-/// One counted Jellyfin user's view of an item.
+/// One counted Jellyfin user's view of an item. A library holds one per episode and counted
+/// user, so it is 16 bytes, not the 32 an `Option<Timestamp>` would make it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserView {
     /// Jellyfin's `UserData.Played`.
     pub played: bool,
-    /// Jellyfin's `UserData.LastPlayedDate`; absent when Jellyfin has none.
-    pub last_played: Option<Timestamp>,
     /// Jellyfin's `UserData.IsFavorite`.
     pub favorite: bool,
+    last_played: LastPlayed,
+}
+
+/// Jellyfin's `UserData.LastPlayedDate` in nanoseconds since the Unix epoch, `i64::MIN` when
+/// absent. Moments outside 1677–2262 are clamped to those years: still long past or far ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct LastPlayed(i64);
+
+impl Default for LastPlayed {
+    fn default() -> Self {
+        LastPlayed(i64::MIN)
+    }
+}
+
+impl UserView {
+    pub fn new(played: bool, last_played: Option<Timestamp>, favorite: bool) -> Self {
+        let nanos = last_played.map_or(i64::MIN, |t| {
+            let n = t
+                .as_nanosecond()
+                .clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX));
+            i64::try_from(n).unwrap_or(i64::MAX)
+        });
+        UserView {
+            played,
+            favorite,
+            last_played: LastPlayed(nanos),
+        }
+    }
+
+    /// Jellyfin's `UserData.LastPlayedDate`; absent when Jellyfin has none.
+    pub fn last_played(&self) -> Option<Timestamp> {
+        (self.last_played != LastPlayed::default())
+            .then(|| Timestamp::from_nanosecond(i128::from(self.last_played.0)).ok())
+            .flatten()
+    }
+
+    /// Both views in one: played or favourite by either, last played at the later moment.
+    pub fn merge(&mut self, other: UserView) {
+        self.played |= other.played;
+        self.favorite |= other.favorite;
+        // Absent is the smallest value, so the later moment wins over none.
+        self.last_played = self.last_played.max(other.last_played);
+    }
 }
 
 /// The views of every counted user on one item, indexed like [`Library::users`].
@@ -57,7 +99,8 @@ pub struct MediaFile {
     /// The *arr's id of the file (`movieFile.id` / `episodeFile.id`).
     pub id: i32,
     /// Absolute path as the *arr sees it (already mapped from Jellyfin's view where that differs).
-    pub path: String,
+    /// Boxed: a library holds one per episode, and never changes it.
+    pub path: Box<str>,
     pub size: u64,
 }
 
@@ -189,6 +232,24 @@ mod tests {
         assert!(!path_is_under("/movies/x.mkv", "/tv"));
         assert!(path_is_under("/x.mkv", "/"));
         assert!(!path_is_under("/tv/../etc/passwd", "/tv"));
+    }
+
+    #[test]
+    fn a_user_view_keeps_its_moment_and_merges_to_the_later_one() {
+        assert_eq!(std::mem::size_of::<UserView>(), 16);
+        let t: Timestamp = "2024-05-03T10:00:00.1234567Z".parse().unwrap();
+        let early: Timestamp = "1001-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(UserView::new(true, Some(t), false).last_played(), Some(t));
+        assert_eq!(UserView::new(true, None, false).last_played(), None);
+        let clamped = UserView::new(true, Some(early), false)
+            .last_played()
+            .unwrap();
+        assert!(clamped > early && clamped.as_second() < -9_000_000_000);
+        let mut v = UserView::new(false, None, true);
+        v.merge(UserView::new(true, Some(t), false));
+        assert!(v.played && v.favorite && v.last_played() == Some(t));
+        v.merge(UserView::new(true, Some(early), false));
+        assert_eq!(v.last_played(), Some(t));
     }
 
     #[test]

@@ -40,18 +40,19 @@ fn main() -> ExitCode {
 
 /// glibc gives every thread that allocates its own arena and returns little of it; with the
 /// async runtime's threads a pass over a large library kept about twice its live data resident
-/// (267 MB against 146 MB for 100k episodes, `cargo bench --bench pass -- L 1`). Two arenas
-/// cost nothing measurable here: the work is I/O.
+/// (267 MB against 146 MB for 100k episodes, `cargo bench --bench pass -- L 1`). One arena
+/// costs nothing measurable here (the work is I/O), and a second one still added 4–6 MB to
+/// every few passes.
 ///
 /// glibc also raises its mmap threshold each time a large block is freed, up to 32 MB, so the
 /// large passing buffers of a pass (response bodies, growing lists) end up in the heap and leave
 /// holes it cannot return. A fixed threshold keeps them mapped on their own: a plan over 100k
-/// episodes peaks at 36 MB instead of 41–43.
+/// episodes peaked at 36 MB instead of 41–43.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any thread exists.
     unsafe {
-        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 2);
+        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 1);
         nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }

@@ -92,7 +92,7 @@ pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
 }
 
 fn file_path(e: &Episode) -> Option<&str> {
-    let path = e.file.as_ref()?.path.as_str();
+    let path = &*e.file.as_ref()?.path;
     (!path.is_empty()).then_some(path)
 }
 
@@ -535,7 +535,7 @@ fn file_of(id: i32, path: Option<String>, size: Option<i64>) -> MediaFile {
         id,
         // A file the *arr lists without a path lies in no root folder, so the path guard
         // keeps it rather than deleting blind.
-        path: path.unwrap_or_default(),
+        path: path.unwrap_or_default().into(),
         size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
     }
 }
@@ -1155,7 +1155,7 @@ mod tests {
         let inv = join(f.clone(), &opts());
         let v = movie_views(&inv, 1);
         assert!(v.0[0].played);
-        assert_eq!(v.0[0].last_played, Some(ts(T1)));
+        assert_eq!(v.0[0].last_played(), Some(ts(T1)));
         assert!(!movie_views(&inv, 2).any_played());
         assert!(inv.library.unmatched.is_empty());
     }
@@ -1314,12 +1314,12 @@ mod tests {
         assert_eq!(inv.library.users, ["user0", "user1"]);
         let v1 = movie_views(&inv, 1);
         assert!(v1.0.iter().all(|u| u.played));
-        assert_eq!(v1.0[0].last_played, Some(ts(T1)));
-        assert_eq!(v1.0[1].last_played, Some(ts(T2)));
+        assert_eq!(v1.0[0].last_played(), Some(ts(T1)));
+        assert_eq!(v1.0[1].last_played(), Some(ts(T2)));
         let v2 = movie_views(&inv, 2);
         assert_eq!(v2.0[0], UserView::default());
         assert!(v2.0[1].played && v2.0[1].favorite);
-        assert_eq!(v2.0[1].last_played, Some(ts(T1)));
+        assert_eq!(v2.0[1].last_played(), Some(ts(T1)));
         assert_eq!(movie_views(&inv, 3), &Views::untouched(2));
     }
 
@@ -1452,7 +1452,7 @@ mod tests {
         let inv = join(f.clone(), &opts());
         let e = episode(&inv, 102);
         assert!(e.views.0[0].played && !e.views.0[1].played);
-        assert_eq!(e.views.0[0].last_played, Some(ts(T1)));
+        assert_eq!(e.views.0[0].last_played(), Some(ts(T1)));
         assert!(
             !episode(&inv, 901).views.any_played(),
             "episode TVDB id used as series id"
@@ -1651,7 +1651,7 @@ mod tests {
             episode(&inv, 101).file,
             Some(MediaFile {
                 id: 1010,
-                path: String::new(),
+                path: "".into(),
                 size: 0
             })
         );
@@ -1835,7 +1835,7 @@ mod tests {
         let inv = j.finish().build(f.users.clone(), None, f.sonarr.clone());
         let v = &episode(&inv, 102).views.0;
         assert!(v[0].played && v[1].played && v[1].favorite && !v[0].favorite);
-        assert_eq!(v[1].last_played, Some(ts(T2)));
+        assert_eq!(v[1].last_played(), Some(ts(T2)));
         assert!(!episode(&inv, 103).views.any_played());
     }
 

@@ -101,18 +101,12 @@ impl Touches {
 }
 
 pub(super) fn view_of(ud: Option<&UserData>) -> UserView {
-    ud.map(|d| UserView {
-        played: d.played,
-        last_played: d.last_played_date,
-        favorite: d.is_favorite,
-    })
-    .unwrap_or_default()
+    ud.map(|d| UserView::new(d.played, d.last_played_date, d.is_favorite))
+        .unwrap_or_default()
 }
 
 pub(super) fn merge_view(into: &mut UserView, v: UserView) {
-    into.played |= v.played;
-    into.last_played = into.last_played.max(v.last_played);
-    into.favorite |= v.favorite;
+    into.merge(v);
 }
 
 #[cfg(test)]
@@ -148,7 +142,7 @@ mod tests {
         let v = &all[0].1 .0;
         assert!(v[0].played && !v[1].played && v[2].played && v[2].favorite && !v[0].favorite);
         assert_eq!(
-            v[2].last_played,
+            v[2].last_played(),
             Some("2024-02-01T00:00:00Z".parse().unwrap())
         );
         assert!(!all[1].1 .0[0].favorite && all[1].1 .0[1].favorite);

@@ -100,7 +100,7 @@ impl<'a> Ctx<'a> {
             if !view.played {
                 continue;
             }
-            match view.last_played {
+            match view.last_played() {
                 None => return Some(Played::Undated),
                 Some(t) => latest = Some(latest.map_or(t, |l| l.max(t))),
             }
@@ -241,19 +241,11 @@ pub(crate) mod testkit {
     }
 
     pub fn seen(t: Timestamp) -> UserView {
-        UserView {
-            played: true,
-            last_played: Some(t),
-            favorite: false,
-        }
+        UserView::new(true, Some(t), false)
     }
 
     pub fn seen_undated() -> UserView {
-        UserView {
-            played: true,
-            last_played: None,
-            favorite: false,
-        }
+        UserView::new(true, None, false)
     }
 
     pub fn unseen() -> UserView {
@@ -261,10 +253,7 @@ pub(crate) mod testkit {
     }
 
     pub fn fav() -> UserView {
-        UserView {
-            favorite: true,
-            ..UserView::default()
-        }
+        UserView::new(false, None, true)
     }
 
     pub fn rules() -> Rules {
@@ -314,7 +303,7 @@ pub(crate) mod testkit {
             tags: Vec::new(),
             file: Some(MediaFile {
                 id,
-                path: format!("/movies/{title}/{title}.mkv"),
+                path: format!("/movies/{title}/{title}.mkv").into(),
                 size: 1000,
             }),
             path: format!("/movies/{title}"),
@@ -343,10 +332,7 @@ pub(crate) mod testkit {
         }
         fn watched(mut self, ago: i64) -> Self {
             let favorite = self.views.0[0].favorite;
-            self.views.0[0] = UserView {
-                favorite,
-                ..seen(at(ago))
-            };
+            self.views.0[0] = UserView::new(true, Some(at(ago)), favorite);
             self
         }
         fn views(mut self, views: Vec<UserView>) -> Self {
@@ -371,12 +357,12 @@ pub(crate) mod testkit {
         }
         fn file_at(mut self, path: &str) -> Self {
             if let Some(f) = &mut self.file {
-                f.path = path.to_string();
+                f.path = path.into();
             }
             self
         }
         fn folder(mut self, path: &str) -> Self {
-            self.path = path.to_string();
+            self.path = path.into();
             self
         }
     }
@@ -408,7 +394,10 @@ pub(crate) mod testkit {
                 ep.sonarr_id += offset;
                 if let Some(f) = &mut ep.file {
                     f.id += offset;
-                    f.path = f.path.replacen("/tv/show/", &format!("{}/", self.path), 1);
+                    f.path = f
+                        .path
+                        .replacen("/tv/show/", &format!("{}/", self.path), 1)
+                        .into();
                 }
             }
             self.seasons.push(season);
@@ -433,7 +422,7 @@ pub(crate) mod testkit {
                 number: e,
                 file: Some(MediaFile {
                     id: number * 1000 + e,
-                    path: format!("/tv/show/S{number:02}E{e:02}.mkv"),
+                    path: format!("/tv/show/S{number:02}E{e:02}.mkv").into(),
                     size: 100,
                 }),
                 views: Views::from(vec![unseen()]),
@@ -466,10 +455,7 @@ pub(crate) mod testkit {
         fn watched(mut self, eps: impl IntoIterator<Item = i32>, ago: i64) -> Self {
             for n in eps {
                 let view = &mut self.ep(n).views.0[0];
-                *view = UserView {
-                    favorite: view.favorite,
-                    ..seen(at(ago))
-                };
+                *view = UserView::new(true, Some(at(ago)), view.favorite);
             }
             self
         }
@@ -503,7 +489,7 @@ pub(crate) mod testkit {
         }
         fn file_at(mut self, ep: i32, path: &str) -> Self {
             if let Some(f) = &mut self.ep(ep).file {
-                f.path = path.to_string();
+                f.path = path.into();
             }
             self
         }
@@ -738,11 +724,13 @@ mod tests {
     }
 
     fn random_case(rng: &mut fastrand::Rng) -> (Library, Rules) {
-        let pick_view = |rng: &mut fastrand::Rng| UserView {
-            played: rng.u8(..4) > 0,
-            last_played: [None, Some(1), Some(4), Some(6), Some(10), Some(20)][rng.usize(..6)]
-                .map(|d| at(days(d))),
-            favorite: rng.u8(..20) == 0,
+        let pick_view = |rng: &mut fastrand::Rng| {
+            UserView::new(
+                rng.u8(..4) > 0,
+                [None, Some(1), Some(4), Some(6), Some(10), Some(20)][rng.usize(..6)]
+                    .map(|d| at(days(d))),
+                rng.u8(..20) == 0,
+            )
         };
         let mut shows = Vec::new();
         for id in 1..=rng.i32(1..4) {

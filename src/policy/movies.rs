@@ -55,13 +55,15 @@ fn verdict(ctx: &Ctx, movie: &Movie, played: Played) -> Result<u32, Reason> {
     let Some(file) = &movie.file else {
         return Err(Reason::NoFile);
     };
-    for path in [&file.path, &movie.path] {
+    for path in [&*file.path, movie.path.as_str()] {
         if !ctx
             .radarr_roots
             .iter()
             .any(|root| path_is_under(path, root))
         {
-            return Err(Reason::OutsideRootFolder { path: path.clone() });
+            return Err(Reason::OutsideRootFolder {
+                path: path.to_owned(),
+            });
         }
     }
     ctx.watch_verdict(played).map(|(_, days_ago)| days_ago)

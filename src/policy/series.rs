@@ -152,7 +152,7 @@ fn outside_root(ctx: &Ctx, file: &MediaFile) -> Option<Reason> {
         .iter()
         .any(|r| path_is_under(&file.path, r));
     (!inside).then(|| Reason::OutsideRootFolder {
-        path: file.path.clone(),
+        path: file.path.to_string(),
     })
 }
 
