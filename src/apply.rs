@@ -9,7 +9,7 @@
 //! not accessible): what was done stays done, the rest waits for a later pass. It also stops when a
 //! server refuses the key or stays unreachable, since every further call would fail the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::clients::http::{ApiError, Service};
 use crate::clients::jellyfin::JellyfinClient;
@@ -54,8 +54,22 @@ pub enum Outcome {
     AlreadyGone,
     /// The *arr refused or failed; the message says why.
     Failed(String),
+    /// What it would delete changed since the plan (an episode file replaced by an upgrade, an
+    /// episode removed): nothing of it was deleted, and the next pass decides again.
+    Changed(String),
+    /// The *arr gave no answer, and the target was still there after: the deletion may still
+    /// be under way. It stays started in the journal; the next pass settles it.
+    InDoubt(String),
     /// The pass stopped before reaching it.
     NotAttempted,
+}
+
+impl Outcome {
+    /// An outcome that makes the pass count as failed: a deletion that did not happen as
+    /// planned for a reason other than the plan going stale.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::InDoubt(_))
+    }
 }
 
 /// Why a pass stopped early.
@@ -210,6 +224,36 @@ fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome)
         Outcome::WouldDelete => log_decision(run_id, mode, decision, "delete", "would delete"),
         Outcome::AlreadyGone => log_decision(run_id, mode, decision, "skip", "already gone:"),
         Outcome::NotAttempted => log_decision(run_id, mode, decision, "skip", "not attempted:"),
+        Outcome::Changed(why) => {
+            tracing::warn!(
+                run_id,
+                mode = mode.as_str(),
+                action = "skip",
+                kind = decision.kind.as_str(),
+                title = %decision.title,
+                arr_id = decision.target.arr_id(),
+                reason = %why,
+                bytes = decision.bytes,
+                "not deleting {} {}: {why}",
+                decision.kind,
+                decision.title
+            );
+        }
+        Outcome::InDoubt(why) => {
+            tracing::warn!(
+                run_id,
+                mode = mode.as_str(),
+                action = "skip",
+                kind = decision.kind.as_str(),
+                title = %decision.title,
+                arr_id = decision.target.arr_id(),
+                reason = %why,
+                bytes = decision.bytes,
+                "deletion of {} {} in doubt, the next pass settles it: {why}",
+                decision.kind,
+                decision.title
+            );
+        }
         Outcome::Failed(err) => {
             tracing::error!(
                 run_id,
@@ -284,16 +328,13 @@ async fn carry_out(
         let outcome = match (mode, servers.radarr) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
             (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
-            (Mode::Live, Some(radarr)) => {
-                journaled(journal, &slot_decisions, async {
-                    settle(
-                        radarr
-                            .delete_movie(movie_id, servers.add_import_exclusion)
-                            .await,
-                    )
-                })
-                .await
-            }
+            (Mode::Live, Some(radarr)) => journaled(journal, &slot_decisions, async {
+                delete_movie(radarr, movie_id, servers.add_import_exclusion)
+                    .await
+                    .map(|o| vec![o])
+            })
+            .await
+            .map(|mut o| o.pop().unwrap_or(Outcome::NotAttempted)),
         };
         match outcome {
             Ok(o) => report.outcomes[s].1 = o,
@@ -316,24 +357,30 @@ async fn carry_out(
                 report.stopped = Some(stop);
                 break;
             }
-            let outcome = match (mode, servers.sonarr) {
-                (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
-                (Mode::Live, None) => Ok(Outcome::Failed("Sonarr is not configured".into())),
+            let decisions: Vec<usize> = slots.iter().map(|&s| report.outcomes[s].0).collect();
+            let outcomes = match (mode, servers.sonarr) {
+                (Mode::DryRun, _) => Ok(vec![Outcome::WouldDelete; slots.len()]),
+                (Mode::Live, None) => Ok(vec![
+                    Outcome::Failed("Sonarr is not configured".into());
+                    slots.len()
+                ]),
                 (Mode::Live, Some(sonarr)) => {
-                    let decisions: Vec<usize> =
-                        slots.iter().map(|&s| report.outcomes[s].0).collect();
+                    let targets: Vec<&Target> = decisions
+                        .iter()
+                        .map(|&i| &plan.decisions[i].target)
+                        .collect();
                     journaled(
                         journal,
                         &decisions,
-                        delete_series_files(sonarr, plan, &report, &slots, series_id),
+                        delete_series_files(sonarr, &targets, series_id),
                     )
                     .await
                 }
             };
-            match outcome {
-                Ok(o) => {
-                    for &s in &slots {
-                        report.outcomes[s].1 = o.clone();
+            match outcomes {
+                Ok(outcomes) => {
+                    for (&s, o) in slots.iter().zip(outcomes) {
+                        report.outcomes[s].1 = o;
                     }
                 }
                 Err(stop) => {
@@ -366,49 +413,205 @@ async fn gate_open(mode: Mode, gate: &mut (impl Gate + Send), step: Step<'_>) ->
     }
 }
 
-/// Records the intent, runs the *arr call, records its outcome. When the intent cannot be
-/// written the call is not made; when the outcome cannot be written the pass stops, and the
-/// next pass settles the action by asking the *arr.
+/// Records the intent, runs the *arr call, records its outcome (one per decision). When the
+/// intent cannot be written the call is not made; when the outcome cannot be written the pass
+/// stops, and the next pass settles the action by asking the *arr. A deletion in doubt stays
+/// started (with a note of why): the next pass settles it the same way.
 async fn journaled(
     journal: &mut (dyn Journal + Send),
     decisions: &[usize],
-    call: impl std::future::Future<Output = Result<Outcome, Stop>>,
-) -> Result<Outcome, Stop> {
+    call: impl std::future::Future<Output = Result<Vec<Outcome>, Stop>>,
+) -> Result<Vec<Outcome>, Stop> {
     journal
         .started(decisions)
         .map_err(|detail| Stop::JournalFailed { detail })?;
-    let result = call.await;
-    let recorded = match &result {
-        Ok(outcome) => outcome.clone(),
+    let outcomes = match call.await {
+        Ok(outcomes) => outcomes,
         // Refused for missing storage: the call did not take effect.
-        Err(stop @ Stop::StorageMissing { .. }) => Outcome::Failed(stop.to_string()),
-        // The server may have carried out the call before it went away: the action stays
-        // `started`, and the next pass asks the *arr whether the target is gone.
-        Err(_) => return result,
+        Err(stop @ Stop::StorageMissing { .. }) => {
+            let failed = Outcome::Failed(stop.to_string());
+            for &i in decisions {
+                journal
+                    .finished(&[i], &failed)
+                    .map_err(|detail| Stop::JournalFailed { detail })?;
+            }
+            return Err(stop);
+        }
+        // The server may have carried out the call before it went away: the actions stay
+        // `started`, and the next pass asks the *arr whether the targets are gone.
+        Err(stop) => return Err(stop),
     };
-    journal
-        .finished(decisions, &recorded)
-        .map_err(|detail| Stop::JournalFailed { detail })?;
-    result
+    for (&i, outcome) in decisions.iter().zip(&outcomes) {
+        journal
+            .finished(&[i], outcome)
+            .map_err(|detail| Stop::JournalFailed { detail })?;
+    }
+    Ok(outcomes)
 }
 
-/// Unmonitors every episode of the group, then deletes its files in one bulk call.
-/// If unmonitoring fails nothing is deleted: a deleted file of a monitored episode is fetched again.
+/// Deletes a movie with its files. A DELETE is never sent twice: when no clear answer came, the
+/// movie is looked up, and a movie that is gone was deleted (Radarr drops the record at once and
+/// the files a moment later).
+async fn delete_movie(
+    radarr: &RadarrClient,
+    movie_id: i32,
+    add_import_exclusion: bool,
+) -> Result<Outcome, Stop> {
+    let err = match radarr.delete_movie(movie_id, add_import_exclusion).await {
+        Ok(()) => return Ok(Outcome::Deleted),
+        Err(err) if !err.outcome_unknown() => return settle(Err(err)),
+        Err(err) => err,
+    };
+    match radarr.movie(movie_id).await {
+        Ok(None) => Ok(Outcome::Deleted),
+        // The server answered (a 5xx): the request is over, and did not delete the movie.
+        Ok(Some(_)) if err.status().is_some() => Ok(Outcome::Failed(err.to_string())),
+        Ok(Some(_)) => Ok(Outcome::InDoubt(format!(
+            "{err}; the movie was still there right after, and the deletion may still land"
+        ))),
+        Err(lookup) => Ok(Outcome::InDoubt(format!(
+            "{err}; whether it went through cannot be told now: {lookup}"
+        ))),
+    }
+}
+
+/// Which write of a series' group failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Unmonitor,
+    Delete,
+}
+
+/// Carries out the deletions of one series: unmonitors every episode of `targets`, then deletes
+/// their files in one bulk call. One outcome per target.
+///
+/// If unmonitoring fails nothing is deleted: a deleted file of a monitored episode is fetched
+/// again. When Sonarr refuses a call it may be because an id went stale since the plan (a file
+/// replaced by an upgrade: its `Get(ids)` then fails the whole call), so the series is read
+/// again and each target judged: gone, changed (left to the next pass, with a record), or
+/// intact, and the intact ones are sent once more. A call that got no answer is not sent again
+/// (the server may still be carrying it out): what the series shows then decides, or the
+/// deletion stays in doubt for the next pass.
 async fn delete_series_files(
     sonarr: &SonarrClient,
-    plan: &Plan,
-    report: &ApplyReport,
-    slots: &[usize],
+    targets: &[&Target],
     series_id: i32,
-) -> Result<Outcome, Stop> {
+) -> Result<Vec<Outcome>, Stop> {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; targets.len()];
+    let mut live: Vec<usize> = (0..targets.len()).collect();
+    for attempt in 0..2 {
+        let (episode_ids, file_ids) = ids_of(targets, &live);
+        tracing::debug!(
+            series_id,
+            episodes = episode_ids.len(),
+            files = file_ids.len(),
+            attempt,
+            "unmonitoring, then deleting"
+        );
+        let (write, err) = match sonarr.set_episodes_monitored(&episode_ids, false).await {
+            Err(err) => (Write::Unmonitor, err),
+            Ok(()) => match sonarr.delete_episode_files(&file_ids).await {
+                Ok(()) => {
+                    for &i in &live {
+                        outcomes[i] = Some(Outcome::Deleted);
+                    }
+                    break;
+                }
+                Err(err) => (Write::Delete, err),
+            },
+        };
+        let answered = !matches!(err, ApiError::Unavailable { .. }) || err.status().is_some();
+        let refused_by_id =
+            matches!(err, ApiError::NotFound { .. }) || (err.outcome_unknown() && answered);
+        if !refused_by_id && !err.outcome_unknown() {
+            // A missing root folder, a wrong key, a server that is down, a 400: the same
+            // call, or the next one, fares no better.
+            match settle(Err(err))? {
+                Outcome::AlreadyGone => {
+                    for &i in &live {
+                        outcomes[i] = Some(Outcome::AlreadyGone);
+                    }
+                }
+                other => {
+                    for &i in &live {
+                        outcomes[i] = Some(other.clone());
+                    }
+                }
+            }
+            break;
+        }
+        let series_now = match sonarr.episodes(series_id).await {
+            Ok(listed) if listed.malformed.is_empty() => listed.episodes,
+            Ok(_) | Err(_) => {
+                let why = format!("{err}; the series could not be read again to see why");
+                let outcome = if answered {
+                    Outcome::Failed(why)
+                } else {
+                    Outcome::InDoubt(why)
+                };
+                for &i in &live {
+                    outcomes[i] = Some(outcome.clone());
+                }
+                break;
+            }
+        };
+        let files_now: HashMap<i32, i32> = series_now
+            .iter()
+            .map(|e| (e.id, e.episode_file_id))
+            .collect();
+        let mut intact = Vec::new();
+        for &i in &live {
+            match judge(targets[i], &files_now) {
+                Now::Gone => {
+                    outcomes[i] = Some(match write {
+                        Write::Delete => Outcome::Deleted,
+                        Write::Unmonitor => Outcome::AlreadyGone,
+                    })
+                }
+                Now::Changed(why) => outcomes[i] = Some(Outcome::Changed(why)),
+                Now::Intact if !answered => {
+                    outcomes[i] = Some(Outcome::InDoubt(format!(
+                        "{err}; its files were still there right after, and the deletion may still land"
+                    )))
+                }
+                Now::Intact if attempt == 1 => outcomes[i] = Some(Outcome::Failed(err.to_string())),
+                Now::Intact => intact.push(i),
+            }
+        }
+        if !intact.is_empty() {
+            tracing::info!(
+                series_id,
+                "Sonarr refused the {} of series {series_id} ({err}); {} of its {} deletions are \
+                 as planned and are sent again",
+                match write {
+                    Write::Unmonitor => "unmonitoring",
+                    Write::Delete => "deletion",
+                },
+                intact.len(),
+                live.len()
+            );
+        }
+        live = intact;
+        if live.is_empty() {
+            break;
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::NotAttempted))
+        .collect())
+}
+
+/// The episode and file ids of `targets[live]`, sorted and deduplicated.
+fn ids_of(targets: &[&Target], live: &[usize]) -> (Vec<i32>, Vec<i32>) {
     let mut episode_ids = Vec::new();
     let mut file_ids = Vec::new();
-    for &s in slots {
+    for &i in live {
         if let Target::Sonarr {
             episode_ids: e,
             episode_file_ids: f,
             ..
-        } = &plan.decisions[report.outcomes[s].0].target
+        } = targets[i]
         {
             episode_ids.extend_from_slice(e);
             file_ids.extend_from_slice(f);
@@ -418,17 +621,53 @@ async fn delete_series_files(
     episode_ids.dedup();
     file_ids.sort_unstable();
     file_ids.dedup();
-    tracing::debug!(
-        series_id,
-        episodes = episode_ids.len(),
-        files = file_ids.len(),
-        "unmonitoring, then deleting"
-    );
-    match settle(sonarr.set_episodes_monitored(&episode_ids, false).await)? {
-        Outcome::Deleted => {}
-        other => return Ok(other),
+    (episode_ids, file_ids)
+}
+
+/// A Sonarr target as the series shows it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Now {
+    /// None of its episodes has a file any more.
+    Gone,
+    /// Every episode still has the file the plan would delete, and nothing more.
+    Intact,
+    /// Something moved: an episode gone from Sonarr, a file replaced or removed.
+    Changed(String),
+}
+
+/// Judges `target` against `files_now`, each episode's current file id (0 = none).
+fn judge(target: &Target, files_now: &HashMap<i32, i32>) -> Now {
+    let Target::Sonarr {
+        episode_ids,
+        episode_file_ids,
+        ..
+    } = target
+    else {
+        return Now::Changed("not a Sonarr target".into());
+    };
+    let mut with_file = 0;
+    for e in episode_ids {
+        match files_now.get(e).copied() {
+            None | Some(0) => {}
+            Some(f) if episode_file_ids.contains(&f) => with_file += 1,
+            Some(f) => {
+                return Now::Changed(format!(
+                    "episode {e} has another file (id {f}) than the plan's: replaced since; \
+                     the next pass decides again"
+                ))
+            }
+        }
     }
-    settle(sonarr.delete_episode_files(&file_ids).await)
+    if with_file == 0 {
+        return Now::Gone;
+    }
+    if with_file < episode_ids.len() {
+        return Now::Changed(
+            "some of its episodes lost their files since the plan; the next pass decides again"
+                .into(),
+        );
+    }
+    Now::Intact
 }
 
 /// Turns an *arr answer into an outcome, or a reason to stop the whole pass.

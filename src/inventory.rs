@@ -27,12 +27,12 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::clients::http::{ApiError, Service};
+use crate::clients::http::{ApiError, Malformed, Service};
 use crate::clients::jellyfin::{self, ItemFilter, JellyfinClient};
 use crate::clients::radarr::{self, RadarrClient};
 use crate::clients::sonarr::{self, SonarrClient};
 use crate::clients::{RootFolder, Tag};
-use crate::library::{Episode, Library, Season, Views};
+use crate::library::{Doubt, Episode, Library, Season, Views};
 
 pub use join::{join, library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
@@ -91,6 +91,9 @@ pub enum InventoryError {
         missing: Vec<String>,
         existing: Vec<String>,
     },
+    /// A server's answer could not be read well enough to set anything aside safely.
+    #[error("{0}; nothing was planned")]
+    Unreadable(String),
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -187,9 +190,12 @@ pub async fn collect(
     let mut tasks = Tasks::new(sem.clone());
     let jf = sources.jellyfin.clone();
     tasks.spawn(async move {
-        Ok(Got::SeriesItems(
-            jf.items(None, &["Series"], ItemFilter::All).await?,
-        ))
+        let (items, listing) = jf.items(None, &["Series"], ItemFilter::All).await?;
+        if let Some(why) = &listing.inconsistent {
+            // A series missed here only leaves its episodes unmatched, and so kept.
+            tracing::warn!("Jellyfin's list of series changed while it was read: {why}");
+        }
+        Ok(Got::SeriesItems(items))
     });
     let jf = sources.jellyfin.clone();
     tasks.spawn(async move { Ok(Got::Sessions(jf.sessions().await?)) });
@@ -220,7 +226,7 @@ pub async fn collect(
                     Some(library_episode(e, n).1)
                 })
                 .await?;
-            Ok(Got::Aired(aired, without_files))
+            Ok(Got::Aired(aired.groups, without_files, aired.malformed))
         });
     }
     let mut lists = Fetched {
@@ -230,9 +236,13 @@ pub async fn collect(
         ..Fetched::default()
     };
     let (mut aired, mut without_files) = (HashMap::new(), HashSet::new());
+    let mut doubts = Vec::new();
     for got in tasks.finish().await? {
         match got {
-            Got::Aired(a, w) => (aired, without_files) = (by_series(a, n), w),
+            Got::Aired(a, w, malformed) => {
+                (aired, without_files) = (by_series(a, n), w);
+                doubts.extend(series_doubts(&malformed, None, "the calendar")?);
+            }
             got => lists.store(got),
         }
     }
@@ -267,13 +277,15 @@ pub async fn collect(
             ),
         ] {
             let (jf, id, pages) = (sources.jellyfin.clone(), user.id.clone(), pages.clone());
+            let name = user.name.clone();
             tasks.spawn(async move {
-                jf.items_each(Some(&id), kinds, filter, |page| {
-                    // The receiver lives until every fetch has ended.
-                    let _ = pages.send((i, page));
-                })
-                .await?;
-                Ok(Got::Nothing)
+                let listing = jf
+                    .items_each(Some(&id), kinds, filter, |page| {
+                        // The receiver lives until every fetch has ended.
+                        let _ = pages.send((i, page));
+                    })
+                    .await?;
+                Ok(Got::Listed(name, filter, listing))
             });
         }
     }
@@ -283,7 +295,11 @@ pub async fn collect(
             joiner.add_for(user, item);
         }
     }
-    tasks.finish().await?;
+    for got in tasks.finish().await? {
+        if let Got::Listed(user, filter, listing) = got {
+            doubts.extend(listing_doubt(&user, filter, &listing));
+        }
+    }
 
     if let Some(s) = &sources.sonarr {
         let mut tasks = Tasks::new(sem);
@@ -292,14 +308,93 @@ pub async fn collect(
             tasks.spawn(async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) });
         }
         for got in tasks.finish().await? {
-            if let Got::Episodes(id, episodes) = got {
-                joiner.load(id, seasons_of(episodes, n));
+            if let Got::Episodes(id, listed) = got {
+                doubts.extend(series_doubts(
+                    &listed.malformed,
+                    Some(id),
+                    "its episode list",
+                )?);
+                joiner.load(id, seasons_of(listed.episodes, n));
             }
         }
         joiner.unload_untouched();
     }
     let joined = joiner.finish();
-    Ok(joined.build(lists.users, lists.radarr, lists.sonarr))
+    let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr);
+    inventory.library.doubts = doubts;
+    Ok(inventory)
+}
+
+/// What a counted user's listing that could not be read whole leaves in doubt. Favourites
+/// protect: a favourites listing that changed while it was read, or that held an item that
+/// could not be read, leaves everything in doubt (with `keep_favorites`). A played listing only
+/// lets items go: what it missed is simply kept.
+fn listing_doubt(user: &str, filter: ItemFilter, listing: &jellyfin::Listing) -> Option<Doubt> {
+    let why = match (&listing.inconsistent, listing.unreadable) {
+        (Some(why), _) => format!("it changed while it was read ({why})"),
+        (None, 0) => return None,
+        (None, n) => format!("{n} of its items could not be read"),
+    };
+    match filter {
+        ItemFilter::Favorite => {
+            tracing::warn!(
+                user,
+                "the favourites of {user} could not be read whole: {why}; nothing that a \
+                 favourite could protect is deleted this pass"
+            );
+            Some(Doubt::Favorites {
+                why: format!("the favourites of {user} could not be read whole: {why}"),
+            })
+        }
+        ItemFilter::Played | ItemFilter::All => {
+            tracing::warn!(
+                user,
+                "the played items of {user} could not be read whole: {why}; what was missed is kept"
+            );
+            None
+        }
+    }
+}
+
+/// The series that Sonarr episode records which could not be read belong to (`series`, when
+/// the list was of one series; else the record's own `seriesId`): none of them is deleted.
+/// A record that names no readable series cannot be set aside, and fails the pass.
+fn series_doubts(
+    malformed: &[Malformed],
+    series: Option<i32>,
+    list: &str,
+) -> Result<Vec<Doubt>, InventoryError> {
+    let mut doubts = Vec::new();
+    for m in malformed {
+        let id = series.or_else(|| m.field("seriesId")?.parse().ok());
+        let Some(sonarr_id) = id else {
+            return Err(InventoryError::Unreadable(format!(
+                "Sonarr sent an episode record in {list} that names no series ({}): {}",
+                m.error,
+                m.snippet()
+            )));
+        };
+        tracing::warn!(
+            series_id = sonarr_id,
+            "Sonarr sent an episode record of series {sonarr_id} in {list} that cannot be \
+             read; nothing of that series is deleted this pass: {}; record: {}",
+            m.error,
+            m.snippet()
+        );
+        if !doubts
+            .iter()
+            .any(|d| matches!(d, Doubt::Series { sonarr_id: s, .. } if *s == sonarr_id))
+        {
+            doubts.push(Doubt::Series {
+                sonarr_id,
+                why: format!(
+                    "Sonarr sent an episode record of it that cannot be read ({})",
+                    m.error
+                ),
+            });
+        }
+    }
+    Ok(doubts)
 }
 
 /// How many episodes Sonarr's season statistics count for `series`; `None` when a season has
@@ -338,8 +433,8 @@ fn by_series(aired: HashMap<(i32, i32), Vec<Episode>>, users: usize) -> HashMap<
 
 /// One finished fetch.
 enum Got {
-    /// A fetch that stored its result on its own.
-    Nothing,
+    /// A counted user's listing was read (its items went to the joiner as they came).
+    Listed(String, ItemFilter, jellyfin::Listing),
     SeriesItems(Vec<jellyfin::Item>),
     Sessions(Vec<jellyfin::Session>),
     Movies(Vec<radarr::Movie>),
@@ -348,15 +443,20 @@ enum Got {
     Series(Vec<sonarr::Series>),
     SonarrTags(Vec<Tag>),
     SonarrRoots(Vec<RootFolder>),
-    Episodes(i32, Vec<sonarr::Episode>),
-    /// The calendar's episodes by series and season, and the series with files not embedded.
-    Aired(HashMap<(i32, i32), Vec<Episode>>, HashSet<i32>),
+    Episodes(i32, sonarr::SeriesEpisodes),
+    /// The calendar's episodes by series and season, the series with files not embedded, and
+    /// the records that could not be read.
+    Aired(
+        HashMap<(i32, i32), Vec<Episode>>,
+        HashSet<i32>,
+        Vec<Malformed>,
+    ),
 }
 
 impl Fetched {
     fn store(&mut self, got: Got) {
         match got {
-            Got::Nothing => {}
+            Got::Listed(..) => {}
             Got::SeriesItems(items) => self.series_items = items,
             Got::Sessions(s) => self.sessions = s,
             Got::Movies(m) => self.radarr_mut().movies = m,
@@ -366,7 +466,7 @@ impl Fetched {
             Got::SonarrTags(t) => self.sonarr_mut().tags = t,
             Got::SonarrRoots(r) => self.sonarr_mut().root_folders = r,
             Got::Episodes(id, e) => {
-                self.sonarr_mut().episodes.insert(id, e);
+                self.sonarr_mut().episodes.insert(id, e.episodes);
             }
             // Kept apart by `collect`.
             Got::Aired(..) => {}
@@ -456,8 +556,10 @@ mod tests {
     /// A tiny Jellyfin + Radarr + Sonarr on one port: two users, a watched movie, a watched
     /// episode of series 10 (TVDB 81189); series 11 has nothing watched.
     fn stack(s: &Seen, _: usize) -> Reply {
-        let page =
-            |items: &str| Reply::json(format!(r#"{{"Items":[{items}],"TotalRecordCount":1}}"#));
+        let page = |items: &str| {
+            let n = items.matches(r#""Id":"#).count();
+            Reply::json(format!(r#"{{"Items":[{items}],"TotalRecordCount":{n}}}"#))
+        };
         let uid = s.param("userId");
         match (s.path.as_str(), uid.as_deref()) {
             ("/Users", _) => Reply::json(
@@ -468,8 +570,8 @@ mod tests {
                 page(r#"{"Id":"jfS","Type":"Series","ProviderIds":{"Tvdb":"81189"}}"#)
             }
             ("/Items", Some("u1")) if s.param("isPlayed").is_some() => page(
-                r#"{"Id":"m","Type":"Movie","ProviderIds":{"Tmdb":"603"},"UserData":{"Played":true,"LastPlayedDate":"2024-01-01T00:00:00.0000000Z"}},
-                   {"Id":"e","Type":"Episode","SeriesId":"jfS","ParentIndexNumber":1,"IndexNumber":1,
+                r#"{"Id":"m","Type":"Movie","Path":"/movies/M/m.mkv","ProviderIds":{"Tmdb":"603"},"UserData":{"Played":true,"LastPlayedDate":"2024-01-01T00:00:00.0000000Z"}},
+                   {"Id":"e","Type":"Episode","Path":"/tv/BB/e1.mkv","SeriesId":"jfS","ParentIndexNumber":1,"IndexNumber":1,
                     "UserData":{"Played":true,"LastPlayedDate":"2024-01-02T00:00:00.12Z"}}"#,
             ),
             ("/Items", Some(_)) => Reply::json(r#"{"Items":[],"TotalRecordCount":0}"#),

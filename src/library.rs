@@ -198,6 +198,20 @@ pub struct Library {
     pub sonarr_root_folders: Vec<String>,
     /// Watched Jellyfin items that match no *arr entry; reported and kept.
     pub unmatched: Vec<Unmatched>,
+    /// What the servers told only in part: whatever it may protect is kept.
+    pub doubts: Vec<Doubt>,
+}
+
+/// A part of the library that the servers described incompletely. Safety first: the policy
+/// keeps everything such a doubt could cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Doubt {
+    /// A counted user's favourites could not be read whole (the listing kept changing, or
+    /// items in it could not be read): with `keep_favorites`, nothing can be proven unprotected.
+    Favorites { why: String },
+    /// Sonarr's answer about this series was incomplete (an episode record that could not be
+    /// read): none of it is deleted.
+    Series { sonarr_id: i32, why: String },
 }
 
 /// True when `path` lies inside `root`, comparing whole path components (so `/tv2/x` is not inside

@@ -94,7 +94,7 @@ impl PassMetrics {
                     let d = &run.plan.decisions[*i];
                     add(&mut deleted, d.kind, d.bytes);
                 }
-                Outcome::Failed(_) => failed += 1,
+                o if o.is_failure() => failed += 1,
                 _ => {}
             }
         }

@@ -80,14 +80,14 @@ impl<'c> Pass<'c> {
             &http,
             &config.jellyfin.url,
             config.jellyfin.api_key.expose(),
-            http_settings(config.jellyfin.timeout),
+            config.jellyfin.http.clone(),
         )?;
         let radarr = match &config.radarr {
             Some(c) => Some(RadarrClient::new(
                 &http,
                 &c.url,
                 c.api_key.expose(),
-                http_settings(c.timeout),
+                c.http.clone(),
             )?),
             None => None,
         };
@@ -96,7 +96,7 @@ impl<'c> Pass<'c> {
                 &http,
                 &c.url,
                 c.api_key.expose(),
-                http_settings(c.timeout),
+                c.http.clone(),
             )?),
             None => None,
         };
@@ -145,12 +145,12 @@ impl<'c> Pass<'c> {
         let run_id = new_run_id();
         let begun = async {
             systemd::progress("settling earlier passes");
-            record::settle_interrupted(state, &self.sources, now).await?;
+            let settled = record::settle_interrupted(state, &self.sources, now).await?;
             let previous = state.last_run()?;
             let run = state.begin_run(&run_id, journal_mode(mode), now, std::process::id())?;
-            Ok::<_, PassError>((previous, run))
+            Ok::<_, PassError>((previous, run, settled.held))
         };
-        let (previous, run) = match begun.await {
+        let (previous, run, held) = match begun.await {
             Ok(begun) => begun,
             Err(err) => {
                 log_not_started(&err.to_string());
@@ -174,6 +174,7 @@ impl<'c> Pass<'c> {
                 run_id.clone(),
                 &mut health_gate,
                 previous,
+                &held,
             )
             .await;
         let finished = Timestamp::now();
@@ -271,6 +272,7 @@ impl<'c> Pass<'c> {
         run_id: String,
         health_gate: &mut PassGate<'_>,
         previous: Option<state::RunRow>,
+        held: &[record::Held],
     ) -> Result<RunOutcome, PassError> {
         systemd::progress("checking storage");
         if let Err(reason) = self.storage_fit(health_gate, now, state, &run_id).await? {
@@ -326,6 +328,8 @@ impl<'c> Pass<'c> {
                 done.title
             );
         }
+        // What an interrupted pass may still be deleting is not touched again.
+        record::hold(&mut plan, held);
         for decision in plan.kept() {
             apply::log_decision(&run_id, mode, decision, "keep", "keep");
         }
@@ -500,25 +504,18 @@ fn log_end(run_id: &str, outcome: state::Outcome, reason: Option<&str>, summary:
     }
 }
 
-/// The request limits of a service whose config says `timeout`.
-pub fn http_settings(timeout: std::time::Duration) -> HttpSettings {
-    HttpSettings {
-        timeout,
-        ..HttpSettings::default()
-    }
-}
-
-/// The longest a single request to any configured server can take, retries included.
+/// The longest a single small request to any configured server can take, retries included:
+/// what the monitor's checks send.
 pub fn longest_request(config: &Config) -> std::time::Duration {
-    let timeouts = [
-        Some(config.jellyfin.timeout),
-        config.radarr.as_ref().map(|c| c.timeout),
-        config.sonarr.as_ref().map(|c| c.timeout),
+    let settings = [
+        Some(&config.jellyfin.http),
+        config.radarr.as_ref().map(|c| &c.http),
+        config.sonarr.as_ref().map(|c| &c.http),
     ];
-    timeouts
+    settings
         .into_iter()
         .flatten()
-        .map(|t| http_settings(t).longest_request())
+        .map(HttpSettings::longest_request)
         .max()
         .unwrap_or_default()
 }
@@ -554,11 +551,11 @@ impl RunOutcome {
                 (state::Outcome::Paused, Some(stop.to_string()))
             }
             Some(stop) => (state::Outcome::Failed, Some(stop.to_string())),
-            None => match report.count(|o| matches!(o, Outcome::Failed(_))) {
+            None => match report.count(Outcome::is_failure) {
                 0 => (state::Outcome::Completed, None),
                 n => (
                     state::Outcome::Failed,
-                    Some(format!("{n} deletions failed")),
+                    Some(format!("{n} deletions failed or could not be confirmed")),
                 ),
             },
         }
@@ -579,7 +576,7 @@ impl RunOutcome {
             failed: self
                 .report
                 .as_ref()
-                .map_or(0, |r| r.count(|o| matches!(o, Outcome::Failed(_))) as u64),
+                .map_or(0, |r| r.count(Outcome::is_failure) as u64),
             kept: (self.plan.kept().count() + self.plan.unmatched.len()) as u64,
             bytes_deleted: deleted.iter().map(|&i| self.plan.decisions[i].bytes).sum(),
         }
@@ -599,7 +596,7 @@ impl RunOutcome {
         match &report.stopped {
             Some(Stop::StorageMissing { .. } | Stop::Unhealthy { .. }) => Exit::Paused,
             Some(Stop::ServerFailed { .. } | Stop::JournalFailed { .. }) => Exit::Failed,
-            None if report.count(|o| matches!(o, Outcome::Failed(_))) > 0 => Exit::Failed,
+            None if report.count(Outcome::is_failure) > 0 => Exit::Failed,
             None => Exit::Ok,
         }
     }
@@ -619,7 +616,7 @@ impl RunOutcome {
                     .sum();
                 (
                     r.count(|o| matches!(o, Outcome::Deleted | Outcome::WouldDelete)),
-                    r.count(|o| matches!(o, Outcome::Failed(_))),
+                    r.count(Outcome::is_failure),
                     done_bytes,
                 )
             }
@@ -674,9 +671,19 @@ impl RunOutcome {
         }
         if let Some(report) = &self.report {
             for (i, outcome) in &report.outcomes {
-                if let Outcome::Failed(err) = outcome {
-                    let d = &self.plan.decisions[*i];
-                    let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
+                let d = &self.plan.decisions[*i];
+                match outcome {
+                    Outcome::Failed(err) => {
+                        let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
+                    }
+                    Outcome::InDoubt(why) => {
+                        let _ = writeln!(out, "in doubt: {} {}: {why}", d.kind, d.title);
+                    }
+                    Outcome::Changed(why) => {
+                        let _ =
+                            writeln!(out, "left for the next pass: {} {}: {why}", d.kind, d.title);
+                    }
+                    _ => {}
                 }
             }
             if let Some(stop) = &report.stopped {

@@ -113,6 +113,12 @@ pub enum Reason {
     PartialSeason { watched: u32, total: u32 },
     /// A multi-episode file holds an episode that is not yet eligible.
     SharedFile { episode: String },
+    /// What the servers said about it came in part only (a favourites listing that changed
+    /// while it was read, an episode record that could not be read): it may be protected.
+    Incomplete { why: String },
+    /// A deletion of it sent by an interrupted pass may still be under way, or could not be
+    /// settled; a later pass looks again.
+    InDoubt { why: String },
     // ---- deleted ----
     /// Watched by the counted users, last play `days_ago` days ago, past grace.
     Watched { days_ago: u32 },
@@ -141,6 +147,8 @@ impl Reason {
             Reason::LatestSeason => "latest_season",
             Reason::PartialSeason { .. } => "partial_season",
             Reason::SharedFile { .. } => "shared_file",
+            Reason::Incomplete { .. } => "incomplete",
+            Reason::InDoubt { .. } => "in_doubt",
             Reason::Watched { .. } => "watched",
             Reason::SeasonComplete { .. } => "season_complete",
             Reason::SeasonThreshold { .. } => "season_threshold",
@@ -178,6 +186,8 @@ impl fmt::Display for Reason {
             Reason::SharedFile { episode } => {
                 write!(f, "file shared with {episode}, which is not eligible")
             }
+            Reason::Incomplete { why } => write!(f, "known only in part: {why}"),
+            Reason::InDoubt { why } => write!(f, "in doubt: {why}"),
             Reason::Watched { days_ago } => write!(f, "watched {} ago", days(*days_ago)),
             Reason::SeasonComplete { days_ago } => {
                 write!(f, "season complete, watched {} ago", days(*days_ago))

@@ -8,13 +8,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
 use crate::apply::{Journal, Outcome};
-use crate::clients::http::ApiError;
+use crate::clients::http::Class;
 use crate::inventory::Sources;
-use crate::plan::{Decision, Kind, Plan, Target, Verdict};
+use crate::plan::{Decision, Kind, Plan, Reason, Target, Verdict};
 use crate::state::{
     ActionId, ActionRow, LockError, NewAction, RunLock, State, StateError, TargetKey,
 };
@@ -26,9 +27,6 @@ pub enum RecordError {
     Lock(#[from] LockError),
     #[error(transparent)]
     State(#[from] StateError),
-    /// The *arr could not say whether an interrupted deletion happened.
-    #[error("cannot settle the deletions an interrupted pass left in flight: {0}")]
-    Settle(#[from] ApiError),
 }
 
 /// The run lock and the journal of one pass. The lock is released when this is dropped.
@@ -52,20 +50,64 @@ pub struct Settled {
     pub interrupted: Vec<String>,
     /// Started actions whose target is gone: recorded as done.
     pub gone: usize,
-    /// Started actions whose target is still there: closed; the new plan decides again.
+    /// Started actions whose target was still there a second time: closed; the new plan
+    /// decides again.
     pub present: usize,
+    /// What this pass must leave alone: a deletion of it is in doubt or could not be settled.
+    pub held: Vec<Held>,
 }
+
+/// A target a pass leaves alone, and why (see [`hold`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub what: Holding,
+    pub why: String,
+}
+
+/// What a [`Held`] keeps from being deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// A Radarr movie, by id.
+    Movie(i32),
+    /// Every file of a Sonarr series, by id: one bulk call may cover several of its seasons.
+    Series(i32),
+}
+
+/// The note on an action whose target was still there when a pass settled it: a deletion
+/// slower than its client's deadline may still land. The next pass asks again; if the target
+/// is still there then, the deletion did not take effect.
+const IN_DOUBT: &str = "in doubt: still present after the pass was interrupted";
 
 /// Closes every pass that died without recording its end, then settles every action left
 /// `started` by asking its *arr whether the target still exists. Call it under the run lock,
 /// before the new pass begins.
+///
+/// A server carries out a request whose client has died. So before asking, this waits until
+/// the last request of a dead pass could no longer be running: its deadline (the longest a
+/// write may take, retries included) counted from the pass's last journal write. Then:
+///
+/// - target gone: the deletion happened, and is recorded as done by the pass that sent it;
+/// - target still there, first time: in doubt. The action stays started with a note, and its
+///   target is held out of this pass (see [`Settled::held`]), so that no second DELETE can meet
+///   a first one still executing;
+/// - still there at the next pass: it did not take effect; closed, and planned afresh;
+/// - the *arr cannot say (an error, an unreadable record): the action stays pending, its target
+///   is held, and the pass goes on. Settling never fails a pass; a later one asks again.
 pub async fn settle_interrupted(
     state: &mut State,
     sources: &Sources,
     now: Timestamp,
 ) -> Result<Settled, RecordError> {
     let mut settled = Settled::default();
-    for run in state.unfinished_runs()? {
+    let mut last_writes = HashMap::new();
+    let unfinished = state.unfinished_runs()?;
+    // Read before marking them interrupted: that is a write too.
+    for run in &unfinished {
+        if let Some(at) = state.last_write(run.id)? {
+            last_writes.insert(run.id, at);
+        }
+    }
+    for run in unfinished {
         tracing::warn!(
             run_id = run.run_key,
             pid = run.pid,
@@ -77,61 +119,235 @@ pub async fn settle_interrupted(
         state.mark_interrupted(run.id, now)?;
         settled.interrupted.push(run.run_key);
     }
-    for action in state.started_actions()? {
-        match target_exists(&action, sources).await? {
-            Some(false) => {
+    let started = state.started_actions()?;
+    if started.is_empty() {
+        return Ok(settled);
+    }
+    for action in &started {
+        if let std::collections::hash_map::Entry::Vacant(slot) = last_writes.entry(action.run_id) {
+            if let Some(at) = state.last_write(action.run_id)? {
+                slot.insert(at);
+            }
+        }
+    }
+    wait_for_requests_in_flight(&started, &last_writes, sources, now).await;
+
+    let mut episodes_now: HashMap<i32, Result<HashMap<i32, i32>, String>> = HashMap::new();
+    for action in started {
+        let existence = match serde_json::from_str::<Target>(&action.target_json) {
+            Err(_) => Existence::Unknown("its record in the state file is unreadable".into()),
+            Ok(target) => existence(&target, sources, &mut episodes_now).await,
+        };
+        let holding = holding_of(&action);
+        match existence {
+            Existence::Gone | Existence::Partly => {
+                let partly = existence == Existence::Partly;
                 tracing::info!(
                     run_id = action.run_key,
                     action = "delete",
                     title = %action.title,
-                    "interrupted deletion of {} had gone through; recorded as done",
-                    action.title
+                    "the interrupted deletion of {} had gone through{}; recorded as done",
+                    action.title,
+                    if partly { " (for some of its files)" } else { "" }
                 );
                 state.mark_done(action.id, Timestamp::now())?;
                 settled.gone += 1;
             }
-            Some(true) => {
+            Existence::Present if is_in_doubt(&action) => {
+                tracing::info!(
+                    run_id = action.run_key,
+                    title = %action.title,
+                    "the interrupted deletion of {} did not take effect; a new plan decides again",
+                    action.title
+                );
                 state.mark_skipped(
                     action.id,
-                    "still present after the pass was interrupted; a later plan decides again",
+                    "still present after the pass was interrupted: the deletion did not take \
+                     effect; a later plan decides again",
                     Timestamp::now(),
                 )?;
                 settled.present += 1;
             }
-            None => tracing::warn!(
-                run_id = action.run_key,
-                title = %action.title,
-                "cannot settle the interrupted deletion of {}: its service is not configured \
-                 or its record is unreadable; it stays pending",
-                action.title
-            ),
+            Existence::Present => {
+                let note = format!("{IN_DOUBT} (seen {now}); a later pass asks again");
+                tracing::warn!(
+                    run_id = action.run_key,
+                    title = %action.title,
+                    "{} is still there after the interrupted pass {} sent its deletion; that \
+                     deletion may still land, so it is left alone this pass",
+                    action.title,
+                    action.run_key
+                );
+                state.note_in_doubt(action.id, &note)?;
+                settled.held.extend(holding.map(|what| Held {
+                    what,
+                    why: format!(
+                        "a deletion sent by the interrupted pass {} may still land",
+                        action.run_key
+                    ),
+                }));
+            }
+            Existence::Unknown(why) => {
+                tracing::warn!(
+                    run_id = action.run_key,
+                    title = %action.title,
+                    "cannot settle the interrupted deletion of {}: {why}; it stays pending and \
+                     is left alone this pass",
+                    action.title
+                );
+                settled.held.extend(holding.map(|what| Held {
+                    what,
+                    why: format!("an interrupted deletion of it could not be settled: {why}"),
+                }));
+            }
         }
     }
     Ok(settled)
 }
 
-/// Whether the target of a started action still exists; `None` when it cannot be told.
-/// A Sonarr target counts as gone once any of its files is gone: its bulk delete ran.
-async fn target_exists(action: &ActionRow, sources: &Sources) -> Result<Option<bool>, ApiError> {
-    let Ok(target) = serde_json::from_str::<Target>(&action.target_json) else {
-        return Ok(None);
+/// Sleeps until every request the started actions' passes may have left running is past its
+/// deadline.
+async fn wait_for_requests_in_flight(
+    started: &[ActionRow],
+    last_writes: &HashMap<crate::state::RunId, Timestamp>,
+    sources: &Sources,
+    now: Timestamp,
+) {
+    let deadline = started
+        .iter()
+        .filter_map(|action| {
+            let longest = match action.target.service() {
+                crate::state::Service::Radarr => sources.radarr.as_ref()?.settings(),
+                crate::state::Service::Sonarr => sources.sonarr.as_ref()?.settings(),
+            }
+            .longest(Class::Write);
+            let since = last_writes
+                .get(&action.run_id)
+                .copied()
+                .into_iter()
+                .chain(action.started_at)
+                .max()?;
+            // The journal keeps whole seconds: one more covers the part it dropped.
+            let span = jiff::SignedDuration::try_from(longest + Duration::from_secs(1)).ok()?;
+            since.checked_add(span).ok()
+        })
+        .max();
+    let Some(deadline) = deadline.filter(|d| *d > now) else {
+        return;
     };
+    let wait = now.duration_until(deadline).unsigned_abs();
+    tracing::info!(
+        wait_s = wait.as_secs(),
+        "waiting {} for the last request of an interrupted pass to be over before settling it",
+        humantime::format_duration(Duration::from_secs(wait.as_secs().max(1)))
+    );
+    tokio::time::sleep(wait).await;
+}
+
+/// Whether a target of a started action still exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Existence {
+    Gone,
+    /// Some of a Sonarr target's episodes lost their files, others kept them: the bulk delete
+    /// ran and stopped midway (or someone deleted part). What went is on record; a new plan
+    /// decides on the rest.
+    Partly,
+    Present,
+    Unknown(String),
+}
+
+/// Asks the *arr about `target`. A Sonarr series is listed once per pass, whatever number of
+/// its actions are settled (`episodes_now` caches it).
+async fn existence(
+    target: &Target,
+    sources: &Sources,
+    episodes_now: &mut HashMap<i32, Result<HashMap<i32, i32>, String>>,
+) -> Existence {
     match target {
         Target::Radarr { movie_id } => match &sources.radarr {
-            Some(radarr) => Ok(Some(radarr.movie(movie_id).await?.is_some())),
-            None => Ok(None),
+            None => Existence::Unknown("Radarr is not configured".into()),
+            Some(radarr) => match radarr.movie(*movie_id).await {
+                Ok(None) => Existence::Gone,
+                Ok(Some(_)) => Existence::Present,
+                Err(err) => Existence::Unknown(err.to_string()),
+            },
         },
         Target::Sonarr {
-            episode_file_ids, ..
-        } => match &sources.sonarr {
-            Some(sonarr) => {
-                let found = sonarr.episode_files(&episode_file_ids).await?;
-                let found: HashSet<i32> = found.iter().map(|f| f.id).collect();
-                Ok(Some(episode_file_ids.iter().all(|id| found.contains(id))))
+            series_id,
+            episode_ids,
+            ..
+        } => {
+            let Some(sonarr) = &sources.sonarr else {
+                return Existence::Unknown("Sonarr is not configured".into());
+            };
+            if !episodes_now.contains_key(series_id) {
+                let listed = sonarr
+                    .file_of_each_episode(*series_id)
+                    .await
+                    .map_err(|e| e.to_string());
+                episodes_now.insert(*series_id, listed);
             }
-            None => Ok(None),
-        },
+            match episodes_now.get(series_id) {
+                Some(Ok(files)) => sonarr_existence(episode_ids, files),
+                Some(Err(why)) => Existence::Unknown(why.clone()),
+                None => Existence::Unknown("its series could not be listed".into()),
+            }
+        }
     }
+}
+
+/// Judges a Sonarr target by the files its episodes have now: none of them has a file → gone;
+/// each still has one (the same, or a newer one that replaced it) → present; some → partly.
+fn sonarr_existence(episode_ids: &[i32], files_now: &HashMap<i32, i32>) -> Existence {
+    if episode_ids.is_empty() {
+        return Existence::Unknown("its record names no episodes".into());
+    }
+    let with_file = episode_ids
+        .iter()
+        .filter(|e| files_now.get(e).is_some_and(|&f| f != 0))
+        .count();
+    match with_file {
+        0 => Existence::Gone,
+        n if n == episode_ids.len() => Existence::Present,
+        _ => Existence::Partly,
+    }
+}
+
+fn is_in_doubt(action: &ActionRow) -> bool {
+    action
+        .error
+        .as_deref()
+        .is_some_and(|e| e.starts_with(IN_DOUBT))
+}
+
+fn holding_of(action: &ActionRow) -> Option<Holding> {
+    let id = i32::try_from(action.target.target_id()).ok()?;
+    Some(match action.target.service() {
+        crate::state::Service::Radarr => Holding::Movie(id),
+        crate::state::Service::Sonarr => Holding::Series(id),
+    })
+}
+
+/// Turns every deletion of `plan` that a [`Held`] covers into a keep, with its reason.
+pub fn hold(plan: &mut Plan, held: &[Held]) -> usize {
+    let mut n = 0;
+    for d in plan
+        .decisions
+        .iter_mut()
+        .filter(|d| d.verdict == Verdict::Delete)
+    {
+        let covering = held.iter().find(|h| match (h.what, &d.target) {
+            (Holding::Movie(id), Target::Radarr { movie_id }) => id == *movie_id,
+            (Holding::Series(id), Target::Sonarr { series_id, .. }) => id == *series_id,
+            _ => false,
+        });
+        if let Some(h) = covering {
+            d.verdict = Verdict::Keep;
+            d.reason = Reason::InDoubt { why: h.why.clone() };
+            n += 1;
+        }
+    }
+    n
 }
 
 /// The journal's key for a decision's target.
@@ -231,6 +447,9 @@ impl Journal for PassJournal<'_> {
                     s.mark_skipped(id, "already gone: the *arr no longer knew it", now)
                 }
                 Outcome::Failed(err) => s.mark_failed(id, err, now),
+                Outcome::Changed(why) => s.mark_skipped(id, why, now),
+                // Stays started: the next pass settles it with the *arr.
+                Outcome::InDoubt(why) => s.note_in_doubt(id, why),
                 Outcome::WouldDelete | Outcome::NotAttempted => {
                     s.mark_skipped(id, "not carried out", now)
                 }

@@ -43,14 +43,28 @@ impl fmt::Display for Service {
 }
 
 /// Limits applied to every request of one service.
+///
+/// Requests come in three kinds ([`Class`]), because the servers treat them differently. A small
+/// read (tags, root folders, one item) answers in milliseconds and gets [`HttpSettings::timeout`].
+/// A big list (Radarr's movies, Sonarr's series or calendar, a page of Jellyfin items) is built
+/// whole before its first byte is sent, which on a Raspberry Pi with a large library takes
+/// minutes: it gets [`HttpSettings::list_timeout`] for its first byte. A write (a delete, an
+/// unmonitor) is carried out by the server even when its client has gone, so it is resent only
+/// when it surely did not arrive; otherwise the caller looks at what happened instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpSettings {
-    /// Deadline of one attempt, from connecting to the last byte of the body.
+    /// Deadline of one small request or write, from connecting to the last byte of the body;
+    /// between two chunks of a list's body, the longest pause.
     pub timeout: Duration,
+    /// Deadline for the first byte of a big list's answer. The whole attempt may take twice this.
+    pub list_timeout: Duration,
+    /// Deadline for the TCP (and TLS) connection: a server that is down is known quickly.
+    pub connect_timeout: Duration,
     /// A response body longer than this is refused ([`ApiError::TooLarge`]). A Radarr library of
     /// 10k movies is about 50 MB of JSON, hence the generous default.
     pub max_body_bytes: usize,
-    /// Extra attempts after the first for transient failures of idempotent requests.
+    /// Extra attempts after the first for transient failures of small reads, and for writes that
+    /// were refused before the server acted (no connection, 429, 503). A list is retried once.
     pub retries: u32,
     /// Delay before the first retry; doubles on each further one, with jitter.
     pub backoff_base: Duration,
@@ -60,6 +74,8 @@ impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
             timeout: Duration::from_secs(30),
+            list_timeout: Duration::from_secs(180),
+            connect_timeout: Duration::from_secs(5),
             max_body_bytes: 64 * 1024 * 1024,
             retries: 3,
             backoff_base: Duration::from_millis(500),
@@ -67,11 +83,45 @@ impl Default for HttpSettings {
     }
 }
 
+/// What a request is, for its deadlines and for whether it may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A small read: short deadline, retried on any transient failure.
+    Small,
+    /// A big list, built whole by the server before it answers: a long deadline for the first
+    /// byte, retried at most once (a list that timed out twice will not come a third time).
+    List,
+    /// A write (DELETE, PUT, POST): resent only when it surely did not reach the server or was
+    /// refused before any work (no connection, 429, 503). A timeout or a 500 may hide a change
+    /// that happened: the caller finds out by reading, never by sending it again.
+    Write,
+}
+
 impl HttpSettings {
-    /// The longest one request can take: every attempt to its deadline, and the longest wait
-    /// between attempts. What a caller with its own deadline (the monitor's round) must allow.
+    /// The longest one request of `class` can take: every attempt to its deadline, and the
+    /// longest wait between attempts. What a caller with its own deadline (the monitor's round,
+    /// a pass waiting for a killed pass's last write) must allow.
+    pub fn longest(&self, class: Class) -> Duration {
+        let attempts = self.attempts(class);
+        let per_attempt = match class {
+            Class::List => self.list_timeout.saturating_mul(2),
+            Class::Small | Class::Write => self.timeout,
+        };
+        // The connection is part of each attempt's deadline.
+        per_attempt.saturating_mul(attempts) + MAX_DELAY.saturating_mul(attempts - 1)
+    }
+
+    /// [`HttpSettings::longest`] of a small read: what the monitor's checks send.
     pub fn longest_request(&self) -> Duration {
-        self.timeout.saturating_mul(1 + self.retries) + MAX_DELAY.saturating_mul(self.retries)
+        self.longest(Class::Small)
+    }
+
+    /// How many times a request of `class` may be sent in all.
+    fn attempts(&self, class: Class) -> u32 {
+        match class {
+            Class::List => 1 + self.retries.min(1),
+            Class::Small | Class::Write => 1 + self.retries,
+        }
     }
 }
 
@@ -82,24 +132,43 @@ const MAX_DELAY: Duration = Duration::from_secs(30);
 /// How much of a response body an error message quotes.
 const SNIPPET_CHARS: usize = 200;
 
-/// The process-wide HTTP client. Build it once; clones share the connection pool.
-#[derive(Debug, Clone)]
+/// The process's HTTP clients. Build it once; clones share the connection pools.
+///
+/// reqwest sets the connect deadline per client, not per request, so there is one client per
+/// connect deadline in use (in practice one, or one per service).
+#[derive(Debug, Clone, Default)]
 pub struct Http {
-    client: reqwest::Client,
+    clients: Arc<std::sync::Mutex<HashMap<Duration, reqwest::Client>>>,
 }
 
 impl Http {
     pub fn new() -> Result<Self, BuildError> {
+        let http = Http::default();
+        // Fail early on a TLS setup that cannot work, before any service is built.
+        http.client(HttpSettings::default().connect_timeout)?;
+        Ok(http)
+    }
+
+    /// The client whose connections give up after `connect_timeout`.
+    fn client(&self, connect_timeout: Duration) -> Result<reqwest::Client, BuildError> {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = clients.get(&connect_timeout) {
+            return Ok(client.clone());
+        }
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(concat!("shelflife/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(connect_timeout)
             // The *arrs and Jellyfin never legitimately redirect API calls; following one could
             // carry the key header to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(BuildError::Client)?;
-        Ok(Http { client })
+        clients.insert(connect_timeout, client.clone());
+        Ok(client)
     }
 }
 
@@ -237,6 +306,20 @@ impl ApiError {
         matches!(self, ApiError::Unavailable { .. })
     }
 
+    /// For a write: true when the server may have carried it out, in part or whole, although
+    /// no success came back: the answer never came (a timeout, a broken connection), or the
+    /// server failed midway (a 5xx other than 503). The caller must look before acting again.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ApiError::Unavailable { cause, .. } => match cause {
+                Cause::Timeout | Cause::Transport => true,
+                Cause::Status(s) => s.is_server_error() && *s != StatusCode::SERVICE_UNAVAILABLE,
+                Cause::Connect => false,
+            },
+            _ => false,
+        }
+    }
+
     pub fn service(&self) -> Service {
         match self {
             ApiError::Unauthorized { service, .. }
@@ -321,6 +404,66 @@ trait BodySink: Send {
     fn finish(&mut self) -> Result<(), serde_json::Error>;
 }
 
+/// An element of a list that could not be read as what the API documents describe (a date
+/// without an offset, an id of the wrong type). One such element does not fail the list: the
+/// caller leaves what it describes alone. Too many of them do ([`too_many_malformed`]).
+#[derive(Debug, Clone)]
+pub struct Malformed {
+    /// Why it could not be read.
+    pub error: String,
+    /// The element as JSON, when it is JSON at all: to name it in the log, and for a caller
+    /// to see what it belonged to (an episode's `seriesId`).
+    pub element: Option<serde_json::Value>,
+}
+
+impl Malformed {
+    fn new(bytes: &[u8], error: &serde_json::Error) -> Self {
+        Malformed {
+            error: error.to_string(),
+            element: serde_json::from_slice(bytes).ok(),
+        }
+    }
+
+    /// A field of the element (`"seriesId"`, `"Id"`), when it is there and readable as text or
+    /// a number.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self.element.as_ref()?.get(name)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The element, shortened for a log line.
+    pub fn snippet(&self) -> String {
+        let text = self
+            .element
+            .as_ref()
+            .map_or_else(|| "(not JSON)".to_owned(), |v| v.to_string());
+        snippet(text.as_bytes())
+    }
+}
+
+/// Up to this many malformed elements are tolerated in one list, and no more than one in twenty
+/// (one in a short list, never all): beyond that the list is not the API shelflife knows (a new
+/// server version, a proxy's page), and a pass that read it would decide on noise.
+const MAX_MALFORMED: usize = 10;
+
+/// Whether `malformed` of `elements` is more than a list may have and still be trusted.
+pub fn too_many_malformed(malformed: usize, elements: usize) -> bool {
+    malformed > MAX_MALFORMED
+        || malformed > (elements / 20).max(1)
+        || (malformed > 0 && malformed >= elements)
+}
+
+/// A list read with [`ServiceClient::get_grouped`]: the kept values by group, and the elements
+/// that could not be read.
+#[derive(Debug)]
+pub struct Grouped<K, V> {
+    pub groups: HashMap<K, Vec<V>>,
+    pub malformed: Vec<Malformed>,
+}
+
 /// A JSON array's elements of type `T`, parsed one at a time and each turned into a group key
 /// and a value, or dropped.
 struct GroupedArray<T, K, V, F> {
@@ -328,6 +471,8 @@ struct GroupedArray<T, K, V, F> {
     max_element: usize,
     group: F,
     groups: HashMap<K, Vec<V>>,
+    elements: usize,
+    malformed: Vec<Malformed>,
     element: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -341,12 +486,25 @@ where
     fn reset(&mut self) {
         self.splitter = super::stream::ArraySplitter::new(self.max_element);
         self.groups.clear();
+        self.elements = 0;
+        self.malformed.clear();
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
         let (group, groups) = (&mut self.group, &mut self.groups);
+        let (elements, malformed) = (&mut self.elements, &mut self.malformed);
         self.splitter.feed(chunk, |bytes: &[u8]| {
-            let item: T = serde_json::from_slice(bytes)?;
+            *elements += 1;
+            let item: T = match serde_json::from_slice(bytes) {
+                Ok(item) => item,
+                Err(error) => {
+                    malformed.push(Malformed::new(bytes, &error));
+                    if malformed.len() > MAX_MALFORMED {
+                        return Err(error);
+                    }
+                    return Ok(());
+                }
+            };
             if let Some((key, value)) = group(item) {
                 let values = groups.entry(key).or_default();
                 if values.len() == values.capacity() {
@@ -362,6 +520,14 @@ where
 
     fn finish(&mut self) -> Result<(), serde_json::Error> {
         self.splitter.finish().map_err(serde_json::Error::from)?;
+        if too_many_malformed(self.malformed.len(), self.elements) {
+            let first = self.malformed.first().map_or("", |m| m.error.as_str());
+            return Err(<serde_json::Error as serde::de::Error>::custom(format!(
+                "{} of its {} elements could not be read, too many to trust the rest (the first: {first})",
+                self.malformed.len(),
+                self.elements
+            )));
+        }
         for values in self.groups.values_mut() {
             values.shrink_to_fit();
         }
@@ -411,7 +577,7 @@ impl ServiceClient {
         let base = normalize_base(service, base_url)?;
         let auth = auth_header(service, api_key)?;
         Ok(ServiceClient {
-            client: http.client.clone(),
+            client: http.client(settings.connect_timeout)?,
             service,
             base,
             auth,
@@ -422,6 +588,10 @@ impl ServiceClient {
 
     pub fn service(&self) -> Service {
         self.service
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -438,17 +608,28 @@ impl ServiceClient {
         }
     }
 
-    /// `GET path?query` and decode the JSON answer.
+    /// `GET path?query` of a small answer, decoded from JSON.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        let answer = self.send(Method::GET, path, query, None::<&()>).await?;
+        let answer = self.get(path, query, Class::Small).await?;
         self.decode(&Method::GET, path, answer)
     }
 
-    /// Send a request and decode its JSON answer.
+    /// `GET path?query` as a request of `class`, the 2xx body read whole (bounded).
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        class: Class,
+    ) -> Result<Answer, ApiError> {
+        self.send_into(Method::GET, path, query, None::<&()>, None, class)
+            .await
+    }
+
+    /// Send a write and decode its JSON answer.
     pub async fn send_json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -467,17 +648,30 @@ impl ServiceClient {
         path: &str,
         answer: Answer,
     ) -> Result<T, ApiError> {
-        serde_json::from_slice(&answer.body).map_err(|source| ApiError::Protocol {
+        serde_json::from_slice(&answer.body)
+            .map_err(|source| self.protocol(method, path, &answer, source))
+    }
+
+    /// The [`ApiError::Protocol`] of a 2xx `answer` that is not what was expected.
+    pub fn protocol(
+        &self,
+        method: &Method,
+        path: &str,
+        answer: &Answer,
+        source: serde_json::Error,
+    ) -> ApiError {
+        ApiError::Protocol {
             service: self.service,
             endpoint: self.endpoint(method, path),
             status: answer.status,
             snippet: snippet(&answer.body),
             source,
-        })
+        }
     }
 
-    /// Send a request, retrying transient failures when the method is idempotent, and return the
-    /// 2xx answer with its body read (bounded). Any other outcome is an [`ApiError`].
+    /// Send a request and return the 2xx answer with its body read (bounded). A GET is a small
+    /// read; any other method a write ([`Class`] says what is retried). Any other outcome is an
+    /// [`ApiError`].
     pub async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -485,28 +679,37 @@ impl ServiceClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<Answer, ApiError> {
-        self.send_into(method, path, query, body, None).await
+        let class = if method == Method::GET {
+            Class::Small
+        } else {
+            Class::Write
+        };
+        self.send_into(method, path, query, body, None, class).await
     }
 
-    /// `GET path?query` whose answer is a JSON array, read element by element as it arrives:
-    /// the elements `keep` accepts are kept, the others dropped at once. For lists too large to
-    /// hold whole (the body is never in memory, only one element at a time).
+    /// `GET path?query` of a big list whose answer is a JSON array, read element by element as
+    /// it arrives: the elements `keep` accepts are kept, the others dropped at once. The body is
+    /// never in memory, only one element at a time. An element that cannot be read is logged and
+    /// left out (see [`Malformed`]); too many of them fail the list.
     pub async fn get_filtered<T: DeserializeOwned + Send>(
         &self,
         path: &str,
         query: &[(&str, String)],
         keep: impl Fn(&T) -> bool + Send,
     ) -> Result<Vec<T>, ApiError> {
-        let mut groups = self
+        let mut listed = self
             .get_grouped(path, query, move |item: T| {
                 keep(&item).then_some(((), item))
             })
             .await?;
-        Ok(groups.remove(&()).unwrap_or_default())
+        for m in &listed.malformed {
+            self.log_malformed(path, m);
+        }
+        Ok(listed.groups.remove(&()).unwrap_or_default())
     }
 
-    /// Every element of the JSON array at `GET path?query`, read as it arrives: a large list
-    /// is never in memory twice (as a body and as values).
+    /// Every readable element of the big JSON array at `GET path?query`, read as it arrives: a
+    /// large list is never in memory twice (as a body and as values).
     pub async fn get_list<T: DeserializeOwned + Send>(
         &self,
         path: &str,
@@ -515,15 +718,28 @@ impl ServiceClient {
         self.get_filtered(path, query, |_| true).await
     }
 
+    /// Logs an element of `path`'s answer that could not be read, and that is left alone.
+    pub fn log_malformed(&self, path: &str, m: &Malformed) {
+        tracing::warn!(
+            service = %self.service,
+            endpoint = path,
+            "{} sent an element of GET {path} that cannot be read; what it describes is left              alone: {}; element: {}",
+            self.service,
+            m.error,
+            m.snippet()
+        );
+    }
+
     /// [`ServiceClient::get_filtered`], with the elements sorted into groups as they arrive:
     /// `group` turns an element into its group's key and the value to keep (usually something
-    /// smaller), or `None` to drop it. The values of a group keep the order of the answer.
+    /// smaller), or `None` to drop it. The values of a group keep the order of the answer. The
+    /// elements that could not be read come back for the caller to judge.
     pub async fn get_grouped<T, K, V>(
         &self,
         path: &str,
         query: &[(&str, String)],
         group: impl FnMut(T) -> Option<(K, V)> + Send,
-    ) -> Result<HashMap<K, Vec<V>>, ApiError>
+    ) -> Result<Grouped<K, V>, ApiError>
     where
         T: DeserializeOwned,
         K: Hash + Eq + Send,
@@ -534,11 +750,23 @@ impl ServiceClient {
             max_element: self.settings.max_body_bytes,
             group,
             groups: HashMap::new(),
+            elements: 0,
+            malformed: Vec::new(),
             element: std::marker::PhantomData,
         };
-        self.send_into(Method::GET, path, query, None::<&()>, Some(&mut sink))
-            .await?;
-        Ok(sink.groups)
+        self.send_into(
+            Method::GET,
+            path,
+            query,
+            None::<&()>,
+            Some(&mut sink),
+            Class::List,
+        )
+        .await?;
+        Ok(Grouped {
+            groups: sink.groups,
+            malformed: sink.malformed,
+        })
     }
 
     /// [`ServiceClient::send`], with a 2xx body going to `sink` (when given) as it arrives.
@@ -549,6 +777,7 @@ impl ServiceClient {
         query: &[(&str, String)],
         body: Option<&B>,
         mut sink: Option<&mut (dyn BodySink + 's)>,
+        class: Class,
     ) -> Result<Answer, ApiError> {
         let url = self.url(&method, path, query)?;
         // A body is serialized once, before any attempt; this cannot fail for the plain structs
@@ -563,12 +792,7 @@ impl ServiceClient {
                 })
             }
         };
-        // POST creates or starts something (a library scan): sending it twice is not harmless.
-        let attempts_allowed = if method == Method::POST {
-            1
-        } else {
-            1 + self.settings.retries
-        };
+        let attempts_allowed = self.settings.attempts(class);
         let mut attempt_no = 0;
         loop {
             attempt_no += 1;
@@ -577,7 +801,7 @@ impl ServiceClient {
             }
             let started = std::time::Instant::now();
             let outcome = self
-                .attempt(&method, &url, body.as_deref(), sink.as_deref_mut())
+                .attempt(&method, &url, body.as_deref(), sink.as_deref_mut(), class)
                 .await;
             let ok = matches!(&outcome, Attempt::Answered { status, .. } if status.is_success());
             tracing::debug!(
@@ -628,7 +852,7 @@ impl ServiceClient {
                     })
                 }
             };
-            if attempt_no >= attempts_allowed {
+            if attempt_no >= attempts_allowed || !may_resend(class, &cause) {
                 return Err(ApiError::Unavailable {
                     service: self.service,
                     endpoint: self.endpoint(&method, path),
@@ -669,30 +893,42 @@ impl ServiceClient {
     }
 
     /// One request, bounded in time and body size (a body that goes to `sink` is not held, so
-    /// only its elements are bounded).
+    /// only its elements are bounded). A small request or a write must be over within
+    /// `timeout`; a list must start answering within `list_timeout`, may pause no longer than
+    /// `timeout` between chunks, and must be over within twice `list_timeout`.
     async fn attempt<'s>(
         &self,
         method: &Method,
         url: &Url,
         body: Option<&[u8]>,
         mut sink: Option<&mut (dyn BodySink + 's)>,
+        class: Class,
     ) -> Attempt {
+        let settings = &self.settings;
+        let (first_byte, whole) = match class {
+            Class::List => (
+                settings.list_timeout,
+                settings.list_timeout.saturating_mul(2),
+            ),
+            Class::Small | Class::Write => (settings.timeout, settings.timeout),
+        };
+        let gap = settings.timeout;
         let mut req = self
             .client
             .request(method.clone(), url.clone())
             .header(self.auth.0.clone(), self.auth.1.clone())
-            .header(ACCEPT, "application/json")
-            .timeout(self.settings.timeout);
+            .header(ACCEPT, "application/json");
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(b.to_vec());
         }
-        let limit = self.settings.max_body_bytes;
+        let limit = settings.max_body_bytes;
         let work = async {
-            let mut resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) => return transport_failure(e),
+            let mut resp = match tokio::time::timeout(first_byte, req.send()).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => return transport_failure(e),
+                Err(_) => return timed_out(),
             };
             let status = resp.status();
             let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
@@ -700,7 +936,7 @@ impl ServiceClient {
             // huge one is cut short rather than turned into `TooLarge`.
             let failed = !status.is_success();
             if let (false, Some(sink)) = (failed, sink.as_deref_mut()) {
-                return stream_into(&mut resp, status, sink).await;
+                return stream_into(&mut resp, status, sink, gap).await;
             }
             if !failed && resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Attempt::TooLarge { status };
@@ -708,7 +944,7 @@ impl ServiceClient {
             // Content-Length may be absent (chunked) or wrong: count what actually arrives.
             let mut buf = Vec::new();
             loop {
-                match resp.chunk().await {
+                match next_chunk(&mut resp, gap).await {
                     Ok(Some(chunk)) => {
                         if buf.len() + chunk.len() > limit {
                             if failed {
@@ -719,7 +955,7 @@ impl ServiceClient {
                         buf.extend_from_slice(&chunk);
                     }
                     Ok(None) => break,
-                    Err(e) => return transport_failure(e),
+                    Err(failure) => return failure,
                 }
             }
             Attempt::Answered {
@@ -728,14 +964,9 @@ impl ServiceClient {
                 body: buf,
             }
         };
-        // reqwest's own timeout covers the request; this outer one is a backstop for anything
-        // that would otherwise wait forever (a server trickling its body).
-        match tokio::time::timeout(self.settings.timeout, work).await {
+        match tokio::time::timeout(whole, work).await {
             Ok(a) => a,
-            Err(_) => Attempt::Failed {
-                cause: Cause::Timeout,
-                source: None,
-            },
+            Err(_) => timed_out(),
         }
     }
 
@@ -780,6 +1011,7 @@ async fn stream_into<'s>(
     resp: &mut reqwest::Response,
     status: StatusCode,
     sink: &mut (dyn BodySink + 's),
+    gap: Duration,
 ) -> Attempt {
     // The last chunk (a cheap handle, not a copy), for the snippet of a body that ends badly.
     let mut last = None;
@@ -789,7 +1021,7 @@ async fn stream_into<'s>(
         snippet: snippet(last),
     };
     loop {
-        match resp.chunk().await {
+        match next_chunk(resp, gap).await {
             Ok(Some(chunk)) => {
                 if let Err(error) = sink.feed(&chunk) {
                     return malformed(error, &chunk);
@@ -797,7 +1029,7 @@ async fn stream_into<'s>(
                 last = Some(chunk);
             }
             Ok(None) => break,
-            Err(e) => return transport_failure(e),
+            Err(failure) => return failure,
         }
     }
     match sink.finish() {
@@ -807,6 +1039,40 @@ async fn stream_into<'s>(
             body: Vec::new(),
         },
         Err(error) => malformed(error, last.as_deref().unwrap_or_default()),
+    }
+}
+
+/// The next chunk of a body, when it comes within `gap` of the last one.
+async fn next_chunk(
+    resp: &mut reqwest::Response,
+    gap: Duration,
+) -> Result<Option<bytes::Bytes>, Attempt> {
+    match tokio::time::timeout(gap, resp.chunk()).await {
+        Ok(Ok(chunk)) => Ok(chunk),
+        Ok(Err(e)) => Err(transport_failure(e)),
+        Err(_) => Err(timed_out()),
+    }
+}
+
+fn timed_out() -> Attempt {
+    Attempt::Failed {
+        cause: Cause::Timeout,
+        source: None,
+    }
+}
+
+/// Whether a request of `class` that failed with `cause` may be sent again. A read may; a list
+/// too (its attempts are fewer); a write only when the server surely did not act on it.
+fn may_resend(class: Class, cause: &Cause) -> bool {
+    match class {
+        Class::Small | Class::List => true,
+        Class::Write => match cause {
+            Cause::Connect => true,
+            Cause::Status(s) => {
+                *s == StatusCode::TOO_MANY_REQUESTS || *s == StatusCode::SERVICE_UNAVAILABLE
+            }
+            Cause::Timeout | Cause::Transport => false,
+        },
     }
 }
 
@@ -914,6 +1180,8 @@ mod tests {
     fn fast() -> HttpSettings {
         HttpSettings {
             timeout: Duration::from_secs(5),
+            list_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
             max_body_bytes: 1024,
             retries: 3,
             backoff_base: Duration::from_millis(10),
@@ -998,6 +1266,8 @@ mod tests {
             })
             .await
             .unwrap();
+        assert!(groups.malformed.is_empty());
+        let groups = groups.groups;
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[&1], [1, 2, 3]);
         assert_eq!(groups[&2], [1, 2]);
@@ -1104,18 +1374,185 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn post_is_sent_once_even_on_server_error() {
-        let srv = start(|_, _| Reply::status(503)).await;
-        let c = client(Service::Jellyfin, &srv.url, fast());
+    async fn a_write_the_server_may_have_acted_on_is_sent_once() {
+        for status in [500, 502, 504] {
+            let srv = start(move |_, _| Reply::status(status)).await;
+            let c = client(Service::Sonarr, &srv.url, fast());
+            let err = c
+                .send(Method::DELETE, "/api/v3/episodefile/bulk", &[], Some(&[1]))
+                .await
+                .unwrap_err();
+            assert_eq!(srv.count(), 1, "{status}");
+            assert!(
+                matches!(err, ApiError::Unavailable { attempts: 1, .. }),
+                "{err:?}"
+            );
+            assert!(err.outcome_unknown(), "{status}");
+        }
+        // No answer in time: the server may still be at it.
+        let srv = start(|_, _| Reply::json("{}").delay(Duration::from_millis(500))).await;
+        let settings = HttpSettings {
+            timeout: Duration::from_millis(100),
+            ..fast()
+        };
+        let c = client(Service::Radarr, &srv.url, settings);
         let err = c
-            .send(Method::POST, "/Library/Refresh", &[], None::<&()>)
+            .send(Method::DELETE, "/api/v3/movie/3", &[], None::<&()>)
             .await
             .unwrap_err();
         assert_eq!(srv.count(), 1);
+        assert!(err.outcome_unknown(), "{err:?}");
+        // A POST too.
+        let srv = start(|_, _| Reply::status(500)).await;
+        let c = client(Service::Jellyfin, &srv.url, fast());
+        c.send(Method::POST, "/Library/Refresh", &[], None::<&()>)
+            .await
+            .unwrap_err();
+        assert_eq!(srv.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_before_any_work_is_sent_again() {
+        for status in [503, 429] {
+            let srv = start(move |_, n| {
+                if n == 0 {
+                    Reply::status(status)
+                } else {
+                    Reply::json("{}")
+                }
+            })
+            .await;
+            let c = client(Service::Radarr, &srv.url, fast());
+            c.send(Method::DELETE, "/api/v3/movie/3", &[], None::<&()>)
+                .await
+                .unwrap();
+            assert_eq!(srv.count(), 2, "{status}");
+        }
+        let refused = start(|_, _| Reply::status(503)).await;
+        let c = client(Service::Radarr, &refused.url, fast());
+        let err = c
+            .send(Method::DELETE, "/api/v3/movie/3", &[], None::<&()>)
+            .await
+            .unwrap_err();
+        assert!(!err.outcome_unknown(), "a 503 did nothing: {err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_list_waits_for_its_first_byte_and_is_retried_once() {
+        // Slower than `timeout`, within `list_timeout`: the list comes.
+        let srv = start(|_, _| Reply::json("[1]").delay(Duration::from_millis(400))).await;
+        let settings = HttpSettings {
+            timeout: Duration::from_millis(100),
+            list_timeout: Duration::from_secs(5),
+            ..fast()
+        };
+        let c = client(Service::Sonarr, &srv.url, settings.clone());
+        let all: Vec<i32> = c.get_list("/api/v3/calendar", &[]).await.unwrap();
+        assert_eq!(all, [1]);
+        // A small read that slow times out.
+        let err = c
+            .get_json::<Vec<i32>>("/api/v3/tag", &[])
+            .await
+            .unwrap_err();
         assert!(
-            matches!(err, ApiError::Unavailable { attempts: 1, .. }),
+            matches!(
+                err,
+                ApiError::Unavailable {
+                    cause: Cause::Timeout,
+                    ..
+                }
+            ),
             "{err:?}"
         );
+        // Slower than `list_timeout`: two attempts, not four.
+        let srv = start(|_, _| Reply::json("[1]").delay(Duration::from_millis(400))).await;
+        let c = client(
+            Service::Sonarr,
+            &srv.url,
+            HttpSettings {
+                list_timeout: Duration::from_millis(100),
+                ..settings
+            },
+        );
+        let err = c
+            .get_list::<i32>("/api/v3/calendar", &[])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ApiError::Unavailable {
+                    cause: Cause::Timeout,
+                    attempts: 2,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(srv.count(), 2);
+    }
+
+    /// A list's body that stops flowing for longer than `timeout` is given up on, however long
+    /// `list_timeout` is.
+    #[tokio::test]
+    async fn a_list_body_that_stalls_times_out() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n3\r\n[1,\r\n";
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                    let _ = sock.write_all(b"2\r\n2]\r\n0\r\n\r\n").await;
+                });
+            }
+        });
+        let settings = HttpSettings {
+            timeout: Duration::from_millis(150),
+            list_timeout: Duration::from_secs(5),
+            ..fast()
+        };
+        let c = client(Service::Sonarr, &format!("http://{addr}"), settings);
+        let err = c
+            .get_list::<i32>("/api/v3/calendar", &[])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ApiError::Unavailable {
+                    cause: Cause::Timeout,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_longest_of_each_kind_of_request() {
+        let s = HttpSettings::default();
+        assert_eq!(
+            s.longest(Class::Small),
+            Duration::from_secs(4 * 30 + 3 * 30)
+        );
+        assert_eq!(
+            s.longest(Class::Write),
+            Duration::from_secs(4 * 30 + 3 * 30)
+        );
+        // Two attempts of up to twice the first-byte deadline, one wait between.
+        assert_eq!(s.longest(Class::List), Duration::from_secs(2 * 360 + 30));
+        assert!(
+            s.list_timeout >= Duration::from_secs(120),
+            "a Pi builds big lists slowly"
+        );
+        let once = HttpSettings { retries: 0, ..s };
+        assert_eq!(once.longest(Class::Write), Duration::from_secs(30));
+        assert_eq!(once.longest(Class::List), Duration::from_secs(360));
     }
 
     #[tokio::test]

@@ -67,6 +67,11 @@ impl RadarrClient {
         self.api.stats()
     }
 
+    /// The limits its requests are sent with.
+    pub fn settings(&self) -> &HttpSettings {
+        self.api.settings()
+    }
+
     /// `GET /api/v3/movie`: every movie, with its file when it has one.
     pub async fn movies(&self) -> Result<Vec<Movie>, ApiError> {
         self.api.get_list("/api/v3/movie", &[]).await

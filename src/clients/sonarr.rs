@@ -11,7 +11,8 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::http::{
-    ApiError, BuildError, Endpoint, Http, HttpSettings, RequestStats, Service, ServiceClient,
+    ApiError, BuildError, Class, Endpoint, Grouped, Http, HttpSettings, Malformed, RequestStats,
+    Service, ServiceClient,
 };
 use super::{HealthItem, RootFolder, Tag};
 
@@ -105,11 +106,19 @@ struct BulkDeleteBody<'a> {
     episode_file_ids: &'a [i32],
 }
 
-/// Typed Sonarr client. Cheap to clone.
+/// The episodes of one series as Sonarr listed them.
+#[derive(Debug, Default)]
+pub struct SeriesEpisodes {
+    pub episodes: Vec<Episode>,
+    /// Episodes that could not be read.
+    pub malformed: Vec<Malformed>,
+}
+
 /// The calendar's window: wide enough for every air date there is.
 const CALENDAR_START: &str = "1900-01-01T00:00:00Z";
 const CALENDAR_END: &str = "2200-01-01T00:00:00Z";
 
+/// Typed Sonarr client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SonarrClient {
     api: ServiceClient,
@@ -131,6 +140,11 @@ impl SonarrClient {
 
     pub fn stats(&self) -> RequestStats {
         self.api.stats()
+    }
+
+    /// The limits its requests are sent with.
+    pub fn settings(&self) -> &HttpSettings {
+        self.api.settings()
     }
 
     /// `GET /api/v3/series`.
@@ -159,10 +173,11 @@ impl SonarrClient {
     /// not in it. The answer is read as it arrives, and each episode is at once handed to
     /// `keep`, which gives the value to keep for it (or `None`); the values are sorted by series
     /// id and season number as they come. On a large library the answer is tens of megabytes.
+    /// Episodes that cannot be read come back apart: the caller leaves their series alone.
     pub async fn aired_episodes<V: Send>(
         &self,
         mut keep: impl FnMut(Episode) -> Option<V> + Send,
-    ) -> Result<HashMap<(i32, i32), Vec<V>>, ApiError> {
+    ) -> Result<Grouped<(i32, i32), V>, ApiError> {
         let query = [
             ("start", CALENDAR_START.to_owned()),
             ("end", CALENDAR_END.to_owned()),
@@ -180,47 +195,108 @@ impl SonarrClient {
     /// Every episode of a series with its file: `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`,
     /// and, when Sonarr left the files out (the v3 app ignores the flag),
     /// `GET /api/v3/episodefile?seriesId=` joined on `episodeFileId`. One or two requests.
-    pub async fn episodes(&self, series_id: i32) -> Result<Vec<Episode>, ApiError> {
+    /// Episodes that cannot be read come back apart: the series is then not known whole.
+    pub async fn episodes(&self, series_id: i32) -> Result<SeriesEpisodes, ApiError> {
         let query = [
             ("seriesId", series_id.to_string()),
             ("includeEpisodeFile", "true".to_owned()),
         ];
-        let mut episodes: Vec<Episode> = self.api.get_json("/api/v3/episode", &query).await?;
+        let listed = self
+            .api
+            .get_grouped("/api/v3/episode", &query, |e: Episode| Some(((), e)))
+            .await?;
+        let Grouped {
+            mut groups,
+            malformed,
+        } = listed;
+        let mut episodes = groups.remove(&()).unwrap_or_default();
         if episodes.iter().any(needs_file) {
-            let files = self.episode_files_of_series(series_id).await?;
+            // A series gone meanwhile has no files to attach; its episodes keep none.
+            let files = self
+                .episode_files_of_series(series_id)
+                .await?
+                .unwrap_or_default();
             attach_files(&mut episodes, files);
         }
-        Ok(episodes)
+        Ok(SeriesEpisodes {
+            episodes,
+            malformed,
+        })
     }
 
-    /// `GET /api/v3/episodefile?seriesId=`.
+    /// `GET /api/v3/episodefile?seriesId=`: every file of the series; `None` when Sonarr no
+    /// longer knows the series (404). This is how to ask which files still exist: Sonarr's
+    /// `episodeFileIds=` form answers 500 when a single id is gone.
     pub async fn episode_files_of_series(
         &self,
         series_id: i32,
-    ) -> Result<Vec<EpisodeFile>, ApiError> {
-        self.api
-            .get_json(
-                "/api/v3/episodefile",
-                &[("seriesId", series_id.to_string())],
-            )
-            .await
+    ) -> Result<Option<Vec<EpisodeFile>>, ApiError> {
+        const PATH: &str = "/api/v3/episodefile";
+        let query = [("seriesId", series_id.to_string())];
+        match self.api.get(PATH, &query, Class::List).await {
+            Ok(answer) => self.api.decode(&Method::GET, PATH, answer).map(Some),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
-    /// `GET /api/v3/episodefile?episodeFileIds=…` (repeated parameter). An empty list asks
-    /// nothing and returns nothing (Sonarr would answer 400).
-    pub async fn episode_files(&self, ids: &[i32]) -> Result<Vec<EpisodeFile>, ApiError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+    /// The file each episode of a series has now (0 = none), by episode id:
+    /// `GET /api/v3/episode?seriesId=` without the files. A series Sonarr no longer knows has
+    /// no episodes. How to tell whether a deletion happened: an episode whose file is gone has
+    /// `episodeFileId` 0, one whose file was replaced has another id.
+    pub async fn file_of_each_episode(
+        &self,
+        series_id: i32,
+    ) -> Result<HashMap<i32, i32>, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct EpisodeFileRef {
+            id: i32,
+            #[serde(default)]
+            episode_file_id: i32,
         }
-        let query: Vec<(&str, String)> = ids
-            .iter()
-            .map(|id| ("episodeFileIds", id.to_string()))
-            .collect();
-        self.api.get_json("/api/v3/episodefile", &query).await
+        let listed = self
+            .api
+            .get_grouped(
+                "/api/v3/episode",
+                &[("seriesId", series_id.to_string())],
+                |e: EpisodeFileRef| Some(((), (e.id, e.episode_file_id))),
+            )
+            .await?;
+        if let Some(m) = listed.malformed.first() {
+            // An episode that cannot be read could be the one asked about.
+            return Err(ApiError::Protocol {
+                service: Service::Sonarr,
+                endpoint: Endpoint {
+                    method: Method::GET,
+                    path: "/api/v3/episode".to_owned(),
+                },
+                status: reqwest::StatusCode::OK,
+                snippet: m.snippet(),
+                source: <serde_json::Error as serde::de::Error>::custom(&m.error),
+            });
+        }
+        Ok(listed.groups.into_values().flatten().collect())
+    }
+
+    /// `GET /api/v3/episodefile/{id}`; `None` when Sonarr does not know the file (404).
+    pub async fn episode_file(&self, id: i32) -> Result<Option<EpisodeFile>, ApiError> {
+        match self
+            .api
+            .get_json(&format!("/api/v3/episodefile/{id}"), &[])
+            .await
+        {
+            Ok(f) => Ok(Some(f)),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `PUT /api/v3/episode/monitor {episodeIds, monitored}`. Sonarr answers 202 with the
     /// episodes; any 2xx counts, the body is not read. An empty list sends nothing.
+    ///
+    /// Sonarr reads the ids back through `Get(ids)`: with one unknown id among several it
+    /// updates the known ones and then answers 500; a single unknown id is a 404.
     pub async fn set_episodes_monitored(
         &self,
         ids: &[i32],
@@ -245,6 +321,8 @@ impl SonarrClient {
     /// from the first file only and joins every file's relative path onto that series' folder: a
     /// file of another series is dropped from Sonarr's database and left on disk.
     /// An empty list is an [`ApiError::NotSent`] and sends nothing (Sonarr answers it with 500).
+    /// One id Sonarr no longer knows (a file replaced by an upgrade) makes it answer 500 and
+    /// delete nothing (`Get(ids)` throws).
     pub async fn delete_episode_files(&self, ids: &[i32]) -> Result<(), ApiError> {
         const PATH: &str = "/api/v3/episodefile/bulk";
         if ids.is_empty() {
@@ -317,7 +395,7 @@ mod tests {
             _ => Reply::status(404),
         })
         .await;
-        let eps = client(&srv.url).episodes(5).await.unwrap();
+        let eps = client(&srv.url).episodes(5).await.unwrap().episodes;
         assert!(eps[0].episode_file.is_none());
         for e in &eps[1..] {
             let f = e.episode_file.as_ref().unwrap();
@@ -344,7 +422,7 @@ mod tests {
             )
         })
         .await;
-        let eps = client(&srv.url).episodes(5).await.unwrap();
+        let eps = client(&srv.url).episodes(5).await.unwrap().episodes;
         assert_eq!(eps[0].episode_file.as_ref().unwrap().id, 50);
         assert_eq!(srv.count(), 1);
     }
@@ -357,7 +435,6 @@ mod tests {
         assert!(matches!(err, ApiError::NotSent { .. }), "{err:?}");
         assert!(err.to_string().contains("DELETE /api/v3/episodefile/bulk"));
         c.set_episodes_monitored(&[], false).await.unwrap();
-        assert!(c.episode_files(&[]).await.unwrap().is_empty());
         assert_eq!(srv.count(), 0);
     }
 
@@ -389,11 +466,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn episode_files_by_ids_repeat_the_parameter() {
-        let srv = start(|_, _| Reply::json(r#"[{"id":1},{"id":2}]"#)).await;
-        let files = client(&srv.url).episode_files(&[1, 2]).await.unwrap();
-        assert_eq!(files.len(), 2);
-        assert_eq!(srv.seen()[0].params("episodeFileIds"), ["1", "2"]);
+    async fn what_exists_is_asked_per_file_or_per_series_never_by_a_list_of_ids() {
+        let srv = start(|s, _| match (s.path.as_str(), s.param("seriesId").as_deref()) {
+            ("/api/v3/episodefile/7", _) => Reply::json(r#"{"id":7,"seriesId":5}"#),
+            ("/api/v3/episodefile", Some("5")) => Reply::json(r#"[{"id":7,"seriesId":5}]"#),
+            ("/api/v3/episode", Some("5")) => Reply::json(
+                r#"[{"id":1,"seriesId":5,"episodeFileId":7},{"id":2,"seriesId":5,"episodeFileId":0}]"#,
+            ),
+            ("/api/v3/episode", Some(_)) => Reply::json("[]"),
+            _ => Reply::status(404).body(r#"{"message":"NotFound"}"#),
+        })
+        .await;
+        let c = client(&srv.url);
+        assert_eq!(c.episode_file(7).await.unwrap().map(|f| f.id), Some(7));
+        assert_eq!(c.episode_file(8).await.unwrap(), None);
+        let files = c.episode_files_of_series(5).await.unwrap().unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(c.episode_files_of_series(6).await.unwrap(), None);
+        let now = c.file_of_each_episode(5).await.unwrap();
+        assert_eq!(now, HashMap::from([(1, 7), (2, 0)]));
+        assert!(c.file_of_each_episode(6).await.unwrap().is_empty());
+        assert!(srv
+            .seen()
+            .iter()
+            .all(|s| s.param("episodeFileIds").is_none()));
     }
 
     #[tokio::test]

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 pub use secrets::{Env, Secret};
 
+use crate::clients::http::HttpSettings;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
 use crate::rules::{Rules, SeriesMode, WatchedBy};
@@ -44,8 +45,8 @@ pub struct JellyfinConfig {
     pub api_key: Secret,
     /// Whose watched state counts, by Jellyfin user name.
     pub users: Vec<String>,
-    /// Deadline of one request.
-    pub timeout: Duration,
+    /// Deadlines and retries of its requests.
+    pub http: HttpSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +55,8 @@ pub struct ArrConfig {
     pub api_key: Secret,
     /// Radarr: also stop import lists from adding a deleted movie again.
     pub add_import_exclusion: bool,
-    pub timeout: Duration,
+    /// Deadlines and retries of its requests.
+    pub http: HttpSettings,
 }
 
 /// How a path prefix Jellyfin sees appears to the *arrs.
@@ -148,7 +150,6 @@ pub enum ConfigError {
 }
 
 const DEFAULT_STATE_PATH: &str = "/var/lib/shelflife/state.db";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Config {
     /// Reads and validates the config file at `path`.
@@ -190,7 +191,7 @@ impl Config {
             WatchedBy::All => "all",
         };
         let _ = writeln!(out, "watched_by = {}", q(watched_by));
-        let _ = writeln!(out, "timeout = {}", d(self.jellyfin.timeout));
+        http_lines(&mut out, &self.jellyfin.http);
         for (name, arr) in [("radarr", &self.radarr), ("sonarr", &self.sonarr)] {
             match arr {
                 None => {
@@ -204,7 +205,7 @@ impl Config {
                         let _ =
                             writeln!(out, "add_import_exclusion = {}", arr.add_import_exclusion);
                     }
-                    let _ = writeln!(out, "timeout = {}", d(arr.timeout));
+                    http_lines(&mut out, &arr.http);
                 }
             }
         }
@@ -296,13 +297,14 @@ fn build(
         key: key.to_string(),
         message,
     };
-    let Some(jf) = raw.jellyfin else {
+    let Some(mut jf) = raw.jellyfin else {
         return Err(invalid(
             "[jellyfin]",
             "is missing: shelflife needs Jellyfin's url, an API key and users".into(),
         ));
     };
     let jf_url = url(jf.url.as_deref(), "jellyfin.url", &invalid)?;
+    let jf_http = http_settings(jf.http(), "jellyfin", &invalid)?;
     let users = jf.users.unwrap_or_default();
     if users.is_empty() || users.iter().any(|u| u.trim().is_empty()) {
         return Err(invalid(
@@ -325,28 +327,19 @@ fn build(
         url: jf_url,
         api_key: secrets::resolve("jellyfin", jf.api_key, jf.api_key_file, source, env)?,
         users,
-        timeout: duration(
-            jf.timeout.as_deref(),
-            DEFAULT_TIMEOUT,
-            "jellyfin.timeout",
-            &invalid,
-        )?,
+        http: jf_http,
     };
 
     // The key schema keeps `add_import_exclusion` out of [sonarr]; it is a Radarr setting.
     let arr =
         |name: &'static str, raw: Option<raw::RawArr>| -> Result<Option<ArrConfig>, ConfigError> {
-            let Some(a) = raw else { return Ok(None) };
+            let Some(mut a) = raw else { return Ok(None) };
+            let http = http_settings(a.http(), name, &invalid)?;
             Ok(Some(ArrConfig {
                 url: url(a.url.as_deref(), &format!("{name}.url"), &invalid)?,
                 api_key: secrets::resolve(name, a.api_key, a.api_key_file, source, env)?,
                 add_import_exclusion: a.add_import_exclusion.unwrap_or(false),
-                timeout: duration(
-                    a.timeout.as_deref(),
-                    DEFAULT_TIMEOUT,
-                    &format!("{name}.timeout"),
-                    &invalid,
-                )?,
+                http,
             }))
         };
     let radarr = arr("radarr", raw.radarr)?;
@@ -610,6 +603,74 @@ fn url(
     }
 }
 
+/// Most attempts a request may have: more only makes a dead server take longer to be called so.
+const MAX_RETRIES: i64 = 10;
+
+/// The request limits of service `name` (`jellyfin`, `radarr`, `sonarr`).
+fn http_settings(
+    raw: raw::RawHttp,
+    name: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<HttpSettings, ConfigError> {
+    let defaults = HttpSettings::default();
+    let key = |k: &str| format!("{name}.{k}");
+    let retries = match raw.retries {
+        None => defaults.retries,
+        Some(n) if (0..=MAX_RETRIES).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(invalid(
+                &key("retries"),
+                format!("must be between 0 and {MAX_RETRIES}, not {n}"),
+            ))
+        }
+    };
+    let settings = HttpSettings {
+        timeout: duration(
+            raw.timeout.as_deref(),
+            defaults.timeout,
+            &key("timeout"),
+            invalid,
+        )?,
+        list_timeout: duration(
+            raw.list_timeout.as_deref(),
+            defaults.list_timeout,
+            &key("list_timeout"),
+            invalid,
+        )?,
+        connect_timeout: duration(
+            raw.connect_timeout.as_deref(),
+            defaults.connect_timeout,
+            &key("connect_timeout"),
+            invalid,
+        )?,
+        retries,
+        ..defaults
+    };
+    // A pass tells systemd it is alive between its steps; one request must fit in between.
+    let longest = settings.longest(crate::clients::http::Class::List);
+    if longest > crate::systemd::PROGRESS_GRACE {
+        return Err(invalid(
+            &key("list_timeout"),
+            format!(
+                "lets one list request take up to {} with its retry, more than the {} a pass \
+                 may go without showing progress; lower it",
+                humantime::format_duration(longest),
+                humantime::format_duration(crate::systemd::PROGRESS_GRACE)
+            ),
+        ));
+    }
+    Ok(settings)
+}
+
+/// The `[jellyfin]`/`[radarr]`/`[sonarr]` lines of `config show` for `http`.
+fn http_lines(out: &mut String, http: &HttpSettings) {
+    let d = |d: Duration| format!("{:?}", humantime::format_duration(d).to_string());
+    let _ = writeln!(out, "timeout = {}", d(http.timeout));
+    let _ = writeln!(out, "list_timeout = {}", d(http.list_timeout));
+    let _ = writeln!(out, "connect_timeout = {}", d(http.connect_timeout));
+    let _ = writeln!(out, "retries = {}", http.retries);
+}
+
 fn duration(
     value: Option<&str>,
     default: Duration,
@@ -720,7 +781,9 @@ url = "http://127.0.0.1:7878"
         assert!(config.dry_run, "dry run must be the default");
         assert_eq!(config.rules, Rules::default());
         assert_eq!(config.jellyfin.users, vec!["alice"]);
-        assert_eq!(config.jellyfin.timeout, Duration::from_secs(30));
+        assert_eq!(config.jellyfin.http, HttpSettings::default());
+        assert_eq!(config.jellyfin.http.timeout, Duration::from_secs(30));
+        assert_eq!(config.jellyfin.http.list_timeout, Duration::from_secs(180));
         assert!(config.sonarr.is_none());
         assert_eq!(
             config.radarr.as_ref().map(|r| r.add_import_exclusion),

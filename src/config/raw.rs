@@ -29,6 +29,18 @@ pub(super) struct RawJellyfin {
     pub users: Option<Vec<String>>,
     pub watched_by: Option<String>,
     pub timeout: Option<String>,
+    pub list_timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub retries: Option<i64>,
+}
+
+/// The request limits every service table may set, as written.
+#[derive(Debug, Default)]
+pub(super) struct RawHttp {
+    pub timeout: Option<String>,
+    pub list_timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub retries: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +51,31 @@ pub(super) struct RawArr {
     pub api_key_file: Option<String>,
     pub add_import_exclusion: Option<bool>,
     pub timeout: Option<String>,
+    pub list_timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub retries: Option<i64>,
+}
+
+impl RawJellyfin {
+    pub fn http(&mut self) -> RawHttp {
+        RawHttp {
+            timeout: self.timeout.take(),
+            list_timeout: self.list_timeout.take(),
+            connect_timeout: self.connect_timeout.take(),
+            retries: self.retries.take(),
+        }
+    }
+}
+
+impl RawArr {
+    pub fn http(&mut self) -> RawHttp {
+        RawHttp {
+            timeout: self.timeout.take(),
+            list_timeout: self.list_timeout.take(),
+            connect_timeout: self.connect_timeout.take(),
+            retries: self.retries.take(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +160,9 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "users",
             "watched_by",
             "timeout",
+            "list_timeout",
+            "connect_timeout",
+            "retries",
         ],
     ),
     (
@@ -133,9 +173,23 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "api_key_file",
             "add_import_exclusion",
             "timeout",
+            "list_timeout",
+            "connect_timeout",
+            "retries",
         ],
     ),
-    ("sonarr", &["url", "api_key", "api_key_file", "timeout"]),
+    (
+        "sonarr",
+        &[
+            "url",
+            "api_key",
+            "api_key_file",
+            "timeout",
+            "list_timeout",
+            "connect_timeout",
+            "retries",
+        ],
+    ),
     (
         "rules",
         &[
@@ -316,7 +370,7 @@ mod tests {
                     | "protect_latest_season"
                     | "add_import_exclusion"
                     | "allow_readonly" => "true",
-                    "grace_days" | "max_deletions_per_run" => "1",
+                    "grace_days" | "max_deletions_per_run" | "retries" => "1",
                     "partial_season_threshold" | "min_free_percent" => "0.5",
                     "min_free_bytes" => "1",
                     _ => "\"x\"",

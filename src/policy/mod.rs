@@ -15,8 +15,8 @@ mod series;
 
 use jiff::Timestamp;
 
-use crate::library::{Library, UserView, Views};
-use crate::plan::{Decision, Plan, Reason, Unwatched, Verdict};
+use crate::library::{Doubt, Library, UserView, Views};
+use crate::plan::{Decision, Plan, Reason, Target, Unwatched, Verdict};
 use crate::rules::{Rules, WatchedBy};
 
 const DAY_NANOS: i128 = 86_400 * 1_000_000_000;
@@ -30,6 +30,7 @@ pub fn plan(library: &Library, rules: &Rules, now: Timestamp) -> Plan {
     let mut out = Collector::default();
     movies::decide(&ctx, &library.movies, &mut out);
     series::decide(&ctx, &library.series, &mut out);
+    out.keep_what_doubts_cover(&library.doubts, rules);
     out.into_plan(library.unmatched.clone())
 }
 
@@ -199,6 +200,27 @@ struct Collector {
 }
 
 impl Collector {
+    /// Turns every deletion a doubt could cover into a keep with that doubt as its reason.
+    fn keep_what_doubts_cover(&mut self, doubts: &[Doubt], rules: &Rules) {
+        for (_, d) in &mut self.decisions {
+            if d.verdict != Verdict::Delete {
+                continue;
+            }
+            let covering = doubts.iter().find_map(|doubt| match doubt {
+                Doubt::Favorites { why } if rules.keep_favorites => Some(why),
+                Doubt::Series { sonarr_id, why } => match d.target {
+                    Target::Sonarr { series_id, .. } if series_id == *sonarr_id => Some(why),
+                    _ => None,
+                },
+                Doubt::Favorites { .. } => None,
+            });
+            if let Some(why) = covering {
+                d.verdict = Verdict::Keep;
+                d.reason = Reason::Incomplete { why: why.clone() };
+            }
+        }
+    }
+
     fn into_plan(mut self, unmatched: Vec<crate::library::Unmatched>) -> Plan {
         self.decisions
             .sort_by_key(|(key, d)| (d.verdict == Verdict::Keep, *key));
@@ -268,6 +290,7 @@ pub(crate) mod testkit {
             radarr_root_folders: vec!["/movies".to_string()],
             sonarr_root_folders: vec!["/tv/".to_string()],
             unmatched: Vec::new(),
+            doubts: Vec::new(),
         }
     }
 

@@ -183,6 +183,18 @@ impl State {
         self.transition(action, ActionState::Skipped, Some(reason), now)
     }
 
+    /// Notes on a `started` action why it stays started: its outcome is still in doubt, and a
+    /// later pass asks again. Not a transition; an action in any other state is left alone.
+    pub fn note_in_doubt(&mut self, action: ActionId, note: &str) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE actions SET error = ?2 WHERE id = ?1 AND state = 'started'",
+                params![action.0, note],
+            )?;
+            Ok(())
+        })
+    }
+
     fn transition(
         &mut self,
         action: ActionId,

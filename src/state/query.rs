@@ -54,6 +54,25 @@ impl State {
         self.rows(&sql, [], run_row)
     }
 
+    /// The last moment `run` wrote anything: its start, its end, or any of its actions' marks.
+    /// A pass that died had its last request in flight at most that long before. `None` when
+    /// the run does not exist.
+    pub fn last_write(&self, run: RunId) -> Result<Option<Timestamp>, StateError> {
+        let secs: Option<i64> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT max(r.started_at, coalesce(r.finished_at, 0),
+                            coalesce((SELECT max(max(a.planned_at, coalesce(a.started_at, 0),
+                                                 coalesce(a.finished_at, 0)))
+                                      FROM actions a WHERE a.run_id = r.id), 0))
+                 FROM runs r WHERE r.id = ?1",
+                [run.0],
+                |row| row.get(0),
+            )
+            .optional()?)
+        })?;
+        Ok(secs.and_then(|s| Timestamp::from_second(s).ok()))
+    }
+
     /// Every action of a run, in plan order.
     pub fn run_actions(&self, run: RunId) -> Result<Vec<ActionRow>, StateError> {
         let sql = format!(
