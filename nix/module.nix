@@ -86,16 +86,25 @@ let
       url = opt types.str "Where Jellyfin answers, e.g. http://127.0.0.1:8096.";
       users = opt (types.listOf types.str) "Jellyfin users whose watched state counts.";
       watched_by = opt (types.enum [ "any" "all" ]) "Watched when any of `users` played it, or only when all did.";
-      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+      timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
+      list_timeout = opt types.str "Deadline for the first byte of a big list, e.g. \"3m\" (a Pi builds big lists slowly).";
+      connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
+      retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
     };
     radarr = {
       url = opt types.str "Where Radarr answers, e.g. http://127.0.0.1:7878.";
       add_import_exclusion = opt types.bool "Also add deleted movies to Radarr's import exclusions.";
-      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+      timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
+      list_timeout = opt types.str "Deadline for the first byte of a big list, e.g. \"3m\" (a Pi builds big lists slowly).";
+      connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
+      retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
     };
     sonarr = {
       url = opt types.str "Where Sonarr answers, e.g. http://127.0.0.1:8989.";
-      timeout = opt types.str "Deadline of one request, e.g. \"30s\".";
+      timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
+      list_timeout = opt types.str "Deadline for the first byte of a big list, e.g. \"3m\" (a Pi builds big lists slowly).";
+      connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
+      retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
     };
     rules = {
       grace_days = opt types.ints.unsigned "Whole days after the last play before an item may go.";

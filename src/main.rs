@@ -261,9 +261,9 @@ async fn plan(path: &Path, args: &PlanArgs) -> Exit {
 }
 
 async fn check(path: &Path, json: bool) -> Exit {
-    let config = match load(path) {
-        Ok(c) => c,
-        Err(err) => return report(Err(err), Exit::CheckConfig),
+    let (config, warnings) = match Config::load(path, &Env::from_process()) {
+        Ok(Loaded { config, warnings }) => (config, warnings),
+        Err(err) => return report(Err(err.into()), Exit::CheckConfig),
     };
     let pass = match Pass::new(&config) {
         Ok(p) => p,
@@ -271,7 +271,7 @@ async fn check(path: &Path, json: bool) -> Exit {
     };
     let report_ = health::check_all(&config.health, &config.state.path, pass.sources()).await;
     if json {
-        match serde_json::to_string_pretty(&output::check_json(&report_)) {
+        match serde_json::to_string_pretty(&output::check_json(&report_, &warnings)) {
             Ok(text) => println!("{text}"),
             Err(err) => {
                 eprintln!("shelflife: cannot write the report as JSON: {err}");
@@ -280,6 +280,9 @@ async fn check(path: &Path, json: bool) -> Exit {
         }
     } else {
         print!("{}", report_.render());
+        for warning in &warnings {
+            println!("warning: {warning}");
+        }
     }
     report_.exit()
 }
@@ -344,12 +347,15 @@ async fn run_monitor(path: &Path) -> Exit {
 }
 
 fn config_check(path: &Path) -> Exit {
-    match load(path) {
-        Ok(_) => {
+    match Config::load(path, &Env::from_process()) {
+        Ok(Loaded { warnings, .. }) => {
+            for warning in &warnings {
+                println!("warning: {warning}");
+            }
             println!("{}: ok", path.display());
             Exit::Ok
         }
-        Err(err) => report(Err(err), Exit::Usage),
+        Err(err) => report(Err(err.into()), Exit::Usage),
     }
 }
 

@@ -266,11 +266,12 @@ pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
 }
 
 /// `check --json`: the verdict, the exit code it maps to, and every finding.
-pub fn check_json(report: &crate::health::Report) -> serde_json::Value {
+pub fn check_json(report: &crate::health::Report, warnings: &[String]) -> serde_json::Value {
     serde_json::json!({
         "overall": report.overall(),
         "exit_code": report.exit().code(),
         "findings": report.findings,
+        "warnings": warnings,
     })
 }
 

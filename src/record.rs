@@ -520,6 +520,65 @@ mod tests {
     }
 
     #[test]
+    fn a_sonarr_target_is_judged_by_the_files_its_episodes_have_now() {
+        let files = |pairs: &[(i32, i32)]| pairs.iter().copied().collect::<HashMap<i32, i32>>();
+        // Both episodes lost their files (or left Sonarr): the deletion went through.
+        assert_eq!(
+            sonarr_existence(&[1, 2], &files(&[(1, 0)])),
+            Existence::Gone
+        );
+        // Both still have one, the planned file or a newer one: nothing was deleted.
+        assert_eq!(
+            sonarr_existence(&[1, 2], &files(&[(1, 20), (2, 99)])),
+            Existence::Present
+        );
+        assert_eq!(
+            sonarr_existence(&[1, 2], &files(&[(1, 0), (2, 20)])),
+            Existence::Partly
+        );
+        assert!(matches!(
+            sonarr_existence(&[], &files(&[])),
+            Existence::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn what_is_held_is_kept_with_its_reason_and_nothing_else_is() {
+        let mut plan = Plan {
+            decisions: vec![
+                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 1 }),
+                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 2 }),
+                decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
+            ],
+            ..Plan::default()
+        };
+        let held = [
+            Held {
+                what: Holding::Movie(2),
+                why: "a deletion may still land".into(),
+            },
+            // Series 3 is the season's: any of its files may be in a bulk call still running.
+            Held {
+                what: Holding::Series(3),
+                why: "could not be settled".into(),
+            },
+            // A movie id that is a series id elsewhere holds nothing of the series.
+            Held {
+                what: Holding::Movie(3),
+                why: "unrelated".into(),
+            },
+        ];
+        assert_eq!(hold(&mut plan, &held), 2);
+        let verdicts: Vec<Verdict> = plan.decisions.iter().map(|d| d.verdict).collect();
+        assert_eq!(verdicts, [Verdict::Delete, Verdict::Keep, Verdict::Keep]);
+        assert_eq!(plan.decisions[1].reason.code(), "in_doubt");
+        assert_eq!(
+            plan.decisions[2].reason.to_string(),
+            "in doubt: could not be settled"
+        );
+    }
+
+    #[test]
     fn actions_are_recorded_for_deletions_only_with_a_readable_target() {
         let plan = Plan {
             decisions: vec![

@@ -52,3 +52,37 @@ fn every_metric_family_is_documented() {
         );
     }
 }
+
+/// The config a newcomer copies checks the storage: no warning that nothing does.
+#[test]
+fn the_smallest_config_checks_a_mount_with_a_canary() {
+    let readme = readme();
+    let start = readme
+        .find("The smallest useful config")
+        .expect("the README shows the smallest useful config");
+    let block = readme[start..]
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block follows");
+    assert!(
+        block.contains("[[health.mounts]]") && block.contains("canary"),
+        "{block}"
+    );
+    // The keys come inline here: the files it names do not exist on a test machine.
+    let text: String = block
+        .lines()
+        .map(|l| {
+            if l.starts_with("api_key_file") {
+                "api_key = \"k\"\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let env = shelflife::config::Env::default();
+    let loaded =
+        shelflife::config::Config::parse(&text, Path::new("/etc/shelflife/config.toml"), &env)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}

@@ -151,6 +151,12 @@ pub enum ConfigError {
 
 const DEFAULT_STATE_PATH: &str = "/var/lib/shelflife/state.db";
 
+/// The warning for a config that deletes without checking any storage first.
+pub const NO_MOUNTS: &str = "no [[health.mounts]] is configured, so nothing checks the storage \
+     before a delete: Radarr answers a delete with 200 and drops the movie's record even when its \
+     folder is an empty mount point (a NAS that did not mount); add the media mount with a \
+     `canary` file so that such a delete is never sent";
+
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path, env: &Env) -> Result<Loaded, ConfigError> {
@@ -497,6 +503,8 @@ fn build(
             "{}: neither [radarr] nor [sonarr] is configured, so nothing can be deleted",
             source.display()
         ));
+    } else if health.mounts.is_empty() {
+        warnings.push(format!("{}: {NO_MOUNTS}", source.display()));
     }
 
     Ok(Config {
@@ -800,7 +808,53 @@ url = "http://127.0.0.1:7878"
             PathBuf::from("/var/lib/shelflife/state.db")
         );
         assert_eq!(config.metrics.textfile, None);
+        // Deleting with nothing checking the storage is allowed, and said.
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].ends_with(NO_MOUNTS), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_mount_to_check_silences_the_storage_warning() {
+        let text = format!(
+            "{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\ncanary = \".shelflife-canary\"\n"
+        );
+        let Loaded { warnings, .. } = parse(&text).expect("valid");
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn request_limits_per_service() {
+        let text = format!(
+            "{MINIMAL}list_timeout = \"10m\"\nconnect_timeout = \"2s\"\nretries = 0\ntimeout = \"5s\"\n"
+        );
+        let Loaded { config, .. } = parse(&text).expect("valid");
+        let http = &config.radarr.as_ref().expect("radarr").http;
+        assert_eq!(http.list_timeout, Duration::from_secs(600));
+        assert_eq!(http.connect_timeout, Duration::from_secs(2));
+        assert_eq!(http.timeout, Duration::from_secs(5));
+        assert_eq!(http.retries, 0);
+        assert_eq!(config.jellyfin.http, HttpSettings::default(), "per service");
+        let shown = config.to_redacted_toml();
+        assert!(shown.contains("list_timeout = \"10m\""), "{shown}");
+        assert!(shown.contains("retries = 0"), "{shown}");
+        for (bad, says) in [
+            (
+                "retries = 11\n",
+                "`radarr.retries` must be between 0 and 10",
+            ),
+            ("retries = -1\n", "`radarr.retries`"),
+            (
+                "list_timeout = \"1h\"\n",
+                "`radarr.list_timeout` lets one list request take",
+            ),
+            (
+                "connect_timeout = \"0s\"\n",
+                "`radarr.connect_timeout` must be longer than zero",
+            ),
+        ] {
+            let e = err(&format!("{MINIMAL}{bad}"));
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -539,6 +539,59 @@ mod tests {
     use crate::rules::SeriesMode;
 
     #[test]
+    fn a_doubt_keeps_everything_it_could_cover_and_nothing_more() {
+        let library = |doubts: Vec<Doubt>| Library {
+            doubts,
+            ..library(
+                vec![movie(1, "Alien").watched(days(20))],
+                vec![
+                    series(7, "Dark", SeriesStatus::Ended)
+                        .season(season(1, 2).watched(1..=2, days(20))),
+                    series(8, "Lost", SeriesStatus::Ended)
+                        .season(season(1, 2).watched(1..=2, days(20))),
+                ],
+            )
+        };
+        let deleted = |lib: &Library, rules: &Rules| -> Vec<String> {
+            plan(lib, rules, now())
+                .deletions()
+                .map(|d| d.title.clone())
+                .collect()
+        };
+        let rules = rules();
+        assert_eq!(deleted(&library(Vec::new()), &rules).len(), 3);
+
+        // Sonarr could not tell all of Dark: only Dark stays.
+        let lib = library(vec![Doubt::Series {
+            sonarr_id: 7,
+            why: "an episode record could not be read".into(),
+        }]);
+        assert_eq!(deleted(&lib, &rules), ["Alien", "Lost S01"]);
+        let p = plan(&lib, &rules, now());
+        let dark = p
+            .kept()
+            .find(|d| d.title.starts_with("Dark"))
+            .expect("Dark is kept");
+        assert_eq!(dark.reason.code(), "incomplete");
+        assert!(dark.reason.to_string().contains("could not be read"));
+
+        // Favourites unknown: everything a favourite could protect stays...
+        let lib = library(vec![Doubt::Favorites {
+            why: "the favourites of ann could not be read whole".into(),
+        }]);
+        assert!(deleted(&lib, &rules).is_empty());
+        assert!(plan(&lib, &rules, now())
+            .kept()
+            .all(|d| d.reason.code() == "incomplete"));
+        // ...unless favourites do not keep anything.
+        let ignore = Rules {
+            keep_favorites: false,
+            ..Rules::default()
+        };
+        assert_eq!(deleted(&lib, &ignore).len(), 3);
+    }
+
+    #[test]
     fn grace_boundary() {
         // (grace_days, watched this long before now, expected age)
         let cases = [
