@@ -17,7 +17,11 @@
 //! # Ok(()) }
 //! ```
 
+mod arr;
+mod jellyfin;
+mod radarr;
 mod server;
+mod sonarr;
 mod world;
 
 use std::collections::HashMap;
