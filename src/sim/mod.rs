@@ -25,7 +25,7 @@ mod sonarr;
 mod world;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -68,12 +68,13 @@ impl SimStack {
             (Service::Radarr, RADARR_KEY.to_string()),
             (Service::Sonarr, SONARR_KEY.to_string()),
         ]);
-        let shared = Shared(Arc::new(Mutex::new(Inner {
+        let shared = Shared::new(Inner {
             world,
             log: Vec::new(),
+            next_request: 0,
             faults: Faults::default(),
             keys,
-        })));
+        });
         let mut urls = HashMap::new();
         let mut shutdown = Vec::new();
         for (service, port) in [Service::Jellyfin, Service::Radarr, Service::Sonarr]
@@ -152,8 +153,8 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(s, _)| *s == service)
-            .map(|(_, r)| r.clone())
+            .filter(|l| l.service == service)
+            .map(|l| l.recorded.clone())
             .collect()
     }
 
@@ -162,7 +163,7 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(s, _)| *s == service)
+            .filter(|l| l.service == service)
             .count()
     }
 
@@ -172,8 +173,8 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(_, r)| r.method != "GET")
-            .cloned()
+            .filter(|l| l.recorded.method != "GET")
+            .map(|l| (l.service, l.recorded.clone()))
             .collect()
     }
 
@@ -194,7 +195,14 @@ impl SimStack {
         self.shared.lock().faults.garbage.insert(service, on);
     }
 
-    /// Every DELETE waits this long before it is carried out.
+    /// Waits until the servers have finished every request they received (including those whose
+    /// client gave up) and every background file removal.
+    pub async fn idle(&self) {
+        self.shared.idle().await;
+    }
+
+    /// Every DELETE waits this long before it is carried out. It is carried out even when the
+    /// client stops waiting for it ([`SimStack::idle`] waits for it).
     pub fn delay_deletes(&self, delay: Duration) {
         self.shared.lock().faults.delete_delay = delay;
     }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::{json, Value};
+use tokio::sync::watch;
 
 use super::world::World;
 use super::{jellyfin, radarr, sonarr};
@@ -49,26 +50,87 @@ pub(super) struct Faults {
 
 pub(super) struct Inner {
     pub world: World,
-    pub log: Vec<(Service, Recorded)>,
+    pub log: Vec<Logged>,
+    /// The number the next request gets in the log.
+    pub next_request: u64,
     pub faults: Faults,
     pub keys: HashMap<Service, String>,
 }
 
+/// One entry of the request log. Requests finish out of order (a delayed DELETE, a cleared log),
+/// so the one that finishes finds its entry by number, not by position.
+pub(super) struct Logged {
+    pub number: u64,
+    pub service: Service,
+    pub recorded: Recorded,
+}
+
+impl Inner {
+    fn logged_mut(&mut self, number: u64) -> Option<&mut Recorded> {
+        self.log
+            .iter_mut()
+            .rev()
+            .find(|l| l.number == number)
+            .map(|l| &mut l.recorded)
+    }
+}
+
+/// The world and the log behind one lock, and a count of the work still under way.
+pub(super) struct State {
+    inner: Mutex<Inner>,
+    /// Requests being carried out plus background file removals: [`Shared::idle`] waits for 0.
+    pending: watch::Sender<usize>,
+}
+
 #[derive(Clone)]
-pub(super) struct Shared(pub Arc<Mutex<Inner>>);
+pub(super) struct Shared(Arc<State>);
 
 impl Shared {
+    pub fn new(inner: Inner) -> Shared {
+        Shared(Arc::new(State {
+            inner: Mutex::new(inner),
+            pending: watch::Sender::new(0),
+        }))
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panicking test thread may poison the lock; the data is still what the test needs.
         self.0
+            .inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts one piece of work as under way until the guard is dropped.
+    pub fn busy(&self) -> Busy {
+        self.0.pending.send_modify(|n| *n += 1);
+        Busy(self.clone())
+    }
+
+    /// Waits until no work is under way.
+    pub async fn idle(&self) {
+        let mut pending = self.0.pending.subscribe();
+        // The sender lives as long as `self`, so this only ends when the count is 0.
+        let _ = pending.wait_for(|n| *n == 0).await;
+    }
+}
+
+/// Work under way (see [`Shared::busy`]).
+pub(super) struct Busy(Shared);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0 .0.pending.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
 pub(super) type Query = Vec<(String, String)>;
 
 /// The entry point of every request to `service`.
+///
+/// A real server carries out a request whether or not its client is still there: once the
+/// request is in, its work (after any configured delay) runs on a task of its own, which this
+/// future only waits for. A client that gives up drops this future, not the work.
 pub(super) async fn handle(
     shared: Shared,
     service: Service,
@@ -82,67 +144,116 @@ pub(super) async fn handle(
     let query: Query = serde_urlencoded_pairs(&raw_query);
     let body_text = String::from_utf8_lossy(&body).into_owned();
 
-    let (delay, entry) = {
+    let busy = shared.busy();
+    let (number, early, delay) = {
         let mut inner = shared.lock();
-        inner.log.push((
+        let number = inner.next_request;
+        inner.next_request += 1;
+        inner.log.push(Logged {
+            number,
             service,
-            Recorded {
+            recorded: Recorded {
                 method: method.to_string(),
                 path: path.clone(),
-                query: raw_query.clone(),
+                query: raw_query,
                 body: body_text.clone(),
                 response_bytes: 0,
             },
-        ));
-        let entry = inner.log.len() - 1;
-        if let Some(status) = inner
-            .faults
-            .fail_next
-            .get_mut(&service)
-            .and_then(VecDeque::pop_front)
-        {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Answer::text(status, "simulated failure").into_response();
-        }
-        if !authorized(&inner, service, &path, &headers, &query) {
-            return Answer::empty(StatusCode::UNAUTHORIZED).into_response();
-        }
-        if method == Method::GET && inner.faults.garbage.get(&service).copied().unwrap_or(false) {
-            return Answer::text(
-                StatusCode::OK,
-                "<html><body>Welcome to nginx!</body></html>",
-            )
-            .into_response();
-        }
-        (
-            (method == Method::DELETE).then_some(inner.faults.delete_delay),
-            entry,
-        )
+        });
+        let early = refusal(&mut inner, service, &method, &path, &headers, &query);
+        let delay = if method == Method::DELETE {
+            inner.faults.delete_delay
+        } else {
+            Duration::ZERO
+        };
+        (number, early, delay)
     };
-    if let Some(delay) = delay.filter(|d| !d.is_zero()) {
-        tokio::time::sleep(delay).await;
-    }
+    let answer = match early {
+        Some(answer) => {
+            let answer = finish(&shared, service, number, answer);
+            drop(busy);
+            answer
+        }
+        None => {
+            let work = shared.clone();
+            let task = tokio::spawn(async move {
+                let _busy = busy;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                let request = Request {
+                    method: &method,
+                    path: &path,
+                    query: &query,
+                    body: &body_text,
+                };
+                let answer = carry_out(&work, service, &request);
+                finish(&work, service, number, answer)
+            });
+            task.await.unwrap_or_else(|_| {
+                Answer::text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "simulated server panicked",
+                )
+            })
+        }
+    };
+    answer.into_response()
+}
 
+/// The answer a request gets before any handler sees it: an injected failure, a missing key,
+/// or the garbage a misconfigured proxy sends.
+fn refusal(
+    inner: &mut Inner,
+    service: Service,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    query: &Query,
+) -> Option<Answer> {
+    if let Some(status) = inner
+        .faults
+        .fail_next
+        .get_mut(&service)
+        .and_then(VecDeque::pop_front)
+    {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(Answer::text(status, "simulated failure"));
+    }
+    if !authorized(inner, service, path, headers, query) {
+        return Some(Answer::empty(StatusCode::UNAUTHORIZED));
+    }
+    if method == Method::GET && inner.faults.garbage.get(&service).copied().unwrap_or(false) {
+        return Some(Answer::text(
+            StatusCode::OK,
+            "<html><body>Welcome to nginx!</body></html>",
+        ));
+    }
+    None
+}
+
+/// Runs the service's handler under the world lock, then the `on_delete` hook.
+fn carry_out(shared: &Shared, service: Service, request: &Request<'_>) -> Answer {
     let mut inner = shared.lock();
-    let request = Request {
-        method: &method,
-        path: &path,
-        query: &query,
-        body: &body_text,
-    };
     let mut event = None;
     let answer = match service {
-        Service::Jellyfin => jellyfin::jellyfin(&mut inner.world, &request),
-        Service::Radarr => radarr::radarr(&mut inner.world, &request, &mut event),
-        Service::Sonarr => sonarr::sonarr(&mut inner.world, &request, &mut event),
+        Service::Jellyfin => jellyfin::jellyfin(&mut inner.world, request),
+        Service::Radarr => radarr::radarr(&mut inner.world, request, &mut event),
+        Service::Sonarr => sonarr::sonarr(&mut inner.world, request, &mut event),
     };
     if let (Some(event), Some(hook)) = (event, inner.faults.on_delete.clone()) {
         hook(&event, &mut inner.world);
     }
-    if let Some((_, recorded)) = inner.log.get_mut(entry) {
+    answer
+}
+
+/// Records what the answer weighs.
+fn finish(shared: &Shared, _service: Service, number: u64, answer: Answer) -> Answer {
+    let mut inner = shared.lock();
+    if let Some(recorded) = inner.logged_mut(number) {
         recorded.response_bytes = answer.body.len();
     }
-    answer.into_response()
+    answer
 }
 
 fn serde_urlencoded_pairs(raw: &str) -> Query {

@@ -494,3 +494,41 @@ fn percent_decoding() {
 fn server_decode(s: &str) -> String {
     server::decode_for_tests(s)
 }
+
+#[tokio::test]
+async fn a_delete_whose_client_gave_up_still_happens() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let (id, path) = stack.with_world(|w| {
+        let m = w.find_movie("The Matrix").expect("movie");
+        (m.radarr_id, m.file.clone().expect("file").path)
+    });
+    stack.delay_deletes(Duration::from_millis(400));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(50))
+        .build()
+        .expect("client");
+    let sent = impatient
+        .delete(format!(
+            "{}/api/v3/movie/{id}?deleteFiles=true",
+            stack.radarr_url()
+        ))
+        .header("X-Api-Key", RADARR_KEY)
+        .send()
+        .await;
+    assert!(
+        sent.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "the client gives up first: {sent:?}"
+    );
+    assert!(
+        stack.with_world(|w| w.find_movie("The Matrix").is_some_and(|m| m.in_radarr)),
+        "not yet: the delete waits 400 ms"
+    );
+    stack.idle().await;
+    stack.with_world(|w| {
+        assert!(!w.find_movie("The Matrix").is_some_and(|m| m.in_radarr));
+        assert!(!w.files.contains(&path), "its files went too");
+    });
+    let log = stack.requests(Service::Radarr);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].method, "DELETE");
+}
