@@ -153,55 +153,22 @@ pub(super) fn sonarr(
         (&Method::GET, "/api/v3/rootfolder") => root_folders_json(&world.sonarr_root_folders),
         (&Method::GET, "/api/v3/health") => health_json(&world.sonarr_root_folders),
         (&Method::GET, "/api/v3/system/status") => status_json("Sonarr"),
-        (&Method::GET, "/api/v3/episode") => {
-            let series_id = param(r.query, "seriesId").and_then(|v| v.parse::<i32>().ok());
-            let episode_ids: Vec<i32> = params(r.query, "episodeIds")
-                .iter()
-                .filter_map(|v| v.parse().ok())
-                .collect();
-            if series_id.is_none() && episode_ids.is_empty() {
-                return status(
-                    StatusCode::BAD_REQUEST,
-                    "seriesId or episodeIds must be provided",
-                );
-            }
-            let include = flag(r.query, "includeEpisodeFile");
-            let date_added = arr_date(world.now);
-            let mut out = Vec::new();
-            for s in world.series.iter().filter(|s| s.in_sonarr) {
-                if series_id.is_some_and(|id| id != s.sonarr_id) {
-                    continue;
+        (&Method::GET, "/api/v3/episode") => get_episodes(world, r),
+        (&Method::GET, "/api/v3/episodefile") => get_episode_files(world, r),
+        (&Method::GET, p) if tail_id(p, "/api/v3/episodefile/").is_some() => {
+            let id = tail_id(p, "/api/v3/episodefile/").unwrap_or(0);
+            // RestController.GetResourceByIdWithErrorHandler: a bare 404 for a missing row.
+            match find_file(world, id) {
+                Some((si, fi)) => {
+                    let s = &world.series[si];
+                    let date_added = arr_date(world.now);
+                    typed_json(
+                        StatusCode::OK,
+                        &episode_file_out(s, &s.files[fi], &date_added),
+                    )
                 }
-                for e in &s.episodes {
-                    if episode_ids.is_empty() || episode_ids.contains(&e.sonarr_id) {
-                        out.push(episode_out(s, e, include, &date_added));
-                    }
-                }
+                None => Answer::empty(StatusCode::NOT_FOUND),
             }
-            typed_json(StatusCode::OK, &out)
-        }
-        (&Method::GET, "/api/v3/episodefile") => {
-            let series_id = param(r.query, "seriesId").and_then(|v| v.parse::<i32>().ok());
-            let ids: Vec<i32> = params(r.query, "episodeFileIds")
-                .iter()
-                .filter_map(|v| v.parse().ok())
-                .collect();
-            if series_id.is_none() && ids.is_empty() {
-                return status(
-                    StatusCode::BAD_REQUEST,
-                    "seriesId or episodeFileIds must be provided",
-                );
-            }
-            let date_added = arr_date(world.now);
-            let mut out = Vec::new();
-            for s in world.series.iter().filter(|s| s.in_sonarr) {
-                for f in &s.files {
-                    if series_id.is_some_and(|id| id == s.sonarr_id) || ids.contains(&f.id) {
-                        out.push(episode_file_out(s, f, &date_added));
-                    }
-                }
-            }
-            typed_json(StatusCode::OK, &out)
         }
         (&Method::GET, "/api/v3/calendar") => {
             let start = param(r.query, "start")
@@ -231,121 +198,344 @@ pub(super) fn sonarr(
             }
             typed_json(StatusCode::OK, &out)
         }
-        (&Method::PUT, "/api/v3/episode/monitor") => {
-            let Ok(body) = serde_json::from_str::<MonitorBody>(r.body) else {
-                return status(StatusCode::BAD_REQUEST, "invalid body");
+        (&Method::PUT, "/api/v3/episode/monitor") => set_monitored(world, r),
+        (&Method::DELETE, "/api/v3/episodefile/bulk") => delete_files(world, r, event),
+        (&Method::DELETE, p) if tail_id(p, "/api/v3/episodefile/").is_some() => {
+            let id = tail_id(p, "/api/v3/episodefile/").unwrap_or(0);
+            let Some((owner, _)) = find_file(world, id) else {
+                return not_found("EpisodeFile", id);
             };
-            let mut changed = Vec::new();
-            for s in &mut world.series {
-                for e in &mut s.episodes {
-                    if body.episode_ids.contains(&e.sonarr_id) {
-                        e.monitored = body.monitored;
-                        changed.push((s.sonarr_id, e.sonarr_id));
-                    }
-                }
+            if let Some(refused) = root_folder_missing(world, owner) {
+                return refused;
             }
-            let out: Vec<EpisodeOut<'_>> = changed
-                .iter()
-                .filter_map(|(sid, eid)| {
-                    let s = world.series.iter().find(|s| s.sonarr_id == *sid)?;
-                    let e = s.episodes.iter().find(|e| e.sonarr_id == *eid)?;
-                    Some(episode_out(s, e, false, ""))
-                })
-                .collect();
-            typed_json(StatusCode::ACCEPTED, &out)
-        }
-        (&Method::DELETE, "/api/v3/episodefile/bulk") => {
-            let Ok(body) = serde_json::from_str::<BulkBody>(r.body) else {
-                return status(StatusCode::BAD_REQUEST, "invalid body");
-            };
-            // Sonarr takes the series of the first file for every file (EpisodeFileController).
-            let Some(first) = body.episode_file_ids.first() else {
-                return status(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Sequence contains no elements",
-                );
-            };
-            let Some(series_index) = world
-                .series
-                .iter()
-                .position(|s| s.files.iter().any(|f| f.id == *first))
-            else {
-                return status(StatusCode::NOT_FOUND, "Episode file not found");
-            };
-            let series_path = world.series[series_index].path.clone();
-            if root_of(&world.sonarr_root_folders, &series_path).is_none_or(|r| !r.accessible) {
-                return status(
-                    StatusCode::CONFLICT,
-                    "Series root folder does not exist or is empty",
-                );
-            }
-            let mut removed = Vec::new();
-            for id in &body.episode_file_ids {
-                let Some(owner) = world
-                    .series
-                    .iter()
-                    .position(|s| s.files.iter().any(|f| f.id == *id))
-                else {
-                    continue;
-                };
-                let series = &mut world.series[owner];
-                let Some(pos) = series.files.iter().position(|f| f.id == *id) else {
-                    continue;
-                };
-                let file = series.files.remove(pos);
-                for e in &mut series.episodes {
-                    if e.file_id == file.id {
-                        e.file_id = 0;
-                    }
-                }
-                if owner == series_index {
-                    world.files.remove(&file.path);
-                    removed.push(file.path);
-                } else {
-                    // Joined onto the first series' folder, the path points nowhere: the row goes,
-                    // the file stays.
-                    world.left_on_disk.push(file.path);
-                }
-            }
+            let removed = remove_files(world, owner, &[id]);
             *event = Some(DeleteEvent {
                 service: Service::Sonarr,
                 path: r.path.to_string(),
                 removed,
             });
-            ok(json!({}))
-        }
-        (&Method::DELETE, p) if tail_id(p, "/api/v3/episodefile/").is_some() => {
-            let id = tail_id(p, "/api/v3/episodefile/").unwrap_or(0);
-            let Some(owner) = world
-                .series
-                .iter()
-                .position(|s| s.files.iter().any(|f| f.id == id))
-            else {
-                return status(StatusCode::NOT_FOUND, "Episode file not found");
-            };
-            let series_path = world.series[owner].path.clone();
-            if root_of(&world.sonarr_root_folders, &series_path).is_none_or(|r| !r.accessible) {
-                return status(
-                    StatusCode::CONFLICT,
-                    "Series root folder does not exist or is empty",
-                );
-            }
-            let series = &mut world.series[owner];
-            let pos = series.files.iter().position(|f| f.id == id).unwrap_or(0);
-            let file = series.files.remove(pos);
-            for e in &mut series.episodes {
-                if e.file_id == file.id {
-                    e.file_id = 0;
-                }
-            }
-            world.files.remove(&file.path);
-            *event = Some(DeleteEvent {
-                service: Service::Sonarr,
-                path: r.path.to_string(),
-                removed: vec![file.path],
-            });
             Answer::empty(StatusCode::OK)
         }
         _ => Answer::empty(StatusCode::NOT_FOUND),
     }
+}
+
+// Sonarr's errors, as its error pipeline (SonarrErrorPipeline) writes them.
+
+/// `ModelNotFoundException` (`BasicRepository.Get(id)`): 404.
+fn not_found(model: &str, id: i32) -> Answer {
+    let message = format!("{model} with ID {id} does not exist");
+    Answer::json(
+        StatusCode::NOT_FOUND,
+        &json!({"message": message,
+            "description": format!("NzbDrone.Core.Datastore.ModelNotFoundException: {message}")}),
+    )
+}
+
+/// The `ApplicationException` of `BasicRepository.Get(ids)` when a row is missing: 500.
+fn rows_missing(asked: usize, found: usize) -> Answer {
+    let message = format!("Expected query to return {asked} rows but returned {found}");
+    Answer::json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"message": message,
+            "description": format!("System.ApplicationException: {message}")}),
+    )
+}
+
+/// An unhandled exception other than the ones the pipeline maps: 500.
+fn exception(kind: &str, message: &str) -> Answer {
+    Answer::json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"message": message, "description": format!("{kind}: {message}")}),
+    )
+}
+
+/// Where the episode file with this id is in the world (series index, file index), if Sonarr
+/// has it.
+fn find_file(world: &World, id: i32) -> Option<(usize, usize)> {
+    world.series.iter().enumerate().find_map(|(si, s)| {
+        let fi = s.files.iter().position(|f| f.id == id)?;
+        s.in_sonarr.then_some((si, fi))
+    })
+}
+
+fn find_episode(world: &World, id: i32) -> Option<(usize, usize)> {
+    world.series.iter().enumerate().find_map(|(si, s)| {
+        let ei = s.episodes.iter().position(|e| e.sonarr_id == id)?;
+        s.in_sonarr.then_some((si, ei))
+    })
+}
+
+/// `BasicRepository.Get(ids)`: the rows with these ids, ascending by id as SQLite returns them,
+/// or the 500 Sonarr answers when their number differs from the number of ids (a missing or a
+/// repeated id). `rows` lists every row as (id, where it is).
+fn get_ids(
+    ids: &[i32],
+    rows: impl Iterator<Item = (i32, (usize, usize))>,
+) -> Result<Vec<(usize, usize)>, Answer> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: std::collections::HashSet<i32> = ids.iter().copied().collect();
+    let mut found: Vec<(i32, (usize, usize))> =
+        rows.filter(|(id, _)| wanted.contains(id)).collect();
+    if found.len() != ids.len() {
+        return Err(rows_missing(ids.len(), found.len()));
+    }
+    found.sort_by_key(|(id, _)| *id);
+    Ok(found.into_iter().map(|(_, at)| at).collect())
+}
+
+fn file_rows(world: &World) -> impl Iterator<Item = (i32, (usize, usize))> + '_ {
+    world
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.in_sonarr)
+        .flat_map(|(si, s)| {
+            s.files
+                .iter()
+                .enumerate()
+                .map(move |(fi, f)| (f.id, (si, fi)))
+        })
+}
+
+fn episode_rows(world: &World) -> impl Iterator<Item = (i32, (usize, usize))> + '_ {
+    world
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.in_sonarr)
+        .flat_map(|(si, s)| {
+            s.episodes
+                .iter()
+                .enumerate()
+                .map(move |(ei, e)| (e.sonarr_id, (si, ei)))
+        })
+}
+
+fn ids_param(r: &Request<'_>, name: &str) -> Vec<i32> {
+    params(r.query, name)
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
+/// `GET /api/v3/episode`: by series (an unknown series has no episodes), else by ids through
+/// `Get(ids)`.
+fn get_episodes(world: &World, r: &Request<'_>) -> Answer {
+    let series_id = param(r.query, "seriesId").and_then(|v| v.parse::<i32>().ok());
+    let episode_ids = ids_param(r, "episodeIds");
+    let include = flag(r.query, "includeEpisodeFile");
+    let date_added = arr_date(world.now);
+    let out: Vec<EpisodeOut<'_>> = if let Some(series_id) = series_id {
+        world
+            .series
+            .iter()
+            .filter(|s| s.in_sonarr && s.sonarr_id == series_id)
+            .flat_map(|s| s.episodes.iter().map(move |e| (s, e)))
+            .map(|(s, e)| episode_out(s, e, include, &date_added))
+            .collect()
+    } else if !episode_ids.is_empty() {
+        match get_ids(&episode_ids, episode_rows(world)) {
+            Ok(found) => found
+                .into_iter()
+                .map(|(si, ei)| {
+                    let s = &world.series[si];
+                    episode_out(s, &s.episodes[ei], include, &date_added)
+                })
+                .collect(),
+            Err(refused) => return refused,
+        }
+    } else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "seriesId or episodeIds must be provided",
+        );
+    };
+    typed_json(StatusCode::OK, &out)
+}
+
+/// `GET /api/v3/episodefile`: `seriesId` wins (an unknown series is a 404, `GetSeries`
+/// throws); else the ids through `Get(ids)`, grouped by series.
+fn get_episode_files(world: &World, r: &Request<'_>) -> Answer {
+    let series_id = param(r.query, "seriesId").and_then(|v| v.parse::<i32>().ok());
+    let ids = ids_param(r, "episodeFileIds");
+    let date_added = arr_date(world.now);
+    let out: Vec<EpisodeFileOut<'_>> = if let Some(series_id) = series_id {
+        let Some(s) = world
+            .series
+            .iter()
+            .find(|s| s.in_sonarr && s.sonarr_id == series_id)
+        else {
+            return not_found("Series", series_id);
+        };
+        s.files
+            .iter()
+            .map(|f| episode_file_out(s, f, &date_added))
+            .collect()
+    } else if !ids.is_empty() {
+        let mut found = match get_ids(&ids, file_rows(world)) {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
+        // GroupBy(SeriesId): the series in the order their first file came.
+        let mut order: Vec<usize> = Vec::new();
+        for (si, _) in &found {
+            if !order.contains(si) {
+                order.push(*si);
+            }
+        }
+        found.sort_by_key(|(si, _)| order.iter().position(|o| o == si));
+        found
+            .into_iter()
+            .map(|(si, fi)| {
+                let s = &world.series[si];
+                episode_file_out(s, &s.files[fi], &date_added)
+            })
+            .collect()
+    } else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "seriesId or episodeFileIds must be provided",
+        );
+    };
+    typed_json(StatusCode::OK, &out)
+}
+
+/// `PUT /api/v3/episode/monitor` (EpisodeController.SetEpisodesMonitored): one id goes through
+/// `Get(id)` (404 when unknown, nothing changed); several are updated blindly first and read back
+/// through `Get(ids)`, so one unknown id makes it a 500 after the known ones changed.
+fn set_monitored(world: &mut World, r: &Request<'_>) -> Answer {
+    let Ok(body) = serde_json::from_str::<MonitorBody>(r.body) else {
+        return status(StatusCode::BAD_REQUEST, "invalid body");
+    };
+    if let [id] = body.episode_ids[..] {
+        let Some((si, ei)) = find_episode(world, id) else {
+            return not_found("Episode", id);
+        };
+        world.series[si].episodes[ei].monitored = body.monitored;
+    } else {
+        let wanted: std::collections::HashSet<i32> = body.episode_ids.iter().copied().collect();
+        for s in world.series.iter_mut().filter(|s| s.in_sonarr) {
+            for e in s
+                .episodes
+                .iter_mut()
+                .filter(|e| wanted.contains(&e.sonarr_id))
+            {
+                e.monitored = body.monitored;
+            }
+        }
+    }
+    match get_ids(&body.episode_ids, episode_rows(world)) {
+        Ok(found) => {
+            let out: Vec<EpisodeOut<'_>> = found
+                .into_iter()
+                .map(|(si, ei)| {
+                    let s = &world.series[si];
+                    episode_out(s, &s.episodes[ei], false, "")
+                })
+                .collect();
+            typed_json(StatusCode::ACCEPTED, &out)
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// `DELETE /api/v3/episodefile/bulk` (EpisodeFileController.DeleteEpisodeFiles): the ids go
+/// through `Get(ids)` first (one unknown id: 500, nothing deleted); the series of the first row
+/// (the lowest id) is used for every file, so files of another series lose their row but stay on
+/// disk; a missing root folder is a 409 before anything goes.
+fn delete_files(world: &mut World, r: &Request<'_>, event: &mut Option<DeleteEvent>) -> Answer {
+    let Ok(body) = serde_json::from_str::<BulkBody>(r.body) else {
+        return status(StatusCode::BAD_REQUEST, "invalid body");
+    };
+    let found = match get_ids(&body.episode_file_ids, file_rows(world)) {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    // `episodeFiles.First()` of an empty list. (Sonarr's newest source maps this
+    // InvalidOperationException to a 400; released versions answer 500.)
+    let Some(&(series_index, _)) = found.first() else {
+        return exception(
+            "System.InvalidOperationException",
+            "Sequence contains no elements",
+        );
+    };
+    if let Some(refused) = root_folder_missing(world, series_index) {
+        return refused;
+    }
+    let mut removed = Vec::new();
+    let ids: Vec<(usize, i32)> = found
+        .iter()
+        .map(|&(si, fi)| (si, world.series[si].files[fi].id))
+        .collect();
+    for (owner, id) in ids {
+        if owner == series_index {
+            removed.extend(remove_files(world, owner, &[id]));
+        } else {
+            // Joined onto the first series' folder, the path points nowhere: the row goes, the
+            // file stays.
+            let forgotten = forget_files(&mut world.series[owner], &[id]);
+            world.left_on_disk.extend(forgotten);
+        }
+    }
+    *event = Some(DeleteEvent {
+        service: Service::Sonarr,
+        path: r.path.to_string(),
+        removed,
+    });
+    ok(json!({}))
+}
+
+/// The 409 of MediaFileDeletionService.DeleteEpisodeFile when the series' root folder is not
+/// there.
+fn root_folder_missing(world: &World, series_index: usize) -> Option<Answer> {
+    let path = &world.series.get(series_index)?.path;
+    match root_of(&world.sonarr_root_folders, path) {
+        Some(root) if root.accessible => None,
+        Some(root) => Some(status(
+            StatusCode::CONFLICT,
+            &format!("Series' root folder ({}) doesn't exist.", root.path),
+        )),
+        // RootFolderService.GetBestRootFolderPath falls back to the series' parent folder.
+        None => Some(status(
+            StatusCode::CONFLICT,
+            &format!(
+                "Series' root folder ({}) doesn't exist.",
+                path.rsplit_once('/').map_or("", |(parent, _)| parent)
+            ),
+        )),
+    }
+}
+
+/// Drops the rows of these files from the series (its episodes lose their file) and returns
+/// their paths.
+fn forget_files(series: &mut Series, ids: &[i32]) -> Vec<String> {
+    let mut paths = Vec::new();
+    series.files.retain(|f| {
+        let go = ids.contains(&f.id);
+        if go {
+            paths.push(f.path.clone());
+        }
+        !go
+    });
+    for e in &mut series.episodes {
+        if ids.contains(&e.file_id) {
+            e.file_id = 0;
+        }
+    }
+    paths
+}
+
+/// Drops the rows and deletes the files; returns the paths deleted.
+fn remove_files(world: &mut World, series_index: usize, ids: &[i32]) -> Vec<String> {
+    let Some(series) = world.series.get_mut(series_index) else {
+        return Vec::new();
+    };
+    let paths = forget_files(series, ids);
+    for p in &paths {
+        world.files.remove(p);
+    }
+    paths
 }

@@ -532,3 +532,214 @@ async fn a_delete_whose_client_gave_up_still_happens() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].method, "DELETE");
 }
+
+/// The ids of Dark's files, Lost's files and Dark's episodes in [`world`].
+fn sonarr_ids(stack: &SimStack) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
+    stack.with_world(|w| {
+        let files = |i: usize| w.series[i].files.iter().map(|f| f.id).collect::<Vec<_>>();
+        let episodes = w.series[0].episodes.iter().map(|e| e.sonarr_id).collect();
+        (files(0), files(1), episodes)
+    })
+}
+
+async fn sonarr(
+    c: &Client,
+    stack: &SimStack,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, Value) {
+    let (status, text) = c.arr(stack, Service::Sonarr, method, path, body).await;
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        json(&text)
+    };
+    (status, value)
+}
+
+#[tokio::test]
+async fn sonarr_reads_id_lists_through_get_ids() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (dark, lost, episodes) = sonarr_ids(&stack);
+    let dark_id = stack.with_world(|w| w.series[0].sonarr_id);
+    let get = reqwest::Method::GET;
+
+    let path = format!(
+        "/api/v3/episodefile?episodeFileIds={}&episodeFileIds={}",
+        dark[0], lost[0]
+    );
+    let (status, files) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(files.as_array().map(Vec::len), Some(2));
+
+    let path = format!(
+        "/api/v3/episodefile?episodeFileIds={}&episodeFileIds=99999",
+        dark[0]
+    );
+    let (status, body) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 500, "one unknown id: {body}");
+    assert_eq!(
+        body["message"],
+        "Expected query to return 2 rows but returned 1"
+    );
+    let path = format!(
+        "/api/v3/episodefile?episodeFileIds={}&episodeFileIds={}",
+        dark[0], dark[0]
+    );
+    let (status, body) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 500, "a repeated id counts twice: {body}");
+    assert_eq!(
+        body["message"],
+        "Expected query to return 2 rows but returned 1"
+    );
+
+    let path = format!("/api/v3/episodefile?seriesId={dark_id}&episodeFileIds=99999");
+    let (status, files) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 200, "seriesId wins over the ids");
+    assert_eq!(files.as_array().map(Vec::len), Some(dark.len()));
+    let (status, body) = sonarr(
+        &c,
+        &stack,
+        get.clone(),
+        "/api/v3/episodefile?seriesId=99999",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "GetSeries throws for an unknown series");
+    assert_eq!(body["message"], "Series with ID 99999 does not exist");
+
+    let path = format!("/api/v3/episodefile/{}", dark[1]);
+    let (status, file) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(file["id"], dark[1]);
+    assert_eq!(file["seriesId"], dark_id);
+    assert!(file["path"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/tv/Dark/")));
+    let (status, _) = sonarr(&c, &stack, get.clone(), "/api/v3/episodefile/99999", None).await;
+    assert_eq!(status, 404);
+
+    let path = format!("/api/v3/episode?episodeIds={},99999", episodes[0]);
+    let (status, body) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(
+        body["message"],
+        "Expected query to return 2 rows but returned 1"
+    );
+    let path = format!("/api/v3/episode?episodeIds={}", episodes[1]);
+    let (status, eps) = sonarr(&c, &stack, get.clone(), &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(eps[0]["id"], episodes[1]);
+    let (status, eps) = sonarr(&c, &stack, get, "/api/v3/episode?seriesId=99999", None).await;
+    assert_eq!((status, eps), (200, Value::Array(Vec::new())));
+}
+
+#[tokio::test]
+async fn sonarr_bulk_delete_with_a_stale_id_deletes_nothing() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (dark, lost, _) = sonarr_ids(&stack);
+    let files_before = stack.with_world(|w| w.files.clone());
+    let delete = reqwest::Method::DELETE;
+    for ids in [
+        format!("{},99999", dark[0]),
+        format!("99999,{}", dark[0]),
+        format!("{},{}", dark[0], dark[0]),
+    ] {
+        let body = format!(r#"{{"episodeFileIds":[{ids}]}}"#);
+        let (status, reply) = sonarr(
+            &c,
+            &stack,
+            delete.clone(),
+            "/api/v3/episodefile/bulk",
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, 500, "[{ids}]: {reply}");
+        assert_eq!(
+            reply["message"],
+            "Expected query to return 2 rows but returned 1"
+        );
+    }
+    stack.with_world(|w| {
+        assert_eq!(w.files, files_before, "nothing deleted");
+        assert_eq!(w.series[0].files.len(), dark.len(), "no row dropped");
+        assert!(w.left_on_disk.is_empty());
+    });
+
+    // The series of the first row (the lowest id, as SQLite returns `Id IN (…)`) is used for
+    // every file, whatever the order of the body.
+    let body = format!(r#"{{"episodeFileIds":[{},{}]}}"#, lost[0], dark[0]);
+    let (status, _) = sonarr(
+        &c,
+        &stack,
+        delete.clone(),
+        "/api/v3/episodefile/bulk",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200);
+    stack.with_world(|w| {
+        assert!(!w.episode_file_exists("Dark", 1, 1), "Dark's file deleted");
+        assert_eq!(w.left_on_disk.len(), 1, "Lost's row dropped, its file kept");
+        assert!(w.files.contains(&w.left_on_disk[0]));
+        assert!(w.series[1].files.iter().all(|f| f.id != lost[0]));
+    });
+
+    stack.with_world(|w| w.sonarr_root_folders[0].accessible = false);
+    let body = format!(r#"{{"episodeFileIds":[{},{}]}}"#, dark[1], dark[2]);
+    let (status, reply) = sonarr(&c, &stack, delete, "/api/v3/episodefile/bulk", Some(&body)).await;
+    assert_eq!(status, 409, "{reply}");
+    assert!(stack.with_world(|w| w.episode_file_exists("Dark", 1, 2)));
+}
+
+#[tokio::test]
+async fn sonarr_monitor_one_unknown_id_is_404_several_update_then_500() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (_, _, episodes) = sonarr_ids(&stack);
+    let put = reqwest::Method::PUT;
+    let path = "/api/v3/episode/monitor";
+
+    let (status, reply) = sonarr(
+        &c,
+        &stack,
+        put.clone(),
+        path,
+        Some(r#"{"episodeIds":[99999],"monitored":false}"#),
+    )
+    .await;
+    assert_eq!(status, 404, "{reply}");
+    assert_eq!(reply["message"], "Episode with ID 99999 does not exist");
+
+    let body = format!(
+        r#"{{"episodeIds":[{},{},99999],"monitored":false}}"#,
+        episodes[0], episodes[1]
+    );
+    let (status, reply) = sonarr(&c, &stack, put.clone(), path, Some(&body)).await;
+    assert_eq!(status, 500, "{reply}");
+    assert_eq!(
+        reply["message"],
+        "Expected query to return 3 rows but returned 2"
+    );
+    stack.with_world(|w| {
+        assert_eq!(
+            w.episode_monitored("Dark", 1, 1),
+            Some(false),
+            "updated first"
+        );
+        assert_eq!(w.episode_monitored("Dark", 1, 2), Some(false));
+        assert_eq!(w.episode_monitored("Dark", 1, 3), Some(true));
+    });
+
+    let body = format!(
+        r#"{{"episodeIds":[{},{}],"monitored":false}}"#,
+        episodes[2], episodes[3]
+    );
+    let (status, reply) = sonarr(&c, &stack, put, path, Some(&body)).await;
+    assert_eq!(status, 202);
+    assert_eq!(reply.as_array().map(Vec::len), Some(2));
+    assert!(reply[0]["monitored"] == false && reply[1]["monitored"] == false);
+}
