@@ -213,6 +213,13 @@ impl SimStack {
         self.shared.lock().faults.on_delete = Some(Arc::new(hook));
     }
 
+    /// How long after answering a `DELETE /api/v3/movie/{id}?deleteFiles=true` Radarr removes
+    /// the movie's files (it drops the record at once and deletes the folder on an event handler
+    /// afterwards). 100 ms unless set; `Duration::ZERO` removes them before the answer.
+    pub fn movie_file_lag(&self, lag: Duration) {
+        self.shared.lock().faults.movie_file_lag = lag;
+    }
+
     /// Accept Jellyfin's legacy auth forms (X-Emby-Token, api_key=), as 10.11 does by default;
     /// off by default, as in Jellyfin 12.
     pub fn allow_legacy_auth(&self, on: bool) {

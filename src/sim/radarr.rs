@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::arr::{
     arr_date, health_json, root_folders_json, root_of, status_json, tags_json, tail_id,
 };
-use super::server::{flag, ok, param, status, Answer, DeleteEvent, Request};
+use super::server::{flag, ok, param, status, Answer, DeleteEvent, Effects, Request};
 use super::world::{Movie, World};
 use crate::clients::http::Service;
 
@@ -31,11 +31,7 @@ fn movie_json(world: &World, m: &Movie) -> Value {
     v
 }
 
-pub(super) fn radarr(
-    world: &mut World,
-    r: &Request<'_>,
-    event: &mut Option<DeleteEvent>,
-) -> Answer {
+pub(super) fn radarr(world: &mut World, r: &Request<'_>, effects: &mut Effects) -> Answer {
     match (r.method, r.path) {
         (&Method::GET, "/api/v3/movie") => {
             let tmdb = param(r.query, "tmdbId").and_then(|v| v.parse::<i32>().ok());
@@ -72,25 +68,20 @@ pub(super) fn radarr(
             else {
                 return status(StatusCode::NOT_FOUND, "NotFound");
             };
+            // MovieService.DeleteMovie drops the record and publishes MoviesDeletedEvent; the
+            // folder goes in MediaFileDeletionService.HandleAsync, after the answer.
             m.in_radarr = false;
-            let folder = format!("{}/", m.path);
+            let folder = m.path.clone();
             let tmdb = m.tmdb_id;
             let mut removed = Vec::new();
             if flag(r.query, "deleteFiles") {
-                removed = world
-                    .files
-                    .iter()
-                    .filter(|f| f.starts_with(&folder))
-                    .cloned()
-                    .collect();
-                for f in &removed {
-                    world.files.remove(f);
-                }
+                removed = files_in(world, &folder);
+                effects.remove_folder = Some(folder);
             }
             if flag(r.query, "addImportExclusion") {
                 world.import_exclusions.push(tmdb);
             }
-            *event = Some(DeleteEvent {
+            effects.event = Some(DeleteEvent {
                 service: Service::Radarr,
                 path: r.path.to_string(),
                 removed,
@@ -98,5 +89,24 @@ pub(super) fn radarr(
             Answer::empty(StatusCode::OK)
         }
         _ => Answer::empty(StatusCode::NOT_FOUND),
+    }
+}
+
+/// The files under a movie folder.
+fn files_in(world: &World, folder: &str) -> Vec<String> {
+    let prefix = format!("{folder}/");
+    world
+        .files
+        .iter()
+        .filter(|f| f.starts_with(&prefix))
+        .cloned()
+        .collect()
+}
+
+/// Deletes a movie folder, as Radarr's RecycleBinProvider.DeleteFolder does: whatever is in it
+/// at that moment.
+pub(super) fn remove_folder(world: &mut World, folder: &str) {
+    for f in files_in(world, folder) {
+        world.files.remove(&f);
     }
 }

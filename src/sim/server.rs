@@ -28,25 +28,43 @@ pub struct Recorded {
     pub response_bytes: usize,
 }
 
-/// A successful delete, as passed to an `on_delete` hook.
+/// A successful delete, as passed to an `on_delete` hook when the request takes effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteEvent {
     pub service: Service,
     pub path: String,
-    /// Paths of the files the delete removed.
+    /// Paths of the files the delete removes. A Radarr movie's files are listed here when its
+    /// record goes; they leave the disk a moment later (see `SimStack::movie_file_lag`).
     pub removed: Vec<String>,
 }
 
 pub type DeleteHook = Arc<dyn Fn(&DeleteEvent, &mut World) + Send + Sync>;
 
-#[derive(Default)]
 pub(super) struct Faults {
     pub fail_next: HashMap<Service, VecDeque<u16>>,
     pub garbage: HashMap<Service, bool>,
     pub delete_delay: Duration,
     pub on_delete: Option<DeleteHook>,
     pub legacy_auth: bool,
+    /// How long after its answer a Radarr movie DELETE removes the movie's files.
+    pub movie_file_lag: Duration,
 }
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            fail_next: HashMap::new(),
+            garbage: HashMap::new(),
+            delete_delay: Duration::ZERO,
+            on_delete: None,
+            legacy_auth: false,
+            movie_file_lag: DEFAULT_MOVIE_FILE_LAG,
+        }
+    }
+}
+
+/// Radarr deletes a movie's folder on an event handler after the request has been answered.
+pub(super) const DEFAULT_MOVIE_FILE_LAG: Duration = Duration::from_millis(100);
 
 pub(super) struct Inner {
     pub world: World,
@@ -232,17 +250,41 @@ fn refusal(
     None
 }
 
-/// Runs the service's handler under the world lock, then the `on_delete` hook.
+/// What a handler leaves to be done besides its answer.
+#[derive(Default)]
+pub(super) struct Effects {
+    /// For the `on_delete` hook.
+    pub event: Option<DeleteEvent>,
+    /// A Radarr movie folder to delete a moment after the answer.
+    pub remove_folder: Option<String>,
+}
+
+/// Runs the service's handler under the world lock, then the `on_delete` hook, and schedules
+/// what the handler left for later.
 fn carry_out(shared: &Shared, service: Service, request: &Request<'_>) -> Answer {
     let mut inner = shared.lock();
-    let mut event = None;
+    let mut effects = Effects::default();
     let answer = match service {
         Service::Jellyfin => jellyfin::jellyfin(&mut inner.world, request),
-        Service::Radarr => radarr::radarr(&mut inner.world, request, &mut event),
-        Service::Sonarr => sonarr::sonarr(&mut inner.world, request, &mut event),
+        Service::Radarr => radarr::radarr(&mut inner.world, request, &mut effects),
+        Service::Sonarr => sonarr::sonarr(&mut inner.world, request, &mut effects),
     };
-    if let (Some(event), Some(hook)) = (event, inner.faults.on_delete.clone()) {
-        hook(&event, &mut inner.world);
+    if let (Some(event), Some(hook)) = (&effects.event, inner.faults.on_delete.clone()) {
+        hook(event, &mut inner.world);
+    }
+    if let Some(folder) = effects.remove_folder {
+        let lag = inner.faults.movie_file_lag;
+        if lag.is_zero() {
+            radarr::remove_folder(&mut inner.world, &folder);
+        } else {
+            let busy = shared.busy();
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let _busy = busy;
+                tokio::time::sleep(lag).await;
+                radarr::remove_folder(&mut shared.lock().world, &folder);
+            });
+        }
     }
     answer
 }

@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use super::arr::{
     arr_date, health_json, root_folders_json, root_of, status_json, tags_json, tail_id,
 };
-use super::server::{flag, ok, param, params, status, typed_json, Answer, DeleteEvent, Request};
+use super::server::{
+    flag, ok, param, params, status, typed_json, Answer, DeleteEvent, Effects, Request,
+};
 use super::world::{Episode, EpisodeFile, Series, World};
 use crate::clients::http::Service;
 
@@ -135,11 +137,7 @@ struct BulkBody {
     episode_file_ids: Vec<i32>,
 }
 
-pub(super) fn sonarr(
-    world: &mut World,
-    r: &Request<'_>,
-    event: &mut Option<DeleteEvent>,
-) -> Answer {
+pub(super) fn sonarr(world: &mut World, r: &Request<'_>, effects: &mut Effects) -> Answer {
     match (r.method, r.path) {
         (&Method::GET, "/api/v3/series") => ok(Value::Array(
             world
@@ -199,7 +197,7 @@ pub(super) fn sonarr(
             typed_json(StatusCode::OK, &out)
         }
         (&Method::PUT, "/api/v3/episode/monitor") => set_monitored(world, r),
-        (&Method::DELETE, "/api/v3/episodefile/bulk") => delete_files(world, r, event),
+        (&Method::DELETE, "/api/v3/episodefile/bulk") => delete_files(world, r, &mut effects.event),
         (&Method::DELETE, p) if tail_id(p, "/api/v3/episodefile/").is_some() => {
             let id = tail_id(p, "/api/v3/episodefile/").unwrap_or(0);
             let Some((owner, _)) = find_file(world, id) else {
@@ -209,7 +207,7 @@ pub(super) fn sonarr(
                 return refused;
             }
             let removed = remove_files(world, owner, &[id]);
-            *event = Some(DeleteEvent {
+            effects.event = Some(DeleteEvent {
                 service: Service::Sonarr,
                 path: r.path.to_string(),
                 removed,

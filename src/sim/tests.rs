@@ -383,7 +383,6 @@ async fn radarr_delete_removes_the_folder_and_refresh_forgets_it_in_jellyfin() {
         )
         .await;
     assert_eq!(status, 200);
-    assert!(!stack.with_world(|w| w.files.contains(&path)));
     let (status, _) = c
         .arr(
             &stack,
@@ -394,6 +393,8 @@ async fn radarr_delete_removes_the_folder_and_refresh_forgets_it_in_jellyfin() {
         )
         .await;
     assert_eq!(status, 404);
+    stack.idle().await;
+    assert!(!stack.with_world(|w| w.files.contains(&path)));
 
     let (_, body) = c.jellyfin(&stack, "/Items?includeItemTypes=Movie").await;
     assert_eq!(
@@ -742,4 +743,79 @@ async fn sonarr_monitor_one_unknown_id_is_404_several_update_then_500() {
     assert_eq!(status, 202);
     assert_eq!(reply.as_array().map(Vec::len), Some(2));
     assert!(reply[0]["monitored"] == false && reply[1]["monitored"] == false);
+}
+
+#[tokio::test]
+async fn radarr_drops_the_movie_at_once_and_its_files_a_moment_later() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let (id, path) = stack.with_world(|w| {
+        let m = w.find_movie("The Matrix").expect("movie");
+        (m.radarr_id, m.file.clone().expect("file").path)
+    });
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    stack.on_delete(move |event, world| {
+        // Emitted when the record goes: the files are still on disk.
+        let on_disk = event.removed.iter().all(|f| world.files.contains(f));
+        if let Ok(mut seen) = seen.lock() {
+            seen.push((event.clone(), on_disk));
+        }
+    });
+    stack.movie_file_lag(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::DELETE,
+            &format!("/api/v3/movie/{id}?deleteFiles=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::GET,
+            &format!("/api/v3/movie/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "the record is gone at once");
+    assert!(
+        stack.with_world(|w| w.files.contains(&path)),
+        "the file is still there right after the answer"
+    );
+    {
+        let events = events.lock().expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0.removed, vec![path.clone()]);
+        assert!(events[0].1, "the hook runs before the files go");
+    }
+    stack.idle().await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(
+        !stack.with_world(|w| w.files.contains(&path)),
+        "gone after the lag"
+    );
+
+    // With no lag the files go before the answer.
+    stack.movie_file_lag(Duration::ZERO);
+    let (id, path) = stack.with_world(|w| {
+        let m = w.find_movie("Heat").expect("movie");
+        (m.radarr_id, m.file.clone().expect("file").path)
+    });
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::DELETE,
+            &format!("/api/v3/movie/{id}?deleteFiles=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!stack.with_world(|w| w.files.contains(&path)));
 }
