@@ -220,6 +220,20 @@ impl SimStack {
         self.shared.lock().faults.movie_file_lag = lag;
     }
 
+    /// Every request to exactly `path` on `service` (ignoring case for Jellyfin, whose routes do)
+    /// gets its first byte, status line included, no sooner than `delay` after it came in: a
+    /// Sonarr on a Raspberry Pi builds the whole `/api/v3/calendar` before it answers. Several
+    /// paths may be slow at once; `Duration::ZERO` makes `path` quick again.
+    pub fn slow_path(&self, service: Service, path: &str, delay: Duration) {
+        let key = server::path_key(service, path);
+        let mut inner = self.shared.lock();
+        if delay.is_zero() {
+            inner.faults.slow_paths.remove(&key);
+        } else {
+            inner.faults.slow_paths.insert(key, delay);
+        }
+    }
+
     /// Accept Jellyfin's legacy auth forms (X-Emby-Token, api_key=), as 10.11 does by default;
     /// off by default, as in Jellyfin 12.
     pub fn allow_legacy_auth(&self, on: bool) {

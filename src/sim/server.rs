@@ -48,6 +48,8 @@ pub(super) struct Faults {
     pub legacy_auth: bool,
     /// How long after its answer a Radarr movie DELETE removes the movie's files.
     pub movie_file_lag: Duration,
+    /// Paths whose answers start this long after the request came in (Jellyfin paths lowercase).
+    pub slow_paths: HashMap<(Service, String), Duration>,
 }
 
 impl Default for Faults {
@@ -59,7 +61,16 @@ impl Default for Faults {
             on_delete: None,
             legacy_auth: false,
             movie_file_lag: DEFAULT_MOVIE_FILE_LAG,
+            slow_paths: HashMap::new(),
         }
+    }
+}
+
+/// The key of a path in [`Faults::slow_paths`]: Jellyfin's routes ignore case.
+pub(super) fn path_key(service: Service, path: &str) -> (Service, String) {
+    match service {
+        Service::Jellyfin => (service, path.to_ascii_lowercase()),
+        Service::Radarr | Service::Sonarr => (service, path.to_string()),
     }
 }
 
@@ -162,8 +173,9 @@ pub(super) async fn handle(
     let query: Query = serde_urlencoded_pairs(&raw_query);
     let body_text = String::from_utf8_lossy(&body).into_owned();
 
+    let arrived = tokio::time::Instant::now();
     let busy = shared.busy();
-    let (number, early, delay) = {
+    let (number, early, delay, slow) = {
         let mut inner = shared.lock();
         let number = inner.next_request;
         inner.next_request += 1;
@@ -184,7 +196,13 @@ pub(super) async fn handle(
         } else {
             Duration::ZERO
         };
-        (number, early, delay)
+        let slow = inner
+            .faults
+            .slow_paths
+            .get(&path_key(service, &path))
+            .copied()
+            .unwrap_or_default();
+        (number, early, delay, slow)
     };
     let answer = match early {
         Some(answer) => {
@@ -216,6 +234,11 @@ pub(super) async fn handle(
             })
         }
     };
+    // A server that builds a big answer whole sends nothing, not even the status line, before
+    // it is done. The wait holds no lock.
+    if !slow.is_zero() {
+        tokio::time::sleep_until(arrived + slow).await;
+    }
     answer.into_response()
 }
 

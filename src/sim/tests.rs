@@ -819,3 +819,97 @@ async fn radarr_drops_the_movie_at_once_and_its_files_a_moment_later() {
     assert_eq!(status, 200);
     assert!(!stack.with_world(|w| w.files.contains(&path)));
 }
+
+/// Sends a GET with `timeout`; the time to the answer's headers, or `None` when it timed out.
+async fn time_to_headers(
+    stack: &SimStack,
+    service: Service,
+    path: &str,
+    timeout: Duration,
+) -> Option<Duration> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("client");
+    let mut request = client.get(format!("{}{path}", stack.url(service)));
+    request = match service {
+        Service::Jellyfin => request.header(
+            "Authorization",
+            format!("MediaBrowser Token=\"{JELLYFIN_KEY}\""),
+        ),
+        Service::Radarr => request.header("X-Api-Key", RADARR_KEY),
+        Service::Sonarr => request.header("X-Api-Key", SONARR_KEY),
+    };
+    let started = std::time::Instant::now();
+    match request.send().await {
+        Ok(response) => {
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            Some(started.elapsed())
+        }
+        Err(err) if err.is_timeout() => None,
+        Err(err) => panic!("{path}: {err}"),
+    }
+}
+
+#[tokio::test]
+async fn slow_paths_hold_back_the_first_byte() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let calendar = "/api/v3/calendar?start=2020-01-01&end=2030-01-01";
+    let short = Duration::from_millis(400);
+    let long = Duration::from_secs(5);
+    let delay = Duration::from_millis(1000);
+    assert!(time_to_headers(&stack, Service::Sonarr, calendar, short)
+        .await
+        .is_some());
+
+    stack.slow_path(Service::Sonarr, "/api/v3/calendar", delay);
+    stack.slow_path(Service::Jellyfin, "/Items", delay);
+    assert_eq!(
+        time_to_headers(&stack, Service::Sonarr, calendar, short).await,
+        None,
+        "no status line before the delay"
+    );
+    let took = time_to_headers(&stack, Service::Sonarr, calendar, long)
+        .await
+        .expect("answer");
+    assert!(took >= delay, "{took:?}");
+    // Jellyfin's routes ignore case, and so does its slow path.
+    let took = time_to_headers(&stack, Service::Jellyfin, "/items?recursive=true", long)
+        .await
+        .expect("answer");
+    assert!(took >= delay, "{took:?}");
+
+    // Other paths are quick, even while a slow answer is being held back: the wait holds no lock.
+    let slow = tokio::spawn({
+        let url = format!("{}{calendar}", stack.sonarr_url());
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("X-Api-Key", SONARR_KEY)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        time_to_headers(&stack, Service::Sonarr, "/api/v3/series", short)
+            .await
+            .is_some()
+    );
+    assert!(time_to_headers(&stack, Service::Jellyfin, "/Users", short)
+        .await
+        .is_some());
+    assert_eq!(slow.await.expect("join").expect("slow answer"), 200);
+
+    stack.slow_path(Service::Sonarr, "/api/v3/calendar", Duration::ZERO);
+    assert!(time_to_headers(&stack, Service::Sonarr, calendar, short)
+        .await
+        .is_some());
+    assert!(
+        time_to_headers(&stack, Service::Jellyfin, "/Items", short)
+            .await
+            .is_none(),
+        "still slow"
+    );
+}
