@@ -234,6 +234,29 @@ impl SimStack {
         }
     }
 
+    /// Runs `hook` after each request (to any service, refused ones included) has been answered,
+    /// before the answer is sent, with the world under its lock: a test can change the world
+    /// between two pages of `/Items`. `Recorded::response_bytes` is filled in. Replaces the
+    /// previous hook.
+    pub fn on_request(&self, hook: impl Fn(&Recorded, &mut World) + Send + Sync + 'static) {
+        self.shared.lock().faults.on_request = Some(Arc::new(hook));
+    }
+
+    /// Passes every answer body of `service` through `hook` before it is sent (to inject, say,
+    /// a malformed item); the request log counts the rewritten body. The `Recorded` has no
+    /// `response_bytes` yet. Replaces the previous rewrite of `service`.
+    pub fn rewrite(
+        &self,
+        service: Service,
+        hook: impl Fn(&Recorded, String) -> String + Send + Sync + 'static,
+    ) {
+        self.shared
+            .lock()
+            .faults
+            .rewrite
+            .insert(service, Arc::new(hook));
+    }
+
     /// Accept Jellyfin's legacy auth forms (X-Emby-Token, api_key=), as 10.11 does by default;
     /// off by default, as in Jellyfin 12.
     pub fn allow_legacy_auth(&self, on: bool) {

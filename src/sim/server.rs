@@ -39,6 +39,8 @@ pub struct DeleteEvent {
 }
 
 pub type DeleteHook = Arc<dyn Fn(&DeleteEvent, &mut World) + Send + Sync>;
+pub type RequestHook = Arc<dyn Fn(&Recorded, &mut World) + Send + Sync>;
+pub type RewriteHook = Arc<dyn Fn(&Recorded, String) -> String + Send + Sync>;
 
 pub(super) struct Faults {
     pub fail_next: HashMap<Service, VecDeque<u16>>,
@@ -50,6 +52,8 @@ pub(super) struct Faults {
     pub movie_file_lag: Duration,
     /// Paths whose answers start this long after the request came in (Jellyfin paths lowercase).
     pub slow_paths: HashMap<(Service, String), Duration>,
+    pub on_request: Option<RequestHook>,
+    pub rewrite: HashMap<Service, RewriteHook>,
 }
 
 impl Default for Faults {
@@ -62,6 +66,8 @@ impl Default for Faults {
             legacy_auth: false,
             movie_file_lag: DEFAULT_MOVIE_FILE_LAG,
             slow_paths: HashMap::new(),
+            on_request: None,
+            rewrite: HashMap::new(),
         }
     }
 }
@@ -174,6 +180,13 @@ pub(super) async fn handle(
     let body_text = String::from_utf8_lossy(&body).into_owned();
 
     let arrived = tokio::time::Instant::now();
+    let recorded = Recorded {
+        method: method.to_string(),
+        path: path.clone(),
+        query: raw_query,
+        body: body_text.clone(),
+        response_bytes: 0,
+    };
     let busy = shared.busy();
     let (number, early, delay, slow) = {
         let mut inner = shared.lock();
@@ -182,13 +195,7 @@ pub(super) async fn handle(
         inner.log.push(Logged {
             number,
             service,
-            recorded: Recorded {
-                method: method.to_string(),
-                path: path.clone(),
-                query: raw_query,
-                body: body_text.clone(),
-                response_bytes: 0,
-            },
+            recorded: recorded.clone(),
         });
         let early = refusal(&mut inner, service, &method, &path, &headers, &query);
         let delay = if method == Method::DELETE {
@@ -206,7 +213,7 @@ pub(super) async fn handle(
     };
     let answer = match early {
         Some(answer) => {
-            let answer = finish(&shared, service, number, answer);
+            let answer = finish(&shared, service, number, recorded, answer);
             drop(busy);
             answer
         }
@@ -224,7 +231,7 @@ pub(super) async fn handle(
                     body: &body_text,
                 };
                 let answer = carry_out(&work, service, &request);
-                finish(&work, service, number, answer)
+                finish(&work, service, number, recorded, answer)
             });
             task.await.unwrap_or_else(|_| {
                 Answer::text(
@@ -312,11 +319,26 @@ fn carry_out(shared: &Shared, service: Service, request: &Request<'_>) -> Answer
     answer
 }
 
-/// Records what the answer weighs.
-fn finish(shared: &Shared, _service: Service, number: u64, answer: Answer) -> Answer {
+/// The last steps of every request: a test's `rewrite` of the body (outside the lock, it may be
+/// big), its size into the log, then the `on_request` hook with the world.
+fn finish(
+    shared: &Shared,
+    service: Service,
+    number: u64,
+    mut recorded: Recorded,
+    mut answer: Answer,
+) -> Answer {
+    let rewrite = shared.lock().faults.rewrite.get(&service).cloned();
+    if let Some(rewrite) = rewrite {
+        answer.body = rewrite(&recorded, std::mem::take(&mut answer.body));
+    }
+    recorded.response_bytes = answer.body.len();
     let mut inner = shared.lock();
-    if let Some(recorded) = inner.logged_mut(number) {
-        recorded.response_bytes = answer.body.len();
+    if let Some(logged) = inner.logged_mut(number) {
+        logged.response_bytes = recorded.response_bytes;
+    }
+    if let Some(hook) = inner.faults.on_request.clone() {
+        hook(&recorded, &mut inner.world);
     }
     answer
 }

@@ -913,3 +913,84 @@ async fn slow_paths_hold_back_the_first_byte() {
         "still slow"
     );
 }
+
+#[tokio::test]
+async fn rewrite_changes_the_body_that_is_sent_and_counted() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let alice = stack.with_world(|w| w.users[0].id.clone());
+    stack.rewrite(Service::Jellyfin, |recorded, body| {
+        if !recorded.path.eq_ignore_ascii_case("/Items") {
+            return body;
+        }
+        // A LastPlayedDate without an offset, as some servers' databases hold them.
+        let Some(at) = body.find("\"LastPlayedDate\":\"") else {
+            return body;
+        };
+        let value = at + "\"LastPlayedDate\":\"".len();
+        let end = body[value..].find('"').map_or(body.len(), |e| value + e);
+        format!("{}2025-11-01T10:00:00{}", &body[..value], &body[end..])
+    });
+    let path = format!("/Items?userId={alice}&includeItemTypes=Movie&isPlayed=true");
+    let (status, body) = c.jellyfin(&stack, &path).await;
+    assert_eq!(status, 200);
+    let page = json(&body);
+    assert_eq!(
+        page["Items"][0]["UserData"]["LastPlayedDate"],
+        "2025-11-01T10:00:00"
+    );
+    let log = stack.requests(Service::Jellyfin);
+    assert_eq!(log.last().map(|r| r.response_bytes), Some(body.len()));
+
+    // Other services are left alone.
+    let (status, body) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::GET,
+            "/api/v3/tag",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, json(&body)[0]["label"].as_str()),
+        (200, Some("keep"))
+    );
+}
+
+#[tokio::test]
+async fn on_request_changes_the_world_after_each_answer() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    stack.on_request(|recorded, world| {
+        // After the first page, Jellyfin forgets The Matrix.
+        if recorded.path == "/Items" && recorded.query.contains("startIndex=0") {
+            assert!(
+                recorded.response_bytes > 0,
+                "called once the answer is built"
+            );
+            for m in &mut world.movies {
+                if m.title == "The Matrix" {
+                    m.in_jellyfin = false;
+                }
+            }
+        }
+    });
+    let (_, body) = c
+        .jellyfin(&stack, "/Items?includeItemTypes=Movie&startIndex=0&limit=1")
+        .await;
+    assert_eq!(
+        json(&body)["TotalRecordCount"],
+        2,
+        "answered before the hook"
+    );
+    let (_, body) = c
+        .jellyfin(&stack, "/Items?includeItemTypes=Movie&startIndex=1&limit=1")
+        .await;
+    let page = json(&body);
+    assert_eq!(
+        page["TotalRecordCount"], 1,
+        "the next request sees the change"
+    );
+    assert_eq!(page["Items"].as_array().map(Vec::len), Some(0));
+}
