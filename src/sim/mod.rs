@@ -70,6 +70,8 @@ impl SimStack {
         ]);
         let shared = Shared::new(Inner {
             world,
+            generation: 0,
+            jellyfin_orders: jellyfin::Orders::default(),
             log: Vec::new(),
             next_request: 0,
             faults: Faults::default(),
@@ -144,7 +146,7 @@ impl SimStack {
 
     /// Reads or changes the world under its lock.
     pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        f(&mut self.shared.lock().world)
+        f(self.shared.lock().world_mut())
     }
 
     /// Every request `service` received, in order.

@@ -85,6 +85,10 @@ pub(super) const DEFAULT_MOVIE_FILE_LAG: Duration = Duration::from_millis(100);
 
 pub(super) struct Inner {
     pub world: World,
+    /// Counts the changes the world may have had: what is derived from it (Jellyfin's order of
+    /// `/Items`) is valid for one generation. Whoever takes the world to change it bumps this.
+    pub generation: u64,
+    pub jellyfin_orders: jellyfin::Orders,
     pub log: Vec<Logged>,
     /// The number the next request gets in the log.
     pub next_request: u64,
@@ -101,6 +105,12 @@ pub(super) struct Logged {
 }
 
 impl Inner {
+    /// The world, to change it.
+    pub fn world_mut(&mut self) -> &mut World {
+        self.generation += 1;
+        &mut self.world
+    }
+
     fn logged_mut(&mut self, number: u64) -> Option<&mut Recorded> {
         self.log
             .iter_mut()
@@ -292,27 +302,37 @@ pub(super) struct Effects {
 /// Runs the service's handler under the world lock, then the `on_delete` hook, and schedules
 /// what the handler left for later.
 fn carry_out(shared: &Shared, service: Service, request: &Request<'_>) -> Answer {
-    let mut inner = shared.lock();
+    let mut guard = shared.lock();
+    let inner = &mut *guard;
+    // Only GETs leave the world as it is.
+    if request.method != Method::GET {
+        inner.generation += 1;
+    }
     let mut effects = Effects::default();
     let answer = match service {
-        Service::Jellyfin => jellyfin::jellyfin(&mut inner.world, request),
+        Service::Jellyfin => jellyfin::jellyfin(
+            &mut inner.world,
+            &mut inner.jellyfin_orders,
+            inner.generation,
+            request,
+        ),
         Service::Radarr => radarr::radarr(&mut inner.world, request, &mut effects),
         Service::Sonarr => sonarr::sonarr(&mut inner.world, request, &mut effects),
     };
     if let (Some(event), Some(hook)) = (&effects.event, inner.faults.on_delete.clone()) {
-        hook(event, &mut inner.world);
+        hook(event, inner.world_mut());
     }
     if let Some(folder) = effects.remove_folder {
         let lag = inner.faults.movie_file_lag;
         if lag.is_zero() {
-            radarr::remove_folder(&mut inner.world, &folder);
+            radarr::remove_folder(inner.world_mut(), &folder);
         } else {
             let busy = shared.busy();
             let shared = shared.clone();
             tokio::spawn(async move {
                 let _busy = busy;
                 tokio::time::sleep(lag).await;
-                radarr::remove_folder(&mut shared.lock().world, &folder);
+                radarr::remove_folder(shared.lock().world_mut(), &folder);
             });
         }
     }
@@ -338,7 +358,7 @@ fn finish(
         logged.response_bytes = recorded.response_bytes;
     }
     if let Some(hook) = inner.faults.on_request.clone() {
-        hook(&recorded, &mut inner.world);
+        hook(&recorded, inner.world_mut());
     }
     answer
 }

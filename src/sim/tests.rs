@@ -994,3 +994,173 @@ async fn on_request_changes_the_world_after_each_answer() {
     );
     assert_eq!(page["Items"].as_array().map(Vec::len), Some(0));
 }
+
+fn movies_world() -> World {
+    let mut w = World::new(now()).user("alice");
+    for (title, year) in [
+        ("The Matrix", 1999),
+        ("Heat", 1995),
+        ("Alien", 1979),
+        ("Ted", 2012),
+        ("Arrival", 2016),
+        ("Amélie", 2001),
+    ] {
+        w = w.movie(MovieSpec::new(title, year).favorite("alice"));
+    }
+    w.series(SeriesSpec::new("Dark", true).season(1, 3).season(2, 2))
+        .series(SeriesSpec::new("Lost", true).season(1, 2))
+}
+
+async fn names(c: &Client, stack: &SimStack, query: &str) -> Vec<String> {
+    let (status, body) = c.jellyfin(stack, &format!("/Items?{query}")).await;
+    assert_eq!(status, 200, "{query}: {body}");
+    json(&body)["Items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            let name = i["Name"].as_str().unwrap_or("");
+            match i["SeriesName"].as_str() {
+                Some(series) => format!("{series} {}x{}", i["ParentIndexNumber"], i["IndexNumber"]),
+                None => name.to_string(),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn jellyfin_items_are_sorted_like_apply_order() {
+    let stack = SimStack::start(movies_world()).await.expect("start");
+    let c = Client::new();
+    let movies = "includeItemTypes=Movie&recursive=true";
+    let by_sort_name = ["Alien", "Amélie", "Arrival", "Heat", "The Matrix", "Ted"];
+    assert_eq!(
+        names(&c, &stack, movies).await,
+        by_sort_name,
+        "no sortBy: SortName (articles dropped, diacritics folded)"
+    );
+    assert_eq!(
+        names(&c, &stack, &format!("{movies}&sortBy=Nonsense")).await,
+        by_sort_name,
+        "an unknown sort is dropped"
+    );
+    assert_eq!(
+        names(
+            &c,
+            &stack,
+            &format!("{movies}&sortBy=SortName&sortOrder=Descending")
+        )
+        .await,
+        by_sort_name.iter().rev().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        names(&c, &stack, &format!("{movies}&sortBy=Name")).await,
+        ["Alien", "Amélie", "Arrival", "Heat", "Ted", "The Matrix"],
+        "Name sorts by the clean name, articles kept"
+    );
+    assert_eq!(
+        names(
+            &c,
+            &stack,
+            &format!("{movies}&sortBy=ProductionYear,SortName")
+        )
+        .await,
+        ["Alien", "Heat", "The Matrix", "Amélie", "Ted", "Arrival"]
+    );
+    let created = ["The Matrix", "Heat", "Alien", "Ted", "Arrival", "Amélie"];
+    assert_eq!(
+        names(&c, &stack, &format!("{movies}&sortBy=DateCreated")).await,
+        created
+    );
+    assert_eq!(
+        names(
+            &c,
+            &stack,
+            &format!("{movies}&sortBy=DateCreated&sortOrder=Descending")
+        )
+        .await,
+        created.iter().rev().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        names(&c, &stack, &format!("{movies}&sortBy=Random")).await,
+        by_sort_name,
+        "a sort the simulator ignores leaves SortName as the tie-breaker"
+    );
+
+    // An episode's SortName is "season - episode - name": series interleave.
+    assert_eq!(
+        names(&c, &stack, "includeItemTypes=Episode&recursive=true").await,
+        ["Dark 1x1", "Lost 1x1", "Dark 1x2", "Lost 1x2", "Dark 1x3", "Dark 2x1", "Dark 2x2"]
+    );
+
+    let (status, _) = c
+        .jellyfin(
+            &stack,
+            &format!("/Items?{movies}&sortBy=Name&sortOrder=Ascending,Descending"),
+        )
+        .await;
+    assert_eq!(status, 500, "GetOrderBy indexes past the sorts");
+
+    // The order follows the world as it is now: a renamed movie moves, one added later comes
+    // last by DateCreated.
+    stack.with_world(|w| {
+        if let Some(m) = w.movies.iter_mut().find(|m| m.title == "Heat") {
+            m.title = "Zulu".to_string();
+        }
+        *w = w.clone().movie(MovieSpec::new("Blade Runner", 1982));
+    });
+    assert_eq!(
+        names(&c, &stack, movies).await,
+        [
+            "Alien",
+            "Amélie",
+            "Arrival",
+            "Blade Runner",
+            "The Matrix",
+            "Ted",
+            "Zulu"
+        ]
+    );
+    let by_date = names(&c, &stack, &format!("{movies}&sortBy=DateCreated")).await;
+    assert_eq!(by_date.last().map(String::as_str), Some("Blade Runner"));
+}
+
+#[tokio::test]
+async fn jellyfin_offset_paging_shifts_when_an_earlier_item_leaves() {
+    let stack = SimStack::start(movies_world()).await.expect("start");
+    let c = Client::new();
+    let alice = stack.with_world(|w| w.users[0].id.clone());
+    // After the first page, alice un-favourites the first movie of it.
+    stack.on_request(|recorded, world| {
+        if recorded.path == "/Items" && recorded.query.contains("startIndex=0&") {
+            for m in &mut world.movies {
+                if m.title == "Alien" {
+                    m.watch.entry("alice".to_string()).or_default().favorite = false;
+                }
+            }
+        }
+    });
+    let page = |start: usize| {
+        format!(
+            "/Items?userId={alice}&includeItemTypes=Movie&isFavorite=true&sortBy=SortName\
+             &startIndex={start}&limit=2"
+        )
+    };
+    let mut seen = Vec::new();
+    let mut totals = Vec::new();
+    for start in [0, 2, 4] {
+        let (status, body) = c.jellyfin(&stack, &page(start)).await;
+        assert_eq!(status, 200);
+        let body = json(&body);
+        totals.push(body["TotalRecordCount"].as_u64().unwrap_or(0));
+        for item in body["Items"].as_array().into_iter().flatten() {
+            seen.push(item["Name"].as_str().unwrap_or("").to_string());
+        }
+    }
+    assert_eq!(totals, [6, 5, 5], "the total is counted at each request");
+    assert_eq!(
+        seen,
+        ["Alien", "Amélie", "Heat", "The Matrix", "Ted"],
+        "Arrival moved up onto the first page, which was already read: it is skipped"
+    );
+}

@@ -46,6 +46,9 @@ pub struct MovieFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movie {
     pub radarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub title: String,
     pub year: i32,
@@ -76,6 +79,9 @@ pub struct EpisodeFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Episode {
     pub sonarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub season: i32,
     pub number: i32,
@@ -94,6 +100,9 @@ pub struct Episode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Season {
     pub number: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub monitored: bool,
     pub jellyfin_id: String,
     pub watch: BTreeMap<String, Watch>,
@@ -102,6 +111,9 @@ pub struct Season {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Series {
     pub sonarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub title: String,
     pub tvdb_id: i32,
@@ -270,6 +282,7 @@ impl World {
         let watch = self.watches(&spec.watch);
         self.movies.push(Movie {
             radarr_id: id,
+            created: id,
             jellyfin_id,
             title: spec.title,
             year: spec.year,
@@ -297,6 +310,7 @@ impl World {
             .collect();
         let mut series = Series {
             sonarr_id: sid,
+            created: sid,
             jellyfin_id: guid(sid, 0x02),
             title: spec.title.clone(),
             tvdb_id: 70_000 + sid,
@@ -320,6 +334,7 @@ impl World {
                 .collect();
             series.seasons.push(Season {
                 number: s.number,
+                created: season_id,
                 monitored: true,
                 jellyfin_id: guid(season_id, 0x03),
                 watch: self.watches(&season_favs),
@@ -383,6 +398,7 @@ impl World {
                 });
                 series.episodes.push(Episode {
                     sonarr_id: eid,
+                    created: eid,
                     jellyfin_id,
                     season: s.number,
                     number: e,

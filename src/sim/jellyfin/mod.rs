@@ -5,10 +5,22 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod order;
+
+pub(super) use order::Orders;
+use order::{season_name, ItemRef};
+
 use super::server::{jellyfin_date, ok, param, params, status, typed_json, Answer, Query, Request};
 use super::world::{Episode, Movie, Series, Watch, World};
 
-pub(super) fn jellyfin(world: &mut World, r: &Request<'_>) -> Answer {
+/// One request to Jellyfin. `orders` caches the order of `/Items` while `generation` (the
+/// world's) stays the same.
+pub(super) fn jellyfin(
+    world: &mut World,
+    orders: &mut Orders,
+    generation: u64,
+    r: &Request<'_>,
+) -> Answer {
     let path = r.path.to_ascii_lowercase();
     match (r.method, path.as_str()) {
         (&Method::GET, "/system/info/public") => ok(json!({
@@ -25,7 +37,7 @@ pub(super) fn jellyfin(world: &mut World, r: &Request<'_>) -> Answer {
                 })
                 .collect(),
         )),
-        (&Method::GET, "/items") => jellyfin_items(world, r.query),
+        (&Method::GET, "/items") => jellyfin_items(world, orders, generation, r.query),
         (&Method::GET, "/sessions") => jellyfin_sessions(world),
         (&Method::POST, "/library/refresh") => {
             world.refreshes += 1;
@@ -57,7 +69,9 @@ struct Fields {
     media_sources: bool,
 }
 
-fn jellyfin_items(world: &World, q: &Query) -> Answer {
+/// `GET /Items`: the items that pass the filters, in the order asked for, one page of them. The
+/// order and the page are computed at the moment of the request.
+fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query) -> Answer {
     let user = match param(q, "userId") {
         None => None,
         Some(id) => match world
@@ -80,7 +94,7 @@ fn jellyfin_items(world: &World, q: &Query) -> Answer {
     };
     let is_played = param(q, "isPlayed").map(|v| v.eq_ignore_ascii_case("true"));
     let is_favorite = param(q, "isFavorite").map(|v| v.eq_ignore_ascii_case("true"));
-    let ids: Vec<String> = params(q, "ids");
+    let ids = params(q, "ids");
     let filters = params(q, "filters");
     let is_played = is_played.or_else(|| filters.iter().any(|f| f == "IsPlayed").then_some(true));
     let is_favorite =
@@ -95,43 +109,35 @@ fn jellyfin_items(world: &World, q: &Query) -> Answer {
     };
     let watch_of = |m: &BTreeMap<String, Watch>| user.as_ref().and_then(|u| m.get(u)).copied();
 
-    // Stable order: movies, series, seasons, episodes, as the world lists them.
+    let Ok(keys) = order::ordering(&params(q, "sortBy"), &params(q, "sortOrder")) else {
+        // GetOrderBy indexes past the end of sortBy; ExceptionMiddleware answers in plain text.
+        return Answer::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error processing request.",
+        );
+    };
+    let wants_movies = wants("Movie");
+    let wants_series = wants("Series");
+    let wants_seasons = wants("Season");
+    let wants_episodes = wants("Episode");
+    let ids: Vec<String> = ids.iter().map(|id| id.replace('-', "")).collect();
     let mut matching: Vec<Candidate<'_>> = Vec::new();
-    if wants("Movie") {
-        for m in world.movies.iter().filter(|m| m.in_jellyfin) {
-            if passes(watch_of(&m.watch).as_ref()) {
-                matching.push(Candidate::Movie(m));
-            }
+    for at in orders.get(world, generation, &keys) {
+        let Some((candidate, watch)) = candidate(world, *at) else {
+            continue;
+        };
+        let wanted = match candidate {
+            Candidate::Movie(_) => wants_movies,
+            Candidate::Series(_) => wants_series,
+            Candidate::Season(..) => wants_seasons,
+            Candidate::Episode(..) => wants_episodes,
+        };
+        if wanted
+            && passes(watch_of(watch).as_ref())
+            && (ids.is_empty() || ids.iter().any(|id| id.eq_ignore_ascii_case(candidate.id())))
+        {
+            matching.push(candidate);
         }
-    }
-    for s in world.series.iter().filter(|s| s.in_jellyfin) {
-        if wants("Series") && passes(watch_of(&s.watch).as_ref()) {
-            matching.push(Candidate::Series(s));
-        }
-    }
-    if wants("Season") {
-        for s in world.series.iter().filter(|s| s.in_jellyfin) {
-            for (i, season) in s.seasons.iter().enumerate() {
-                if passes(watch_of(&season.watch).as_ref()) {
-                    matching.push(Candidate::Season(s, i));
-                }
-            }
-        }
-    }
-    if wants("Episode") {
-        for s in world.series.iter().filter(|s| s.in_jellyfin) {
-            for e in s.episodes.iter().filter(|e| e.in_jellyfin) {
-                if passes(watch_of(&e.watch).as_ref()) {
-                    matching.push(Candidate::Episode(s, e));
-                }
-            }
-        }
-    }
-    if !ids.is_empty() {
-        matching.retain(|c| {
-            ids.iter()
-                .any(|id| id.replace('-', "").eq_ignore_ascii_case(c.id()))
-        });
     }
     let total = matching.len();
     let start = param(q, "startIndex")
@@ -154,6 +160,31 @@ fn jellyfin_items(world: &World, q: &Query) -> Answer {
             start_index: start,
         },
     )
+}
+
+/// The item at `at` with its watch state, if Jellyfin lists it.
+fn candidate(world: &World, at: ItemRef) -> Option<(Candidate<'_>, &BTreeMap<String, Watch>)> {
+    let series = |i: u32| world.series.get(i as usize).filter(|s| s.in_jellyfin);
+    match at {
+        ItemRef::Movie(i) => {
+            let m = world.movies.get(i as usize).filter(|m| m.in_jellyfin)?;
+            Some((Candidate::Movie(m), &m.watch))
+        }
+        ItemRef::Series(i) => {
+            let s = series(i)?;
+            Some((Candidate::Series(s), &s.watch))
+        }
+        ItemRef::Season(i, j) => {
+            let s = series(i)?;
+            let season = s.seasons.get(j as usize)?;
+            Some((Candidate::Season(s, j as usize), &season.watch))
+        }
+        ItemRef::Episode(i, j) => {
+            let s = series(i)?;
+            let e = s.episodes.get(j as usize).filter(|e| e.in_jellyfin)?;
+            Some((Candidate::Episode(s, e), &e.watch))
+        }
+    }
 }
 
 enum Candidate<'a> {
@@ -233,11 +264,7 @@ impl<'w> Candidate<'w> {
             Candidate::Season(s, i) => {
                 let season = &s.seasons[*i];
                 ItemOut {
-                    name: if season.number == 0 {
-                        "Specials".to_string()
-                    } else {
-                        format!("Season {}", season.number)
-                    },
+                    name: season_name(season.number),
                     id: &season.jellyfin_id,
                     kind: "Season",
                     index_number: Some(season.number),
