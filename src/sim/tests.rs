@@ -1164,3 +1164,167 @@ async fn jellyfin_offset_paging_shifts_when_an_earlier_item_leaves() {
         "Arrival moved up onto the first page, which was already read: it is skipped"
     );
 }
+
+#[tokio::test]
+async fn jellyfin_media_sources_carry_media_streams_and_weigh_kilobytes() {
+    let stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    let matrix = stack.with_world(|w| {
+        w.find_movie("The Matrix")
+            .map(|m| m.jellyfin_id.clone())
+            .unwrap_or_default()
+    });
+    let (_, body) = c
+        .jellyfin(
+            &stack,
+            &format!("/Items?ids={matrix}&fields=Path,ProviderIds"),
+        )
+        .await;
+    let page = json(&body);
+    let item = &page["Items"][0];
+    assert!(item.get("MediaSources").is_none(), "not asked for");
+    let small = item.to_string().len();
+    assert!(small < 1000, "{small} bytes: {item}");
+
+    let (_, body) = c
+        .jellyfin(
+            &stack,
+            &format!("/Items?ids={matrix}&fields=Path,ProviderIds,MediaSources"),
+        )
+        .await;
+    let page = json(&body);
+    let item = &page["Items"][0];
+    let big = item.to_string().len();
+    assert!(big > 4000, "several kB an item, as on a real server: {big}");
+    let source = &item["MediaSources"][0];
+    for key in [
+        "Protocol",
+        "Id",
+        "Path",
+        "Type",
+        "Container",
+        "Size",
+        "Name",
+        "ETag",
+        "RunTimeTicks",
+        "SupportsDirectPlay",
+        "SupportsDirectStream",
+        "SupportsTranscoding",
+        "VideoType",
+        "MediaAttachments",
+        "Formats",
+        "Bitrate",
+        "RequiredHttpHeaders",
+        "DefaultAudioStreamIndex",
+    ] {
+        assert!(source.get(key).is_some(), "MediaSourceInfo.{key}");
+    }
+    assert_eq!(source["Size"], 8_000_000_000_u64);
+    let streams = source["MediaStreams"].as_array().expect("MediaStreams");
+    let kinds: Vec<&str> = streams.iter().filter_map(|s| s["Type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["Video", "Audio", "Audio", "Subtitle", "Subtitle", "Subtitle"]
+    );
+    let indices: Vec<u64> = streams.iter().filter_map(|s| s["Index"].as_u64()).collect();
+    assert_eq!(indices, [0, 1, 2, 3, 4, 5]);
+    let video = &streams[0];
+    for key in [
+        "Codec",
+        "DisplayTitle",
+        "BitRate",
+        "Width",
+        "Height",
+        "AverageFrameRate",
+        "Profile",
+        "Level",
+        "PixelFormat",
+        "ColorSpace",
+        "VideoRange",
+        "IsDefault",
+        "IsForced",
+        "IsExternal",
+        "IsTextSubtitleStream",
+        "SupportsExternalStream",
+    ] {
+        assert!(video.get(key).is_some(), "video {key}");
+    }
+    assert!(video.get("Language").is_none(), "nulls are left out");
+    for audio in &streams[1..3] {
+        for key in [
+            "Language",
+            "Title",
+            "Channels",
+            "ChannelLayout",
+            "SampleRate",
+            "BitRate",
+        ] {
+            assert!(audio.get(key).is_some(), "audio {key}");
+        }
+        assert!(audio.get("Width").is_none());
+    }
+    for subtitle in &streams[3..] {
+        assert_eq!(subtitle["IsTextSubtitleStream"], true);
+        assert!(subtitle["Language"].is_string() && subtitle["DisplayTitle"].is_string());
+    }
+    assert_eq!(streams.iter().filter(|s| s["IsForced"] == true).count(), 1);
+}
+
+#[tokio::test]
+async fn jellyfin_items_can_have_their_path_only_in_media_sources() {
+    let world = World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Heat", 1995).path_only_in_media_sources())
+        .movie(MovieSpec::new("Alien", 1979))
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 3)
+                .path_only_in_media_sources(1, 2),
+        );
+    let stack = SimStack::start(world).await.expect("start");
+    let c = Client::new();
+    let (heat, heat_path, episode, episode_path, alien) = stack.with_world(|w| {
+        let heat = w.find_movie("Heat").expect("heat");
+        let dark = w.find_series("Dark").expect("dark");
+        let e = &dark.episodes[1];
+        let file = dark.files.iter().find(|f| f.id == e.file_id).expect("file");
+        (
+            heat.jellyfin_id.clone(),
+            heat.file.clone().expect("file").path,
+            e.jellyfin_id.clone(),
+            file.path.clone(),
+            w.find_movie("Alien").expect("alien").jellyfin_id.clone(),
+        )
+    });
+    // One id as a dashed GUID, as clients often send them.
+    let dashed = format!(
+        "{}-{}-{}-{}-{}",
+        &episode[..8],
+        &episode[8..12],
+        &episode[12..16],
+        &episode[16..20],
+        &episode[20..]
+    );
+    let (status, body) = c
+        .jellyfin(
+            &stack,
+            &format!("/Items?ids={heat},{dashed},{alien}&fields=Path,MediaSources"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let page = json(&body);
+    assert_eq!(page["TotalRecordCount"], 3);
+    let items = page["Items"].as_array().expect("items");
+    let by_id = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["Id"] == id)
+            .unwrap_or_else(|| panic!("{id} served: {body}"))
+    };
+    for (id, path) in [(&heat, &heat_path), (&episode, &episode_path)] {
+        let item = by_id(id);
+        assert!(item.get("Path").is_none(), "no Path on the item: {item}");
+        assert_eq!(item["MediaSources"][0]["Path"], path.as_str());
+    }
+    assert!(by_id(&alien)["Path"].is_string(), "others keep their Path");
+}

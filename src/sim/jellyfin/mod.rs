@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod media;
 mod order;
 
+use media::{MediaSourceOut, Probed};
 pub(super) use order::Orders;
 use order::{season_name, ItemRef};
 
@@ -206,16 +208,14 @@ impl<'w> Candidate<'w> {
 
     fn to_out(&self, world: &'w World, user: Option<&str>, fields: &Fields) -> ItemOut<'w> {
         let watch = |m: &BTreeMap<String, Watch>| user.and_then(|u| m.get(u)).copied();
-        let media = |id: &'w str, path: &str, size: u64| {
+        let media = |id: &'w str, path: &str, size: u64, movie: bool| {
             fields.media_sources.then(|| {
-                [MediaSourceOut {
-                    protocol: "File",
+                [Box::new(MediaSourceOut::new(Probed {
                     id,
                     path: path.to_owned(),
-                    kind: "Default",
-                    container: "mkv",
                     size,
-                }]
+                    movie,
+                }))]
             })
         };
         match self {
@@ -237,8 +237,10 @@ impl<'w> Candidate<'w> {
                     is_folder: false,
                     media_type: Some("Video"),
                     provider_ids: (!ids.is_empty()).then_some(ids),
-                    media_sources: path.as_deref().and_then(|p| media(&m.jellyfin_id, p, size)),
-                    path: path.filter(|_| fields.path),
+                    media_sources: path
+                        .as_deref()
+                        .and_then(|p| media(&m.jellyfin_id, p, size, true)),
+                    path: path.filter(|_| fields.path && !m.path_only_in_media_sources),
                     user_data: user
                         .map(|_| UserDataOut::new(watch(&m.watch), m.tmdb_id.to_string())),
                     ..ItemOut::default()
@@ -304,8 +306,8 @@ impl<'w> Candidate<'w> {
                         .then(|| BTreeMap::from([("Tvdb", e.tvdb_id.to_string())])),
                     media_sources: file
                         .zip(path.as_deref())
-                        .and_then(|(f, p)| media(&e.jellyfin_id, p, f.size)),
-                    path: path.filter(|_| fields.path),
+                        .and_then(|(f, p)| media(&e.jellyfin_id, p, f.size, false)),
+                    path: path.filter(|_| fields.path && !e.path_only_in_media_sources),
                     user_data: user
                         .map(|_| UserDataOut::new(watch(&e.watch), e.tvdb_id.to_string())),
                     ..ItemOut::default()
@@ -347,7 +349,7 @@ struct ItemOut<'w> {
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    media_sources: Option<[MediaSourceOut<'w>; 1]>,
+    media_sources: Option<[Box<MediaSourceOut<'w>>; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_data: Option<UserDataOut>,
     server_id: ServerId,
@@ -371,18 +373,6 @@ impl serde::Serialize for ServerId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(Self::ID)
     }
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct MediaSourceOut<'w> {
-    protocol: &'static str,
-    id: &'w str,
-    path: String,
-    #[serde(rename = "Type")]
-    kind: &'static str,
-    container: &'static str,
-    size: u64,
 }
 
 /// `UserItemDataDto`.
