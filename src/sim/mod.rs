@@ -6,6 +6,15 @@
 //! dates for the *arrs, nulls omitted, auth, paging, status codes, Sonarr's bulk-delete and
 //! monitor behaviour), so a client mistake shows up as a test failure.
 //!
+//! They are as strict as the real servers where those are unkind, as their source shows:
+//! Sonarr reads id lists through `BasicRepository.Get(ids)` (one stale id is a 500); a request
+//! is carried out even when its client has gone ([`SimStack::idle`] waits for it); Radarr
+//! removes a deleted movie's files a moment after answering ([`SimStack::movie_file_lag`]);
+//! Jellyfin sorts `/Items` like `BaseItemRepository.ApplyOrder` and pages by offset over the
+//! order of the moment, and its `MediaSources` weigh kilobytes. Tests can slow a path down
+//! ([`SimStack::slow_path`]), change the world between requests ([`SimStack::on_request`]) and
+//! rewrite answers ([`SimStack::rewrite`]).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use shelflife::sim::{MovieSpec, SimStack, World};

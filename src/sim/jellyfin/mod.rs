@@ -123,10 +123,9 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
     let wants_seasons = wants("Season");
     let wants_episodes = wants("Episode");
     let ids: Vec<String> = ids.iter().map(|id| id.replace('-', "")).collect();
-    let mut matching: Vec<Candidate<'_>> = Vec::new();
-    for at in orders.get(world, generation, &keys) {
-        let Some((candidate, watch)) = candidate(world, *at) else {
-            continue;
+    let admit = |at: ItemRef| {
+        let Some((candidate, watch)) = candidate(world, at) else {
+            return false;
         };
         let wanted = match candidate {
             Candidate::Movie(_) => wants_movies,
@@ -134,13 +133,11 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
             Candidate::Season(..) => wants_seasons,
             Candidate::Episode(..) => wants_episodes,
         };
-        if wanted
+        wanted
             && passes(watch_of(watch).as_ref())
             && (ids.is_empty() || ids.iter().any(|id| id.eq_ignore_ascii_case(candidate.id())))
-        {
-            matching.push(candidate);
-        }
-    }
+    };
+    let matching = orders.matching(world, generation, list_key(q), &keys, admit);
     let total = matching.len();
     let start = param(q, "startIndex")
         .and_then(|v| v.parse::<usize>().ok())
@@ -152,7 +149,8 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
         .iter()
         .skip(start)
         .take(limit)
-        .map(|c| c.to_out(world, user.as_deref(), &fields))
+        .filter_map(|at| candidate(world, *at))
+        .map(|(c, _)| c.to_out(world, user.as_deref(), &fields))
         .collect();
     typed_json(
         StatusCode::OK,
@@ -162,6 +160,20 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
             start_index: start,
         },
     )
+}
+
+/// What decides which items a query matches: all of it but the page.
+fn list_key(q: &Query) -> String {
+    let mut key = String::new();
+    for (k, v) in q {
+        if !k.eq_ignore_ascii_case("startIndex") && !k.eq_ignore_ascii_case("limit") {
+            key.push_str(k);
+            key.push('=');
+            key.push_str(v);
+            key.push('&');
+        }
+    }
+    key
 }
 
 /// The item at `at` with its watch state, if Jellyfin lists it.

@@ -4,7 +4,8 @@
 //! Paging is offset paging over this order, computed anew for every request (so an item that
 //! leaves an earlier page moves every later item up one place). Sorting a large library for every
 //! page would make the simulated Jellyfin the slowest part of a benchmarked pass, so the order of
-//! the whole library is kept per sort until the world changes.
+//! the whole library is kept per sort, and what a query matched per query, until the world
+//! changes.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -148,24 +149,32 @@ pub(in crate::sim) enum ItemRef {
     Episode(u32, u32),
 }
 
-/// The library's orders per sort, valid for one generation of the world.
+/// The library's orders per sort and the items queries matched, valid for one generation of
+/// the world.
 #[derive(Default)]
 pub(in crate::sim) struct Orders {
     generation: u64,
     sorted: Vec<(Vec<Key>, Vec<ItemRef>)>,
+    /// Per query (all of it but the page).
+    lists: Vec<(String, Vec<ItemRef>)>,
 }
 
-/// Different sorts a cache keeps at once (a pass asks for one or two).
-const KEPT: usize = 4;
+/// Sorts and lists a cache keeps at once (a pass asks for a few, one page after another).
+const KEPT: usize = 8;
 
 impl Orders {
-    /// Every item of `world` (Jellyfin's or not, of every kind) in the order of `keys`.
-    /// `generation` changes whenever the world may have.
-    pub fn get(&mut self, world: &World, generation: u64, keys: &[Key]) -> &[ItemRef] {
+    fn refresh(&mut self, generation: u64) {
         if self.generation != generation {
             self.sorted.clear();
+            self.lists.clear();
             self.generation = generation;
         }
+    }
+
+    /// Every item of `world` (Jellyfin's or not, of every kind) in the order of `keys`.
+    /// `generation` changes whenever the world may have.
+    fn sorted(&mut self, world: &World, generation: u64, keys: &[Key]) -> &[ItemRef] {
+        self.refresh(generation);
         let at = match self.sorted.iter().position(|(k, _)| k == keys) {
             Some(at) => at,
             None => {
@@ -177,6 +186,36 @@ impl Orders {
             }
         };
         &self.sorted[at].1
+    }
+
+    /// The items `admit` lets through, in the order of `keys`: what `query` matches in the world
+    /// of this `generation`.
+    pub fn matching(
+        &mut self,
+        world: &World,
+        generation: u64,
+        query: String,
+        keys: &[Key],
+        admit: impl Fn(ItemRef) -> bool,
+    ) -> &[ItemRef] {
+        self.refresh(generation);
+        let at = match self.lists.iter().position(|(q, _)| *q == query) {
+            Some(at) => at,
+            None => {
+                let list: Vec<ItemRef> = self
+                    .sorted(world, generation, keys)
+                    .iter()
+                    .copied()
+                    .filter(|at| admit(*at))
+                    .collect();
+                if self.lists.len() >= KEPT {
+                    self.lists.remove(0);
+                }
+                self.lists.push((query, list));
+                self.lists.len() - 1
+            }
+        };
+        &self.lists[at].1
     }
 }
 
