@@ -6,6 +6,15 @@
 //! dates for the *arrs, nulls omitted, auth, paging, status codes, Sonarr's bulk-delete and
 //! monitor behaviour), so a client mistake shows up as a test failure.
 //!
+//! They are as strict as the real servers where those are unkind, as their source shows:
+//! Sonarr reads id lists through `BasicRepository.Get(ids)` (one stale id is a 500); a request
+//! is carried out even when its client has gone ([`SimStack::idle`] waits for it); Radarr
+//! removes a deleted movie's files a moment after answering ([`SimStack::movie_file_lag`]);
+//! Jellyfin sorts `/Items` like `BaseItemRepository.ApplyOrder` and pages by offset over the
+//! order of the moment, and its `MediaSources` weigh kilobytes. Tests can slow a path down
+//! ([`SimStack::slow_path`]), change the world between requests ([`SimStack::on_request`]) and
+//! rewrite answers ([`SimStack::rewrite`]).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use shelflife::sim::{MovieSpec, SimStack, World};
@@ -17,11 +26,15 @@
 //! # Ok(()) }
 //! ```
 
+mod arr;
+mod jellyfin;
+mod radarr;
 mod server;
+mod sonarr;
 mod world;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -64,12 +77,15 @@ impl SimStack {
             (Service::Radarr, RADARR_KEY.to_string()),
             (Service::Sonarr, SONARR_KEY.to_string()),
         ]);
-        let shared = Shared(Arc::new(Mutex::new(Inner {
+        let shared = Shared::new(Inner {
             world,
+            generation: 0,
+            jellyfin_orders: jellyfin::Orders::default(),
             log: Vec::new(),
+            next_request: 0,
             faults: Faults::default(),
             keys,
-        })));
+        });
         let mut urls = HashMap::new();
         let mut shutdown = Vec::new();
         for (service, port) in [Service::Jellyfin, Service::Radarr, Service::Sonarr]
@@ -139,7 +155,7 @@ impl SimStack {
 
     /// Reads or changes the world under its lock.
     pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        f(&mut self.shared.lock().world)
+        f(self.shared.lock().world_mut())
     }
 
     /// Every request `service` received, in order.
@@ -148,8 +164,8 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(s, _)| *s == service)
-            .map(|(_, r)| r.clone())
+            .filter(|l| l.service == service)
+            .map(|l| l.recorded.clone())
             .collect()
     }
 
@@ -158,7 +174,7 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(s, _)| *s == service)
+            .filter(|l| l.service == service)
             .count()
     }
 
@@ -168,8 +184,8 @@ impl SimStack {
             .lock()
             .log
             .iter()
-            .filter(|(_, r)| r.method != "GET")
-            .cloned()
+            .filter(|l| l.recorded.method != "GET")
+            .map(|l| (l.service, l.recorded.clone()))
             .collect()
     }
 
@@ -190,7 +206,14 @@ impl SimStack {
         self.shared.lock().faults.garbage.insert(service, on);
     }
 
-    /// Every DELETE waits this long before it is carried out.
+    /// Waits until the servers have finished every request they received (including those whose
+    /// client gave up) and every background file removal.
+    pub async fn idle(&self) {
+        self.shared.idle().await;
+    }
+
+    /// Every DELETE waits this long before it is carried out. It is carried out even when the
+    /// client stops waiting for it ([`SimStack::idle`] waits for it).
     pub fn delay_deletes(&self, delay: Duration) {
         self.shared.lock().faults.delete_delay = delay;
     }
@@ -199,6 +222,50 @@ impl SimStack {
     /// held, so the next request sees the change).
     pub fn on_delete(&self, hook: impl Fn(&DeleteEvent, &mut World) + Send + Sync + 'static) {
         self.shared.lock().faults.on_delete = Some(Arc::new(hook));
+    }
+
+    /// How long after answering a `DELETE /api/v3/movie/{id}?deleteFiles=true` Radarr removes
+    /// the movie's files (it drops the record at once and deletes the folder on an event handler
+    /// afterwards). 100 ms unless set; `Duration::ZERO` removes them before the answer.
+    pub fn movie_file_lag(&self, lag: Duration) {
+        self.shared.lock().faults.movie_file_lag = lag;
+    }
+
+    /// Every request to exactly `path` on `service` (ignoring case for Jellyfin, whose routes do)
+    /// gets its first byte, status line included, no sooner than `delay` after it came in: a
+    /// Sonarr on a Raspberry Pi builds the whole `/api/v3/calendar` before it answers. Several
+    /// paths may be slow at once; `Duration::ZERO` makes `path` quick again.
+    pub fn slow_path(&self, service: Service, path: &str, delay: Duration) {
+        let key = server::path_key(service, path);
+        let mut inner = self.shared.lock();
+        if delay.is_zero() {
+            inner.faults.slow_paths.remove(&key);
+        } else {
+            inner.faults.slow_paths.insert(key, delay);
+        }
+    }
+
+    /// Runs `hook` after each request (to any service, refused ones included) has been answered,
+    /// before the answer is sent, with the world under its lock: a test can change the world
+    /// between two pages of `/Items`. `Recorded::response_bytes` is filled in. Replaces the
+    /// previous hook.
+    pub fn on_request(&self, hook: impl Fn(&Recorded, &mut World) + Send + Sync + 'static) {
+        self.shared.lock().faults.on_request = Some(Arc::new(hook));
+    }
+
+    /// Passes every answer body of `service` through `hook` before it is sent (to inject, say,
+    /// a malformed item); the request log counts the rewritten body. The `Recorded` has no
+    /// `response_bytes` yet. Replaces the previous rewrite of `service`.
+    pub fn rewrite(
+        &self,
+        service: Service,
+        hook: impl Fn(&Recorded, String) -> String + Send + Sync + 'static,
+    ) {
+        self.shared
+            .lock()
+            .faults
+            .rewrite
+            .insert(service, Arc::new(hook));
     }
 
     /// Accept Jellyfin's legacy auth forms (X-Emby-Token, api_key=), as 10.11 does by default;

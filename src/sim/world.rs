@@ -46,6 +46,9 @@ pub struct MovieFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movie {
     pub radarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub title: String,
     pub year: i32,
@@ -60,6 +63,8 @@ pub struct Movie {
     pub in_jellyfin: bool,
     /// Jellyfin identified it (has its TMDB/IMDB ids); an unidentified item matches by path only.
     pub jellyfin_has_ids: bool,
+    /// Jellyfin's item has no `Path`, only its `MediaSources` have one.
+    pub path_only_in_media_sources: bool,
     /// Per user name.
     pub watch: BTreeMap<String, Watch>,
 }
@@ -76,6 +81,9 @@ pub struct EpisodeFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Episode {
     pub sonarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub season: i32,
     pub number: i32,
@@ -88,12 +96,17 @@ pub struct Episode {
     pub file_id: i32,
     /// Jellyfin lists the episode (it had a file when Jellyfin last scanned).
     pub in_jellyfin: bool,
+    /// Jellyfin's item has no `Path`, only its `MediaSources` have one.
+    pub path_only_in_media_sources: bool,
     pub watch: BTreeMap<String, Watch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Season {
     pub number: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub monitored: bool,
     pub jellyfin_id: String,
     pub watch: BTreeMap<String, Watch>,
@@ -102,6 +115,9 @@ pub struct Season {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Series {
     pub sonarr_id: i32,
+    /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
+    /// numbers.
+    pub created: i32,
     pub jellyfin_id: String,
     pub title: String,
     pub tvdb_id: i32,
@@ -270,6 +286,7 @@ impl World {
         let watch = self.watches(&spec.watch);
         self.movies.push(Movie {
             radarr_id: id,
+            created: id,
             jellyfin_id,
             title: spec.title,
             year: spec.year,
@@ -282,6 +299,7 @@ impl World {
             in_radarr: spec.in_radarr,
             in_jellyfin: spec.in_jellyfin && spec.size.is_some(),
             jellyfin_has_ids: spec.jellyfin_has_ids,
+            path_only_in_media_sources: spec.path_only_in_media_sources,
             watch,
         });
         self
@@ -297,6 +315,7 @@ impl World {
             .collect();
         let mut series = Series {
             sonarr_id: sid,
+            created: sid,
             jellyfin_id: guid(sid, 0x02),
             title: spec.title.clone(),
             tvdb_id: 70_000 + sid,
@@ -320,6 +339,7 @@ impl World {
                 .collect();
             series.seasons.push(Season {
                 number: s.number,
+                created: season_id,
                 monitored: true,
                 jellyfin_id: guid(season_id, 0x03),
                 watch: self.watches(&season_favs),
@@ -383,6 +403,7 @@ impl World {
                 });
                 series.episodes.push(Episode {
                     sonarr_id: eid,
+                    created: eid,
                     jellyfin_id,
                     season: s.number,
                     number: e,
@@ -392,6 +413,9 @@ impl World {
                     monitored: true,
                     file_id,
                     in_jellyfin: spec.in_jellyfin && file_id != 0,
+                    path_only_in_media_sources: spec
+                        .path_only_in_media_sources
+                        .contains(&(s.number, e)),
                     watch: self.watches(&watch_spec),
                 });
             }
@@ -480,6 +504,7 @@ pub struct MovieSpec {
     in_radarr: bool,
     in_jellyfin: bool,
     jellyfin_has_ids: bool,
+    path_only_in_media_sources: bool,
 }
 
 impl MovieSpec {
@@ -496,11 +521,17 @@ impl MovieSpec {
             in_radarr: true,
             in_jellyfin: true,
             jellyfin_has_ids: true,
+            path_only_in_media_sources: false,
         }
     }
     /// Jellyfin did not identify it: no provider ids, only its path.
     pub fn unidentified_in_jellyfin(mut self) -> Self {
         self.jellyfin_has_ids = false;
+        self
+    }
+    /// Jellyfin's item has no `Path` even when asked for; its `MediaSources` have the path.
+    pub fn path_only_in_media_sources(mut self) -> Self {
+        self.path_only_in_media_sources = true;
         self
     }
     pub fn size_gb(mut self, gb: f64) -> Self {
@@ -580,6 +611,8 @@ pub struct SeriesSpec {
     episode_size: u64,
     in_sonarr: bool,
     in_jellyfin: bool,
+    /// (season, episode) whose Jellyfin item has its path only in `MediaSources`.
+    path_only_in_media_sources: Vec<(i32, i32)>,
 }
 
 impl SeriesSpec {
@@ -599,6 +632,7 @@ impl SeriesSpec {
             episode_size: 1_500_000_000,
             in_sonarr: true,
             in_jellyfin: true,
+            path_only_in_media_sources: Vec::new(),
         }
     }
     /// Season `number` (0 = specials) with `episodes` episodes, each with a file.
@@ -662,6 +696,12 @@ impl SeriesSpec {
     }
     pub fn not_in_sonarr(mut self) -> Self {
         self.in_sonarr = false;
+        self
+    }
+    /// Jellyfin's item for episode `SxxEyy` has no `Path` even when asked for; its
+    /// `MediaSources` have the path.
+    pub fn path_only_in_media_sources(mut self, season: i32, episode: i32) -> Self {
+        self.path_only_in_media_sources.push((season, episode));
         self
     }
 }
