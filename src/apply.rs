@@ -5,6 +5,12 @@
 //! files per series: first every episode is unmonitored (so Sonarr does not fetch it again), then
 //! the files go in one bulk call for that series only (Sonarr's bulk delete mis-handles mixed series).
 //!
+//! A delete is never sent twice on a guess. The servers carry out a request whose client gave up,
+//! so a delete without a clear answer is followed by a look (is the movie there? do the episodes
+//! still have their files?), and stays in doubt for the next pass when the look cannot tell. When
+//! Sonarr refuses a call because an id went stale since the plan, each deletion of that series is
+//! judged against the series as it is now, and only those still as planned are sent again.
+//!
 //! The pass stops at once when an *arr says its storage is missing (a 409, or a root folder that is
 //! not accessible): what was done stays done, the rest waits for a later pass. It also stops when a
 //! server refuses the key or stays unreachable, since every further call would fail the same way.
@@ -526,17 +532,9 @@ async fn delete_series_files(
         if !refused_by_id && !err.outcome_unknown() {
             // A missing root folder, a wrong key, a server that is down, a 400: the same
             // call, or the next one, fares no better.
-            match settle(Err(err))? {
-                Outcome::AlreadyGone => {
-                    for &i in &live {
-                        outcomes[i] = Some(Outcome::AlreadyGone);
-                    }
-                }
-                other => {
-                    for &i in &live {
-                        outcomes[i] = Some(other.clone());
-                    }
-                }
+            let outcome = settle(Err(err))?;
+            for &i in &live {
+                outcomes[i] = Some(outcome.clone());
             }
             break;
         }

@@ -3,8 +3,9 @@
 //! each deletion's intent before the *arr call and its outcome after it.
 //!
 //! The rule throughout: the *arrs are the truth about what exists. An action left `started` is
-//! settled by asking whether its target is still there, never by sending the DELETE again; a
-//! target still there is simply planned anew from the current inventory.
+//! settled by asking whether its target is still there, never by sending the DELETE again, and
+//! only once the request that may still be running could no longer be; a target still there is
+//! left alone for a pass (the delete may still land) and then planned anew.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -53,6 +53,8 @@ async fn files_a_clean_pass_deletes() -> BTreeSet<String> {
     let before = files(&h);
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 0, "{run:?}");
+    // Radarr removes a movie's files a moment after it answered.
+    h.stack.idle().await;
     before.difference(&files(&h)).cloned().collect()
 }
 
@@ -202,6 +204,7 @@ async fn resume_and_check(
 /// never heard back), then runs again.
 async fn kill_after_delete_then_resume(k: usize, expected: &BTreeSet<String>) {
     let h = Harness::start(world(), "").await;
+    h.quick_limits("");
     let deletions = Deletions::watch(&h, Some(k));
     let child = h.spawn(&["run", "--apply"]);
     deletions.pid.store(child.id(), Ordering::SeqCst);
@@ -242,6 +245,7 @@ async fn a_pass_killed_while_a_delete_is_in_flight_resumes_cleanly() {
     let expected = files_a_clean_pass_deletes().await;
     for in_flight in [1, 5] {
         let h = Harness::start(world(), "").await;
+        h.quick_limits("");
         let deletions = Deletions::watch(&h, None);
         h.stack.delay_deletes(Duration::from_millis(400));
         let mut child = h.spawn(&["run", "--apply"]);

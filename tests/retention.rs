@@ -166,6 +166,8 @@ async fn every_rule_from_plan_to_live_deletes() {
     let live = h.run(&["run", "--apply"]).await;
     assert_eq!(live.code, 0, "{live:?}");
     assert!(live.stdout.contains("deleted 6"), "{live:?}");
+    // Radarr removes a movie's files a moment after it answered.
+    h.stack.idle().await;
     h.stack.with_world(|w| {
         assert!(!w.files.iter().any(|f| f.contains("Watched Long Ago")));
         for kept in [

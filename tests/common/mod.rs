@@ -62,6 +62,18 @@ impl Harness {
         Harness { stack, dir, config }
     }
 
+    /// Gives Radarr and Sonarr short request deadlines and no resending, so that a pass after a
+    /// killed one waits only a few seconds for the dead pass's last request to be over (its
+    /// deadline is one attempt of `timeout`), and appends `extra`.
+    pub fn quick_limits(&self, extra: &str) {
+        const QUICK: &str = "timeout = \"2s\"\nretries = 0\n";
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let text = text
+            .replacen("[radarr]\n", &format!("[radarr]\n{QUICK}"), 1)
+            .replacen("[sonarr]\n", &format!("[sonarr]\n{QUICK}"), 1);
+        self.write_config(&format!("{text}\n{extra}"));
+    }
+
     /// Replaces the config file's text.
     pub fn write_config(&self, text: &str) {
         std::fs::write(&self.config, text).expect("write config");
