@@ -536,6 +536,77 @@ mod tests {
     }
 
     #[test]
+    fn a_favourites_listing_read_in_part_is_a_doubt_a_played_one_is_not() {
+        let changed = jellyfin::Listing {
+            inconsistent: Some("its total went from 3 to 2".into()),
+            ..Default::default()
+        };
+        let unreadable = jellyfin::Listing {
+            malformed: 1,
+            unreadable: 1,
+            ..Default::default()
+        };
+        let malformed_only = jellyfin::Listing {
+            malformed: 1,
+            ..Default::default()
+        };
+        let Some(Doubt::Favorites { why }) = listing_doubt("ann", ItemFilter::Favorite, &changed)
+        else {
+            panic!("no doubt");
+        };
+        assert!(
+            why.contains("favourites of ann") && why.contains("from 3 to 2"),
+            "{why}"
+        );
+        assert!(listing_doubt("ann", ItemFilter::Favorite, &unreadable).is_some());
+        // An item whose UserData was bad is still known to be a favourite.
+        assert!(listing_doubt("ann", ItemFilter::Favorite, &malformed_only).is_none());
+        for listing in [&changed, &unreadable] {
+            assert!(listing_doubt("ann", ItemFilter::Played, listing).is_none());
+        }
+    }
+
+    #[test]
+    fn episode_records_that_cannot_be_read_doubt_their_series_once() {
+        let malformed = |element: serde_json::Value| Malformed {
+            error: "invalid type".into(),
+            element: Some(element),
+        };
+        let doubts = series_doubts(
+            &[
+                malformed(serde_json::json!({"seriesId": 7, "episodeFileId": "x"})),
+                malformed(serde_json::json!({"seriesId": 7, "id": "y"})),
+                malformed(serde_json::json!({"seriesId": 8, "id": "z"})),
+            ],
+            None,
+            "the calendar",
+        )
+        .expect("attributable");
+        let ids: Vec<i32> = doubts
+            .iter()
+            .filter_map(|d| match d {
+                Doubt::Series { sonarr_id, .. } => Some(*sonarr_id),
+                Doubt::Favorites { .. } => None,
+            })
+            .collect();
+        assert_eq!(ids, [7, 8]);
+        // A record without a series cannot be set aside: the pass fails.
+        let err = series_doubts(
+            &[malformed(serde_json::json!({"id": 1}))],
+            None,
+            "the calendar",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("names no series"), "{err}");
+        // From a series' own list, the series is known.
+        let doubts = series_doubts(&[malformed(serde_json::json!({}))], Some(9), "its list");
+        assert!(matches!(
+            doubts.as_deref(),
+            Ok([Doubt::Series { sonarr_id: 9, .. }])
+        ));
+    }
+
+    #[test]
     fn users_resolve_case_insensitively_in_configured_order() {
         let existing = [user("1", "Admin"), user("2", "alice")];
         let got = resolve_users(&["ALICE".into(), "admin".into()], &existing).unwrap();

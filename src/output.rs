@@ -176,9 +176,15 @@ pub fn status_text(
     } else {
         let _ = writeln!(out, "{} actions pending:", pending.len());
         for a in pending {
+            // A started action's note says why it is still open (in doubt, not yet settled).
+            let note = a
+                .error
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<8} {:<8} {} (pass {})",
+                "  {:<8} {:<8} {} (pass {}){note}",
                 a.state,
                 a.target.kind(),
                 a.title,

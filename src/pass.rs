@@ -37,7 +37,7 @@ pub enum PassError {
     /// The state file could not record the pass: nothing (more) was deleted.
     #[error("{0}; no deletion is made without a record")]
     State(#[from] StateError),
-    /// Settling an interrupted pass failed.
+    /// The run lock or the state file kept an interrupted pass from being settled.
     #[error(transparent)]
     Record(#[from] RecordError),
 }

@@ -196,6 +196,10 @@ pub async fn settle_interrupted(
                      is left alone this pass",
                     action.title
                 );
+                state.note_in_doubt(
+                    action.id,
+                    &format!("not yet settled ({now}): {why}; a later pass asks again"),
+                )?;
                 settled.held.extend(holding.map(|what| Held {
                     what,
                     why: format!("an interrupted deletion of it could not be settled: {why}"),
