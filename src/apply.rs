@@ -230,7 +230,11 @@ fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome)
         Outcome::WouldDelete => log_decision(run_id, mode, decision, "delete", "would delete"),
         Outcome::AlreadyGone => log_decision(run_id, mode, decision, "skip", "already gone:"),
         Outcome::NotAttempted => log_decision(run_id, mode, decision, "skip", "not attempted:"),
-        Outcome::Changed(why) => {
+        Outcome::Changed(why) | Outcome::InDoubt(why) => {
+            let what = match outcome {
+                Outcome::Changed(_) => "not deleting",
+                _ => "in doubt, the next pass settles the deletion of",
+            };
             tracing::warn!(
                 run_id,
                 mode = mode.as_str(),
@@ -240,22 +244,7 @@ fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome)
                 arr_id = decision.target.arr_id(),
                 reason = %why,
                 bytes = decision.bytes,
-                "not deleting {} {}: {why}",
-                decision.kind,
-                decision.title
-            );
-        }
-        Outcome::InDoubt(why) => {
-            tracing::warn!(
-                run_id,
-                mode = mode.as_str(),
-                action = "skip",
-                kind = decision.kind.as_str(),
-                title = %decision.title,
-                arr_id = decision.target.arr_id(),
-                reason = %why,
-                bytes = decision.bytes,
-                "deletion of {} {} in doubt, the next pass settles it: {why}",
+                "{what} {} {}: {why}",
                 decision.kind,
                 decision.title
             );

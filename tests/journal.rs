@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{now, Harness, Run};
+use common::{history, now, Harness};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
@@ -139,15 +139,6 @@ fn deletes_of_gone_targets(h: &Harness, before: &Known) -> Vec<String> {
         }
     }
     wrong
-}
-
-fn history(run: &Run) -> Vec<String> {
-    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("history is JSON");
-    rows.as_array()
-        .expect("an array")
-        .iter()
-        .map(|r| r["title"].as_str().unwrap_or("").to_owned())
-        .collect()
 }
 
 /// Runs the pass again after a killed one and checks the whole story: the dead pass is marked

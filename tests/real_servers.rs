@@ -10,17 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{now, Harness, Run};
+use common::{history, now, Harness};
 use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
-
-fn history(run: &Run) -> Vec<String> {
-    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("history is JSON");
-    rows.as_array()
-        .expect("an array")
-        .iter()
-        .map(|r| r["title"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
 
 /// How many DELETEs each target got: `movie <id>` and `episode file <id>`.
 fn deletes_per_target(h: &Harness) -> BTreeMap<String, usize> {

@@ -56,27 +56,24 @@ pub(super) struct RawArr {
     pub retries: Option<i64>,
 }
 
-impl RawJellyfin {
-    pub fn http(&mut self) -> RawHttp {
-        RawHttp {
-            timeout: self.timeout.take(),
-            list_timeout: self.list_timeout.take(),
-            connect_timeout: self.connect_timeout.take(),
-            retries: self.retries.take(),
+/// The request limits of a service table (`[jellyfin]`, `[radarr]`, `[sonarr]`), taken out.
+macro_rules! take_http {
+    ($table:ty) => {
+        impl $table {
+            pub fn http(&mut self) -> RawHttp {
+                RawHttp {
+                    timeout: self.timeout.take(),
+                    list_timeout: self.list_timeout.take(),
+                    connect_timeout: self.connect_timeout.take(),
+                    retries: self.retries.take(),
+                }
+            }
         }
-    }
+    };
 }
 
-impl RawArr {
-    pub fn http(&mut self) -> RawHttp {
-        RawHttp {
-            timeout: self.timeout.take(),
-            list_timeout: self.list_timeout.take(),
-            connect_timeout: self.connect_timeout.take(),
-            retries: self.retries.take(),
-        }
-    }
-}
+take_http!(RawJellyfin);
+take_http!(RawArr);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

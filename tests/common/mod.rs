@@ -121,6 +121,16 @@ impl Harness {
     }
 }
 
+/// The titles `history --json` printed, newest first.
+pub fn history(run: &Run) -> Vec<String> {
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("history is JSON");
+    rows.as_array()
+        .expect("an array")
+        .iter()
+        .map(|r| r["title"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
