@@ -527,9 +527,10 @@ async fn delete_series_files(
             }
             break;
         }
-        let series_now = match sonarr.episodes(series_id).await {
-            Ok(listed) if listed.malformed.is_empty() => listed.episodes,
-            Ok(_) | Err(_) => {
+        // What settling a killed pass asks too: the file each episode has now.
+        let files_now = match sonarr.file_of_each_episode(series_id).await {
+            Ok(files) => files,
+            Err(_) => {
                 let why = format!("{err}; the series could not be read again to see why");
                 let outcome = if answered {
                     Outcome::Failed(why)
@@ -542,10 +543,6 @@ async fn delete_series_files(
                 break;
             }
         };
-        let files_now: HashMap<i32, i32> = series_now
-            .iter()
-            .map(|e| (e.id, e.episode_file_id))
-            .collect();
         let mut intact = Vec::new();
         for &i in &live {
             match judge(targets[i], &files_now) {

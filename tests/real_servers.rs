@@ -67,10 +67,7 @@ fn one_season() -> World {
 }
 
 fn season_files_left(h: &Harness, title: &str) -> usize {
-    h.stack.with_world(|w| {
-        w.find_series(title)
-            .map_or(0, |s| s.episodes.iter().filter(|e| e.file_id != 0).count())
-    })
+    h.stack.with_world(|w| season_files(w, title))
 }
 
 /// The pass is killed while Sonarr carries out its bulk delete; Sonarr finishes it anyway. The
