@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::logging::LogFormat;
 
 /// Deletes watched movies and TV after a grace period, safely, through Radarr and Sonarr.
 ///
@@ -34,15 +36,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// journald when started by systemd (JOURNAL_STREAM is set), text otherwise.
-    Auto,
-    Journal,
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

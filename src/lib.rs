@@ -24,3 +24,4 @@ pub mod rules;
 pub mod sim;
 pub mod state;
 pub mod systemd;
+pub mod units;

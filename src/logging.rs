@@ -17,7 +17,15 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
-use crate::cli::LogFormat;
+/// Where the log goes (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// journald when started by systemd (JOURNAL_STREAM is set), text otherwise.
+    Auto,
+    Journal,
+    Text,
+    Json,
+}
 
 /// Stable journal `MESSAGE_ID`s (`journalctl MESSAGE_ID=…`) of a pass's milestones. Listed in the
 /// README; never change one, alerting rules depend on them.

@@ -19,7 +19,8 @@ use crate::health::{gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
 use crate::logging::message_id;
 use crate::metrics::{self, PassMetrics, Requests};
-use crate::output::{format_bytes, kept_by_reason};
+use crate::output::kept_by_reason;
+use crate::units::format_bytes;
 use crate::plan::Plan;
 use crate::policy;
 use crate::record::{self, PassJournal, RecordError};
@@ -452,7 +453,7 @@ struct Progress<'g, 'a>(&'g mut PassGate<'a>);
 impl apply::Gate for Progress<'_, '_> {
     async fn before_delete(&mut self, step: apply::Step<'_>) -> Result<(), String> {
         systemd::progress(&format!("deleting {step}"));
-        self.0.before_delete(step).await
+        self.0.before_delete().await
     }
 }
 

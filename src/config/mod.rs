@@ -18,6 +18,7 @@ pub use secrets::{Env, Secret};
 use crate::clients::http::HttpSettings;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
+pub use crate::health::{HealthConfig, MountConfig};
 use crate::rules::{Rules, SeriesMode, WatchedBy};
 
 /// The validated configuration.
@@ -64,30 +65,6 @@ pub struct ArrConfig {
 pub struct PathMap {
     pub jellyfin: String,
     pub arr: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealthConfig {
-    /// `monitor`: time between check rounds.
-    pub interval: Duration,
-    /// `run` proceeds only when the monitor's samples show the storage healthy this long.
-    pub require_healthy_for: Option<Duration>,
-    pub policy: GatePolicy,
-    pub arrays: ArraySources,
-    pub mounts: Vec<MountConfig>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MountConfig {
-    pub path: PathBuf,
-    pub fstype: Option<String>,
-    pub canary: Option<String>,
-    pub timeout: Duration,
-    pub allow_readonly: bool,
-    /// Free space and free inodes below this share are degraded.
-    pub min_free_percent: f64,
-    /// Free space below this many bytes is degraded.
-    pub min_free_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,13 +13,15 @@ pub mod mounts;
 pub mod nfs;
 pub mod probe;
 pub mod servers;
+mod settings;
+
+pub use settings::{HealthConfig, MountConfig};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::HealthConfig;
 use crate::exit::Exit;
 use crate::inventory::Sources;
 
@@ -201,7 +203,7 @@ async fn check_state_dir(state_path: &Path) -> Finding {
         } else if stats.bytes_available() < STATE_MIN_FREE_BYTES {
             Some(format!(
                 "has {} free, too little to record a pass",
-                crate::output::format_bytes(stats.bytes_available())
+                crate::units::format_bytes(stats.bytes_available())
             ))
         } else {
             None
@@ -219,7 +221,7 @@ async fn check_state_dir(state_path: &Path) -> Finding {
                 format!(
                     "{}: {} free",
                     dir.display(),
-                    crate::output::format_bytes(stats.bytes_available())
+                    crate::units::format_bytes(stats.bytes_available())
                 ),
             ),
         };
@@ -439,8 +441,10 @@ impl<'a> PassGate<'a> {
     }
 }
 
-impl crate::apply::Gate for PassGate<'_> {
-    async fn before_delete(&mut self, _: crate::apply::Step<'_>) -> Result<(), String> {
+impl PassGate<'_> {
+    /// Asked before each delete: the mounts every time, everything else when the last full check
+    /// is older than [`FULL_CHECK_EVERY`]. `Err` carries why the pass must stop.
+    pub async fn before_delete(&mut self) -> Result<(), String> {
         let full_due = self
             .last_full
             .is_none_or(|t| t.elapsed() >= FULL_CHECK_EVERY);

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::config::MountConfig;
+use super::MountConfig;
 
 use super::probe::{self, describe_errno, FsStats, ProbeError, Probed};
 use super::{Category, Finding, Health};
@@ -239,7 +239,7 @@ pub fn space_finding(config: &MountConfig, stats: &FsStats) -> Finding {
         if free_percent < config.min_free_percent {
             problems.push(format!(
                 "{} free ({free_percent:.1}%), below min_free_percent = {}",
-                crate::output::format_bytes(free),
+                crate::units::format_bytes(free),
                 config.min_free_percent
             ));
         }
@@ -247,8 +247,8 @@ pub fn space_finding(config: &MountConfig, stats: &FsStats) -> Finding {
     if free < config.min_free_bytes {
         problems.push(format!(
             "{} free, below min_free_bytes = {}",
-            crate::output::format_bytes(free),
-            crate::output::format_bytes(config.min_free_bytes)
+            crate::units::format_bytes(free),
+            crate::units::format_bytes(config.min_free_bytes)
         ));
     }
     if stats.files > 0 {
@@ -268,8 +268,8 @@ pub fn space_finding(config: &MountConfig, stats: &FsStats) -> Finding {
         let detail = if total > 0 {
             format!(
                 "{} free of {} ({:.1}%)",
-                crate::output::format_bytes(free),
-                crate::output::format_bytes(total),
+                crate::units::format_bytes(free),
+                crate::units::format_bytes(total),
                 percent(free, total)
             )
         } else {

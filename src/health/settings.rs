@@ -1,0 +1,34 @@
+//! What the health checks are asked to check: the `[health]` table and its `[[health.mounts]]`,
+//! validated. `config` builds them; the checks read them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::arrays::ArraySources;
+use super::gate::GatePolicy;
+
+/// The `[health]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    /// `monitor`: time between check rounds.
+    pub interval: Duration,
+    /// `run` proceeds only when the monitor's samples show the storage healthy this long.
+    pub require_healthy_for: Option<Duration>,
+    pub policy: GatePolicy,
+    pub arrays: ArraySources,
+    pub mounts: Vec<MountConfig>,
+}
+
+/// One `[[health.mounts]]` entry: a mount that must be fit before anything is deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountConfig {
+    pub path: PathBuf,
+    pub fstype: Option<String>,
+    pub canary: Option<String>,
+    pub timeout: Duration,
+    pub allow_readonly: bool,
+    /// Free space and free inodes below this share are degraded.
+    pub min_free_percent: f64,
+    /// Free space below this many bytes is degraded.
+    pub min_free_bytes: u64,
+}
