@@ -155,7 +155,7 @@ async fn run_case(
 
     // The retention rules alone, on the same library.
     let config = Config::load(&config_path, &Env::from_pairs([]))?.config;
-    let pass = Pass::new(&config)?;
+    let pass = Pass::new(config.clone())?;
     let options = InventoryOptions {
         users: config.jellyfin.users.clone(),
         ..InventoryOptions::default()

@@ -36,7 +36,7 @@ fn library(movies: usize, episodes: usize, users: usize) -> (Library, Config) {
             ..InventoryOptions::default()
         };
         let library = {
-            let pass = Pass::new(&config).expect("clients");
+            let pass = Pass::new(config.clone()).expect("clients");
             inventory::collect(pass.sources(), &options)
                 .await
                 .expect("inventory")

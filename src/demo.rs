@@ -34,17 +34,17 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
         stack.sonarr_url()
     )?;
 
-    let pass = Pass::new(&config)?;
+    let pass = Pass::new(config)?;
     // The journal lives in a scratch directory that goes with the demo.
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let mut state = State::open(&scratch.path().join("state.db"))?;
     writeln!(out, "$ shelflife plan")?;
-    let planned = pass.plan(now).await?;
-    write!(out, "{}", output::plan_table(&planned.plan))?;
+    let preview = pass.preview(now, Some(&state)).await?;
+    write!(out, "{}", output::preview_text(&preview))?;
 
     writeln!(out, "\n$ shelflife run            (dry run: the default)")?;
     let outcome = pass.run(Mode::DryRun, now, &mut state).await?;
-    write!(out, "{}", outcome.summary())?;
+    write!(out, "{}", output::run_summary(&outcome))?;
     let writes = stack.writes().len();
     writeln!(out, "\nWrite requests sent to the servers: {writes}.")?;
     if !apply {
@@ -58,7 +58,7 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
 
     writeln!(out, "\n$ shelflife run --apply")?;
     let live = pass.run(Mode::Live, now, &mut state).await?;
-    write!(out, "{}", live.summary())?;
+    write!(out, "{}", output::run_summary(&live))?;
     let files_left = stack.with_world(|w| w.files.len());
     writeln!(
         out,
@@ -75,7 +75,7 @@ pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     )?;
     let before = stack.writes().len();
     let again = pass.run(Mode::Live, now, &mut state).await?;
-    write!(out, "{}", again.summary())?;
+    write!(out, "{}", output::run_summary(&again))?;
     writeln!(
         out,
         "Write requests sent by this pass: {}.",

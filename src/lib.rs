@@ -15,6 +15,7 @@ pub mod library;
 pub mod logging;
 pub mod metrics;
 pub mod monitor;
+pub mod outcome;
 pub mod output;
 pub mod pass;
 pub mod plan;

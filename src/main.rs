@@ -77,13 +77,27 @@ async fn dispatch(cli: Cli) -> Exit {
     }
 }
 
-/// Loads the config; a bad one is reported and turned into `on_error`.
+/// Loads the config, logging its warnings.
 fn load(path: &Path) -> Result<Config, anyhow::Error> {
     let Loaded { config, warnings } = Config::load(path, &Env::from_process())?;
+    log_warnings(&warnings);
+    Ok(config)
+}
+
+fn log_warnings(warnings: &[String]) {
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    Ok(config)
+}
+
+/// The config at `path` with the clients of its servers, and the config's warnings: where
+/// `run`, `plan`, `check` and `monitor` start. A bad config is reported and ends the command
+/// with `code`.
+fn setup(path: &Path, code: Exit) -> Result<(Pass, Vec<String>), Exit> {
+    let Loaded { config, warnings } =
+        Config::load(path, &Env::from_process()).map_err(|err| report(Err(err.into()), code))?;
+    let pass = Pass::new(config).map_err(|err| report(Err(err.into()), code))?;
+    Ok((pass, warnings))
 }
 
 /// Prints an error chain and returns `code`; passes `Ok` through.
@@ -98,23 +112,22 @@ fn report(result: anyhow::Result<Exit>, code: Exit) -> Exit {
 }
 
 async fn run(path: &Path, args: &RunArgs) -> Exit {
-    let config = match load(path) {
-        Ok(c) => c,
-        Err(err) => return report(Err(err), Exit::Usage),
+    let pass = match setup(path, Exit::Usage) {
+        Ok((pass, warnings)) => {
+            log_warnings(&warnings);
+            pass
+        }
+        Err(code) => return code,
     };
     let mode = if args.dry_run {
         Mode::DryRun
-    } else if args.apply || !config.dry_run {
+    } else if args.apply || !pass.config().dry_run {
         Mode::Live
     } else {
         Mode::DryRun
     };
-    let pass = match Pass::new(&config) {
-        Ok(p) => p,
-        Err(err) => return report(Err(err.into()), Exit::Usage),
-    };
     // The lock before anything else: a second pass must not even read the journal.
-    let mut opened = match record::open_for_pass(&config.state.path, Timestamp::now()) {
+    let mut opened = match record::open_for_pass(&pass.config().state.path, Timestamp::now()) {
         Ok(o) => o,
         Err(err) => {
             shelflife::pass::log_not_started(&err.to_string());
@@ -123,7 +136,7 @@ async fn run(path: &Path, args: &RunArgs) -> Exit {
     };
     let result = async {
         let outcome = pass.run(mode, Timestamp::now(), &mut opened.state).await?;
-        print!("{}", outcome.summary());
+        print!("{}", output::run_summary(&outcome));
         Ok(outcome.exit())
     };
     report(result.await, Exit::Failed)
@@ -131,8 +144,11 @@ async fn run(path: &Path, args: &RunArgs) -> Exit {
 
 /// Opens the state file of the config for reading and upkeep; `None` when there is none yet.
 fn open_state(path: &Path) -> anyhow::Result<Option<State>> {
-    let config = load(path)?;
-    let db = &config.state.path;
+    existing_state(&load(path)?.state.path)
+}
+
+/// The state file at `db`, when there is one: reading it must not create it.
+fn existing_state(db: &Path) -> anyhow::Result<Option<State>> {
     if !db.exists() {
         return Ok(None);
     }
@@ -232,28 +248,21 @@ fn ago(text: &str) -> anyhow::Result<Timestamp> {
 }
 
 async fn plan(path: &Path, args: &PlanArgs) -> Exit {
-    let config = match load(path) {
-        Ok(c) => c,
-        Err(err) => return report(Err(err), Exit::Usage),
-    };
-    let pass = match Pass::new(&config) {
-        Ok(p) => p,
-        Err(err) => return report(Err(err.into()), Exit::Usage),
+    let pass = match setup(path, Exit::Usage) {
+        Ok((pass, warnings)) => {
+            log_warnings(&warnings);
+            pass
+        }
+        Err(code) => return code,
     };
     let result = async {
-        let planned = pass.plan(Timestamp::now()).await?;
+        let state = existing_state(&pass.config().state.path)?;
+        let preview = pass.preview(Timestamp::now(), state.as_ref()).await?;
         if args.json {
-            let json = output::plan_json(&planned.plan).context("cannot write the plan as JSON")?;
+            let json = output::plan_json(&preview.plan).context("cannot write the plan as JSON")?;
             println!("{json}");
         } else {
-            print!("{}", output::plan_table(&planned.plan));
-            let files = planned.plan.files_to_delete();
-            let limit = config.rules.max_deletions_per_run;
-            if files > limit as usize {
-                println!(
-                    "note: `run` would refuse this plan: {files} files is more than max_deletions_per_run = {limit}"
-                );
-            }
+            print!("{}", output::preview_text(&preview));
         }
         Ok(Exit::Ok)
     };
@@ -261,14 +270,11 @@ async fn plan(path: &Path, args: &PlanArgs) -> Exit {
 }
 
 async fn check(path: &Path, json: bool) -> Exit {
-    let (config, warnings) = match Config::load(path, &Env::from_process()) {
-        Ok(Loaded { config, warnings }) => (config, warnings),
-        Err(err) => return report(Err(err.into()), Exit::CheckConfig),
+    let (pass, warnings) = match setup(path, Exit::CheckConfig) {
+        Ok(setup) => setup,
+        Err(code) => return code,
     };
-    let pass = match Pass::new(&config) {
-        Ok(p) => p,
-        Err(err) => return report(Err(err.into()), Exit::CheckConfig),
-    };
+    let config = pass.config();
     let report_ = health::check_all(&config.health, &config.state.path, pass.sources()).await;
     if json {
         match serde_json::to_string_pretty(&output::check_json(&report_, &warnings)) {
@@ -300,14 +306,14 @@ async fn run_monitor(path: &Path) -> Exit {
             return Exit::Failed;
         }
     };
-    let config = match load(path) {
-        Ok(c) => c,
-        Err(err) => return report(Err(err), Exit::Usage),
+    let pass = match setup(path, Exit::Usage) {
+        Ok((pass, warnings)) => {
+            log_warnings(&warnings);
+            pass
+        }
+        Err(code) => return code,
     };
-    let pass = match Pass::new(&config) {
-        Ok(p) => p,
-        Err(err) => return report(Err(err.into()), Exit::Usage),
-    };
+    let config = pass.config();
     let mut state = match State::open(&config.state.path) {
         Ok(s) => s,
         Err(err) => return report(Err(err.into()), Exit::Failed),
@@ -334,7 +340,7 @@ async fn run_monitor(path: &Path) -> Exit {
         }
     };
     monitor::run(
-        &config,
+        config,
         pass.sources(),
         &mut state,
         &heartbeat,

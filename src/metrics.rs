@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::apply::{Mode, Outcome};
 use crate::clients::http::RequestStats;
 use crate::health::{Health, Report, Space};
+use crate::outcome::RunOutcome;
 use crate::output::kept_by_reason;
-use crate::pass::RunOutcome;
 use crate::plan::Kind;
 
 /// Items and their bytes.

@@ -41,7 +41,7 @@ pub async fn run(
     watchdog: Option<Duration>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slowest = crate::pass::longest_request(config);
+    let slowest = config.longest_request();
     let deadline = watchdog.map_or(slowest + ROUND_SLACK, |w| w / 2);
     if slowest > deadline {
         tracing::warn!(

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::apply::{Mode, Outcome};
+use crate::outcome::{Preview, RunOutcome};
 use crate::plan::{Plan, Verdict};
-use crate::units::format_bytes;
 use crate::state::{ActionRow, HistoryRow, RunRow};
+use crate::units::format_bytes;
 
 /// The plan as a table: one line per decision (deletions first), then unmatched items, then totals.
 pub fn plan_table(plan: &Plan) -> String {
@@ -54,6 +56,22 @@ pub fn plan_table(plan: &Plan) -> String {
     let _ = writeln!(out);
     out.push_str(&plan_totals(plan));
     out.push('\n');
+    out
+}
+
+/// `plan`'s text: the table, then what `run` would do differently from a fresh plan.
+pub fn preview_text(preview: &Preview) -> String {
+    let mut out = plan_table(&preview.plan);
+    if !preview.done_before.is_empty() {
+        let _ = writeln!(
+            out,
+            "left out: {} already made by an earlier pass",
+            count(preview.done_before.len(), "deletion")
+        );
+    }
+    if let Some(refusal) = &preview.refused {
+        let _ = writeln!(out, "note: `run` would refuse this plan: {refusal}");
+    }
     out
 }
 
@@ -257,6 +275,97 @@ pub fn check_json(report: &crate::health::Report, warnings: &[String]) -> serde_
         "findings": report.findings,
         "warnings": warnings,
     })
+}
+
+/// One line: watched / eligible / kept / deleted / failed / reclaimed.
+pub fn run_summary_line(run: &RunOutcome) -> String {
+    let watched = run.plan.decisions.len() + run.plan.unmatched.len();
+    let eligible = run.plan.deletions().count();
+    let kept = run.plan.kept().count() + run.plan.unmatched.len();
+    let (done, failed, reclaimed) = match &run.report {
+        Some(r) => {
+            let done_bytes: u64 = r
+                .outcomes
+                .iter()
+                .filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::WouldDelete))
+                .map(|(i, _)| run.plan.decisions[*i].bytes)
+                .sum();
+            (
+                r.count(|o| matches!(o, Outcome::Deleted | Outcome::WouldDelete)),
+                r.count(Outcome::is_failure),
+                done_bytes,
+            )
+        }
+        None => (0, 0, 0),
+    };
+    let (deleted_word, reclaimed_word) = match run.mode {
+        Mode::DryRun => ("would delete", "would reclaim"),
+        Mode::Live => ("deleted", "reclaimed"),
+    };
+    format!(
+        "watched {watched}, eligible {eligible}, kept {kept}, {deleted_word} {done}, failed {failed}, {reclaimed_word} {}",
+        format_bytes(reclaimed)
+    )
+}
+
+/// The end-of-pass report people read: the summary, kept by reason, and why it stopped.
+pub fn run_summary(run: &RunOutcome) -> String {
+    let mut out = String::new();
+    if let Some(reason) = &run.paused {
+        let _ = writeln!(
+            out,
+            "{} pass {}: paused before planning; nothing was deleted\npaused: the storage is not healthy: {reason}",
+            match run.mode {
+                Mode::DryRun => "Dry-run",
+                Mode::Live => "Live",
+            },
+            run.run_id
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} pass {}: {}",
+        match run.mode {
+            Mode::DryRun => "Dry-run",
+            Mode::Live => "Live",
+        },
+        run.run_id,
+        run_summary_line(run)
+    );
+    let by_reason = kept_by_reason(&run.plan);
+    if !by_reason.is_empty() {
+        let parts: Vec<String> = by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let _ = writeln!(out, "kept by reason: {}", parts.join(", "));
+    }
+    if let Some(refusal) = &run.refused {
+        let _ = writeln!(out, "refused: {refusal}; nothing was deleted");
+    }
+    if let Some(report) = &run.report {
+        for (i, outcome) in &report.outcomes {
+            let d = &run.plan.decisions[*i];
+            match outcome {
+                Outcome::Failed(err) => {
+                    let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
+                }
+                Outcome::InDoubt(why) => {
+                    let _ = writeln!(out, "in doubt: {} {}: {why}", d.kind, d.title);
+                }
+                Outcome::Changed(why) => {
+                    let _ = writeln!(out, "left for the next pass: {} {}: {why}", d.kind, d.title);
+                }
+                _ => {}
+            }
+        }
+        if let Some(stop) = &report.stopped {
+            let _ = writeln!(out, "stopped: {stop}");
+            let left = report.count(|o| *o == Outcome::NotAttempted);
+            if left > 0 {
+                let _ = writeln!(out, "{left} deletions left for a later pass");
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

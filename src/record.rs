@@ -210,6 +210,26 @@ pub async fn settle_interrupted(
     Ok(settled)
 }
 
+/// What `plan` holds without settling: the target of every deletion a pass started and no pass
+/// settled yet. `run` asks the *arr first and may find it went through (then it is not planned
+/// at all) or did not take effect twice (then it is planned anew); until then, it is kept.
+pub fn unsettled(state: &State) -> Result<Vec<Held>, StateError> {
+    Ok(state
+        .started_actions()?
+        .iter()
+        .filter_map(|action| {
+            Some(Held {
+                what: holding_of(action)?,
+                why: format!(
+                    "a deletion of it started by pass {} is not settled yet; `run` asks its \
+                     server first",
+                    action.run_key
+                ),
+            })
+        })
+        .collect())
+}
+
 /// Sleeps until every request the started actions' passes may have left running is past its
 /// deadline.
 async fn wait_for_requests_in_flight(

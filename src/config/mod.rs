@@ -135,6 +135,22 @@ pub const NO_MOUNTS: &str = "no [[health.mounts]] is configured, so nothing chec
      `canary` file so that such a delete is never sent";
 
 impl Config {
+    /// The longest a single small request to any configured server can take, retries
+    /// included: what the monitor's checks send.
+    pub fn longest_request(&self) -> Duration {
+        let settings = [
+            Some(&self.jellyfin.http),
+            self.radarr.as_ref().map(|c| &c.http),
+            self.sonarr.as_ref().map(|c| &c.http),
+        ];
+        settings
+            .into_iter()
+            .flatten()
+            .map(HttpSettings::longest_request)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path, env: &Env) -> Result<Loaded, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

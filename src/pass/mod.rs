@@ -1,31 +1,33 @@
 //! One retention pass, end to end: build the clients from the config, fetch and join the
 //! inventory, plan, refuse an oversized plan, carry it out (dry or live), sum it up.
 //!
-//! The CLI's `plan`, `run` and `demo` all go through here; only printing differs.
+//! The CLI's `plan`, `run` and `demo` all go through here; only printing differs, and `plan`
+//! shows what `run` would do: the same journal applied, the same refusal.
+
+mod log;
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Servers, Stop};
-use crate::clients::http::{BuildError, Http, HttpSettings};
+use crate::apply::{self, Journal, Mode, NoJournal, Servers};
+use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
 use crate::clients::sonarr::SonarrClient;
 use crate::config::Config;
-use crate::exit::Exit;
 use crate::health::{gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
-use crate::logging::message_id;
 use crate::metrics::{self, PassMetrics, Requests};
-use crate::output::kept_by_reason;
-use crate::units::format_bytes;
+use crate::outcome::{Preview, Refusal, RunOutcome};
+use crate::output;
 use crate::plan::Plan;
 use crate::policy;
-use crate::record::{self, PassJournal, RecordError};
+use crate::record::{self, Held, PassJournal, RecordError};
 use crate::state::{self, RunCounts, State, StateError};
 use crate::systemd;
+
+pub use log::not_started as log_not_started;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
@@ -43,9 +45,9 @@ pub enum PassError {
     Record(#[from] RecordError),
 }
 
-/// The servers of one config, ready to be asked.
-pub struct Pass<'c> {
-    config: &'c Config,
+/// A config and the clients of its servers, ready to be asked.
+pub struct Pass {
+    config: Config,
     sources: Sources,
 }
 
@@ -55,27 +57,8 @@ pub struct Planned {
     pub inventory: Inventory,
 }
 
-/// A plan that exceeds `max_deletions_per_run`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub files: usize,
-    pub limit: u32,
-}
-
-/// How a `run` ended.
-pub struct RunOutcome {
-    pub run_id: String,
-    pub mode: Mode,
-    pub plan: Plan,
-    /// `None` when the plan was refused or the pass paused before anything was attempted.
-    pub report: Option<ApplyReport>,
-    pub refused: Option<Refusal>,
-    /// The health gate paused the pass before planning; the plan is empty.
-    pub paused: Option<String>,
-}
-
-impl<'c> Pass<'c> {
-    pub fn new(config: &'c Config) -> Result<Self, PassError> {
+impl Pass {
+    pub fn new(config: Config) -> Result<Self, PassError> {
         let http = Http::new()?;
         let jellyfin = JellyfinClient::new(
             &http,
@@ -111,11 +94,42 @@ impl<'c> Pass<'c> {
         })
     }
 
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn sources(&self) -> &Sources {
         &self.sources
     }
 
-    /// Fetches, joins and plans. Changes nothing anywhere.
+    /// What `run` would do now, without changing anything: plans afresh and applies the
+    /// journal in `state` (when there is one) as `run` does, leaving out what a live pass
+    /// already deleted and keeping what an unsettled deletion covers, then judges the plan
+    /// against `max_deletions_per_run`. It does not settle: `run` asks the servers about an
+    /// unsettled deletion first, and may find it went through.
+    pub async fn preview(
+        &self,
+        now: Timestamp,
+        state: Option<&State>,
+    ) -> Result<Preview, PassError> {
+        let Planned { mut plan, .. } = self.plan(now).await?;
+        let done_before = match state {
+            None => Vec::new(),
+            Some(state) => {
+                let done = record::drop_done(&mut plan, &state.done_targets()?);
+                record::hold(&mut plan, &record::unsettled(state)?);
+                done
+            }
+        };
+        let refused = Refusal::of(&plan, self.config.rules.max_deletions_per_run);
+        Ok(Preview {
+            plan,
+            done_before,
+            refused,
+        })
+    }
+
+    /// Fetches, joins and plans, without the journal. Changes nothing anywhere.
     pub async fn plan(&self, now: Timestamp) -> Result<Planned, PassError> {
         let options = InventoryOptions {
             users: self.config.jellyfin.users.clone(),
@@ -158,12 +172,7 @@ impl<'c> Pass<'c> {
                 return Err(err);
             }
         };
-        tracing::info!(
-            message_id = message_id::PASS_STARTED,
-            run_id,
-            mode = mode.as_str(),
-            "pass started"
-        );
+        log::started(&run_id, mode);
         let mut health_gate =
             PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
         let result = self
@@ -181,14 +190,14 @@ impl<'c> Pass<'c> {
         let finished = Timestamp::now();
         let (metrics, result) = match result {
             Ok(outcome) => {
-                let (recorded, reason) = outcome.journal_outcome();
+                let (recorded, reason) = outcome.ending();
                 let recorded_ok =
                     state.finish_run(run, recorded, reason.as_deref(), outcome.counts(), finished);
-                log_end(
+                log::ended(
                     &outcome.run_id,
                     recorded,
                     reason.as_deref(),
-                    &outcome.summary_line(),
+                    &output::run_summary_line(&outcome),
                 );
                 let paused = (recorded == state::Outcome::Paused)
                     .then(|| reason.clone())
@@ -208,7 +217,7 @@ impl<'c> Pass<'c> {
             }
             Err(err) => {
                 let reason = err.to_string();
-                log_end(&run_id, state::Outcome::Failed, Some(&reason), "");
+                log::ended(&run_id, state::Outcome::Failed, Some(&reason), "");
                 // Best effort: when the journal itself failed, this fails too, and the next pass
                 // marks the run interrupted instead.
                 if let Err(e) = state.finish_run(
@@ -260,7 +269,7 @@ impl<'c> Pass<'c> {
             }
             Err(err) => tracing::warn!("cannot serialize the pass's metrics: {err}"),
         }
-        metrics::write_configured(self.config, Some(pass), health, checked_at);
+        metrics::write_configured(&self.config, Some(pass), health, checked_at);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -273,7 +282,7 @@ impl<'c> Pass<'c> {
         run_id: String,
         health_gate: &mut PassGate<'_>,
         previous: Option<state::RunRow>,
-        held: &[record::Held],
+        held: &[Held],
     ) -> Result<RunOutcome, PassError> {
         systemd::progress("checking storage");
         if let Err(reason) = self.storage_fit(health_gate, now, state, &run_id).await? {
@@ -293,15 +302,7 @@ impl<'c> Pass<'c> {
             });
         }
         if let Some(prev) = previous.filter(|p| p.outcome == Some(state::Outcome::Paused)) {
-            let why = prev.reason.unwrap_or_default();
-            tracing::info!(
-                message_id = message_id::PASS_RESUMED,
-                run_id,
-                action = "resume",
-                reason = %why,
-                "the storage is fit again; resuming after pass {} paused: {why}",
-                prev.run_key
-            );
+            log::resumed(&run_id, &prev);
         }
         systemd::progress("reading the library");
         let Planned {
@@ -316,54 +317,26 @@ impl<'c> Pass<'c> {
         } = inventory;
         drop(library);
         for done in record::drop_done(&mut plan, &state.done_targets()?) {
-            tracing::warn!(
-                run_id,
-                action = "skip",
-                kind = done.kind.as_str(),
-                title = %done.title,
-                arr_id = done.target.arr_id(),
-                reason = "deleted by an earlier pass",
-                bytes = done.bytes,
-                "{} {} was deleted by an earlier pass; not deleting it again",
-                done.kind,
-                done.title
-            );
+            log::done_before(&run_id, &done);
         }
         // What an interrupted pass may still be deleting is not touched again.
         record::hold(&mut plan, held);
-        for decision in plan.kept() {
-            apply::log_decision(&run_id, mode, decision, "keep", "keep");
-        }
-        for unmatched in &plan.unmatched {
-            tracing::info!(
-                run_id,
-                action = "keep",
-                kind = unmatched.kind.to_lowercase(),
-                title = %unmatched.title,
-                reason = %unmatched.why,
-                "keep {} {}: unmatched, {}",
-                unmatched.kind.to_lowercase(),
-                unmatched.title,
-                unmatched.why
-            );
-        }
+        log::kept(&run_id, mode, &plan);
 
-        let limit = self.config.rules.max_deletions_per_run;
-        let files = plan.files_to_delete();
         systemd::progress(&format!("planning: {} to delete", plan.deletions().count()));
-        if files > limit as usize {
+        if let Some(refusal) = Refusal::of(&plan, self.config.rules.max_deletions_per_run) {
             tracing::error!(
                 run_id,
-                files,
-                limit,
-                "plan refused: it would delete {files} files, more than max_deletions_per_run = {limit}; nothing deleted"
+                files = refusal.files,
+                limit = refusal.limit,
+                "plan refused: {refusal}; nothing deleted"
             );
             return Ok(RunOutcome {
                 run_id,
                 mode,
                 plan,
                 report: None,
-                refused: Some(Refusal { files, limit }),
+                refused: Some(refusal),
                 paused: None,
             });
         }
@@ -457,245 +430,10 @@ impl apply::Gate for Progress<'_, '_> {
     }
 }
 
-/// Logs a pass that failed before it was recorded (the run lock is held, the state file is
-/// unusable, an interrupted pass cannot be settled) as a failed pass.
-pub fn log_not_started(reason: &str) {
-    systemd::progress(&format!("failed: {reason}"));
-    tracing::error!(
-        message_id = message_id::PASS_FAILED,
-        outcome = "failed",
-        reason,
-        "pass failed before it began: {reason}"
-    );
-}
-
-/// Logs the end of a pass with the `MESSAGE_ID` of how it ended.
-fn log_end(run_id: &str, outcome: state::Outcome, reason: Option<&str>, summary: &str) {
-    let reason = reason.unwrap_or("");
-    match outcome {
-        state::Outcome::Completed => {
-            systemd::progress(&format!("done: {summary}"));
-            tracing::info!(
-                message_id = message_id::PASS_FINISHED,
-                run_id,
-                outcome = outcome.as_str(),
-                "pass finished: {summary}"
-            );
-        }
-        state::Outcome::Paused => {
-            systemd::progress(&format!("paused: {reason}"));
-            tracing::warn!(
-                message_id = message_id::PASS_PAUSED,
-                run_id,
-                outcome = outcome.as_str(),
-                reason,
-                "pass paused, nothing more deleted: {reason}"
-            );
-        }
-        _ => {
-            systemd::progress(&format!("failed: {reason}"));
-            tracing::error!(
-                message_id = message_id::PASS_FAILED,
-                run_id,
-                outcome = outcome.as_str(),
-                reason,
-                "pass failed: {reason}"
-            );
-        }
-    }
-}
-
-/// The longest a single small request to any configured server can take, retries included:
-/// what the monitor's checks send.
-pub fn longest_request(config: &Config) -> std::time::Duration {
-    let settings = [
-        Some(&config.jellyfin.http),
-        config.radarr.as_ref().map(|c| &c.http),
-        config.sonarr.as_ref().map(|c| &c.http),
-    ];
-    settings
-        .into_iter()
-        .flatten()
-        .map(HttpSettings::longest_request)
-        .max()
-        .unwrap_or_default()
-}
-
 fn journal_mode(mode: Mode) -> state::Mode {
     match mode {
         Mode::DryRun => state::Mode::DryRun,
         Mode::Live => state::Mode::Live,
-    }
-}
-
-impl RunOutcome {
-    /// How the journal records this outcome, with the reason when it did not complete.
-    fn journal_outcome(&self) -> (state::Outcome, Option<String>) {
-        if let Some(reason) = &self.paused {
-            return (
-                state::Outcome::Paused,
-                Some(format!("the storage is not healthy: {reason}")),
-            );
-        }
-        if let Some(r) = &self.refused {
-            let reason = format!(
-                "the plan would delete {} files, more than max_deletions_per_run = {}",
-                r.files, r.limit
-            );
-            return (state::Outcome::Refused, Some(reason));
-        }
-        let Some(report) = &self.report else {
-            return (state::Outcome::Failed, None);
-        };
-        match &report.stopped {
-            Some(stop @ (Stop::StorageMissing { .. } | Stop::Unhealthy { .. })) => {
-                (state::Outcome::Paused, Some(stop.to_string()))
-            }
-            Some(stop) => (state::Outcome::Failed, Some(stop.to_string())),
-            None => match report.count(Outcome::is_failure) {
-                0 => (state::Outcome::Completed, None),
-                n => (
-                    state::Outcome::Failed,
-                    Some(format!("{n} deletions failed or could not be confirmed")),
-                ),
-            },
-        }
-    }
-
-    /// The counts stored on the run.
-    fn counts(&self) -> RunCounts {
-        let deleted: Vec<usize> = self
-            .report
-            .iter()
-            .flat_map(|r| &r.outcomes)
-            .filter(|(_, o)| *o == Outcome::Deleted)
-            .map(|(i, _)| *i)
-            .collect();
-        RunCounts {
-            planned: self.plan.deletions().count() as u64,
-            deleted: deleted.len() as u64,
-            failed: self
-                .report
-                .as_ref()
-                .map_or(0, |r| r.count(Outcome::is_failure) as u64),
-            kept: (self.plan.kept().count() + self.plan.unmatched.len()) as u64,
-            bytes_deleted: deleted.iter().map(|&i| self.plan.decisions[i].bytes).sum(),
-        }
-    }
-
-    /// The exit code of `run` for this outcome.
-    pub fn exit(&self) -> Exit {
-        if self.paused.is_some() {
-            return Exit::Paused;
-        }
-        if self.refused.is_some() {
-            return Exit::Failed;
-        }
-        let Some(report) = &self.report else {
-            return Exit::Failed;
-        };
-        match &report.stopped {
-            Some(Stop::StorageMissing { .. } | Stop::Unhealthy { .. }) => Exit::Paused,
-            Some(Stop::ServerFailed { .. } | Stop::JournalFailed { .. }) => Exit::Failed,
-            None if report.count(Outcome::is_failure) > 0 => Exit::Failed,
-            None => Exit::Ok,
-        }
-    }
-
-    /// One line: watched / eligible / kept / deleted / failed / reclaimed.
-    pub fn summary_line(&self) -> String {
-        let watched = self.plan.decisions.len() + self.plan.unmatched.len();
-        let eligible = self.plan.deletions().count();
-        let kept = self.plan.kept().count() + self.plan.unmatched.len();
-        let (done, failed, reclaimed) = match &self.report {
-            Some(r) => {
-                let done_bytes: u64 = r
-                    .outcomes
-                    .iter()
-                    .filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::WouldDelete))
-                    .map(|(i, _)| self.plan.decisions[*i].bytes)
-                    .sum();
-                (
-                    r.count(|o| matches!(o, Outcome::Deleted | Outcome::WouldDelete)),
-                    r.count(Outcome::is_failure),
-                    done_bytes,
-                )
-            }
-            None => (0, 0, 0),
-        };
-        let (deleted_word, reclaimed_word) = match self.mode {
-            Mode::DryRun => ("would delete", "would reclaim"),
-            Mode::Live => ("deleted", "reclaimed"),
-        };
-        format!(
-            "watched {watched}, eligible {eligible}, kept {kept}, {deleted_word} {done}, failed {failed}, {reclaimed_word} {}",
-            format_bytes(reclaimed)
-        )
-    }
-
-    /// The end-of-pass report people read: the summary, kept by reason, and why it stopped.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        if let Some(reason) = &self.paused {
-            let _ = writeln!(
-                out,
-                "{} pass {}: paused before planning; nothing was deleted\npaused: the storage is not healthy: {reason}",
-                match self.mode {
-                    Mode::DryRun => "Dry-run",
-                    Mode::Live => "Live",
-                },
-                self.run_id
-            );
-            return out;
-        }
-        let _ = writeln!(
-            out,
-            "{} pass {}: {}",
-            match self.mode {
-                Mode::DryRun => "Dry-run",
-                Mode::Live => "Live",
-            },
-            self.run_id,
-            self.summary_line()
-        );
-        let by_reason = kept_by_reason(&self.plan);
-        if !by_reason.is_empty() {
-            let parts: Vec<String> = by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            let _ = writeln!(out, "kept by reason: {}", parts.join(", "));
-        }
-        if let Some(refusal) = &self.refused {
-            let _ = writeln!(
-                out,
-                "refused: the plan would delete {} files, more than max_deletions_per_run = {}; nothing was deleted",
-                refusal.files, refusal.limit
-            );
-        }
-        if let Some(report) = &self.report {
-            for (i, outcome) in &report.outcomes {
-                let d = &self.plan.decisions[*i];
-                match outcome {
-                    Outcome::Failed(err) => {
-                        let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
-                    }
-                    Outcome::InDoubt(why) => {
-                        let _ = writeln!(out, "in doubt: {} {}: {why}", d.kind, d.title);
-                    }
-                    Outcome::Changed(why) => {
-                        let _ =
-                            writeln!(out, "left for the next pass: {} {}: {why}", d.kind, d.title);
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(stop) = &report.stopped {
-                let _ = writeln!(out, "stopped: {stop}");
-                let left = report.count(|o| *o == Outcome::NotAttempted);
-                if left > 0 {
-                    let _ = writeln!(out, "{left} deletions left for a later pass");
-                }
-            }
-        }
-        out
     }
 }
 
