@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod defaults;
 pub mod exit;
 pub mod health;
 pub mod inventory;

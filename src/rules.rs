@@ -45,19 +45,3 @@ pub struct Rules {
     /// A plan deleting more files than this is refused whole.
     pub max_deletions_per_run: u32,
 }
-
-impl Default for Rules {
-    /// The defaults of the config contract.
-    fn default() -> Self {
-        Rules {
-            watched_by: WatchedBy::Any,
-            grace_days: 5,
-            keep_tags: vec!["keep".to_string()],
-            keep_favorites: true,
-            series_mode: SeriesMode::Hybrid,
-            partial_season_threshold: 1.0,
-            protect_latest_season: true,
-            max_deletions_per_run: 50,
-        }
-    }
-}

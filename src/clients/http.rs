@@ -70,19 +70,6 @@ pub struct HttpSettings {
     pub backoff_base: Duration,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            timeout: Duration::from_secs(30),
-            list_timeout: Duration::from_secs(180),
-            connect_timeout: Duration::from_secs(5),
-            max_body_bytes: 64 * 1024 * 1024,
-            retries: 3,
-            backoff_base: Duration::from_millis(500),
-        }
-    }
-}
-
 /// What a request is, for its deadlines and for whether it may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {

@@ -33,15 +33,6 @@ pub struct GatePolicy {
     pub on_low_space: OnDegraded,
 }
 
-impl Default for GatePolicy {
-    fn default() -> Self {
-        GatePolicy {
-            on_degraded_array: OnDegraded::Pause,
-            on_low_space: OnDegraded::Proceed,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Go on; the warnings are degraded findings the policy lets through.

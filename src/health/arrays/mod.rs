@@ -52,18 +52,6 @@ pub struct ArraySources {
     pub timeout: Duration,
 }
 
-impl Default for ArraySources {
-    fn default() -> Self {
-        ArraySources {
-            mdstat: PathBuf::from("/proc/mdstat"),
-            zpool: PathBuf::from("zpool"),
-            btrfs_sysfs: PathBuf::from("/sys/fs/btrfs"),
-            zfs_module: PathBuf::from("/sys/module/zfs"),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 /// A mounted btrfs filesystem, from /proc/self/mountinfo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BtrfsMount {

@@ -1,0 +1,402 @@
+//! Raw → validated: every key checked and named in its error, every default filled in from
+//! [`crate::defaults`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::raw::{self, RawSize};
+use super::values::{absolute, duration, parse_size, url};
+use super::{
+    secrets, ArrConfig, Config, ConfigError, Env, HealthConfig, JellyfinConfig, MetricsConfig,
+    MountConfig, PathMap, StateConfig, NO_MOUNTS,
+};
+use crate::clients::http::{Class, HttpSettings};
+use crate::defaults;
+use crate::health::arrays::ArraySources;
+use crate::health::gate::{GatePolicy, OnDegraded};
+use crate::rules::{Rules, SeriesMode, WatchedBy};
+
+/// Makes the error for a bad value of `key`.
+type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+
+/// Most attempts a request may have: more only makes a dead server take longer to be called so.
+const MAX_RETRIES: i64 = 10;
+
+pub(super) fn build(
+    raw: raw::RawConfig,
+    source: &Path,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<Config, ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        path: source.to_path_buf(),
+        key: key.to_string(),
+        message,
+    };
+    let (jellyfin, watched_by) = jellyfin(raw.jellyfin, source, env, &invalid)?;
+    let radarr = arr("radarr", raw.radarr, source, env, &invalid)?;
+    let sonarr = arr("sonarr", raw.sonarr, source, env, &invalid)?;
+    let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
+    let path_map = path_maps(raw.path_map.unwrap_or_default(), &invalid)?;
+    let health = health(raw.health.unwrap_or_default(), &invalid)?;
+    let state_path = state_path(raw.state.and_then(|s| s.path), env, &invalid)?;
+    let textfile = match raw.metrics.and_then(|m| m.textfile) {
+        Some(p) => {
+            absolute(&p, "metrics.textfile", &invalid)?;
+            Some(PathBuf::from(p))
+        }
+        None => None,
+    };
+
+    if radarr.is_none() && sonarr.is_none() {
+        warnings.push(format!(
+            "{}: neither [radarr] nor [sonarr] is configured, so nothing can be deleted",
+            source.display()
+        ));
+    } else if health.mounts.is_empty() {
+        warnings.push(format!("{}: {NO_MOUNTS}", source.display()));
+    }
+
+    Ok(Config {
+        source: source.to_path_buf(),
+        dry_run: raw.dry_run.unwrap_or(defaults::DRY_RUN),
+        jellyfin,
+        radarr,
+        sonarr,
+        rules,
+        path_map,
+        health,
+        state: StateConfig { path: state_path },
+        metrics: MetricsConfig { textfile },
+    })
+}
+
+/// `[jellyfin]`, and its `watched_by` (a rule, kept with the users it counts).
+fn jellyfin(
+    raw: Option<raw::RawJellyfin>,
+    source: &Path,
+    env: &Env,
+    invalid: Invalid,
+) -> Result<(JellyfinConfig, WatchedBy), ConfigError> {
+    let Some(mut jf) = raw else {
+        return Err(invalid(
+            "[jellyfin]",
+            "is missing: shelflife needs Jellyfin's url, an API key and users".into(),
+        ));
+    };
+    let jf_url = url(jf.url.as_deref(), "jellyfin.url", invalid)?;
+    let http = http_settings(jf.http(), "jellyfin", invalid)?;
+    let users = jf.users.unwrap_or_default();
+    if users.is_empty() || users.iter().any(|u| u.trim().is_empty()) {
+        return Err(invalid(
+            "jellyfin.users",
+            "must list at least one Jellyfin user name, none empty (e.g. users = [\"alice\"])"
+                .into(),
+        ));
+    }
+    let watched_by = match jf.watched_by.as_deref() {
+        None => Rules::default().watched_by,
+        Some("any") => WatchedBy::Any,
+        Some("all") => WatchedBy::All,
+        Some(other) => {
+            return Err(invalid(
+                "jellyfin.watched_by",
+                format!("must be \"any\" or \"all\", not {other:?}"),
+            ))
+        }
+    };
+    let jellyfin = JellyfinConfig {
+        url: jf_url,
+        api_key: secrets::resolve("jellyfin", jf.api_key, jf.api_key_file, source, env)?,
+        users,
+        http,
+    };
+    Ok((jellyfin, watched_by))
+}
+
+/// `[radarr]` or `[sonarr]`. The key schema keeps `add_import_exclusion` out of `[sonarr]`.
+fn arr(
+    name: &'static str,
+    raw: Option<raw::RawArr>,
+    source: &Path,
+    env: &Env,
+    invalid: Invalid,
+) -> Result<Option<ArrConfig>, ConfigError> {
+    let Some(mut a) = raw else { return Ok(None) };
+    let http = http_settings(a.http(), name, invalid)?;
+    Ok(Some(ArrConfig {
+        url: url(a.url.as_deref(), &format!("{name}.url"), invalid)?,
+        api_key: secrets::resolve(name, a.api_key, a.api_key_file, source, env)?,
+        add_import_exclusion: a
+            .add_import_exclusion
+            .unwrap_or(defaults::ADD_IMPORT_EXCLUSION),
+        http,
+    }))
+}
+
+fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Rules, ConfigError> {
+    let defaults = Rules::default();
+    let series_mode = match r.series_mode.as_deref() {
+        None => defaults.series_mode,
+        Some("episode") => SeriesMode::Episode,
+        Some("season") => SeriesMode::Season,
+        Some("hybrid") => SeriesMode::Hybrid,
+        Some(other) => {
+            return Err(invalid(
+                "rules.series_mode",
+                format!("must be \"episode\", \"season\" or \"hybrid\", not {other:?}"),
+            ))
+        }
+    };
+    let threshold = r
+        .partial_season_threshold
+        .unwrap_or(defaults.partial_season_threshold);
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(invalid(
+            "rules.partial_season_threshold",
+            format!("must be more than 0 and at most 1 (a share of the season), not {threshold}"),
+        ));
+    }
+    let grace_days = match r.grace_days {
+        None => defaults.grace_days,
+        Some(d) => u32::try_from(d).map_err(|_| {
+            invalid(
+                "rules.grace_days",
+                format!("must be a whole number of days, 0 or more, not {d}"),
+            )
+        })?,
+    };
+    let max_deletions_per_run = match r.max_deletions_per_run {
+        None => defaults.max_deletions_per_run,
+        Some(n) => u32::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+            invalid(
+                "rules.max_deletions_per_run",
+                format!("must be at least 1, not {n}"),
+            )
+        })?,
+    };
+    let keep_tags = r.keep_tags.unwrap_or(defaults.keep_tags);
+    if keep_tags.iter().any(|t| t.trim().is_empty()) {
+        return Err(invalid(
+            "rules.keep_tags",
+            "must not hold an empty tag".into(),
+        ));
+    }
+    Ok(Rules {
+        watched_by,
+        grace_days,
+        keep_tags,
+        keep_favorites: r.keep_favorites.unwrap_or(defaults.keep_favorites),
+        series_mode,
+        partial_season_threshold: threshold,
+        protect_latest_season: r
+            .protect_latest_season
+            .unwrap_or(defaults.protect_latest_season),
+        max_deletions_per_run,
+    })
+}
+
+/// The request limits of service `name` (`jellyfin`, `radarr`, `sonarr`).
+fn http_settings(
+    raw: raw::RawHttp,
+    name: &str,
+    invalid: Invalid,
+) -> Result<HttpSettings, ConfigError> {
+    let defaults = HttpSettings::default();
+    let key = |k: &str| format!("{name}.{k}");
+    let retries = match raw.retries {
+        None => defaults.retries,
+        Some(n) if (0..=MAX_RETRIES).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(invalid(
+                &key("retries"),
+                format!("must be between 0 and {MAX_RETRIES}, not {n}"),
+            ))
+        }
+    };
+    let settings = HttpSettings {
+        timeout: duration(
+            raw.timeout.as_deref(),
+            defaults.timeout,
+            &key("timeout"),
+            invalid,
+        )?,
+        list_timeout: duration(
+            raw.list_timeout.as_deref(),
+            defaults.list_timeout,
+            &key("list_timeout"),
+            invalid,
+        )?,
+        connect_timeout: duration(
+            raw.connect_timeout.as_deref(),
+            defaults.connect_timeout,
+            &key("connect_timeout"),
+            invalid,
+        )?,
+        retries,
+        ..defaults
+    };
+    // A pass tells systemd it is alive between its steps; one request must fit in between.
+    let longest = settings.longest(Class::List);
+    if longest > crate::systemd::PROGRESS_GRACE {
+        return Err(invalid(
+            &key("list_timeout"),
+            format!(
+                "lets one list request take up to {} with its retry, more than the {} a pass \
+                 may go without showing progress; lower it",
+                humantime::format_duration(longest),
+                humantime::format_duration(crate::systemd::PROGRESS_GRACE)
+            ),
+        ));
+    }
+    Ok(settings)
+}
+
+fn path_maps(raw: Vec<raw::RawPathMap>, invalid: Invalid) -> Result<Vec<PathMap>, ConfigError> {
+    let mut path_map = Vec::new();
+    for (i, m) in raw.into_iter().enumerate() {
+        let key = |k: &str| format!("path_map[{}].{k}", i + 1);
+        let (Some(jellyfin), Some(arr)) = (m.jellyfin, m.arr) else {
+            return Err(invalid(
+                &format!("path_map[{}]", i + 1),
+                "needs both `jellyfin` and `arr`".into(),
+            ));
+        };
+        absolute(&jellyfin, &key("jellyfin"), invalid)?;
+        absolute(&arr, &key("arr"), invalid)?;
+        path_map.push(PathMap { jellyfin, arr });
+    }
+    Ok(path_map)
+}
+
+fn health(raw: raw::RawHealth, invalid: Invalid) -> Result<HealthConfig, ConfigError> {
+    let mounts = raw
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| mount(m, i, invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    let on_degraded = |value: Option<String>, default: OnDegraded, key: &str| match value.as_deref()
+    {
+        None => Ok(default),
+        Some("pause") => Ok(OnDegraded::Pause),
+        Some("proceed") => Ok(OnDegraded::Proceed),
+        Some(other) => Err(invalid(
+            key,
+            format!("must be \"pause\" or \"proceed\", not {other:?}"),
+        )),
+    };
+    let policy = GatePolicy::default();
+    let arrays = ArraySources::default();
+    let source_path =
+        |value: Option<String>, default: PathBuf| value.map_or(default, PathBuf::from);
+    Ok(HealthConfig {
+        interval: duration(
+            raw.interval.as_deref(),
+            defaults::HEALTH_INTERVAL,
+            "health.interval",
+            invalid,
+        )?,
+        // Off unless set: it needs the monitor running.
+        require_healthy_for: raw
+            .require_healthy_for
+            .as_deref()
+            .map(|text| {
+                duration(
+                    Some(text),
+                    Duration::ZERO,
+                    "health.require_healthy_for",
+                    invalid,
+                )
+            })
+            .transpose()?,
+        policy: GatePolicy {
+            on_degraded_array: on_degraded(
+                raw.on_degraded_array,
+                policy.on_degraded_array,
+                "health.on_degraded_array",
+            )?,
+            on_low_space: on_degraded(
+                raw.on_low_space,
+                policy.on_low_space,
+                "health.on_low_space",
+            )?,
+        },
+        arrays: ArraySources {
+            mdstat: source_path(raw.mdstat, arrays.mdstat),
+            zpool: source_path(raw.zpool, arrays.zpool),
+            btrfs_sysfs: source_path(raw.btrfs_sysfs, arrays.btrfs_sysfs),
+            zfs_module: arrays.zfs_module,
+            timeout: arrays.timeout,
+        },
+        mounts,
+    })
+}
+
+/// The `i`-th (from 0) `[[health.mounts]]`.
+fn mount(m: raw::RawMount, i: usize, invalid: Invalid) -> Result<MountConfig, ConfigError> {
+    let key = |k: &str| format!("health.mounts[{}].{k}", i + 1);
+    let Some(path) = m.path else {
+        return Err(invalid(&key("path"), "is required".into()));
+    };
+    absolute(&path, &key("path"), invalid)?;
+    if let Some(canary) = &m.canary {
+        if canary.is_empty() || canary.split('/').any(|c| c == "..") {
+            return Err(invalid(
+                &key("canary"),
+                "must name a file inside the mount".into(),
+            ));
+        }
+    }
+    Ok(MountConfig {
+        path: PathBuf::from(path),
+        fstype: m.fstype,
+        canary: m.canary,
+        timeout: duration(
+            m.timeout.as_deref(),
+            defaults::MOUNT_TIMEOUT,
+            &key("timeout"),
+            invalid,
+        )?,
+        allow_readonly: m.allow_readonly.unwrap_or(defaults::ALLOW_READONLY),
+        min_free_percent: match m.min_free_percent {
+            None => defaults::MIN_FREE_PERCENT,
+            Some(p) if (0.0..=100.0).contains(&p) => p,
+            Some(p) => {
+                return Err(invalid(
+                    &key("min_free_percent"),
+                    format!("must be between 0 and 100, not {p}"),
+                ))
+            }
+        },
+        min_free_bytes: match m.min_free_bytes {
+            None => defaults::MIN_FREE_BYTES,
+            Some(RawSize::Bytes(n)) => u64::try_from(n)
+                .map_err(|_| invalid(&key("min_free_bytes"), "must not be negative".into()))?,
+            Some(RawSize::Text(text)) => parse_size(&text).ok_or_else(|| {
+                invalid(
+                    &key("min_free_bytes"),
+                    format!("is not a size like \"50GB\" or \"1.5 TiB\": {text:?}"),
+                )
+            })?,
+        },
+    })
+}
+
+/// `[state] path`, else systemd's `STATE_DIRECTORY`, else the default.
+fn state_path(raw: Option<String>, env: &Env, invalid: Invalid) -> Result<PathBuf, ConfigError> {
+    Ok(match raw {
+        Some(p) => {
+            absolute(&p, "state.path", invalid)?;
+            PathBuf::from(p)
+        }
+        None => match env.var("STATE_DIRECTORY") {
+            // systemd may pass several directories separated by ':'; the first is ours.
+            Some(dirs) if !dirs.is_empty() => {
+                PathBuf::from(dirs.split(':').next().unwrap_or(dirs)).join("state.db")
+            }
+            _ => PathBuf::from(defaults::STATE_PATH),
+        },
+    })
+}

@@ -1,0 +1,130 @@
+//! `config show`: the effective config as TOML, defaults filled in, secrets redacted.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use super::Config;
+use crate::clients::http::HttpSettings;
+use crate::rules::{SeriesMode, WatchedBy};
+
+impl Config {
+    /// The effective config (defaults filled in) as TOML, every secret replaced by where it came
+    /// from. This is what `config show` prints.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut out = String::new();
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let d = |d: Duration| q(&humantime::format_duration(d).to_string());
+        let _ = writeln!(out, "# {}", self.source.display());
+        let _ = writeln!(out, "dry_run = {}", self.dry_run);
+        let _ = writeln!(out, "\n[jellyfin]");
+        let _ = writeln!(out, "url = {}", q(&self.jellyfin.url));
+        let _ = writeln!(out, "api_key = {}", q(&self.jellyfin.api_key.to_string()));
+        let users: Vec<String> = self.jellyfin.users.iter().map(|u| q(u)).collect();
+        let _ = writeln!(out, "users = [{}]", users.join(", "));
+        let watched_by = match self.rules.watched_by {
+            WatchedBy::Any => "any",
+            WatchedBy::All => "all",
+        };
+        let _ = writeln!(out, "watched_by = {}", q(watched_by));
+        http_lines(&mut out, &self.jellyfin.http);
+        for (name, arr) in [("radarr", &self.radarr), ("sonarr", &self.sonarr)] {
+            match arr {
+                None => {
+                    let _ = writeln!(out, "\n# [{name}] is not configured: left alone");
+                }
+                Some(arr) => {
+                    let _ = writeln!(out, "\n[{name}]");
+                    let _ = writeln!(out, "url = {}", q(&arr.url));
+                    let _ = writeln!(out, "api_key = {}", q(&arr.api_key.to_string()));
+                    if name == "radarr" {
+                        let _ =
+                            writeln!(out, "add_import_exclusion = {}", arr.add_import_exclusion);
+                    }
+                    http_lines(&mut out, &arr.http);
+                }
+            }
+        }
+        let r = &self.rules;
+        let _ = writeln!(out, "\n[rules]");
+        let _ = writeln!(out, "grace_days = {}", r.grace_days);
+        let tags: Vec<String> = r.keep_tags.iter().map(|t| q(t)).collect();
+        let _ = writeln!(out, "keep_tags = [{}]", tags.join(", "));
+        let _ = writeln!(out, "keep_favorites = {}", r.keep_favorites);
+        let mode = match r.series_mode {
+            SeriesMode::Episode => "episode",
+            SeriesMode::Season => "season",
+            SeriesMode::Hybrid => "hybrid",
+        };
+        let _ = writeln!(out, "series_mode = {}", q(mode));
+        let _ = writeln!(
+            out,
+            "partial_season_threshold = {:?}",
+            r.partial_season_threshold
+        );
+        let _ = writeln!(out, "protect_latest_season = {}", r.protect_latest_season);
+        let _ = writeln!(out, "max_deletions_per_run = {}", r.max_deletions_per_run);
+        for m in &self.path_map {
+            let _ = writeln!(out, "\n[[path_map]]");
+            let _ = writeln!(out, "jellyfin = {}", q(&m.jellyfin));
+            let _ = writeln!(out, "arr = {}", q(&m.arr));
+        }
+        let _ = writeln!(out, "\n[health]");
+        let h = &self.health;
+        let _ = writeln!(out, "interval = {}", d(h.interval));
+        if let Some(window) = h.require_healthy_for {
+            let _ = writeln!(out, "require_healthy_for = {}", d(window));
+        }
+        let _ = writeln!(
+            out,
+            "on_degraded_array = {}",
+            q(h.policy.on_degraded_array.as_str())
+        );
+        let _ = writeln!(out, "on_low_space = {}", q(h.policy.on_low_space.as_str()));
+        let _ = writeln!(
+            out,
+            "mdstat = {}",
+            q(&h.arrays.mdstat.display().to_string())
+        );
+        let _ = writeln!(out, "zpool = {}", q(&h.arrays.zpool.display().to_string()));
+        let _ = writeln!(
+            out,
+            "btrfs_sysfs = {}",
+            q(&h.arrays.btrfs_sysfs.display().to_string())
+        );
+        for m in &self.health.mounts {
+            let _ = writeln!(out, "\n[[health.mounts]]");
+            let _ = writeln!(out, "path = {}", q(&m.path.display().to_string()));
+            if let Some(fstype) = &m.fstype {
+                let _ = writeln!(out, "fstype = {}", q(fstype));
+            }
+            if let Some(canary) = &m.canary {
+                let _ = writeln!(out, "canary = {}", q(canary));
+            }
+            let _ = writeln!(out, "timeout = {}", d(m.timeout));
+            let _ = writeln!(out, "allow_readonly = {}", m.allow_readonly);
+            let _ = writeln!(out, "min_free_percent = {:?}", m.min_free_percent);
+            let _ = writeln!(out, "min_free_bytes = {}", m.min_free_bytes);
+        }
+        let _ = writeln!(out, "\n[state]");
+        let _ = writeln!(out, "path = {}", q(&self.state.path.display().to_string()));
+        let _ = writeln!(out, "\n[metrics]");
+        match &self.metrics.textfile {
+            Some(p) => {
+                let _ = writeln!(out, "textfile = {}", q(&p.display().to_string()));
+            }
+            None => {
+                let _ = writeln!(out, "# textfile is not set: no metrics file");
+            }
+        }
+        out
+    }
+}
+
+/// The `[jellyfin]`/`[radarr]`/`[sonarr]` lines of `config show` for `http`.
+fn http_lines(out: &mut String, http: &HttpSettings) {
+    let d = |d: Duration| format!("{:?}", humantime::format_duration(d).to_string());
+    let _ = writeln!(out, "timeout = {}", d(http.timeout));
+    let _ = writeln!(out, "list_timeout = {}", d(http.list_timeout));
+    let _ = writeln!(out, "connect_timeout = {}", d(http.connect_timeout));
+    let _ = writeln!(out, "retries = {}", http.retries);
+}

@@ -1,0 +1,491 @@
+use super::values::parse_size;
+use super::*;
+use crate::health::gate::{GatePolicy, OnDegraded};
+use crate::rules::{SeriesMode, WatchedBy};
+use std::os::unix::fs::PermissionsExt;
+
+const KEY: &str = "s3cr3t-key-value";
+
+fn env() -> Env {
+    Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("SHELFLIFE_SONARR_API_KEY", KEY),
+    ])
+}
+
+const MINIMAL: &str = r#"
+[jellyfin]
+url = "http://127.0.0.1:8096"
+users = ["alice"]
+
+[radarr]
+url = "http://127.0.0.1:7878"
+"#;
+
+fn parse(text: &str) -> Result<Loaded, ConfigError> {
+    Config::parse(text, Path::new("/etc/shelflife/config.toml"), &env())
+}
+
+fn err(text: &str) -> String {
+    match parse(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn minimal_config_gets_the_contract_defaults() {
+    // The contract's values, written out: a changed default must change this test too.
+    let Loaded { config, warnings } = parse(MINIMAL).expect("valid");
+    assert!(config.dry_run, "dry run must be the default");
+    assert_eq!(
+        config.rules,
+        Rules {
+            watched_by: WatchedBy::Any,
+            grace_days: 5,
+            keep_tags: vec!["keep".to_owned()],
+            keep_favorites: true,
+            series_mode: SeriesMode::Hybrid,
+            partial_season_threshold: 1.0,
+            protect_latest_season: true,
+            max_deletions_per_run: 50,
+        }
+    );
+    assert_eq!(config.jellyfin.users, vec!["alice"]);
+    let http = &config.jellyfin.http;
+    assert_eq!(
+        (
+            http.timeout,
+            http.list_timeout,
+            http.connect_timeout,
+            http.retries
+        ),
+        (
+            Duration::from_secs(30),
+            Duration::from_secs(180),
+            Duration::from_secs(5),
+            3
+        )
+    );
+    assert_eq!(config.radarr.as_ref().map(|r| &r.http), Some(http));
+    assert!(config.sonarr.is_none());
+    assert_eq!(
+        config.radarr.as_ref().map(|r| r.add_import_exclusion),
+        Some(false)
+    );
+    assert_eq!(config.health.interval, Duration::from_secs(60));
+    assert_eq!(config.health.require_healthy_for, None);
+    assert_eq!(config.health.policy.on_degraded_array, OnDegraded::Pause);
+    assert_eq!(config.health.policy.on_low_space, OnDegraded::Proceed);
+    let arrays = &config.health.arrays;
+    assert_eq!(arrays.mdstat, PathBuf::from("/proc/mdstat"));
+    assert_eq!(arrays.zpool, PathBuf::from("zpool"));
+    assert_eq!(arrays.btrfs_sysfs, PathBuf::from("/sys/fs/btrfs"));
+    assert_eq!(
+        config.state.path,
+        PathBuf::from("/var/lib/shelflife/state.db")
+    );
+    assert_eq!(config.metrics.textfile, None);
+    // Deleting with nothing checking the storage is allowed, and said.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].ends_with(NO_MOUNTS), "{warnings:?}");
+}
+
+#[test]
+fn a_mount_gets_the_contract_defaults() {
+    let text = format!("{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\n");
+    let Loaded { config, .. } = parse(&text).expect("valid");
+    let mount = &config.health.mounts[0];
+    assert_eq!(mount.timeout, Duration::from_secs(5));
+    assert!(!mount.allow_readonly);
+    assert_eq!(mount.min_free_percent, 5.0);
+    assert_eq!(mount.min_free_bytes, 0);
+    assert_eq!((&mount.fstype, &mount.canary), (&None, &None));
+}
+
+#[test]
+fn a_mount_to_check_silences_the_storage_warning() {
+    let text = format!(
+        "{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\ncanary = \".shelflife-canary\"\n"
+    );
+    let Loaded { warnings, .. } = parse(&text).expect("valid");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn request_limits_per_service() {
+    let text = format!(
+            "{MINIMAL}list_timeout = \"10m\"\nconnect_timeout = \"2s\"\nretries = 0\ntimeout = \"5s\"\n"
+        );
+    let Loaded { config, .. } = parse(&text).expect("valid");
+    let http = &config.radarr.as_ref().expect("radarr").http;
+    assert_eq!(http.list_timeout, Duration::from_secs(600));
+    assert_eq!(http.connect_timeout, Duration::from_secs(2));
+    assert_eq!(http.timeout, Duration::from_secs(5));
+    assert_eq!(http.retries, 0);
+    assert_eq!(
+        config.jellyfin.http.timeout,
+        Duration::from_secs(30),
+        "per service"
+    );
+    let shown = config.to_redacted_toml();
+    assert!(shown.contains("list_timeout = \"10m\""), "{shown}");
+    assert!(shown.contains("retries = 0"), "{shown}");
+    for (bad, says) in [
+        (
+            "retries = 11\n",
+            "`radarr.retries` must be between 0 and 10",
+        ),
+        ("retries = -1\n", "`radarr.retries`"),
+        (
+            "list_timeout = \"1h\"\n",
+            "`radarr.list_timeout` lets one list request take",
+        ),
+        (
+            "connect_timeout = \"0s\"\n",
+            "`radarr.connect_timeout` must be longer than zero",
+        ),
+    ] {
+        let e = err(&format!("{MINIMAL}{bad}"));
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn state_directory_from_systemd() {
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("STATE_DIRECTORY", "/var/lib/shelflife:/var/lib/other"),
+    ]);
+    let loaded = Config::parse(MINIMAL, Path::new("c.toml"), &env).expect("valid");
+    assert_eq!(
+        loaded.config.state.path,
+        PathBuf::from("/var/lib/shelflife/state.db")
+    );
+    let explicit = format!("{MINIMAL}\n[state]\npath = \"/srv/s.db\"\n");
+    let loaded = Config::parse(&explicit, Path::new("c.toml"), &env).expect("valid");
+    assert_eq!(loaded.config.state.path, PathBuf::from("/srv/s.db"));
+}
+
+#[test]
+fn unknown_keys_name_key_table_file_line_and_suggestion() {
+    let e = err(&format!("{MINIMAL}\n[rules]\ngrace_dyas = 3\n"));
+    assert_eq!(
+            e,
+            "/etc/shelflife/config.toml: unknown key `grace_dyas` in [rules] (line 10); did you mean `grace_days`?"
+        );
+    let e = err(&format!("dry_rn = false\n{MINIMAL}"));
+    assert!(
+        e.contains("unknown key `dry_rn` in the top level (line 1); did you mean `dry_run`?"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{MINIMAL}\n[[path_map]]\njellyfin = \"/a\"\narr_path = \"/b\"\n"
+    ));
+    assert!(
+        e.contains("`arr_path` in [[path_map]]") && e.contains("did you mean `arr`?"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{MINIMAL}\n[[health.mounts]]\npath = \"/srv\"\ncanery = \"x\"\n"
+    ));
+    assert!(
+        e.contains("`canery` in [[health.mounts]]") && e.contains("`canary`"),
+        "{e}"
+    );
+    let e = err(&format!("{MINIMAL}\n[colour]\nx = 1\n"));
+    assert!(
+        e.contains("unknown key `colour` in the top level") && !e.contains("did you mean"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{MINIMAL}\n[sonarr]\nurl = \"http://s\"\nadd_import_exclusion = true\n"
+    ));
+    assert!(e.contains("`add_import_exclusion` in [sonarr]"), "{e}");
+}
+
+#[test]
+fn syntax_and_type_errors_keep_the_position() {
+    let e = err("[jellyfin\nurl = 1\n");
+    assert!(
+        e.starts_with("/etc/shelflife/config.toml: ") && e.contains("line 1"),
+        "{e}"
+    );
+    let e = err(&format!("{MINIMAL}\n[rules]\ngrace_days = \"five\"\n"));
+    assert!(e.contains("line 10") && e.contains("grace_days"), "{e}");
+}
+
+#[test]
+fn invalid_values_are_named() {
+    let cases = [
+        ("[rules]\nseries_mode = \"weekly\"\n", "rules.series_mode"),
+        (
+            "[rules]\npartial_season_threshold = 0\n",
+            "rules.partial_season_threshold",
+        ),
+        (
+            "[rules]\npartial_season_threshold = 1.5\n",
+            "rules.partial_season_threshold",
+        ),
+        (
+            "[rules]\nmax_deletions_per_run = 0\n",
+            "rules.max_deletions_per_run",
+        ),
+        ("[rules]\ngrace_days = -1\n", "rules.grace_days"),
+        ("[rules]\nkeep_tags = [\"\"]\n", "rules.keep_tags"),
+        ("[health]\ninterval = \"soon\"\n", "health.interval"),
+        (
+            "[health]\non_low_space = \"maybe\"\n",
+            "health.on_low_space",
+        ),
+        (
+            "[health]\nrequire_healthy_for = \"0s\"\n",
+            "health.require_healthy_for",
+        ),
+        (
+            "[[health.mounts]]\npath = \"/srv\"\nmin_free_percent = 150.0\n",
+            "health.mounts[1].min_free_percent",
+        ),
+        (
+            "[[health.mounts]]\npath = \"/srv\"\nmin_free_bytes = \"lots\"\n",
+            "health.mounts[1].min_free_bytes",
+        ),
+        (
+            "[[health.mounts]]\npath = \"/srv\"\nmin_free_bytes = -1\n",
+            "health.mounts[1].min_free_bytes",
+        ),
+        (
+            "[[path_map]]\njellyfin = \"media\"\narr = \"/m\"\n",
+            "path_map[1].jellyfin",
+        ),
+        (
+            "[[health.mounts]]\npath = \"srv\"\n",
+            "health.mounts[1].path",
+        ),
+        ("[metrics]\ntextfile = \"m.prom\"\n", "metrics.textfile"),
+    ];
+    for (extra, key) in cases {
+        let e = err(&format!("{MINIMAL}\n{extra}"));
+        assert!(e.contains(&format!("`{key}`")), "{extra}: {e}");
+    }
+    let bad_url = MINIMAL.replace("http://127.0.0.1:8096", "127.0.0.1:8096");
+    assert!(err(&bad_url).contains("`jellyfin.url` must be an http:// or https:// URL"));
+    let no_users = MINIMAL.replace("users = [\"alice\"]", "users = []");
+    assert!(err(&no_users).contains("`jellyfin.users`"));
+    let bad_watch = format!(
+        "{}watched_by = \"most\"\n",
+        MINIMAL.replace("[radarr]\nurl = \"http://127.0.0.1:7878\"\n", "")
+    );
+    assert!(
+        err(&bad_watch).contains("`jellyfin.watched_by`"),
+        "{}",
+        err(&bad_watch)
+    );
+    assert!(err("dry_run = true\n").contains("[jellyfin]"));
+}
+
+fn loaded_key(text: &str, env: &Env) -> Result<Secret, ConfigError> {
+    Config::parse(text, Path::new("c.toml"), env).map(|l| l.config.jellyfin.api_key)
+}
+
+const JF_ONLY: &str = "[jellyfin]\nurl = \"http://j\"\nusers = [\"a\"]\n";
+
+#[test]
+fn secrets_come_from_the_first_source_that_has_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("jf.key");
+    std::fs::write(&key_file, "from-file\n").expect("write");
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).expect("mkdir");
+    std::fs::write(creds.join("jellyfin"), "from-credential").expect("write");
+    let creds_str = creds.display().to_string();
+    let full_env = Env::from_pairs([
+        ("CREDENTIALS_DIRECTORY", creds_str.as_str()),
+        ("SHELFLIFE_JELLYFIN_API_KEY", "from-env"),
+    ]);
+
+    let inline = format!("{JF_ONLY}api_key = \"inline\"\n");
+    assert_eq!(
+        loaded_key(&inline, &full_env).expect("ok").expose(),
+        "inline"
+    );
+    let file = format!("{JF_ONLY}api_key_file = \"{}\"\n", key_file.display());
+    assert_eq!(
+        loaded_key(&file, &full_env).expect("ok").expose(),
+        "from-file"
+    );
+    assert_eq!(
+        loaded_key(JF_ONLY, &full_env).expect("ok").expose(),
+        "from-credential"
+    );
+    let credstore = dir.path().join("credstore");
+    std::fs::create_dir(&credstore).expect("mkdir");
+    std::fs::write(credstore.join("shelflife.jellyfin"), "from-credstore\n").expect("write");
+    let env_only =
+        Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", "from-env")]).with_credstore(&credstore);
+    assert_eq!(
+        loaded_key(JF_ONLY, &env_only).expect("ok").expose(),
+        "from-env"
+    );
+    // Last: the credential store the units load from, for root at a shell.
+    let bare = Env::default().with_credstore(&credstore);
+    assert_eq!(
+        loaded_key(JF_ONLY, &bare).expect("ok").expose(),
+        "from-credstore"
+    );
+    let e = loaded_key(JF_ONLY, &Env::default().with_credstore(dir.path()))
+        .expect_err("no shelflife.jellyfin there")
+        .to_string();
+    assert!(e.contains("shelflife.jellyfin"), "{e}");
+}
+
+#[test]
+fn secret_errors() {
+    let both = format!("{JF_ONLY}api_key = \"a\"\napi_key_file = \"/k\"\n");
+    let e = loaded_key(&both, &Env::default())
+        .expect_err("both set")
+        .to_string();
+    assert!(e.contains("api_key_file are both set"), "{e}");
+
+    let e = loaded_key(JF_ONLY, &Env::default())
+        .expect_err("none")
+        .to_string();
+    assert!(
+        e.contains("no API key for jellyfin")
+            && e.contains("jellyfin.api_key_file")
+            && e.contains("$CREDENTIALS_DIRECTORY/jellyfin")
+            && e.contains("$SHELFLIFE_JELLYFIN_API_KEY"),
+        "{e}"
+    );
+
+    let missing = format!("{JF_ONLY}api_key_file = \"/nonexistent/jf.key\"\n");
+    let e = loaded_key(&missing, &Env::default())
+        .expect_err("unreadable")
+        .to_string();
+    assert!(e.contains("/nonexistent/jf.key"), "{e}");
+
+    let empty = format!("{JF_ONLY}api_key = \"  \"\n");
+    let e = loaded_key(&empty, &Env::default())
+        .expect_err("empty")
+        .to_string();
+    assert!(e.contains("is empty"), "{e}");
+}
+
+#[test]
+fn secrets_never_show() {
+    let text = format!(
+        "{JF_ONLY}api_key = \"{KEY}\"\n[radarr]\nurl = \"http://r\"\napi_key = \"{KEY}\"\n"
+    );
+    let loaded = Config::parse(&text, Path::new("c.toml"), &Env::default()).expect("valid");
+    let shown = loaded.config.to_redacted_toml();
+    assert!(!shown.contains(KEY), "{shown}");
+    assert!(
+        shown.contains("api_key = \"<redacted: from inline jellyfin.api_key>\""),
+        "{shown}"
+    );
+    assert!(!format!("{:?}", loaded.config).contains(KEY));
+    // What `config show` prints is itself a valid config shape (keys the parser knows).
+    let reparsed: Result<toml::Table, _> = toml::from_str(&shown);
+    assert!(reparsed.is_ok(), "{shown}");
+}
+
+#[test]
+fn world_readable_inline_key_warns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, format!("{JF_ONLY}api_key = \"{KEY}\"\n")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let loaded = Config::load(&path, &Env::default()).expect("valid");
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("other users can read it") && w.contains("chmod 600")),
+        "{:?}",
+        loaded.warnings
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let loaded = Config::load(&path, &Env::default()).expect("valid");
+    assert!(!loaded
+        .warnings
+        .iter()
+        .any(|w| w.contains("other users can read it")));
+}
+
+#[test]
+fn missing_file_is_named() {
+    let e = Config::load(Path::new("/nonexistent/shelflife.toml"), &env())
+        .expect_err("missing")
+        .to_string();
+    assert!(e.contains("/nonexistent/shelflife.toml"), "{e}");
+}
+
+#[test]
+fn example_is_valid_and_dry() {
+    // As the shipped units run it: keys from $CREDENTIALS_DIRECTORY, state from
+    // $STATE_DIRECTORY.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for service in ["jellyfin", "radarr", "sonarr"] {
+        std::fs::write(dir.path().join(service), KEY).expect("write");
+    }
+    let creds = dir.path().display().to_string();
+    let env = Env::from_pairs([
+        ("CREDENTIALS_DIRECTORY", creds.as_str()),
+        ("STATE_DIRECTORY", "/var/lib/shelflife"),
+    ]);
+    let loaded = Config::parse(EXAMPLE, Path::new("/etc/shelflife/config.toml"), &env)
+        .expect("the shipped example must parse");
+    let config = loaded.config;
+    assert!(config.dry_run);
+    assert!(config.radarr.is_some() && config.sonarr.is_some());
+    assert_eq!(config.jellyfin.api_key.expose(), KEY);
+    assert_eq!(
+        config.state.path,
+        Path::new("/var/lib/shelflife/state.db"),
+        "the state path is left to systemd"
+    );
+}
+
+#[test]
+fn sizes_read_as_people_write_them() {
+    assert_eq!(parse_size("4096"), Some(4096));
+    assert_eq!(parse_size("50GB"), Some(50_000_000_000));
+    assert_eq!(parse_size("1.5 TiB"), Some(1_649_267_441_664));
+    assert_eq!(parse_size("200 MiB"), Some(200 * 1024 * 1024));
+    assert_eq!(parse_size("10 parsecs"), None);
+    assert_eq!(parse_size(""), None);
+}
+
+#[test]
+fn mount_keys_and_health_policy_are_read() {
+    let text = format!(
+            "{MINIMAL}\n[health]\nrequire_healthy_for = \"10m\"\non_degraded_array = \"proceed\"\n\
+             on_low_space = \"pause\"\nmdstat = \"/tmp/mdstat\"\n\n[[health.mounts]]\npath = \"/srv\"\n\
+             fstype = \"nfs4\"\ncanary = \".c\"\ntimeout = \"2s\"\nallow_readonly = true\n\
+             min_free_percent = 10\nmin_free_bytes = \"1GB\"\n"
+        );
+    let config = parse(&text).expect("valid").config;
+    let h = &config.health;
+    assert_eq!(h.require_healthy_for, Some(Duration::from_secs(600)));
+    assert_eq!(
+        h.policy,
+        GatePolicy {
+            on_degraded_array: OnDegraded::Proceed,
+            on_low_space: OnDegraded::Pause
+        }
+    );
+    assert_eq!(h.arrays.mdstat, PathBuf::from("/tmp/mdstat"));
+    let m = &h.mounts[0];
+    assert_eq!(m.fstype.as_deref(), Some("nfs4"));
+    assert_eq!(m.timeout, Duration::from_secs(2));
+    assert!(m.allow_readonly);
+    assert_eq!(m.min_free_percent, 10.0);
+    assert_eq!(m.min_free_bytes, 1_000_000_000);
+    // What `config show` prints loads back to the same health config.
+    let again = parse(&config.to_redacted_toml())
+        .expect("shown config loads")
+        .config;
+    assert_eq!(again.health, config.health);
+}
