@@ -17,7 +17,7 @@ pub mod stream;
 pub(crate) mod test_server;
 
 pub use arr::{ArrClient, HealthItem, RootFolder, Tag};
-pub use http::{ApiError, BuildError, Http, HttpSettings, RequestStats, Service};
+pub use http::{parse_base_url, ApiError, BuildError, Http, HttpSettings, RequestStats, Service};
 pub use jellyfin::JellyfinClient;
 pub use radarr::RadarrClient;
 pub use sonarr::SonarrClient;

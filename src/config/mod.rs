@@ -16,6 +16,7 @@ use std::time::Duration;
 pub use secrets::{Env, Secret};
 
 use crate::clients::http::HttpSettings;
+use crate::clients::parse_base_url;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
 pub use crate::health::{HealthConfig, MountConfig};
@@ -575,15 +576,15 @@ fn url(
             "is required (e.g. \"http://127.0.0.1:8096\")".into(),
         ));
     };
-    let rest = value
-        .strip_prefix("http://")
-        .or_else(|| value.strip_prefix("https://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    match host {
-        Some(h) if !h.is_empty() && !h.starts_with(':') => Ok(value.to_string()),
-        _ => Err(invalid(
+    // The clients' own check: a URL accepted here is one they can be built with.
+    match parse_base_url(value) {
+        Ok(_) => Ok(value.to_string()),
+        Err(bad) => Err(invalid(
             key,
-            format!("must be an http:// or https:// URL with a host, not {value:?}"),
+            format!(
+                "must be an http:// or https:// URL with a host, not {value:?}: {}",
+                bad.reason
+            ),
         )),
     }
 }
