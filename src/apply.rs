@@ -18,9 +18,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::clients::http::{ApiError, Service};
-use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
 use crate::clients::sonarr::SonarrClient;
+use crate::clients::Sources;
 use crate::inventory::RootFolderState;
 use crate::plan::{Decision, Plan, Target};
 
@@ -38,15 +38,6 @@ impl Mode {
             Mode::Live => "live",
         }
     }
-}
-
-/// The servers `apply` talks to. A service that is not configured has no deletions in the plan.
-pub struct Servers<'a> {
-    pub jellyfin: &'a JellyfinClient,
-    pub radarr: Option<&'a RadarrClient>,
-    pub sonarr: Option<&'a SonarrClient>,
-    /// Radarr `addImportExclusion` on movie deletes.
-    pub add_import_exclusion: bool,
 }
 
 /// What happened to one planned deletion.
@@ -183,20 +174,33 @@ impl ApplyReport {
     }
 }
 
-/// Carries out the deletions of `plan`.
+/// Carries out the deletions of `plan` through `sources` (a service that is not configured has
+/// no deletions in the plan). `add_import_exclusion` is Radarr's `addImportExclusion` on movie
+/// deletes.
 ///
 /// `root_folders` is the *arrs' own view of their storage from the inventory: a service whose root
 /// folder is not accessible gets no delete at all.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     plan: &Plan,
-    servers: &Servers<'_>,
+    sources: &Sources,
+    add_import_exclusion: bool,
     root_folders: &[RootFolderState],
     mode: Mode,
     run_id: &str,
     journal: &mut (dyn Journal + Send),
     gate: &mut (impl Gate + Send),
 ) -> ApplyReport {
-    let report = carry_out(plan, servers, root_folders, mode, journal, gate).await;
+    let report = carry_out(
+        plan,
+        sources,
+        add_import_exclusion,
+        root_folders,
+        mode,
+        journal,
+        gate,
+    )
+    .await;
     for (i, outcome) in &report.outcomes {
         log_outcome(run_id, mode, &plan.decisions[*i], outcome);
     }
@@ -269,7 +273,8 @@ fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome)
 
 async fn carry_out(
     plan: &Plan,
-    servers: &Servers<'_>,
+    sources: &Sources,
+    add_import_exclusion: bool,
     root_folders: &[RootFolderState],
     mode: Mode,
     journal: &mut (dyn Journal + Send),
@@ -320,11 +325,11 @@ async fn carry_out(
             report.stopped = Some(stop);
             break;
         }
-        let outcome = match (mode, servers.radarr) {
+        let outcome = match (mode, &sources.radarr) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
             (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
             (Mode::Live, Some(radarr)) => journaled(journal, &slot_decisions, async {
-                delete_movie(radarr, movie_id, servers.add_import_exclusion)
+                delete_movie(radarr, movie_id, add_import_exclusion)
                     .await
                     .map(|o| vec![o])
             })
@@ -353,7 +358,7 @@ async fn carry_out(
                 break;
             }
             let decisions: Vec<usize> = slots.iter().map(|&s| report.outcomes[s].0).collect();
-            let outcomes = match (mode, servers.sonarr) {
+            let outcomes = match (mode, &sources.sonarr) {
                 (Mode::DryRun, _) => Ok(vec![Outcome::WouldDelete; slots.len()]),
                 (Mode::Live, None) => Ok(vec![
                     Outcome::Failed("Sonarr is not configured".into());
@@ -389,7 +394,7 @@ async fn carry_out(
     if mode == Mode::Live && report.count(|o| *o == Outcome::Deleted) > 0 {
         // Jellyfin drops deleted items at its next scan; ask for one now so nobody picks a
         // title that is gone. A failure here deletes nothing and is only worth a warning.
-        match servers.jellyfin.refresh_library().await {
+        match sources.jellyfin.refresh_library().await {
             Ok(()) => report.refreshed = true,
             Err(err) => tracing::warn!("could not ask Jellyfin to rescan its library: {err}"),
         }

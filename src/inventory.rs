@@ -28,10 +28,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::clients::http::{ApiError, Malformed, Service};
-use crate::clients::jellyfin::{self, ItemFilter, JellyfinClient};
-use crate::clients::radarr::{self, RadarrClient};
-use crate::clients::sonarr::{self, SonarrClient};
-use crate::clients::{RootFolder, Tag};
+use crate::clients::jellyfin::{self, ItemFilter};
+use crate::clients::{radarr, sonarr, RootFolder, Sources, Tag};
 use crate::library::{Doubt, Episode, Library, Season, Views};
 
 pub use join::{join, library_episode, seasons_of, Joined, Joiner};
@@ -57,14 +55,6 @@ impl Default for InventoryOptions {
             concurrency: 4,
         }
     }
-}
-
-/// The servers to read from. An absent *arr means its media is left alone.
-#[derive(Debug, Clone)]
-pub struct Sources {
-    pub jellyfin: JellyfinClient,
-    pub radarr: Option<RadarrClient>,
-    pub sonarr: Option<SonarrClient>,
 }
 
 /// One *arr root folder and whether the *arr can reach it. An inaccessible root folder means
@@ -527,6 +517,7 @@ mod tests {
     use super::*;
     use crate::clients::http::{Http, HttpSettings};
     use crate::clients::test_server::{start, Reply, Seen, Server};
+    use crate::clients::{JellyfinClient, RadarrClient, SonarrClient};
 
     fn user(id: &str, name: &str) -> jellyfin::User {
         jellyfin::User {

@@ -8,15 +8,16 @@ use std::fmt::Write;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Servers, Stop};
+use crate::apply::{self, ApplyReport, Journal, Mode, NoJournal, Outcome, Stop};
 use crate::clients::http::{BuildError, Http, HttpSettings};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
 use crate::clients::sonarr::SonarrClient;
+use crate::clients::Sources;
 use crate::config::Config;
 use crate::exit::Exit;
 use crate::health::{gate, PassGate};
-use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
+use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
 use crate::logging::message_id;
 use crate::metrics::{self, PassMetrics, Requests};
 use crate::output::kept_by_reason;
@@ -368,16 +369,11 @@ impl<'c> Pass<'c> {
             });
         }
 
-        let servers = Servers {
-            jellyfin: &self.sources.jellyfin,
-            radarr: self.sources.radarr.as_ref(),
-            sonarr: self.sources.sonarr.as_ref(),
-            add_import_exclusion: self
-                .config
-                .radarr
-                .as_ref()
-                .is_some_and(|r| r.add_import_exclusion),
-        };
+        let add_import_exclusion = self
+            .config
+            .radarr
+            .as_ref()
+            .is_some_and(|r| r.add_import_exclusion);
         let (decisions, actions) = record::new_actions(&plan);
         let ids = state.plan_actions(run, &actions, Timestamp::now())?;
         let report = {
@@ -389,7 +385,8 @@ impl<'c> Pass<'c> {
             // Dry runs delete nothing, so `apply` asks the gate only in live runs.
             apply::apply(
                 &plan,
-                &servers,
+                &self.sources,
+                add_import_exclusion,
                 &root_folders,
                 mode,
                 &run_id,

@@ -10,6 +10,7 @@ pub mod http;
 pub mod jellyfin;
 pub mod radarr;
 pub mod sonarr;
+mod sources;
 pub mod stream;
 
 /// A scripted HTTP server for the client and inventory tests.
@@ -21,3 +22,4 @@ pub use http::{parse_base_url, ApiError, BuildError, Http, HttpSettings, Request
 pub use jellyfin::JellyfinClient;
 pub use radarr::RadarrClient;
 pub use sonarr::SonarrClient;
+pub use sources::Sources;
