@@ -46,7 +46,7 @@ pub enum Cause {
     Status(StatusCode),
     /// No connection could be made.
     Connect,
-    /// The attempt did not finish within [`HttpSettings::timeout`].
+    /// The attempt did not finish within [`HttpSettings::timeout`](super::HttpSettings::timeout).
     Timeout,
     /// The connection broke while sending or reading.
     Transport,
@@ -118,7 +118,7 @@ pub enum ApiError {
         #[source]
         source: serde_json::Error,
     },
-    /// The body exceeded [`HttpSettings::max_body_bytes`].
+    /// The body exceeded [`HttpSettings::max_body_bytes`](super::HttpSettings::max_body_bytes).
     #[error(
         "{service} sent a response to {endpoint} ({status}) larger than the limit of {limit} bytes"
     )]

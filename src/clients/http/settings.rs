@@ -20,7 +20,7 @@ pub struct HttpSettings {
     pub list_timeout: Duration,
     /// Deadline for the TCP (and TLS) connection: a server that is down is known quickly.
     pub connect_timeout: Duration,
-    /// A response body longer than this is refused ([`ApiError::TooLarge`]). A Radarr library of
+    /// A response body longer than this is refused ([`ApiError::TooLarge`](super::ApiError::TooLarge)). A Radarr library of
     /// 10k movies is about 50 MB of JSON, hence the generous default.
     pub max_body_bytes: usize,
     /// Extra attempts after the first for transient failures of small reads, and for writes that

@@ -44,7 +44,7 @@ pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
         .collect()
 }
 
-/// What a [`Joiner`] found: views and play flags by *arr entry, and what matched nothing.
+/// What a [`Joiner`](super::Joiner) found: views and play flags by *arr entry, and what matched nothing.
 pub struct Joined {
     /// Views and play flags, indexed like `RadarrData::movies`.
     pub(super) movies: Option<(Vec<Views>, Vec<bool>)>,

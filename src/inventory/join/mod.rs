@@ -1,5 +1,5 @@
 //! The pure half of inventory: match Jellyfin items to Radarr movies and Sonarr episodes and
-//! build the [`Library`].
+//! build the [`Library`](crate::library::Library).
 //!
 //! A [`Joiner`] is built from the *arrs' lists first; then the counted users' items are added
 //! to it one by one, as their pages arrive, and each is matched at once: its user's view goes
