@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::listing::LISTING_READS;
 use super::*;
+use crate::clients::test_server::{start, Reply};
 
 #[test]
 fn items_keep_only_the_provider_ids_and_the_path_matching_uses() {
@@ -25,7 +26,6 @@ fn items_keep_only_the_provider_ids_and_the_path_matching_uses() {
     assert_eq!(bare.provider_ids, ProviderIds::default());
     assert_eq!(bare.file_path(), None);
 }
-use crate::clients::test_server::{start, Reply};
 
 fn client(url: &str) -> JellyfinClient {
     let settings = HttpSettings {
