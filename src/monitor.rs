@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::clients::Sources;
 use crate::config::Config;
 use crate::health::{self, gate, Category, Finding, Health, Report};
-use crate::inventory::Sources;
 use crate::state::health::{transitions, SampleRow};
 use crate::state::State;
 use crate::systemd::{self, Heartbeat, NotifyState};

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use crate::apply::{Journal, Outcome};
 use crate::clients::http::Class;
-use crate::inventory::Sources;
+use crate::clients::Sources;
 use crate::plan::{Decision, Kind, Plan, Reason, Target, Verdict};
 use crate::state::{
     ActionId, ActionRow, LockError, NewAction, RunLock, State, StateError, TargetKey,

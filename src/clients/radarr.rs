@@ -1,4 +1,5 @@
-//! Radarr v3 API: movies with their files, tags, root folders, and deleting a movie.
+//! Radarr v3 API: movies with their files, and deleting a movie. Tags, root folders and health
+//! are [`ArrClient`]'s, shared with Sonarr.
 //!
 //! Radarr writes camelCase JSON, omits nulls (`movieFile` is absent when there is no file) and
 //! does not page its lists, so each list is one request.
@@ -6,8 +7,8 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::http::{ApiError, BuildError, Http, HttpSettings, RequestStats, Service, ServiceClient};
-use super::{HealthItem, RootFolder, Tag};
+use super::arr::{Arr, ArrClient};
+use super::http::{ApiError, Class, Service};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,35 +44,18 @@ pub struct Movie {
     pub movie_file: Option<MovieFile>,
 }
 
-/// Typed Radarr client. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct RadarrClient {
-    api: ServiceClient,
+/// Radarr, as the kind of an [`ArrClient`].
+#[derive(Debug)]
+pub enum Radarr {}
+
+impl Arr for Radarr {
+    const SERVICE: Service = Service::Radarr;
 }
 
-impl RadarrClient {
-    /// A client for the Radarr at `base_url` (path prefix and trailing `/` allowed), sending the
-    /// key as `X-Api-Key`. Nothing is sent until the first call.
-    pub fn new(
-        http: &Http,
-        base_url: &str,
-        api_key: &str,
-        settings: HttpSettings,
-    ) -> Result<Self, BuildError> {
-        Ok(RadarrClient {
-            api: ServiceClient::new(http, Service::Radarr, base_url, api_key, settings)?,
-        })
-    }
+/// Typed Radarr client. Cheap to clone.
+pub type RadarrClient = ArrClient<Radarr>;
 
-    pub fn stats(&self) -> RequestStats {
-        self.api.stats()
-    }
-
-    /// The limits its requests are sent with.
-    pub fn settings(&self) -> &HttpSettings {
-        self.api.settings()
-    }
-
+impl ArrClient<Radarr> {
     /// `GET /api/v3/movie`: every movie, with its file when it has one.
     pub async fn movies(&self) -> Result<Vec<Movie>, ApiError> {
         self.api.get_list("/api/v3/movie", &[]).await
@@ -79,26 +63,8 @@ impl RadarrClient {
 
     /// `GET /api/v3/movie/{id}`; `None` when Radarr does not know the id (404).
     pub async fn movie(&self, id: i32) -> Result<Option<Movie>, ApiError> {
-        match self.api.get_json(&format!("/api/v3/movie/{id}"), &[]).await {
-            Ok(m) => Ok(Some(m)),
-            Err(ApiError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `GET /api/v3/tag`.
-    pub async fn tags(&self) -> Result<Vec<Tag>, ApiError> {
-        self.api.get_json("/api/v3/tag", &[]).await
-    }
-
-    /// `GET /api/v3/rootfolder`.
-    pub async fn root_folders(&self) -> Result<Vec<RootFolder>, ApiError> {
-        self.api.get_json("/api/v3/rootfolder", &[]).await
-    }
-
-    /// `GET /api/v3/health`: the problems the server sees in itself.
-    pub async fn health(&self) -> Result<Vec<HealthItem>, ApiError> {
-        self.api.get_json("/api/v3/health", &[]).await
+        self.get_known(&format!("/api/v3/movie/{id}"), &[], Class::Small)
+            .await
     }
 
     /// `DELETE /api/v3/movie/{id}?deleteFiles=true&addImportExclusion=…`: removes the movie and
@@ -109,96 +75,15 @@ impl RadarrClient {
             ("deleteFiles", "true".to_owned()),
             ("addImportExclusion", add_import_exclusion.to_string()),
         ];
-        self.api
-            .send(
-                Method::DELETE,
-                &format!("/api/v3/movie/{id}"),
-                &query,
-                None::<&()>,
-            )
-            .await
-            .map(drop)
+        self.write(
+            Method::DELETE,
+            &format!("/api/v3/movie/{id}"),
+            &query,
+            None::<&()>,
+        )
+        .await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clients::test_server::{start, Reply};
-
-    fn client(url: &str) -> RadarrClient {
-        RadarrClient::new(&Http::new().unwrap(), url, "k", HttpSettings::default()).unwrap()
-    }
-
-    #[tokio::test]
-    async fn movies_with_and_without_file_and_unknown_fields() {
-        let srv = start(|_, _| {
-            Reply::json(
-                r#"[{"id":1,"title":"The Matrix","year":1999,"tmdbId":603,"imdbId":"tt0133093",
-                     "path":"/movies/The Matrix (1999)","tags":[2],"monitored":true,"added":"2020-01-01T00:00:00Z",
-                     "movieFile":{"id":11,"path":"/movies/The Matrix (1999)/m.mkv","size":123,"quality":{}}},
-                    {"id":2,"title":"Nope","tmdbId":5}]"#,
-            )
-        })
-        .await;
-        let movies = client(&srv.url).movies().await.unwrap();
-        assert_eq!(movies.len(), 2);
-        let f = movies[0].movie_file.as_ref().unwrap();
-        assert_eq!((f.id, f.size), (11, Some(123)));
-        assert_eq!(movies[0].tags, vec![2]);
-        assert!(movies[1].movie_file.is_none());
-        assert!(movies[1].tags.is_empty());
-        assert_eq!(srv.seen()[0].path, "/api/v3/movie");
-    }
-
-    #[tokio::test]
-    async fn movie_by_id_is_none_on_404() {
-        let srv = start(|s, _| {
-            if s.path == "/api/v3/movie/1" {
-                Reply::json(r#"{"id":1}"#)
-            } else {
-                Reply::status(404).body(r#"{"message":"NotFound"}"#)
-            }
-        })
-        .await;
-        let c = client(&srv.url);
-        assert_eq!(c.movie(1).await.unwrap().map(|m| m.id), Some(1));
-        assert_eq!(c.movie(2).await.unwrap(), None);
-        assert_eq!(srv.count(), 2, "404 is not retried");
-    }
-
-    #[tokio::test]
-    async fn delete_movie_sends_the_documented_query() {
-        let srv = start(|_, _| Reply::status(200)).await;
-        let c = client(&srv.url);
-        c.delete_movie(7, false).await.unwrap();
-        c.delete_movie(8, true).await.unwrap();
-        let seen = srv.seen();
-        assert_eq!(seen[0].method, reqwest::Method::DELETE);
-        assert_eq!(seen[0].path, "/api/v3/movie/7");
-        assert_eq!(seen[0].param("deleteFiles").as_deref(), Some("true"));
-        assert_eq!(
-            seen[0].param("addImportExclusion").as_deref(),
-            Some("false")
-        );
-        assert_eq!(seen[1].param("addImportExclusion").as_deref(), Some("true"));
-    }
-
-    #[tokio::test]
-    async fn root_folders_and_tags() {
-        let srv = start(|s, _| match s.path.as_str() {
-            "/api/v3/rootfolder" => Reply::json(
-                r#"[{"id":1,"path":"/movies","accessible":false,"freeSpace":1},{"id":2,"path":"/old"}]"#,
-            ),
-            _ => Reply::json(r#"[{"id":2,"label":"keep"},{"id":3}]"#),
-        })
-        .await;
-        let c = client(&srv.url);
-        let roots = c.root_folders().await.unwrap();
-        assert!(!roots[0].accessible);
-        assert!(roots[1].accessible, "an older Radarr without the field");
-        let tags = c.tags().await.unwrap();
-        assert_eq!(tags[0].label.as_deref(), Some("keep"));
-        assert_eq!(tags[1].label, None);
-    }
-}
+mod tests;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
+use crate::clients::parse_base_url;
 
 pub(super) fn url(
     value: Option<&str>,
@@ -16,15 +17,15 @@ pub(super) fn url(
             "is required (e.g. \"http://127.0.0.1:8096\")".into(),
         ));
     };
-    let rest = value
-        .strip_prefix("http://")
-        .or_else(|| value.strip_prefix("https://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    match host {
-        Some(h) if !h.is_empty() && !h.starts_with(':') => Ok(value.to_string()),
-        _ => Err(invalid(
+    // The clients' own check: a URL accepted here is one they can be built with.
+    match parse_base_url(value) {
+        Ok(_) => Ok(value.to_string()),
+        Err(bad) => Err(invalid(
             key,
-            format!("must be an http:// or https:// URL with a host, not {value:?}"),
+            format!(
+                "must be an http:// or https:// URL with a host, not {value:?}: {}",
+                bad.reason
+            ),
         )),
     }
 }

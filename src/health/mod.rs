@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clients::Sources;
 use crate::exit::Exit;
-use crate::inventory::Sources;
 
 use mounts::MountEntry;
 

@@ -5,8 +5,7 @@
 //! problem). Either makes that service unhealthy: it would answer a delete with a 409 at best.
 
 use crate::clients::http::{ApiError, Service};
-use crate::clients::{HealthItem, RootFolder};
-use crate::inventory::Sources;
+use crate::clients::{HealthItem, RootFolder, Sources};
 
 use super::{Category, Finding, Health};
 

@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::apply::{self, Journal, Mode, NoJournal, Servers};
+use crate::apply::{self, Journal, Mode, NoJournal};
 use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::radarr::RadarrClient;
 use crate::clients::sonarr::SonarrClient;
+use crate::clients::Sources;
 use crate::config::Config;
 use crate::health::{gate, PassGate};
-use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Sources};
+use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
 use crate::metrics::{self, PassMetrics, Requests};
 use crate::outcome::{Preview, Refusal, RunOutcome};
 use crate::output;
@@ -341,16 +342,11 @@ impl Pass {
             });
         }
 
-        let servers = Servers {
-            jellyfin: &self.sources.jellyfin,
-            radarr: self.sources.radarr.as_ref(),
-            sonarr: self.sources.sonarr.as_ref(),
-            add_import_exclusion: self
-                .config
-                .radarr
-                .as_ref()
-                .is_some_and(|r| r.add_import_exclusion),
-        };
+        let add_import_exclusion = self
+            .config
+            .radarr
+            .as_ref()
+            .is_some_and(|r| r.add_import_exclusion);
         let (decisions, actions) = record::new_actions(&plan);
         let ids = state.plan_actions(run, &actions, Timestamp::now())?;
         let report = {
@@ -362,7 +358,8 @@ impl Pass {
             // Dry runs delete nothing, so `apply` asks the gate only in live runs.
             apply::apply(
                 &plan,
-                &servers,
+                &self.sources,
+                add_import_exclusion,
                 &root_folders,
                 mode,
                 &run_id,

@@ -1,0 +1,228 @@
+//! The walk over a plan: the storage checked first, then the movies one by one and the episode
+//! files a series at a time, each delete behind the gate and written down in the journal.
+
+use std::collections::BTreeMap;
+
+use super::movies::delete_movie;
+use super::series::delete_series_files;
+use super::{ApplyReport, Gate, Journal, Mode, Outcome, Step, Stop};
+use crate::clients::http::Service;
+use crate::clients::Sources;
+use crate::inventory::RootFolderState;
+use crate::plan::{Decision, Plan, Target};
+
+/// What [`apply`](super::apply) does before it logs: every deletion of `plan` carried out (or
+/// walked, in a dry run), in plan order, until the pass stops.
+pub(super) async fn carry_out(
+    plan: &Plan,
+    sources: &Sources,
+    add_import_exclusion: bool,
+    root_folders: &[RootFolderState],
+    mode: Mode,
+    journal: &mut (dyn Journal + Send),
+    gate: &mut (impl Gate + Send),
+) -> ApplyReport {
+    let mut report = ApplyReport {
+        mode,
+        outcomes: plan
+            .decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.verdict == crate::plan::Verdict::Delete)
+            .map(|(i, _)| (i, Outcome::NotAttempted))
+            .collect(),
+        stopped: None,
+        refreshed: false,
+    };
+    if report.outcomes.is_empty() {
+        return report;
+    }
+    if let Some(stop) = storage_missing(plan, root_folders) {
+        report.stopped = Some(stop);
+        return report;
+    }
+
+    // Movies one by one, then episode files grouped per series (one bulk call each).
+    let movie_slots: Vec<usize> = (0..report.outcomes.len())
+        .filter(|&s| {
+            matches!(
+                plan.decisions[report.outcomes[s].0].target,
+                Target::Radarr { .. }
+            )
+        })
+        .collect();
+    for s in movie_slots {
+        let decision = &plan.decisions[report.outcomes[s].0];
+        let Target::Radarr { movie_id } = decision.target else {
+            continue;
+        };
+        let slot_decisions = [report.outcomes[s].0];
+        let step = Step {
+            number: s + 1,
+            total: report.outcomes.len(),
+            title: &decision.title,
+            more: 0,
+        };
+        if let Err(stop) = gate_open(mode, gate, step).await {
+            report.stopped = Some(stop);
+            break;
+        }
+        let outcome = match (mode, &sources.radarr) {
+            (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
+            (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
+            (Mode::Live, Some(radarr)) => journaled(journal, &slot_decisions, async {
+                delete_movie(radarr, movie_id, add_import_exclusion)
+                    .await
+                    .map(|o| vec![o])
+            })
+            .await
+            .map(|mut o| o.pop().unwrap_or(Outcome::NotAttempted)),
+        };
+        match outcome {
+            Ok(o) => report.outcomes[s].1 = o,
+            Err(stop) => {
+                report.stopped = Some(stop);
+                break;
+            }
+        }
+    }
+
+    if report.stopped.is_none() {
+        for (series_id, slots) in series_groups(plan, &report) {
+            let step = Step {
+                number: slots[0] + 1,
+                total: report.outcomes.len(),
+                title: &plan.decisions[report.outcomes[slots[0]].0].title,
+                more: slots.len() - 1,
+            };
+            if let Err(stop) = gate_open(mode, gate, step).await {
+                report.stopped = Some(stop);
+                break;
+            }
+            let decisions: Vec<usize> = slots.iter().map(|&s| report.outcomes[s].0).collect();
+            let outcomes = match (mode, &sources.sonarr) {
+                (Mode::DryRun, _) => Ok(vec![Outcome::WouldDelete; slots.len()]),
+                (Mode::Live, None) => Ok(vec![
+                    Outcome::Failed("Sonarr is not configured".into());
+                    slots.len()
+                ]),
+                (Mode::Live, Some(sonarr)) => {
+                    let targets: Vec<&Target> = decisions
+                        .iter()
+                        .map(|&i| &plan.decisions[i].target)
+                        .collect();
+                    journaled(
+                        journal,
+                        &decisions,
+                        delete_series_files(sonarr, &targets, series_id),
+                    )
+                    .await
+                }
+            };
+            match outcomes {
+                Ok(outcomes) => {
+                    for (&s, o) in slots.iter().zip(outcomes) {
+                        report.outcomes[s].1 = o;
+                    }
+                }
+                Err(stop) => {
+                    report.stopped = Some(stop);
+                    break;
+                }
+            }
+        }
+    }
+
+    if mode == Mode::Live && report.count(|o| *o == Outcome::Deleted) > 0 {
+        // Jellyfin drops deleted items at its next scan; ask for one now so nobody picks a
+        // title that is gone. A failure here deletes nothing and is only worth a warning.
+        match sources.jellyfin.refresh_library().await {
+            Ok(()) => report.refreshed = true,
+            Err(err) => tracing::warn!("could not ask Jellyfin to rescan its library: {err}"),
+        }
+    }
+    report
+}
+
+/// Asks the gate before a live delete; a dry run deletes nothing and asks nobody.
+async fn gate_open(mode: Mode, gate: &mut (impl Gate + Send), step: Step<'_>) -> Result<(), Stop> {
+    match mode {
+        Mode::DryRun => Ok(()),
+        Mode::Live => gate
+            .before_delete(step)
+            .await
+            .map_err(|reason| Stop::Unhealthy { reason }),
+    }
+}
+
+/// Records the intent, runs the *arr call, records its outcome (one per decision). When the
+/// intent cannot be written the call is not made; when the outcome cannot be written the pass
+/// stops, and the next pass settles the action by asking the *arr. A deletion in doubt stays
+/// started (with a note of why): the next pass settles it the same way.
+async fn journaled(
+    journal: &mut (dyn Journal + Send),
+    decisions: &[usize],
+    call: impl std::future::Future<Output = Result<Vec<Outcome>, Stop>>,
+) -> Result<Vec<Outcome>, Stop> {
+    journal
+        .started(decisions)
+        .map_err(|detail| Stop::JournalFailed { detail })?;
+    let outcomes = match call.await {
+        Ok(outcomes) => outcomes,
+        // Refused for missing storage: the call did not take effect.
+        Err(stop @ Stop::StorageMissing { .. }) => {
+            let failed = Outcome::Failed(stop.to_string());
+            for &i in decisions {
+                journal
+                    .finished(&[i], &failed)
+                    .map_err(|detail| Stop::JournalFailed { detail })?;
+            }
+            return Err(stop);
+        }
+        // The server may have carried out the call before it went away: the actions stay
+        // `started`, and the next pass asks the *arr whether the targets are gone.
+        Err(stop) => return Err(stop),
+    };
+    for (&i, outcome) in decisions.iter().zip(&outcomes) {
+        journal
+            .finished(&[i], outcome)
+            .map_err(|detail| Stop::JournalFailed { detail })?;
+    }
+    Ok(outcomes)
+}
+
+/// Slots of the Sonarr deletions, grouped by series in plan order.
+fn series_groups(plan: &Plan, report: &ApplyReport) -> Vec<(i32, Vec<usize>)> {
+    let mut order: Vec<i32> = Vec::new();
+    let mut groups: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (s, (i, _)) in report.outcomes.iter().enumerate() {
+        if let Target::Sonarr { series_id, .. } = plan.decisions[*i].target {
+            let group = groups.entry(series_id).or_default();
+            if group.is_empty() {
+                order.push(series_id);
+            }
+            group.push(s);
+        }
+    }
+    order
+        .into_iter()
+        .map(|id| (id, groups.remove(&id).unwrap_or_default()))
+        .collect()
+}
+
+/// A stop when a service that has deletions reports a root folder it cannot reach.
+fn storage_missing(plan: &Plan, root_folders: &[RootFolderState]) -> Option<Stop> {
+    let needs = |service: Service| {
+        plan.deletions().any(|d: &Decision| match d.target {
+            Target::Radarr { .. } => service == Service::Radarr,
+            Target::Sonarr { .. } => service == Service::Sonarr,
+        })
+    };
+    root_folders
+        .iter()
+        .find(|r| !r.accessible && needs(r.service))
+        .map(|r| Stop::StorageMissing {
+            service: r.service,
+            detail: format!("root folder {} is not accessible", r.path),
+        })
+}

@@ -1,0 +1,211 @@
+//! The library a join leaves: the *arrs' lists as the library holds them, with the views and
+//! play flags the joiner found.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::clients::http::Service;
+use crate::clients::{sonarr, RootFolder, Tag};
+use crate::inventory::{Inventory, RadarrData, RootFolderState, SonarrData};
+use crate::library::{
+    Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
+};
+
+/// Sonarr's episode `e` as the library holds it, for `users` counted users none of whom has
+/// touched it yet, and the number of its season.
+pub fn library_episode(e: sonarr::Episode, users: usize) -> (i32, Episode) {
+    let file = (e.episode_file_id > 0).then(|| match e.episode_file {
+        Some(f) => file_of(f.id, f.path, f.size),
+        None => file_of(e.episode_file_id, None, None),
+    });
+    let episode = Episode {
+        sonarr_id: e.id,
+        number: e.episode_number,
+        file,
+        views: Views::untouched(users),
+        playing: false,
+    };
+    (e.season_number, episode)
+}
+
+/// A series' episodes `eps`, sorted into seasons.
+pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
+    let mut by_number: BTreeMap<i32, Vec<Episode>> = BTreeMap::new();
+    for e in eps {
+        let (season, episode) = library_episode(e, users);
+        by_number.entry(season).or_default().push(episode);
+    }
+    by_number
+        .into_iter()
+        .map(|(number, episodes)| Season {
+            number,
+            views: Views::untouched(users),
+            episodes,
+        })
+        .collect()
+}
+
+/// What a [`Joiner`](super::Joiner) found: views and play flags by *arr entry, and what matched nothing.
+pub struct Joined {
+    /// Views and play flags, indexed like `RadarrData::movies`.
+    pub(super) movies: Option<(Vec<Views>, Vec<bool>)>,
+    pub(super) series: Option<SeriesJoined>,
+    pub(super) unmatched: Vec<Unmatched>,
+}
+
+/// What a [`Joiner`](super::Joiner) found of the series, indexed like `SonarrData::series`.
+pub(super) struct SeriesJoined {
+    /// Each series' seasons with their episodes, when they were loaded.
+    pub(super) seasons: Vec<Option<Vec<Season>>>,
+    pub(super) series_views: Vec<Views>,
+    /// By series index and season number.
+    pub(super) season_views: HashMap<(usize, i32), Views>,
+}
+
+impl Joined {
+    /// The library of the counted `users`, from the lists the joiner was built on.
+    pub fn build(
+        self,
+        users: Vec<String>,
+        radarr: Option<RadarrData>,
+        sonarr: Option<SonarrData>,
+    ) -> Inventory {
+        let n = users.len();
+        let mut library = Library {
+            users,
+            unmatched: self.unmatched,
+            ..Library::default()
+        };
+        let mut root_folders = Vec::new();
+        if let (Some(r), Some((views, playing))) = (radarr, self.movies) {
+            library.radarr_root_folders =
+                roots(Service::Radarr, &r.root_folders, &mut root_folders);
+            library.movies = build_movies(r, views, playing);
+        }
+        if let (Some(s), Some(joined)) = (sonarr, self.series) {
+            library.sonarr_root_folders =
+                roots(Service::Sonarr, &s.root_folders, &mut root_folders);
+            library.series = build_series(s, joined, n);
+        }
+        Inventory {
+            library,
+            root_folders,
+        }
+    }
+}
+
+fn file_of(id: i32, path: Option<String>, size: Option<i64>) -> MediaFile {
+    MediaFile {
+        id,
+        // A file the *arr lists without a path lies in no root folder, so the path guard
+        // keeps it rather than deleting blind.
+        path: path.unwrap_or_default().into(),
+        size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+    }
+}
+
+fn tag_labels(ids: &[i32], labels: &HashMap<i32, String>) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| labels.get(id).cloned())
+        .collect()
+}
+
+fn label_map(tags: Vec<Tag>) -> HashMap<i32, String> {
+    tags.into_iter()
+        .filter_map(|t| Some((t.id, t.label?)))
+        .collect()
+}
+
+fn roots(service: Service, folders: &[RootFolder], out: &mut Vec<RootFolderState>) -> Vec<String> {
+    let mut paths = Vec::new();
+    for rf in folders.iter().filter(|rf| !rf.path.is_empty()) {
+        paths.push(rf.path.clone());
+        out.push(RootFolderState {
+            service,
+            path: rf.path.clone(),
+            accessible: rf.accessible,
+        });
+    }
+    paths
+}
+
+fn build_movies(r: RadarrData, views: Vec<Views>, playing: Vec<bool>) -> Vec<Movie> {
+    let labels = label_map(r.tags);
+    r.movies
+        .into_iter()
+        .zip(views)
+        .zip(playing)
+        .map(|((m, views), playing)| Movie {
+            radarr_id: m.id,
+            title: m.title.unwrap_or_else(|| format!("Radarr movie {}", m.id)),
+            year: m.year.filter(|&y| y > 0),
+            tags: tag_labels(&m.tags, &labels),
+            file: m.movie_file.map(|f| file_of(f.id, f.path, f.size)),
+            path: m.path.unwrap_or_default(),
+            views,
+            playing,
+        })
+        .collect()
+}
+
+pub(super) fn series_status(status: Option<&str>) -> SeriesStatus {
+    match status.map(str::to_ascii_lowercase).as_deref() {
+        Some("continuing") => SeriesStatus::Continuing,
+        Some("ended") => SeriesStatus::Ended,
+        Some("upcoming") => SeriesStatus::Upcoming,
+        _ => SeriesStatus::Other,
+    }
+}
+
+fn build_series(s: SonarrData, mut joined: SeriesJoined, n: usize) -> Vec<Series> {
+    let labels = label_map(s.tags);
+    s.series
+        .into_iter()
+        .enumerate()
+        .map(|(si, se)| {
+            let loaded = joined.seasons.get_mut(si).and_then(Option::take);
+            let views = std::mem::take(&mut joined.series_views[si]);
+            let seasons = build_seasons(si, &se, loaded.unwrap_or_default(), &mut joined, n);
+            Series {
+                sonarr_id: se.id,
+                title: se
+                    .title
+                    .unwrap_or_else(|| format!("Sonarr series {}", se.id)),
+                status: series_status(se.status.as_deref()),
+                tags: tag_labels(&se.tags, &labels),
+                path: se.path.unwrap_or_default(),
+                views,
+                seasons,
+            }
+        })
+        .collect()
+}
+
+/// Every season Sonarr lists for series `si`, with or without episodes: the `loaded` ones
+/// (sorted by number) as they are, the others empty.
+fn build_seasons(
+    si: usize,
+    se: &sonarr::Series,
+    loaded: Vec<Season>,
+    joined: &mut SeriesJoined,
+    n: usize,
+) -> Vec<Season> {
+    let mut by_number: BTreeMap<i32, Option<Season>> =
+        se.seasons.iter().map(|s| (s.season_number, None)).collect();
+    for season in loaded {
+        by_number.insert(season.number, Some(season));
+    }
+    by_number
+        .into_iter()
+        .map(|(number, season)| {
+            let mut season = season.unwrap_or_else(|| Season {
+                number,
+                views: Views::untouched(n),
+                episodes: Vec::new(),
+            });
+            if let Some(views) = joined.season_views.remove(&(si, number)) {
+                season.views = views;
+            }
+            season
+        })
+        .collect()
+}

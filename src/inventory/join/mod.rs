@@ -1,0 +1,402 @@
+//! The pure half of inventory: match Jellyfin items to Radarr movies and Sonarr episodes and
+//! build the [`Library`](crate::library::Library).
+//!
+//! A [`Joiner`] is built from the *arrs' lists first; then the counted users' items are added
+//! to it one by one, as their pages arrive, and each is matched at once: its user's view goes
+//! into the movie or episode it is, and the item itself is dropped. A pass thus never holds the
+//! Jellyfin items, only the library. Only what does not match is kept, and tried once more at
+//! the end, when everything is known (an episode of a series whose episodes came late).
+//!
+//! Every lookup goes through a hash map built once (by TMDB id, IMDB id, TVDB id, file path,
+//! folder) or a binary search in a series' sorted episodes, so the join is linear in the size of
+//! the library. Matching order: provider ids first, then the path mapped through `[[path_map]]`.
+//! A match that is not unique is never resolved by guessing; the item goes to `unmatched` when
+//! someone watched it.
+//!
+//! The joiner is here; the indexes it looks movies up in are in `movies`, series and their
+//! episodes in `series` (both over the sorted index of `index`), and the library it leaves is
+//! built in `build`.
+
+mod build;
+mod index;
+mod movies;
+mod series;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+
+use super::paths::PathMap;
+use super::touches::{merge_view, view_of};
+use super::{InventoryOptions, RadarrData, SonarrData, Touches};
+use crate::clients::jellyfin::{Item, ItemKind, Session};
+use crate::library::{Season, Unmatched, Views};
+
+use build::SeriesJoined;
+pub use build::{library_episode, seasons_of, Joined};
+use index::parse_id;
+use movies::MovieIndex;
+use series::{find_episodes, SeriesIndex};
+
+/// An episode of a series: the index of its season in the series, its index in the season.
+type EpisodeAt = (usize, usize);
+
+/// A lookup's outcome; the strings say why there is no single match.
+enum Found<T> {
+    One(T),
+    Ambiguous(String),
+    Missing(String),
+}
+
+/// Matches Jellyfin items, as they come, into the *arrs' movies and episodes.
+pub struct Joiner<'a> {
+    users: usize,
+    map: PathMap,
+    movies: Option<MovieSide<'a>>,
+    series: Option<SeriesSide<'a>>,
+    /// Jellyfin Series id → the series' TVDB id (an episode's own `Tvdb` is the episode's).
+    series_tvdb: HashMap<Box<str>, i32>,
+    sessions: &'a [Session],
+    /// Ids of the items playing now: their matches are remembered for the sessions.
+    playing_ids: HashSet<&'a str>,
+    /// Movies and episodes that matched nothing (yet), with everyone's views of them.
+    held: Touches,
+}
+
+struct MovieSide<'a> {
+    idx: MovieIndex<'a>,
+    views: Vec<Views>,
+    /// Matches of the items playing now.
+    playing: HashMap<&'a str, usize>,
+}
+
+struct SeriesSide<'a> {
+    data: &'a SonarrData,
+    idx: SeriesIndex<'a>,
+    /// Sonarr series id → its index in `data.series` (the first, should ids repeat).
+    by_id: HashMap<i32, usize>,
+    /// Per series, once loaded: its seasons by number, each with its episodes by number. They
+    /// move into the library as they are.
+    seasons: Vec<Option<Vec<Season>>>,
+    /// Some counted user's episode item was found to be of the series.
+    touched: Vec<bool>,
+    series_views: Vec<Views>,
+    season_views: HashMap<(usize, i32), Views>,
+    /// Matches of the items playing now: series and episode indices.
+    playing: HashMap<&'a str, (usize, Vec<EpisodeAt>)>,
+}
+
+impl<'a> Joiner<'a> {
+    /// A joiner for `users` counted users over the *arrs' lists (none for a service that is not
+    /// configured: its media is left alone, and nothing is reported unmatched against it).
+    /// No series has episodes until they are [loaded](Joiner::load).
+    pub fn new(
+        users: usize,
+        opts: &InventoryOptions,
+        radarr: Option<&'a RadarrData>,
+        sonarr: Option<&'a SonarrData>,
+        sessions: &'a [Session],
+    ) -> Self {
+        let movies = radarr.map(|data| MovieSide {
+            idx: MovieIndex::new(data),
+            views: vec![Views::untouched(users); data.movies.len()],
+            playing: HashMap::new(),
+        });
+        let series = sonarr.map(|data| {
+            let count = data.series.len();
+            let mut by_id = HashMap::with_capacity(count);
+            for (i, se) in data.series.iter().enumerate() {
+                by_id.entry(se.id).or_insert(i);
+            }
+            SeriesSide {
+                data,
+                idx: SeriesIndex::new(data),
+                by_id,
+                seasons: (0..count).map(|_| None).collect(),
+                touched: vec![false; count],
+                series_views: vec![Views::untouched(users); count],
+                season_views: HashMap::new(),
+                playing: HashMap::new(),
+            }
+        });
+        Joiner {
+            users,
+            map: PathMap::new(&opts.path_map),
+            movies,
+            series,
+            series_tvdb: HashMap::new(),
+            sessions,
+            playing_ids: sessions
+                .iter()
+                .filter_map(|s| Some(&*s.now_playing_item.as_ref()?.id))
+                .collect(),
+            held: Touches::new(users),
+        }
+    }
+
+    /// Learns the TVDB ids of the Jellyfin Series among `items`, by which episodes find their
+    /// Sonarr series. Every Series item should be learnt before episodes are added.
+    pub fn learn_series<'i>(&mut self, items: impl IntoIterator<Item = &'i Item>) {
+        for item in items.into_iter().filter(|i| i.is_kind(ItemKind::Series)) {
+            if let Some(tvdb) = parse_id(item.provider_id("Tvdb")) {
+                self.series_tvdb.insert(item.id.as_ref().into(), tvdb);
+            }
+        }
+    }
+
+    /// Gives Sonarr series `series_id` its seasons with their episodes (each season number
+    /// once); those it had are replaced.
+    pub fn load(&mut self, series_id: i32, mut seasons: Vec<Season>) {
+        let Some(side) = &mut self.series else {
+            return;
+        };
+        if let Some(&si) = side.by_id.get(&series_id) {
+            seasons.sort_by_key(|s| s.number);
+            for season in &mut seasons {
+                // Stable: episodes Sonarr lists twice keep their order, and stay ambiguous.
+                season.episodes.sort_by_key(|e| e.number);
+                season.episodes.shrink_to_fit();
+            }
+            side.seasons[si] = Some(seasons);
+        }
+    }
+
+    /// The Sonarr series with a counted user's episode whose episodes are not loaded: load them
+    /// before [`Joiner::finish`], or those episodes end up unmatched.
+    pub fn waiting_series(&self) -> Vec<i32> {
+        let Some(side) = &self.series else {
+            return Vec::new();
+        };
+        let mut ids: Vec<i32> = (0..side.seasons.len())
+            .filter(|&si| side.touched[si] && side.seasons[si].is_none())
+            .map(|si| side.data.series[si].id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Drops the episodes of every series that no counted user touched: they cannot produce a
+    /// deletion, and a pass need not hold them.
+    pub fn unload_untouched(&mut self) {
+        if let Some(side) = &mut self.series {
+            for (seasons, touched) in side.seasons.iter_mut().zip(&side.touched) {
+                if !touched {
+                    *seasons = None;
+                }
+            }
+        }
+    }
+
+    /// Adds what Jellyfin said of `item` for counted user `user` (an index into the users).
+    pub fn add_for(&mut self, user: usize, item: Item) {
+        if user >= self.users {
+            return;
+        }
+        let mut views = Views::untouched(self.users);
+        views.0[user] = view_of(item.user_data.as_ref());
+        self.add(item, &views);
+    }
+
+    /// Adds `item` with every counted user's view of it.
+    pub fn add(&mut self, item: Item, views: &Views) {
+        if self.try_add(&item, views).is_err() {
+            self.held.add_views(item, views);
+        }
+    }
+
+    /// Puts `views` on what `item` is; why not when a movie or an episode matches nothing.
+    fn try_add(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        match item.kind {
+            ItemKind::Movie => self.add_movie(item, views),
+            ItemKind::Episode => self.add_episode(item, views),
+            ItemKind::Series => {
+                self.learn_series([item]);
+                if let Some(side) = &mut self.series {
+                    let tvdb = parse_id(item.provider_id("Tvdb"));
+                    if let Found::One((si, _)) =
+                        side.idx.find(tvdb, item.path.as_deref(), &self.map)
+                    {
+                        merge_views(&mut side.series_views[si], views);
+                    }
+                }
+                Ok(())
+            }
+            ItemKind::Season => {
+                let tvdb = self.series_tvdb_of(item);
+                if let (Some(side), Some(number)) = (&mut self.series, item.index_number) {
+                    if let Found::One((si, _)) =
+                        side.idx.find(tvdb, item.path.as_deref(), &self.map)
+                    {
+                        let n = self.users;
+                        let v = side
+                            .season_views
+                            .entry((si, number))
+                            .or_insert_with(|| Views::untouched(n));
+                        merge_views(v, views);
+                    }
+                }
+                Ok(())
+            }
+            ItemKind::Other => Ok(()),
+        }
+    }
+
+    fn add_movie(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        let Some(side) = &mut self.movies else {
+            return Ok(());
+        };
+        match side.idx.find(item, &self.map) {
+            Found::One(m) => {
+                merge_views(&mut side.views[m], views);
+                if let Some(&id) = self.playing_ids.get(&*item.id) {
+                    side.playing.insert(id, m);
+                }
+                Ok(())
+            }
+            Found::Ambiguous(why) | Found::Missing(why) => Err(why),
+        }
+    }
+
+    fn add_episode(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+        let tvdb = self.series_tvdb_of(item);
+        let Some(side) = &mut self.series else {
+            return Ok(());
+        };
+        let (si, by_path) = match side.idx.find(tvdb, item.file_path(), &self.map) {
+            Found::One(hit) => hit,
+            Found::Ambiguous(why) | Found::Missing(why) => return Err(why),
+        };
+        side.touched[si] = true;
+        let title = || side.idx.title(si);
+        let Some(seasons) = &mut side.seasons[si] else {
+            return Err(format!(
+                "the episodes of Sonarr series {:?} were not loaded",
+                title()
+            ));
+        };
+        match find_episodes(seasons, by_path, item, &self.map, &title) {
+            Found::One(found) => {
+                for &(s, e) in &found {
+                    merge_views(&mut seasons[s].episodes[e].views, views);
+                }
+                if let Some(&id) = self.playing_ids.get(&*item.id) {
+                    side.playing.insert(id, (si, found));
+                }
+                Ok(())
+            }
+            Found::Ambiguous(why) | Found::Missing(why) => Err(why),
+        }
+    }
+
+    fn series_tvdb_of(&self, item: &Item) -> Option<i32> {
+        self.series_tvdb.get(item.series_id.as_deref()?).copied()
+    }
+
+    /// Tries what did not match once more, now that everything is known, reports what still
+    /// does not (when someone played it), and marks what is playing now.
+    pub fn finish(mut self) -> Joined {
+        let mut unmatched_movies = Vec::new();
+        let mut unmatched_episodes = Vec::new();
+        for (item, views) in std::mem::take(&mut self.held).into_items() {
+            let Err(why) = self.try_add(&item, &views) else {
+                continue;
+            };
+            if !views.any_played() {
+                continue;
+            }
+            if item.is_kind(ItemKind::Movie) {
+                let title = item.name.as_deref().unwrap_or(&item.id).to_owned();
+                unmatched_movies.push(unmatched("Movie", title, &item, why));
+            } else {
+                unmatched_episodes.push(unmatched("Episode", episode_title(&item), &item, why));
+            }
+        }
+        unmatched_movies.append(&mut unmatched_episodes);
+        let mut movies_playing = vec![false; self.movies.as_ref().map_or(0, |m| m.views.len())];
+        for item in self
+            .sessions
+            .iter()
+            .filter_map(|s| s.now_playing_item.as_ref())
+        {
+            if item.is_kind(ItemKind::Episode) {
+                self.mark_episode_playing(item);
+            } else if let Some(m) = self.movie_playing(item) {
+                movies_playing[m] = true;
+            }
+        }
+        Joined {
+            movies: self.movies.map(|side| (side.views, movies_playing)),
+            series: self.series.map(|side| SeriesJoined {
+                seasons: side.seasons,
+                series_views: side.series_views,
+                season_views: side.season_views,
+            }),
+            unmatched: unmatched_movies,
+        }
+    }
+
+    fn movie_playing(&self, item: &Item) -> Option<usize> {
+        let side = self.movies.as_ref()?;
+        if let Some(&m) = side.playing.get(&*item.id) {
+            return Some(m);
+        }
+        match side.idx.find(item, &self.map) {
+            Found::One(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn mark_episode_playing(&mut self, item: &Item) {
+        let tvdb = self.series_tvdb_of(item);
+        let Some(side) = &mut self.series else {
+            return;
+        };
+        let (si, found) = match side.playing.remove(&*item.id) {
+            Some(hit) => hit,
+            None => {
+                let Found::One((si, by_path)) = side.idx.find(tvdb, item.file_path(), &self.map)
+                else {
+                    return;
+                };
+                let Some(seasons) = &side.seasons[si] else {
+                    return;
+                };
+                match find_episodes(seasons, by_path, item, &self.map, &String::new) {
+                    Found::One(found) => (si, found),
+                    _ => return,
+                }
+            }
+        };
+        if let Some(seasons) = &mut side.seasons[si] {
+            for (s, e) in found {
+                seasons[s].episodes[e].playing = true;
+            }
+        }
+    }
+}
+
+fn merge_views(into: &mut Views, from: &Views) {
+    for (a, b) in into.0.iter_mut().zip(&from.0) {
+        merge_view(a, *b);
+    }
+}
+
+fn unmatched(kind: &str, title: String, item: &Item, why: String) -> Unmatched {
+    Unmatched {
+        kind: kind.to_owned(),
+        title,
+        path: item.file_path().map(str::to_owned),
+        why,
+    }
+}
+
+fn episode_title(item: &Item) -> String {
+    let name = item.name.as_deref().unwrap_or(&item.id);
+    let series = item.series_name.as_deref().unwrap_or("?");
+    match item.parent_index_number.zip(item.index_number) {
+        Some((s, e)) => format!("{series} S{s:02}E{e:02} {name}"),
+        None => format!("{series} {name}"),
+    }
+}
