@@ -11,6 +11,7 @@ use super::{
     MountConfig, PathMap, StateConfig, NO_MOUNTS,
 };
 use crate::clients::http::{Class, HttpSettings};
+use crate::clients::Service;
 use crate::defaults;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
@@ -34,8 +35,8 @@ pub(super) fn build(
         message,
     };
     let (jellyfin, watched_by) = jellyfin(raw.jellyfin, source, env, &invalid)?;
-    let radarr = arr("radarr", raw.radarr, source, env, &invalid)?;
-    let sonarr = arr("sonarr", raw.sonarr, source, env, &invalid)?;
+    let radarr = arr(Service::Radarr, raw.radarr, source, env, &invalid)?;
+    let sonarr = arr(Service::Sonarr, raw.sonarr, source, env, &invalid)?;
     let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
     let path_map = path_maps(raw.path_map.unwrap_or_default(), &invalid)?;
     let health = health(raw.health.unwrap_or_default(), &invalid)?;
@@ -85,7 +86,7 @@ fn jellyfin(
         ));
     };
     let jf_url = url(jf.url.as_deref(), "jellyfin.url", invalid)?;
-    let http = http_settings(jf.http(), "jellyfin", invalid)?;
+    let http = http_settings(jf.http(), Service::Jellyfin.key(), invalid)?;
     let users = jf.users.unwrap_or_default();
     if users.is_empty() || users.iter().any(|u| u.trim().is_empty()) {
         return Err(invalid(
@@ -107,7 +108,13 @@ fn jellyfin(
     };
     let jellyfin = JellyfinConfig {
         url: jf_url,
-        api_key: secrets::resolve("jellyfin", jf.api_key, jf.api_key_file, source, env)?,
+        api_key: secrets::resolve(
+            Service::Jellyfin.key(),
+            jf.api_key,
+            jf.api_key_file,
+            source,
+            env,
+        )?,
         users,
         http,
     };
@@ -116,13 +123,14 @@ fn jellyfin(
 
 /// `[radarr]` or `[sonarr]`. The key schema keeps `add_import_exclusion` out of `[sonarr]`.
 fn arr(
-    name: &'static str,
+    service: Service,
     raw: Option<raw::RawArr>,
     source: &Path,
     env: &Env,
     invalid: Invalid,
 ) -> Result<Option<ArrConfig>, ConfigError> {
     let Some(mut a) = raw else { return Ok(None) };
+    let name = service.key();
     let http = http_settings(a.http(), name, invalid)?;
     Ok(Some(ArrConfig {
         url: url(a.url.as_deref(), &format!("{name}.url"), invalid)?,

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use secrets::{Env, Secret};
 
-use crate::clients::http::HttpSettings;
+use crate::clients::{HttpSettings, Service};
 pub use crate::health::{HealthConfig, MountConfig};
 use crate::rules::Rules;
 
@@ -136,17 +136,26 @@ impl Config {
     /// The longest a single small request to any configured server can take, retries
     /// included: what the monitor's checks send.
     pub fn longest_request(&self) -> Duration {
-        let settings = [
-            Some(&self.jellyfin.http),
-            self.radarr.as_ref().map(|c| &c.http),
-            self.sonarr.as_ref().map(|c| &c.http),
-        ];
-        settings
+        self.request_limits()
             .into_iter()
-            .flatten()
-            .map(HttpSettings::longest_request)
+            .map(|(_, limits)| limits.longest_request())
             .max()
             .unwrap_or_default()
+    }
+
+    /// The request limits of each configured server, in [`Service::ALL`] order.
+    pub fn request_limits(&self) -> Vec<(Service, &HttpSettings)> {
+        Service::ALL
+            .into_iter()
+            .filter_map(|service| {
+                let limits = match service {
+                    Service::Jellyfin => &self.jellyfin.http,
+                    Service::Radarr => &self.radarr.as_ref()?.http,
+                    Service::Sonarr => &self.sonarr.as_ref()?.http,
+                };
+                Some((service, limits))
+            })
+            .collect()
     }
 
     /// Reads and validates the config file at `path`.

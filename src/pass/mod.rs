@@ -241,15 +241,11 @@ impl Pass {
 
     /// Requests each configured server was sent by this pass, retries included.
     fn request_stats(&self) -> BTreeMap<String, Requests> {
-        let mut stats = BTreeMap::new();
-        stats.insert("jellyfin".to_owned(), self.sources.jellyfin.stats().into());
-        if let Some(radarr) = &self.sources.radarr {
-            stats.insert("radarr".to_owned(), radarr.stats().into());
-        }
-        if let Some(sonarr) = &self.sources.sonarr {
-            stats.insert("sonarr".to_owned(), sonarr.stats().into());
-        }
-        stats
+        self.sources
+            .each()
+            .into_iter()
+            .map(|(service, _, stats)| (service.key().to_owned(), stats.into()))
+            .collect()
     }
 
     /// Stores the pass's figures with its run and writes the metrics file, when one is configured.

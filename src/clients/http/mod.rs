@@ -47,6 +47,20 @@ pub enum Service {
     Sonarr,
 }
 
+impl Service {
+    /// Every service, in the order shelflife lists them.
+    pub const ALL: [Service; 3] = [Service::Jellyfin, Service::Radarr, Service::Sonarr];
+
+    /// Its name in the config file's tables, metric labels and log fields.
+    pub fn key(self) -> &'static str {
+        match self {
+            Service::Jellyfin => "jellyfin",
+            Service::Radarr => "radarr",
+            Service::Sonarr => "sonarr",
+        }
+    }
+}
+
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
