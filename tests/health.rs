@@ -6,8 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{now, Harness, HungFuse, Run, Tmpfs};
+use common::{now, Harness, HungFuse, Run};
 use shelflife::sim::{MovieSpec, Service, World};
+use shelflife_testkit::Tmpfs;
 
 const CANARY: &str = ".shelflife-canary";
 
@@ -25,11 +26,11 @@ fn mount_toml(path: &std::path::Path, extra: &str) -> String {
     )
 }
 
-/// A tmpfs with its canary in place.
-fn media_mount(size: &str) -> Tmpfs {
-    let disk = Tmpfs::mount(size);
+/// A tmpfs with its canary in place; `None` where it cannot be mounted (the testkit said why).
+fn media_mount(size: &str) -> Option<Tmpfs> {
+    let disk = Tmpfs::mount(size)?;
     std::fs::write(disk.path().join(CANARY), b"").expect("canary");
-    disk
+    Some(disk)
 }
 
 fn deletes(h: &Harness) -> usize {
@@ -49,7 +50,9 @@ fn assert_paused_with_nothing_deleted(h: &Harness, run: &Run, why: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_mount_lets_the_pass_delete() {
-    let disk = media_mount("4m");
+    let Some(disk) = media_mount("4m") else {
+        return;
+    };
     let h = Harness::start(movies(2), &mount_toml(disk.path(), "")).await;
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 0, "{run:?}");
@@ -58,7 +61,9 @@ async fn a_healthy_mount_lets_the_pass_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_canary_pauses_the_pass() {
-    let disk = Tmpfs::mount("4m");
+    let Some(disk) = Tmpfs::mount("4m") else {
+        return;
+    };
     let h = Harness::start(movies(2), &mount_toml(disk.path(), "")).await;
     let run = h.run(&["run", "--apply"]).await;
     assert_paused_with_nothing_deleted(&h, &run, "canary .shelflife-canary is missing");
@@ -85,7 +90,9 @@ async fn a_plain_directory_where_a_mount_should_be_pauses_the_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wrong_filesystem_type_pauses_the_pass() {
-    let disk = media_mount("4m");
+    let Some(disk) = media_mount("4m") else {
+        return;
+    };
     let h = Harness::start(movies(1), &mount_toml(disk.path(), "fstype = \"nfs4\"")).await;
     let run = h.run(&["run", "--apply"]).await;
     assert_paused_with_nothing_deleted(&h, &run, "tmpfs is mounted there");
@@ -94,7 +101,9 @@ async fn the_wrong_filesystem_type_pauses_the_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_mount_pauses_unless_allowed() {
-    let disk = media_mount("4m");
+    let Some(disk) = media_mount("4m") else {
+        return;
+    };
     disk.remount_read_only();
     let h = Harness::start(movies(1), &mount_toml(disk.path(), "")).await;
     let run = h.run(&["run", "--apply"]).await;
@@ -109,7 +118,9 @@ async fn a_read_only_mount_pauses_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nearly_full_mount_warns_by_default_and_pauses_when_configured() {
-    let disk = media_mount("1m");
+    let Some(disk) = media_mount("1m") else {
+        return;
+    };
     disk.fill();
     let h = Harness::start(movies(1), &mount_toml(disk.path(), "")).await;
     let check = h.run(&["check"]).await;
@@ -138,7 +149,9 @@ async fn a_nearly_full_mount_warns_by_default_and_pauses_when_configured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_mount_pauses_the_pass_within_its_timeout() {
-    let hung = HungFuse::mount();
+    let Some(hung) = HungFuse::mount() else {
+        return;
+    };
     let h = Harness::start(movies(2), &mount_toml(&hung.path(), "")).await;
     let started = Instant::now();
     let run = h.run(&["run", "--apply"]).await;
@@ -161,7 +174,9 @@ async fn a_hung_mount_pauses_the_pass_within_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mount_lost_mid_pass_stops_before_the_next_delete_and_resumes_later() {
-    let disk = media_mount("4m");
+    let Some(disk) = media_mount("4m") else {
+        return;
+    };
     let canary = disk.path().join(CANARY);
     let h = Harness::start(movies(3), &mount_toml(disk.path(), "")).await;
     // The storage goes away right after the first delete.
@@ -255,7 +270,9 @@ async fn a_faulted_zfs_pool_pauses_the_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_exit_codes_cover_healthy_degraded_unhealthy_and_config_errors() {
-    let disk = media_mount("4m");
+    let Some(disk) = media_mount("4m") else {
+        return;
+    };
     let h = Harness::start(movies(1), &mount_toml(disk.path(), "")).await;
     let healthy = h.run(&["check", "--json"]).await;
     assert_eq!(healthy.code, 0, "{healthy:?}");

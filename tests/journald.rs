@@ -9,10 +9,10 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::tools::tool;
 use common::{small_library, Harness};
 use serde_json::Value;
 use shelflife::logging::message_id;
+use shelflife_testkit::tool;
 
 /// Starts journald in a private namespace, runs `shelflife` with each config in turn, and
 /// returns the journal as JSON objects plus the output of `journalctl ACTION=delete`.

@@ -93,7 +93,9 @@ async fn the_monitor_is_ready_reports_pings_and_stops_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_mount_is_a_finding_not_a_wedge() {
-    let hung = HungFuse::mount();
+    let Some(hung) = HungFuse::mount() else {
+        return;
+    };
     let extra = format!(
         "[health]\ninterval = \"1s\"\n\n[[health.mounts]]\npath = {:?}\ntimeout = \"1s\"\n",
         hung.path().display().to_string()

@@ -3,14 +3,12 @@
 //! round), pass `systemd-analyze verify` without a word on stderr, and score at most 1.5 on
 //! `systemd-analyze security`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::tools::tool;
 use shelflife::clients::http::HttpSettings;
+use shelflife_testkit::tool;
 
 const SERVICES: [&str; 2] = ["shelflife.service", "shelflife-monitor.service"];
 const UNITS: [&str; 3] = [

@@ -202,19 +202,17 @@ mod tests {
 
     /// A child process that holds the lock: the shell opens the file, `flock` locks that open file
     /// description, and the shell becomes `sleep`, which keeps it.
+    /// `None` (the testkit said why) without `sh` and `flock(1)`.
     fn spawn_holder(path: &Path) -> Option<Child> {
-        let child = Command::new("sh")
+        let sh = shelflife_testkit::tool("sh")?;
+        shelflife_testkit::tool("flock")?;
+        let child = Command::new(sh)
             .arg("-c")
             .arg(r#"exec 9<>"$0" && flock -xn 9 && exec sleep 30"#)
             .arg(path)
-            .spawn();
-        match child {
-            Ok(child) => Some(child),
-            Err(e) => {
-                eprintln!("skipping: cannot spawn sh: {e}");
-                None
-            }
-        }
+            .spawn()
+            .expect("sh starts");
+        Some(child)
     }
 
     #[test]
@@ -231,10 +229,7 @@ mod tests {
                 Ok(lock) => {
                     drop(lock);
                     if let Ok(Some(status)) = child.try_wait() {
-                        eprintln!(
-                            "skipping: the lock holder exited early ({status}); no flock(1)?"
-                        );
-                        return;
+                        panic!("the lock holder exited early ({status})");
                     }
                     assert!(Instant::now() < deadline, "the child never took the lock");
                     std::thread::sleep(Duration::from_millis(20));

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 pub mod notify;
-pub mod tools;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -157,72 +156,6 @@ impl std::fmt::Debug for Run {
     }
 }
 
-/// A size-limited tmpfs on a temporary directory, unmounted on drop. Needs root (CI has it).
-pub struct Tmpfs {
-    pub dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    pub fn mount(size: &str) -> Tmpfs {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size}"),
-                "shelflife-test",
-            ])
-            .arg(dir.path())
-            .output()
-            .expect("mount runs");
-        assert!(
-            out.status.success(),
-            "cannot mount a tmpfs (this test needs root): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Tmpfs { dir }
-    }
-
-    pub fn path(&self) -> &std::path::Path {
-        self.dir.path()
-    }
-
-    /// Writes a filler file until the filesystem says it is full.
-    pub fn fill(&self) {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.path().join("filler")).expect("filler");
-        let block = [0u8; 4096];
-        while file.write_all(&block).is_ok() {}
-        let _ = file.sync_all();
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
-impl Tmpfs {
-    /// Makes the mounted filesystem read-only (files written before stay readable).
-    pub fn remount_read_only(&self) {
-        let out = std::process::Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.path())
-            .output()
-            .expect("mount runs");
-        assert!(
-            out.status.success(),
-            "cannot remount read-only: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
 /// A FUSE mount whose daemon never answers: every call into it waits, killably, like a hard NFS
 /// mount whose server is gone. This process holds the `/dev/fuse` descriptor (close-on-exec, so
 /// the binaries under test do not) and never reads it. Dropping it closes the descriptor, which
@@ -236,31 +169,44 @@ pub struct HungFuse {
 }
 
 impl HungFuse {
-    pub fn mount() -> HungFuse {
+    /// `None`, after saying why, where FUSE cannot be mounted (not root, no `/dev/fuse`): the
+    /// testkit's policy, so under `SHELFLIFE_REQUIRE_TOOLS=1` that fails the test.
+    pub fn mount() -> Option<HungFuse> {
         use nix::fcntl::{open, OFlag};
         use nix::mount::{mount, MsFlags};
         use nix::sys::stat::Mode;
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+        if !nix::unistd::geteuid().is_root() {
+            shelflife_testkit::skip("mounting a FUSE filesystem needs root");
+            return None;
+        }
         let parent = tempfile::tempdir().expect("tempdir");
         let point = parent.path().join("hung");
         std::fs::create_dir(&point).expect("mount point");
-        let raw = open("/dev/fuse", OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())
-            .expect("open /dev/fuse (this test needs root)");
+        let raw = match open("/dev/fuse", OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()) {
+            Ok(raw) => raw,
+            Err(err) => {
+                shelflife_testkit::skip(format!("cannot open /dev/fuse: {err}"));
+                return None;
+            }
+        };
         // SAFETY: `open` just returned this descriptor and nothing else owns it.
         let fuse = unsafe { OwnedFd::from_raw_fd(raw) };
         let options = format!(
             "fd={},rootmode=40000,user_id=0,group_id=0",
             fuse.as_raw_fd()
         );
-        mount(
+        if let Err(err) = mount(
             Some("shelflife-hang"),
             &point,
             Some("fuse"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
             Some(options.as_str()),
-        )
-        .expect("mount the FUSE filesystem (this test needs root)");
+        ) {
+            shelflife_testkit::skip(format!("cannot mount a FUSE filesystem: {err}"));
+            return None;
+        }
         let hung = HungFuse {
             fuse: Some(fuse),
             parent,
@@ -270,7 +216,7 @@ impl HungFuse {
             table.contains(&format!(" {} ", hung.path().display())),
             "the FUSE mount is not in the mount table"
         );
-        hung
+        Some(hung)
     }
 
     pub fn path(&self) -> std::path::PathBuf {

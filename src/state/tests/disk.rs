@@ -1,91 +1,11 @@
-//! The state disk full or read-only, on real size-limited tmpfs mounts (skipped with a note where
-//! mounting is not permitted).
+//! The state disk full or read-only, on real size-limited tmpfs mounts. Where mounting is not
+//! permitted they say `SKIPPED:`, and fail under `SHELFLIFE_REQUIRE_TOOLS=1` (see the testkit).
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::process::Command;
+use std::fs;
+
+use shelflife_testkit::Tmpfs;
 
 use super::*;
-
-/// A tmpfs mounted on a temporary directory, unmounted on drop.
-struct Tmpfs {
-    dir: TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size}"),
-                "shelflife-test",
-            ])
-            .arg(dir.path())
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
-            Ok(o) => {
-                eprintln!(
-                    "skipping: cannot mount a tmpfs: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("skipping: cannot run mount: {e}");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn remount_read_only(&self) {
-        let status = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.path())
-            .status()
-            .unwrap();
-        assert!(status.success(), "remount,ro failed");
-    }
-
-    /// Writes a filler file until the filesystem refuses.
-    fn fill(&self) -> PathBuf {
-        let filler = self.path().join("filler");
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&filler)
-            .unwrap();
-        let chunk = [0u8; 4096];
-        loop {
-            match file.write(&chunk) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
-                Err(e) => panic!("filling the tmpfs: {e}"),
-            }
-        }
-        filler
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(self.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(self.path()).status();
-        }
-    }
-}
 
 fn assert_write_error(err: &StateError, path: &Path, cause: &str) {
     assert!(matches!(err, StateError::Write { .. }), "{err:?}");
