@@ -318,7 +318,7 @@ async fn run_monitor(path: &Path) -> Exit {
         Ok(s) => s,
         Err(err) => return report(Err(err.into()), Exit::Failed),
     };
-    let heartbeat = std::sync::Arc::new(systemd::Heartbeat::default());
+    let heartbeat = std::sync::Arc::new(systemd::Heartbeat::new(std::time::Instant::now()));
     let watchdog = systemd::watchdog_interval();
     if let Some(interval) = watchdog {
         let pinger = systemd::spawn_pinger(std::sync::Arc::clone(&heartbeat), interval, || {

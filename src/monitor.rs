@@ -8,7 +8,7 @@
 //! not a wedge.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -60,12 +60,12 @@ pub async fn run(
     let mut first = true;
     tokio::pin!(shutdown);
     loop {
-        heartbeat.beat();
+        heartbeat.beat(Instant::now());
         let round = tokio::select! {
             round = one_round(config, sources, deadline) => round,
             () = &mut shutdown => break,
         };
-        heartbeat.beat();
+        heartbeat.beat(Instant::now());
         record(state, &round, &mut last);
         let pass = crate::metrics::stored_pass(state);
         crate::metrics::write_configured(
@@ -91,7 +91,7 @@ pub async fn run(
         }
         let next = tokio::time::Instant::now() + config.health.interval;
         loop {
-            heartbeat.beat();
+            heartbeat.beat(Instant::now());
             let nap = next
                 .saturating_duration_since(tokio::time::Instant::now())
                 .min(BEAT_EVERY);

@@ -40,7 +40,9 @@ pub fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled().filter(|d| !d.is_zero())
 }
 
-/// When the work loop last showed it was alive. The loop beats; the pinger reads.
+/// When the work loop last showed it was alive. The loop beats; the pinger reads. Both pass the
+/// time in (they read the clock at the edge), so what follows from a beat is tested without
+/// waiting for it.
 #[derive(Debug)]
 pub struct Heartbeat {
     origin: Instant,
@@ -48,32 +50,40 @@ pub struct Heartbeat {
     last: AtomicU64,
 }
 
-impl Default for Heartbeat {
-    fn default() -> Self {
+impl Heartbeat {
+    /// A heartbeat whose first beat is at `now`.
+    pub fn new(now: Instant) -> Self {
         Heartbeat {
-            origin: Instant::now(),
+            origin: now,
             last: AtomicU64::new(0),
         }
     }
+
+    /// The loop is alive at `now`. A `now` before the last beat changes nothing.
+    pub fn beat(&self, now: Instant) {
+        self.last.fetch_max(self.millis(now), Ordering::Relaxed);
+    }
+
+    /// Time from the last beat to `now`.
+    pub fn age(&self, now: Instant) -> Duration {
+        let last = self.last.load(Ordering::Relaxed);
+        Duration::from_millis(self.millis(now).saturating_sub(last))
+    }
+
+    fn millis(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
-impl Heartbeat {
-    pub fn beat(&self) {
-        let now = self.origin.elapsed().as_millis() as u64;
-        self.last.store(now, Ordering::Relaxed);
-    }
-
-    /// Time since the last beat.
-    pub fn age(&self) -> Duration {
-        let now = self.origin.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last.load(Ordering::Relaxed)))
-    }
+/// The pinger's rule: ping at `now` only while `heartbeat` is younger than `watchdog`.
+fn fresh(heartbeat: &Heartbeat, watchdog: Duration, now: Instant) -> bool {
+    heartbeat.age(now) < watchdog
 }
 
 /// Starts a thread that calls `ping` every half `watchdog`, but only while `heartbeat` is younger
-/// than `watchdog`: a loop that stops beating stops the pings, and systemd restarts the service.
-/// A plain thread rather than a task, so a wedged async runtime cannot ping on the loop's behalf
-/// either. The thread lives as long as the process.
+/// than `watchdog` ([`fresh`]): a loop that stops beating stops the pings, and systemd restarts
+/// the service. A plain thread rather than a task, so a wedged async runtime cannot ping on the
+/// loop's behalf either. The thread lives as long as the process.
 pub fn spawn_pinger(
     heartbeat: Arc<Heartbeat>,
     watchdog: Duration,
@@ -83,12 +93,13 @@ pub fn spawn_pinger(
         .name("watchdog".into())
         .spawn(move || loop {
             std::thread::sleep(watchdog / 2);
-            if heartbeat.age() < watchdog {
+            let now = Instant::now();
+            if fresh(&heartbeat, watchdog, now) {
                 ping();
             } else {
                 tracing::warn!(
                     "the check loop has not moved for {}; not pinging the watchdog",
-                    humantime::format_duration(heartbeat.age())
+                    humantime::format_duration(heartbeat.age(now))
                 );
             }
         })
@@ -98,38 +109,39 @@ pub fn spawn_pinger(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
+    /// The pinger's ticks (every half watchdog) against a loop that beats for a while and then
+    /// stops: pings while it beats, at most one more, then none.
     #[test]
     fn pings_only_while_the_heartbeat_is_fresh() {
-        let heartbeat = Arc::new(Heartbeat::default());
-        heartbeat.beat();
-        let pings = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&pings);
-        spawn_pinger(
-            Arc::clone(&heartbeat),
-            Duration::from_millis(200),
-            move || {
-                counter.fetch_add(1, Ordering::SeqCst);
-            },
-        )
-        .expect("thread");
-        // Beating keeps the pings coming.
-        for _ in 0..10 {
-            std::thread::sleep(Duration::from_millis(50));
-            heartbeat.beat();
+        let watchdog = Duration::from_millis(200);
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let heartbeat = Heartbeat::new(t0);
+        let mut pings = Vec::new();
+        // The loop beats every 50 ms for 500 ms, then stops; the pinger ticks every 100 ms.
+        for ms in (0..=1500).step_by(50) {
+            if ms <= 500 {
+                heartbeat.beat(at(ms));
+            }
+            if ms > 0 && ms % 100 == 0 && fresh(&heartbeat, watchdog, at(ms)) {
+                pings.push(ms);
+            }
         }
-        let while_beating = pings.load(Ordering::SeqCst);
-        assert!(while_beating >= 2, "{while_beating} pings in 500 ms");
-        // A loop that stops beating: after at most one more ping, none.
-        std::thread::sleep(Duration::from_millis(300));
-        let settled = pings.load(Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(
-            pings.load(Ordering::SeqCst),
-            settled,
-            "pinged for a stale loop"
-        );
+        assert_eq!(pings, [100, 200, 300, 400, 500, 600], "pinged at these ms");
+    }
+
+    #[test]
+    fn a_heartbeat_exactly_one_watchdog_old_is_stale() {
+        let watchdog = Duration::from_secs(3);
+        let t0 = Instant::now();
+        let heartbeat = Heartbeat::new(t0);
+        assert!(fresh(
+            &heartbeat,
+            watchdog,
+            t0 + Duration::from_millis(2999)
+        ));
+        assert!(!fresh(&heartbeat, watchdog, t0 + watchdog));
     }
 
     #[test]
@@ -145,10 +157,28 @@ mod tests {
 
     #[test]
     fn age_counts_from_the_last_beat() {
-        let heartbeat = Heartbeat::default();
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(heartbeat.age() >= Duration::from_millis(30));
-        heartbeat.beat();
-        assert!(heartbeat.age() < Duration::from_millis(30));
+        let t0 = Instant::now();
+        let heartbeat = Heartbeat::new(t0);
+        assert_eq!(heartbeat.age(t0), Duration::ZERO);
+        assert_eq!(
+            heartbeat.age(t0 + Duration::from_secs(7)),
+            Duration::from_secs(7)
+        );
+        heartbeat.beat(t0 + Duration::from_secs(5));
+        assert_eq!(
+            heartbeat.age(t0 + Duration::from_secs(7)),
+            Duration::from_secs(2)
+        );
+        // A late reading of the clock does not move the beat back.
+        heartbeat.beat(t0 + Duration::from_secs(1));
+        assert_eq!(
+            heartbeat.age(t0 + Duration::from_secs(7)),
+            Duration::from_secs(2)
+        );
+        // A `now` before the first beat is no age, not an underflow.
+        assert_eq!(
+            Heartbeat::new(t0 + Duration::from_secs(1)).age(t0),
+            Duration::ZERO
+        );
     }
 }
