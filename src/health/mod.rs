@@ -18,7 +18,7 @@ mod settings;
 pub use settings::{HealthConfig, MountConfig};
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -405,12 +405,13 @@ impl Report {
 /// storage view, the state directory) between deletes; the mounts are checked before every one.
 const FULL_CHECK_EVERY: Duration = Duration::from_secs(5);
 
-/// The health gate of one pass: the full check before planning, then before every delete.
+/// The health gate of one pass: the full check before planning, then before every delete. The
+/// callers pass the time in, so the cadence of the full checks is tested without waiting.
 pub struct PassGate<'a> {
     config: &'a HealthConfig,
     state_path: &'a Path,
     sources: &'a Sources,
-    last_full: Option<std::time::Instant>,
+    last_full: Option<Instant>,
     /// The latest full report, for the pass's metrics.
     last_report: Option<Report>,
 }
@@ -431,25 +432,28 @@ impl<'a> PassGate<'a> {
         self.last_report.as_ref()
     }
 
-    /// Every check the gate uses, and its verdict.
-    pub async fn full_check(&mut self) -> (Report, gate::Verdict) {
-        self.last_full = Some(std::time::Instant::now());
+    /// Every check the gate uses, and its verdict; `now` is when it starts.
+    pub async fn full_check(&mut self, now: Instant) -> (Report, gate::Verdict) {
+        self.last_full = Some(now);
         let report = check_for_gate(self.config, self.state_path, self.sources).await;
         let verdict = gate::decide(&report, &self.config.policy);
         self.last_report = Some(report.clone());
         (report, verdict)
     }
+
+    /// Whether the checks that are not cheap are due again at `now`.
+    fn full_due(&self, now: Instant) -> bool {
+        self.last_full
+            .is_none_or(|t| now.saturating_duration_since(t) >= FULL_CHECK_EVERY)
+    }
 }
 
 impl PassGate<'_> {
-    /// Asked before each delete: the mounts every time, everything else when the last full check
-    /// is older than [`FULL_CHECK_EVERY`]. `Err` carries why the pass must stop.
-    pub async fn before_delete(&mut self) -> Result<(), String> {
-        let full_due = self
-            .last_full
-            .is_none_or(|t| t.elapsed() >= FULL_CHECK_EVERY);
-        let report = if full_due {
-            self.full_check().await.0
+    /// Asked before each delete, at `now`: the mounts every time, everything else when the last
+    /// full check is [`FULL_CHECK_EVERY`] old. `Err` carries why the pass must stop.
+    pub async fn before_delete(&mut self, now: Instant) -> Result<(), String> {
+        let report = if self.full_due(now) {
+            self.full_check(now).await.0
         } else {
             check_mounts(self.config).await
         };
@@ -459,3 +463,6 @@ impl PassGate<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -389,7 +389,7 @@ impl Pass {
         state: &State,
         run_id: &str,
     ) -> Result<Result<(), String>, PassError> {
-        match health_gate.full_check().await.1 {
+        match health_gate.full_check(std::time::Instant::now()).await.1 {
             gate::Verdict::Pause { reason } => return Ok(Err(reason)),
             gate::Verdict::Proceed { warnings } => {
                 for warning in warnings {
@@ -419,7 +419,7 @@ struct Progress<'g, 'a>(&'g mut PassGate<'a>);
 impl apply::Gate for Progress<'_, '_> {
     async fn before_delete(&mut self, step: apply::Step<'_>) -> Result<(), String> {
         systemd::progress(&format!("deleting {step}"));
-        self.0.before_delete().await
+        self.0.before_delete(std::time::Instant::now()).await
     }
 }
 
