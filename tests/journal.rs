@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{history, now, Harness};
+use common::{assert_killed_in_flight, history, now, Harness};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
@@ -58,10 +58,12 @@ async fn files_a_clean_pass_deletes() -> BTreeSet<String> {
     before.difference(&files(&h)).cloned().collect()
 }
 
-/// Records every file each DELETE removed, across passes; optionally kills `pid` right after the
-/// `kill_at`-th delete was carried out, before its answer reaches shelflife.
+/// Records every file each DELETE removed, across passes, and how many DELETEs were carried out;
+/// optionally kills `pid` right after the `kill_at`-th delete was carried out, before its answer
+/// reaches shelflife.
 struct Deletions {
     removed: Arc<Mutex<Vec<String>>>,
+    carried_out: Arc<AtomicUsize>,
     pid: Arc<AtomicU32>,
 }
 
@@ -69,8 +71,8 @@ impl Deletions {
     fn watch(h: &Harness, kill_at: Option<usize>) -> Deletions {
         let removed = Arc::new(Mutex::new(Vec::new()));
         let pid = Arc::new(AtomicU32::new(0));
-        let count = AtomicUsize::new(0);
-        let (log, target) = (removed.clone(), pid.clone());
+        let carried_out = Arc::new(AtomicUsize::new(0));
+        let (log, count, target) = (removed.clone(), carried_out.clone(), pid.clone());
         h.stack.on_delete(move |event, _| {
             log.lock()
                 .expect("log")
@@ -81,7 +83,15 @@ impl Deletions {
                 let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
             }
         });
-        Deletions { removed, pid }
+        Deletions {
+            removed,
+            carried_out,
+            pid,
+        }
+    }
+
+    fn carried_out(&self) -> usize {
+        self.carried_out.load(Ordering::SeqCst)
     }
 
     fn times_removed(&self) -> BTreeMap<String, usize> {
@@ -205,6 +215,12 @@ async fn kill_after_delete_then_resume(k: usize, expected: &BTreeSet<String>) {
         "killed by SIGKILL after delete {k}: {killed:?}"
     );
     deletions.pid.store(0, Ordering::SeqCst);
+    // The hook killed it, at delete k: the pass waited on that answer, so none came after it.
+    assert_eq!(
+        deletions.carried_out(),
+        k,
+        "deletes carried out before the kill"
+    );
 
     let status = h.run(&["status"]).await;
     assert!(
@@ -240,24 +256,16 @@ async fn a_pass_killed_while_a_delete_is_in_flight_resumes_cleanly() {
         let deletions = Deletions::watch(&h, None);
         h.stack.delay_deletes(Duration::from_millis(400));
         let mut child = h.spawn(&["run", "--apply"]);
-        // Wait until the `in_flight`-th DELETE has reached the server, then kill mid-request.
-        for _ in 0..400 {
-            let sent = h
-                .stack
-                .writes()
-                .iter()
-                .filter(|(_, r)| r.method == "DELETE")
-                .count();
-            if sent >= in_flight {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        // Once the `in_flight`-th DELETE has reached the server, kill mid-request.
+        h.until_deletes(None, in_flight, Duration::from_secs(30))
+            .await;
+        let received = h.deletes_received(None);
         child.kill().expect("SIGKILL");
+        assert_killed_in_flight(received, deletions.carried_out());
         let killed = Harness::wait(child).await;
         assert_eq!(killed.code, -1, "{killed:?}");
-        // Let the server finish (or drop) the request it was holding.
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // The server carries out the request it was holding.
+        h.stack.idle().await;
         h.stack.delay_deletes(Duration::ZERO);
 
         let case = format!("killed during DELETE {in_flight}");
@@ -273,12 +281,7 @@ async fn two_passes_at_once_one_refuses_and_nothing_is_deleted_twice() {
     h.stack.delay_deletes(Duration::from_millis(200));
     let first = h.spawn(&["run", "--apply"]);
     let first_pid = first.id();
-    for _ in 0..400 {
-        if h.stack.writes().iter().any(|(_, r)| r.method == "DELETE") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    h.until_deletes(None, 1, Duration::from_secs(30)).await;
     let second = h.run(&["run", "--apply"]).await;
     assert_eq!(second.code, 1, "{second:?}");
     assert!(

@@ -6,11 +6,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{history, now, Harness};
+use common::{assert_killed_in_flight, history, now, Harness};
 use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
 
 /// How many DELETEs each target got: `movie <id>` and `episode file <id>`.
@@ -38,24 +38,6 @@ fn deletes_per_target(h: &Harness) -> BTreeMap<String, usize> {
     counts
 }
 
-/// Waits until `service` has received `n` DELETEs, at most `limit`.
-async fn until_deletes(h: &Harness, service: Service, n: usize, limit: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        let sent = h
-            .stack
-            .writes()
-            .iter()
-            .filter(|(s, r)| *s == service && r.method == "DELETE")
-            .count();
-        if sent >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("{service} did not get {n} DELETEs within {limit:?}");
-}
-
 fn one_season() -> World {
     World::new(now())
         .user("alice")
@@ -78,13 +60,18 @@ async fn a_pass_killed_during_a_bulk_delete_is_settled_and_the_passes_after_it_s
     h.quick_limits("");
     h.stack.delay_deletes(Duration::from_millis(800));
     let removed = Arc::new(Mutex::new(Vec::new()));
-    let log = removed.clone();
+    let carried_out = Arc::new(AtomicUsize::new(0));
+    let (log, count) = (removed.clone(), carried_out.clone());
     h.stack.on_delete(move |event, _| {
         log.lock().expect("log").extend(event.removed.clone());
+        count.fetch_add(1, Ordering::SeqCst);
     });
     let mut child = h.spawn(&["run", "--apply"]);
-    until_deletes(&h, Service::Sonarr, 1, Duration::from_secs(30)).await;
+    h.until_deletes(Some(Service::Sonarr), 1, Duration::from_secs(30))
+        .await;
+    let received = h.deletes_received(Some(Service::Sonarr));
     child.kill().expect("SIGKILL");
+    assert_killed_in_flight(received, carried_out.load(Ordering::SeqCst));
     let killed = Harness::wait(child).await;
     assert_eq!(killed.code, -1, "{killed:?}");
 
@@ -313,11 +300,22 @@ async fn a_settle_that_cannot_decide_holds_its_target_and_lets_the_pass_go_on() 
     let h = Harness::start(world, "").await;
     h.quick_limits("");
     h.stack.delay_deletes(Duration::from_millis(800));
+    let sonarr_done = Arc::new(AtomicUsize::new(0));
+    let count = sonarr_done.clone();
+    h.stack.on_delete(move |event, _| {
+        if event.service == Service::Sonarr {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
     let mut child = h.spawn(&["run", "--apply"]);
     // Movies go first, then the series: kill during Sonarr's bulk delete.
-    until_deletes(&h, Service::Sonarr, 1, Duration::from_secs(30)).await;
+    h.until_deletes(Some(Service::Sonarr), 1, Duration::from_secs(30))
+        .await;
+    let received = h.deletes_received(Some(Service::Sonarr));
     child.kill().expect("SIGKILL");
-    Harness::wait(child).await;
+    assert_killed_in_flight(received, sonarr_done.load(Ordering::SeqCst));
+    let killed = Harness::wait(child).await;
+    assert_eq!(killed.code, -1, "{killed:?}");
     h.stack.idle().await;
     h.stack.delay_deletes(Duration::ZERO);
     // The settling pass's first Sonarr request (listing the series' episodes) fails.

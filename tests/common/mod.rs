@@ -8,8 +8,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Output;
 
+use std::time::{Duration, Instant};
+
 use jiff::Timestamp;
-use shelflife::sim::{MovieSpec, SeriesSpec, SimStack, World};
+use shelflife::sim::{MovieSpec, SeriesSpec, Service, SimStack, World};
 
 /// A fixed "now" for worlds; the binary reads the real clock, so worlds are built relative to
 /// the real now (see [`now`]).
@@ -109,6 +111,28 @@ impl Harness {
         Run::from(output)
     }
 
+    /// The DELETEs `service` (every service, for `None`) has received so far, whether or not
+    /// they have been carried out yet.
+    pub fn deletes_received(&self, service: Option<Service>) -> usize {
+        self.stack
+            .writes()
+            .iter()
+            .filter(|(s, r)| r.method == "DELETE" && service.is_none_or(|want| *s == want))
+            .count()
+    }
+
+    /// Waits until `service` (any, for `None`) has received `n` DELETEs; panics after `limit`.
+    pub async fn until_deletes(&self, service: Option<Service>, n: usize, limit: Duration) {
+        let start = Instant::now();
+        while self.deletes_received(service) < n {
+            assert!(
+                start.elapsed() < limit,
+                "{service:?} did not get {n} DELETEs within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Runs `shelflife --config <config> <args>` while the stack keeps serving.
     pub async fn run(&self, args: &[&str]) -> Run {
         let mut cmd = self.command(args);
@@ -118,6 +142,18 @@ impl Harness {
             .expect("the binary runs");
         Run::from(output)
     }
+}
+
+/// A kill meant to land while a DELETE is in flight did: the servers had received more DELETEs
+/// before the kill (`received`) than they had carried out after it (`carried_out`). Otherwise the
+/// test would pass without having killed anything mid-request.
+#[track_caller]
+pub fn assert_killed_in_flight(received: usize, carried_out: usize) {
+    assert!(
+        carried_out < received,
+        "no DELETE was in flight at the kill: {received} received before it, {carried_out} \
+         carried out after it"
+    );
 }
 
 /// The titles `history --json` printed, newest first.
