@@ -50,6 +50,20 @@ impl Notify {
         false
     }
 
+    /// Collects messages until `done` holds for all of them so far (say, three pings seen) or
+    /// `limit` passes; true if it held.
+    pub fn collect_until_all(&mut self, limit: Duration, done: impl Fn(&Notify) -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while !done(self) {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.collect_until(left.min(Duration::from_millis(100)), |_| true);
+        }
+        true
+    }
+
     /// Everything already queued on the socket, without waiting.
     pub fn drain(&mut self) {
         self.socket.set_nonblocking(true).expect("nonblocking");
