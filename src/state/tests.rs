@@ -677,14 +677,17 @@ fn prune_drops_old_finished_runs_only() {
 
 #[test]
 fn backup_while_another_connection_writes_is_consistent() {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
     let (dir, path, reader) = fresh();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    // Runs the writer has finished: each copy waits for one more than the last copy held.
+    let finished = std::sync::Arc::new(AtomicI64::new(0));
     let writer = {
-        let (path, stop) = (path.clone(), stop.clone());
+        let (path, stop, finished) = (path.clone(), stop.clone(), finished.clone());
         std::thread::spawn(move || {
             let mut state = State::open(&path).unwrap();
             let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let run = state
                     .begin_run(&format!("r{n}"), Mode::Live, at(n), 1)
@@ -698,14 +701,20 @@ fn backup_while_another_connection_writes_is_consistent() {
                 state
                     .finish_run(run, Outcome::Completed, None, counts, at(n))
                     .unwrap();
+                finished.store(n, Ordering::SeqCst);
             }
             n
         })
     };
     let dest = dir.path().join("backup.db");
-    let mut seen = Vec::new();
+    let mut seen: Vec<i64> = Vec::new();
     for _ in 0..5 {
-        std::thread::sleep(std::time::Duration::from_millis(30));
+        let last = seen.last().copied().unwrap_or(0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while finished.load(Ordering::SeqCst) <= last {
+            assert!(std::time::Instant::now() < deadline, "the writer is stuck");
+            std::thread::yield_now();
+        }
         reader.backup_to(&dest).unwrap();
         let copy = State::open(&dest).unwrap();
         let check = |sql: &str| -> i64 { copy.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
@@ -720,10 +729,11 @@ fn backup_while_another_connection_writes_is_consistent() {
         assert_eq!((torn, finished_unplanned), (0, 0));
         seen.push(check("SELECT count(*) FROM runs"));
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.join().unwrap();
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-    assert!(*seen.last().unwrap() > 0 && written > 0);
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    // Every copy saw writes the one before it had not.
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(seen[0] > 0, "{seen:?}");
     assert!(
         !dest.with_extension("db-wal").exists(),
         "the copy is a single file"
