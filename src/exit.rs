@@ -1,36 +1,44 @@
 //! Exit codes of the `shelflife` binary: the contract scripts and systemd rely on.
 
-/// How a command ended. The numbers are part of the user contract (see the README).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// The pass finished (dry or live), or the command did what was asked.
-    Ok,
-    /// Something failed: a server error, a refused plan, a failed deletion.
-    Failed,
-    /// The config file or the command line is wrong.
-    Usage,
-    /// The storage is unhealthy: the pass stopped and deleted nothing more (EX_TEMPFAIL).
-    Paused,
-    /// `check`: some check is degraded.
-    CheckDegraded,
-    /// `check`: some check is unhealthy.
-    CheckUnhealthy,
-    /// `check`: the config is wrong.
-    CheckConfig,
+/// Declares [`Exit`] from one list of variants and their numbers, so that [`Exit::code`] and
+/// [`Exit::ALL`] cannot leave one out.
+macro_rules! exits {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
+        /// How a command ended. The numbers are part of the user contract: the README's table of
+        /// exit codes lists them, and `tests/readme.rs` holds the two to each other.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Exit {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Exit {
+            /// Every exit, in declaration order.
+            pub const ALL: &'static [Exit] = &[$(Exit::$variant,)*];
+
+            pub fn code(self) -> u8 {
+                match self {
+                    $(Exit::$variant => $code,)*
+                }
+            }
+        }
+    };
 }
 
-impl Exit {
-    pub fn code(self) -> u8 {
-        match self {
-            Exit::Ok => 0,
-            Exit::Failed => 1,
-            Exit::Usage => 2,
-            Exit::Paused => 75,
-            Exit::CheckDegraded => 1,
-            Exit::CheckUnhealthy => 2,
-            Exit::CheckConfig => 3,
-        }
-    }
+exits! {
+    /// The pass finished (dry or live), or the command did what was asked.
+    Ok = 0,
+    /// Something failed: a server error, a refused plan, a failed deletion.
+    Failed = 1,
+    /// The config file or the command line is wrong.
+    Usage = 2,
+    /// The storage is unhealthy: the pass stopped and deleted nothing more (EX_TEMPFAIL).
+    Paused = 75,
+    /// `check`: some check is degraded.
+    CheckDegraded = 1,
+    /// `check`: some check is unhealthy.
+    CheckUnhealthy = 2,
+    /// `check`: the config is wrong.
+    CheckConfig = 3,
 }
 
 impl From<Exit> for std::process::ExitCode {
