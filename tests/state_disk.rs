@@ -21,9 +21,12 @@ fn with_state_at(h: &Harness, db: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_directory_on_a_full_disk_deletes_nothing() {
-    let Some(disk) = Tmpfs::mount("64k") else {
+    let Some(disk) = Tmpfs::mount("256k") else {
         return;
     };
+    // A state file fits on an empty disk of this size, so what refuses it below is the filler.
+    let roomy = Tmpfs::mount("256k").expect("the first tmpfs was mounted");
+    drop(shelflife::state::State::open(&roomy.path().join("fits.db")).expect("a state file fits"));
     disk.fill();
     let h = Harness::start(world(), "").await;
     let db = disk.path().join("state.db");
