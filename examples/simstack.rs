@@ -6,7 +6,7 @@
 //! serves a synthetic library instead (40 % watched), to profile a pass by hand. It prints a
 //! config for them on stdout (keys inline) and serves until SIGTERM or SIGINT.
 
-use shelflife::sim::{SimStack, SyntheticSpec, World};
+use shelflife_sim::{SimStack, SyntheticSpec, World};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

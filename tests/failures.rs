@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now, Harness};
-use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, World};
 
 fn small_world() -> World {
     World::new(now())

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{now, Harness, HungFuse, Run, Tmpfs};
-use shelflife::sim::{MovieSpec, Service, World};
+use shelflife_sim::{MovieSpec, Service, World};
 
 const CANARY: &str = ".shelflife-canary";
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now, Harness, Tmpfs};
-use shelflife::sim::{MovieSpec, World};
+use shelflife_sim::{MovieSpec, World};
 
 fn world() -> World {
     World::new(now())

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use jiff::Timestamp;
-use shelflife::sim::{MovieSpec, SeriesSpec, SimStack, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, SimStack, World};
 
 /// A fixed "now" for worlds; the binary reads the real clock, so worlds are built relative to
 /// the real now (see [`now`]).

@@ -1,8 +1,11 @@
 //! The fakes answer like the API documents say: checked over real HTTP with plain reqwest.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde_json::Value;
+use shelflife_sim::*;
 
 fn now() -> Timestamp {
     Timestamp::from_second(1_763_900_000).expect("valid timestamp")
@@ -484,16 +487,6 @@ fn synthetic_library_has_the_asked_sizes() {
         (20..=60).contains(&watched),
         "about 40% watched, got {watched}"
     );
-}
-
-#[test]
-fn percent_decoding() {
-    assert_eq!(server_decode("a%20b+c%2Cd"), "a b c,d");
-    assert_eq!(server_decode("100%"), "100%");
-}
-
-fn server_decode(s: &str) -> String {
-    server::decode_for_tests(s)
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use shelflife::sim::{MovieSpec, SimStack, World};
+//! use shelflife_sim::{MovieSpec, SimStack, World};
 //! let now = jiff::Timestamp::now();
 //! let world = World::new(now).user("alice").movie(MovieSpec::new("Heat", 1995).watched("alice", 9.0));
 //! let stack = SimStack::start(world).await?;
@@ -30,6 +30,7 @@ mod arr;
 mod jellyfin;
 mod radarr;
 mod server;
+mod service;
 mod sonarr;
 mod world;
 
@@ -48,8 +49,8 @@ pub use world::{
     Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
 };
 
-pub use crate::clients::http::Service;
 use server::{Faults, Inner, Shared};
+pub use service::Service;
 
 /// The keys the simulated servers accept.
 pub const JELLYFIN_KEY: &str = "sim-jellyfin-key";
@@ -287,6 +288,3 @@ impl Drop for SimStack {
         self.shutdown();
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -3,7 +3,7 @@
 //! Built with short builders so a test scenario reads like a sentence:
 //!
 //! ```
-//! use shelflife::sim::{World, MovieSpec, SeriesSpec};
+//! use shelflife_sim::{World, MovieSpec, SeriesSpec};
 //! let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
 //! let world = World::new(now)
 //!     .user("alice")
