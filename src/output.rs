@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::plan::{Plan, Verdict};
-use crate::units::format_bytes;
 use crate::state::{ActionRow, HistoryRow, RunRow};
+use crate::units::format_bytes;
 
 /// The plan as a table: one line per decision (deletions first), then unmatched items, then totals.
 pub fn plan_table(plan: &Plan) -> String {

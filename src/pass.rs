@@ -20,12 +20,12 @@ use crate::inventory::{self, Inventory, InventoryError, InventoryOptions, Source
 use crate::logging::message_id;
 use crate::metrics::{self, PassMetrics, Requests};
 use crate::output::kept_by_reason;
-use crate::units::format_bytes;
 use crate::plan::Plan;
 use crate::policy;
 use crate::record::{self, PassJournal, RecordError};
 use crate::state::{self, RunCounts, State, StateError};
 use crate::systemd;
+use crate::units::format_bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PassError {
