@@ -80,9 +80,7 @@ async fn garbage_body_names_the_service_and_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_is_a_clear_error() {
     let mut h = Harness::start(small_world(), "").await;
-    h.stack.shutdown();
-    // Let the listeners close.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    h.stack.shutdown().await;
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("cannot connect"), "{run:?}");
