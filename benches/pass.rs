@@ -23,7 +23,7 @@ use shelflife::config::{Config, Env};
 use shelflife::inventory::{self, InventoryOptions};
 use shelflife::pass::Pass;
 use shelflife::policy;
-use shelflife::sim::{Recorded, Service, SimStack, SyntheticSpec, World};
+use shelflife_sim::{Recorded, Service, SimStack, SyntheticSpec, World};
 
 const SIZES: [(&str, usize, usize); 3] = [
     ("S", 1_000, 5_000),

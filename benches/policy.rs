@@ -9,7 +9,7 @@ use shelflife::inventory::{self, InventoryOptions};
 use shelflife::library::Library;
 use shelflife::pass::Pass;
 use shelflife::policy;
-use shelflife::sim::{SimStack, SyntheticSpec, World};
+use shelflife_sim::{SimStack, SyntheticSpec, World};
 
 /// The joined library of a synthetic world with `movies` and `episodes`, ~40 % watched.
 fn library(movies: usize, episodes: usize, users: usize) -> (Library, Config) {

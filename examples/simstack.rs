@@ -6,7 +6,7 @@
 //! serves a synthetic library instead (40 % watched), to profile a pass by hand. It prints a
 //! config for them on stdout (keys inline) and serves until SIGTERM or SIGINT.
 
-use shelflife::sim::{SimStack, SyntheticSpec, World};
+use shelflife_sim::{SimStack, SyntheticSpec, World};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         _ => return Err("usage: simstack [BASE_PORT [MOVIES EPISODES USERS]]".into()),
     };
-    let stack = SimStack::start_on(world, ports).await?;
+    let mut stack = SimStack::start_on(world, ports).await?;
     println!("{}", stack.config_toml(""));
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int) = (
@@ -45,6 +45,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    drop(stack);
+    stack.shutdown().await;
     Ok(())
 }

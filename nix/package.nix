@@ -50,6 +50,9 @@ rustPlatform.buildRustPackage (
       "--bin"
       "shelflife"
     ];
+    # Without the `demo` feature: the installed binary carries no simulated servers (crates/sim,
+    # axum). simstack below is where the VM test gets them.
+    buildNoDefaultFeatures = true;
     inherit meta;
 
     passthru.simstack = rustPlatform.buildRustPackage (

@@ -59,6 +59,9 @@ pub enum Command {
     #[command(subcommand)]
     Db(DbCommand),
     /// Start a simulated Jellyfin, Radarr and Sonarr in-process and run plan + a dry run against them.
+    ///
+    /// Only in a build with the `demo` feature, the default of a build from source: the .deb
+    /// and the Nix package have no demo (it exits 2 there).
     Demo(DemoArgs),
 }
 

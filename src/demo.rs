@@ -13,8 +13,8 @@ use shelflife::config::{Config, Env};
 use shelflife::exit::Exit;
 use shelflife::output;
 use shelflife::pass::Pass;
-use shelflife::sim::{SimStack, World};
 use shelflife::state::State;
+use shelflife_sim::{SimStack, World};
 
 pub async fn run(apply: bool, out: &mut impl Write) -> anyhow::Result<Exit> {
     let now = Timestamp::now();

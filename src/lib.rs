@@ -23,7 +23,6 @@ pub mod plan;
 pub mod policy;
 pub mod record;
 pub mod rules;
-pub mod sim;
 pub mod state;
 pub mod systemd;
 pub mod units;

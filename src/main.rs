@@ -1,6 +1,7 @@
 //! The `shelflife` binary: parse the command line, set up logging, dispatch, map errors to exit
 //! codes. Everything else lives in the library.
 
+#[cfg(feature = "demo")]
 mod demo;
 
 use std::path::Path;
@@ -65,16 +66,29 @@ async fn dispatch(cli: Cli) -> Exit {
         Command::Check(args) => check(config_path, args.json).await,
         Command::Config(ConfigCommand::Check) => config_check(config_path),
         Command::Config(ConfigCommand::Show) => config_show(config_path),
-        Command::Demo(args) => report(
-            demo::run(args.apply, &mut std::io::stdout()).await,
-            Exit::Failed,
-        ),
+        Command::Demo(args) => run_demo(args.apply).await,
         Command::Status => status(config_path),
         Command::History(args) => history(config_path, &args),
         Command::Db(DbCommand::Backup { path }) => db_backup(config_path, &path),
         Command::Db(DbCommand::Prune { older_than }) => db_prune(config_path, &older_than),
         Command::Monitor => run_monitor(config_path).await,
     }
+}
+
+#[cfg(feature = "demo")]
+async fn run_demo(apply: bool) -> Exit {
+    report(demo::run(apply, &mut std::io::stdout()).await, Exit::Failed)
+}
+
+/// A build without the simulated servers (the .deb, the Nix package) still knows the command,
+/// so that the README's first command gets an answer rather than a parse error.
+#[cfg(not(feature = "demo"))]
+async fn run_demo(_apply: bool) -> Exit {
+    eprintln!(
+        "shelflife: this build has no demo; it was built without the `demo` feature, as the \
+         .deb and the Nix package are. Try it from a checkout: cargo run --release -- demo"
+    );
+    Exit::Usage
 }
 
 /// Loads the config, logging its warnings.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now, Harness};
-use shelflife::sim::{MovieSpec, Service, World};
+use shelflife_sim::{MovieSpec, Service, World};
 
 fn world() -> World {
     World::new(now())
@@ -52,9 +52,9 @@ async fn config_show_redacts_every_secret() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("<redacted"), "{run:?}");
     for key in [
-        shelflife::sim::JELLYFIN_KEY,
-        shelflife::sim::RADARR_KEY,
-        shelflife::sim::SONARR_KEY,
+        shelflife_sim::JELLYFIN_KEY,
+        shelflife_sim::RADARR_KEY,
+        shelflife_sim::SONARR_KEY,
     ] {
         assert!(!run.stdout.contains(key), "{key} printed:\n{}", run.stdout);
     }

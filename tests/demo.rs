@@ -1,7 +1,9 @@
-//! `shelflife demo`: the newcomer's first command works with no servers and no config.
+//! `shelflife demo`: the newcomer's first command works with no servers and no config; a build
+//! without the `demo` feature (the .deb, the Nix package) says it has none.
 
 use assert_cmd::Command;
 
+#[cfg(feature = "demo")]
 fn demo(args: &[&str]) -> String {
     let out = Command::cargo_bin("shelflife")
         .expect("binary")
@@ -14,6 +16,7 @@ fn demo(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.get_output().stdout).into_owned()
 }
 
+#[cfg(feature = "demo")]
 #[test]
 fn demo_plans_and_dry_runs_without_writing() {
     let out = demo(&[]);
@@ -26,6 +29,7 @@ fn demo_plans_and_dry_runs_without_writing() {
     );
 }
 
+#[cfg(feature = "demo")]
 #[test]
 fn demo_apply_deletes_once_and_the_next_pass_finds_nothing() {
     let out = demo(&["--apply"]);
@@ -43,4 +47,20 @@ fn demo_apply_deletes_once_and_the_next_pass_finds_nothing() {
         again.contains("Write requests sent by this pass: 0."),
         "{again}"
     );
+}
+
+#[cfg(not(feature = "demo"))]
+#[test]
+fn a_build_without_the_demo_says_so_and_exits_2() {
+    let out = Command::cargo_bin("shelflife")
+        .expect("binary")
+        .args(["demo", "--apply"])
+        .env_remove("SHELFLIFE_CONFIG")
+        .env_remove("JOURNAL_STREAM")
+        .assert()
+        .code(2);
+    let output = out.get_output();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("this build has no demo;"), "{stderr}");
+    assert!(output.stdout.is_empty(), "{output:?}");
 }

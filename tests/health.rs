@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{now, Harness, HungFuse, Run};
-use shelflife::sim::{MovieSpec, Service, World};
+use shelflife_sim::{MovieSpec, Service, World};
 use shelflife_testkit::Tmpfs;
 
 const CANARY: &str = ".shelflife-canary";

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{assert_killed_in_flight, history, now, Harness};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, World};
 
 /// Four movies to delete; an ended series whose two seasons go whole; a continuing one whose
 /// first season goes episode by episode (hybrid mode) and whose newest season stays; a kept movie.

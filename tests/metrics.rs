@@ -95,9 +95,9 @@ async fn a_live_pass_writes_metrics_that_promtool_accepts() {
     );
     // The pass's own requests, counted by the client: the stack saw as many.
     for (service, label) in [
-        (shelflife::sim::Service::Jellyfin, "jellyfin"),
-        (shelflife::sim::Service::Radarr, "radarr"),
-        (shelflife::sim::Service::Sonarr, "sonarr"),
+        (shelflife_sim::Service::Jellyfin, "jellyfin"),
+        (shelflife_sim::Service::Radarr, "radarr"),
+        (shelflife_sim::Service::Sonarr, "sonarr"),
     ] {
         let counted = v(&format!(
             "shelflife_last_pass_api_requests{{service=\"{label}\"}}"

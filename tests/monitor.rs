@@ -12,7 +12,7 @@ use common::notify::Notify;
 use common::{now, Harness, HungFuse};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use shelflife::sim::{MovieSpec, World};
+use shelflife_sim::{MovieSpec, World};
 
 fn world() -> World {
     World::new(now())

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{assert_killed_in_flight, history, now, Harness};
-use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, World};
 
 /// How many DELETEs each target got: `movie <id>` and `episode file <id>`.
 fn deletes_per_target(h: &Harness) -> BTreeMap<String, usize> {

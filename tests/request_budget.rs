@@ -6,7 +6,7 @@
 mod common;
 
 use common::{now, Harness};
-use shelflife::sim::{Recorded, SeriesSpec, Service, SyntheticSpec, World};
+use shelflife_sim::{Recorded, SeriesSpec, Service, SyntheticSpec, World};
 
 fn paths(requests: &[Recorded]) -> Vec<String> {
     requests

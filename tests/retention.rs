@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use common::{now, Harness};
 use serde_json::Value;
-use shelflife::sim::{MovieSpec, SeriesSpec, Service, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, World};
 
 /// One movie or series per rule, relative to the real clock (the binary reads it).
 fn rule_world() -> World {

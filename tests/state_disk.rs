@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now, Harness};
-use shelflife::sim::{MovieSpec, World};
+use shelflife_sim::{MovieSpec, World};
 use shelflife_testkit::Tmpfs;
 
 fn world() -> World {

@@ -11,7 +11,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use shelflife::sim::{MovieSpec, SeriesSpec, Service, SimStack, World};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, SimStack, World};
 
 /// A fixed "now" for worlds; the binary reads the real clock, so worlds are built relative to
 /// the real now (see [`now`]).

@@ -10,7 +10,7 @@ use super::server::{
     flag, ok, param, params, status, typed_json, Answer, DeleteEvent, Effects, Request,
 };
 use super::world::{Episode, EpisodeFile, Series, World};
-use crate::clients::http::Service;
+use crate::service::Service;
 
 fn series_json(world: &World, s: &Series) -> Value {
     let root = root_of(&world.sonarr_root_folders, &s.path)

@@ -8,7 +8,7 @@ use super::arr::{
 };
 use super::server::{flag, ok, param, status, Answer, DeleteEvent, Effects, Request};
 use super::world::{Movie, World};
-use crate::clients::http::Service;
+use crate::service::Service;
 
 fn movie_json(world: &World, m: &Movie) -> Value {
     let root = root_of(&world.radarr_root_folders, &m.path)

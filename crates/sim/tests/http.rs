@@ -1,8 +1,11 @@
 //! The fakes answer like the API documents say: checked over real HTTP with plain reqwest.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde_json::Value;
+use shelflife_sim::*;
 
 fn now() -> Timestamp {
     Timestamp::from_second(1_763_900_000).expect("valid timestamp")
@@ -484,16 +487,6 @@ fn synthetic_library_has_the_asked_sizes() {
         (20..=60).contains(&watched),
         "about 40% watched, got {watched}"
     );
-}
-
-#[test]
-fn percent_decoding() {
-    assert_eq!(server_decode("a%20b+c%2Cd"), "a b c,d");
-    assert_eq!(server_decode("100%"), "100%");
-}
-
-fn server_decode(s: &str) -> String {
-    server::decode_for_tests(s)
 }
 
 #[tokio::test]
@@ -1327,4 +1320,45 @@ async fn jellyfin_items_can_have_their_path_only_in_media_sources() {
         assert_eq!(item["MediaSources"][0]["Path"], path.as_str());
     }
     assert!(by_id(&alien)["Path"].is_string(), "others keep their Path");
+}
+
+#[tokio::test]
+async fn shutdown_answers_what_came_in_then_closes_the_ports() {
+    let mut stack = SimStack::start(world()).await.expect("start");
+    let c = Client::new();
+    // An idle keep-alive connection does not hold the shutdown up.
+    let (status, _) = c.jellyfin(&stack, "/Users").await;
+    assert_eq!(status, 200);
+    stack.slow_path(Service::Sonarr, "/api/v3/tag", Duration::from_millis(300));
+    let sonarr = stack.sonarr_url().to_string();
+    let started = std::time::Instant::now();
+    let slow = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(format!("{sonarr}/api/v3/tag"))
+            .header("X-Api-Key", SONARR_KEY)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    while stack.count(Service::Sonarr) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let addrs: Vec<String> = [Service::Jellyfin, Service::Radarr, Service::Sonarr]
+        .into_iter()
+        .map(|s| stack.url(s).trim_start_matches("http://").to_string())
+        .collect();
+    tokio::time::timeout(Duration::from_secs(10), stack.shutdown())
+        .await
+        .expect("the servers stop");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the shutdown waited for the slow answer"
+    );
+    assert_eq!(slow.await.expect("task").expect("answered"), 200);
+    for addr in &addrs {
+        let connect = tokio::net::TcpStream::connect(addr.as_str()).await;
+        assert!(connect.is_err(), "{addr} still accepts connections");
+    }
+    stack.shutdown().await;
+    assert_eq!(stack.with_world(|w| w.movies.len()), 2, "the world stays");
 }

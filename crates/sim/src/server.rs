@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::world::World;
 use super::{jellyfin, radarr, sonarr};
-use crate::clients::http::Service;
+use crate::service::Service;
 
 /// One request as a server saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -555,6 +555,12 @@ pub(super) fn jellyfin_date(t: Timestamp) -> String {
 }
 
 #[cfg(test)]
-pub(super) fn decode_for_tests(s: &str) -> String {
-    percent_decode(s)
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b+c%2Cd"), "a b c,d");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
 }

@@ -10,11 +10,11 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use crate::sim::world::World;
+use crate::world::World;
 
 /// The sorts the simulator honours. Other `ItemSortBy` names are valid and change nothing here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::sim) enum SortBy {
+pub(crate) enum SortBy {
     /// The item's `SortName` (see [`sort_name`]).
     SortName,
     /// `ItemSortBy.Name` sorts by `CleanName` (see [`clean_name`]).
@@ -27,7 +27,7 @@ pub(in crate::sim) enum SortBy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::sim) struct Key {
+pub(crate) struct Key {
     by: SortBy,
     descending: bool,
 }
@@ -70,7 +70,7 @@ const ITEM_SORT_BY: [&str; 30] = [
 /// The ordering of a request's `sortBy` and `sortOrder` values. `Err` where Jellyfin's
 /// RequestHelpers.GetOrderBy indexes past the end of `sortBy` (more orders than sorts) and the
 /// request fails with a 500.
-pub(in crate::sim) fn ordering(sort_by: &[String], sort_order: &[String]) -> Result<Vec<Key>, ()> {
+pub(crate) fn ordering(sort_by: &[String], sort_order: &[String]) -> Result<Vec<Key>, ()> {
     let sorts: Vec<Option<SortBy>> = sort_by
         .iter()
         .map(|v| v.trim())
@@ -142,7 +142,7 @@ pub(in crate::sim) fn ordering(sort_by: &[String], sort_order: &[String]) -> Res
 /// One item of the library by its place in the world: movie, series, (series, season) or
 /// (series, episode) indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::sim) enum ItemRef {
+pub(crate) enum ItemRef {
     Movie(u32),
     Series(u32),
     Season(u32, u32),
@@ -152,7 +152,7 @@ pub(in crate::sim) enum ItemRef {
 /// The library's orders per sort and the items queries matched, valid for one generation of
 /// the world.
 #[derive(Default)]
-pub(in crate::sim) struct Orders {
+pub(crate) struct Orders {
     generation: u64,
     sorted: Vec<(Vec<Key>, Vec<ItemRef>)>,
     /// Per query (all of it but the page).
@@ -340,7 +340,7 @@ fn compare(a: &Row<'_>, b: &Row<'_>, keys: &[Key]) -> Ordering {
 }
 
 /// What Jellyfin calls a season.
-pub(in crate::sim) fn season_name(number: i32) -> String {
+pub(crate) fn season_name(number: i32) -> String {
     if number == 0 {
         "Specials".to_string()
     } else {
@@ -351,7 +351,7 @@ pub(in crate::sim) fn season_name(number: i32) -> String {
 /// BaseItem.GetSortName with the default server configuration: lower case, the articles "the",
 /// "a" and "an" removed as words, some punctuation removed or made a space, runs of digits padded
 /// to ten places, diacritics removed.
-pub(in crate::sim) fn sort_name(name: &str) -> String {
+pub(crate) fn sort_name(name: &str) -> String {
     let mut sortable = name.trim().to_lowercase();
     for word in ["the", "a", "an"] {
         if let Some(rest) = sortable.strip_prefix(&format!("{word} ")) {
@@ -392,7 +392,7 @@ pub(in crate::sim) fn sort_name(name: &str) -> String {
 
 /// Jellyfin's `GetCleanValue` (what `ItemSortBy.Name` sorts by): lower case without
 /// diacritics, punctuation made spaces, spaces collapsed.
-pub(in crate::sim) fn clean_name(name: &str) -> String {
+pub(crate) fn clean_name(name: &str) -> String {
     let spaced: String = name
         .to_lowercase()
         .chars()

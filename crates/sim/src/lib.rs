@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use shelflife::sim::{MovieSpec, SimStack, World};
+//! use shelflife_sim::{MovieSpec, SimStack, World};
 //! let now = jiff::Timestamp::now();
 //! let world = World::new(now).user("alice").movie(MovieSpec::new("Heat", 1995).watched("alice", 9.0));
 //! let stack = SimStack::start(world).await?;
@@ -30,6 +30,7 @@ mod arr;
 mod jellyfin;
 mod radarr;
 mod server;
+mod service;
 mod sonarr;
 mod world;
 
@@ -41,6 +42,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::Router;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub use server::{DeleteEvent, Recorded};
 pub use world::{
@@ -48,19 +50,26 @@ pub use world::{
     Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
 };
 
-pub use crate::clients::http::Service;
 use server::{Faults, Inner, Shared};
+pub use service::Service;
 
 /// The keys the simulated servers accept.
 pub const JELLYFIN_KEY: &str = "sim-jellyfin-key";
 pub const RADARR_KEY: &str = "sim-radarr-key";
 pub const SONARR_KEY: &str = "sim-sonarr-key";
 
-/// Three running servers sharing one [`World`]. They stop when this is dropped.
+/// Three running servers sharing one [`World`]. [`SimStack::shutdown`] stops them and waits
+/// until they have; dropping the stack only tells them to stop.
 pub struct SimStack {
     shared: Shared,
     urls: HashMap<Service, String>,
-    shutdown: Vec<oneshot::Sender<()>>,
+    servers: Vec<Running>,
+}
+
+/// One server task and the signal that starts its graceful shutdown.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
 }
 
 impl SimStack {
@@ -87,7 +96,7 @@ impl SimStack {
             keys,
         });
         let mut urls = HashMap::new();
-        let mut shutdown = Vec::new();
+        let mut servers = Vec::new();
         for (service, port) in [Service::Jellyfin, Service::Radarr, Service::Sonarr]
             .into_iter()
             .zip(ports)
@@ -106,21 +115,22 @@ impl SimStack {
                     },
                 )
                 .with_state(shared.clone());
-            let (tx, rx) = oneshot::channel::<()>();
-            shutdown.push(tx);
-            tokio::spawn(async move {
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                // A dropped sender (the stack dropped) stops the server as a sent () does.
                 let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                    let _ = rx.await;
+                    let _ = stopped.await;
                 });
                 if let Err(err) = serve.await {
                     tracing::warn!("simulated {service} stopped: {err}");
                 }
             });
+            servers.push(Running { stop, task });
         }
         Ok(SimStack {
             shared,
             urls,
-            shutdown,
+            servers,
         })
     }
 
@@ -274,19 +284,34 @@ impl SimStack {
         self.shared.lock().faults.legacy_auth = on;
     }
 
-    /// Stops the servers now (dropping the stack does the same).
-    pub fn shutdown(&mut self) {
-        for tx in self.shutdown.drain(..) {
-            let _ = tx.send(());
+    /// Stops the three servers and returns when they have stopped: their ports are closed (a
+    /// connect is refused) and every request they had received has been answered. A request
+    /// still slowed down by [`SimStack::slow_path`] is waited for. Work a request left running
+    /// after its answer (Radarr's late file removal, a delete whose client gave up) is not:
+    /// [`SimStack::idle`] waits for that. The world stays readable. A second call does nothing.
+    pub async fn shutdown(&mut self) {
+        let servers = std::mem::take(&mut self.servers);
+        let mut tasks = Vec::with_capacity(servers.len());
+        for Running { stop, task } in servers {
+            let _ = stop.send(());
+            tasks.push(task);
+        }
+        for task in tasks {
+            if let Err(err) = task.await {
+                if err.is_panic() {
+                    std::panic::resume_unwind(err.into_panic());
+                }
+            }
         }
     }
 }
 
 impl Drop for SimStack {
+    /// Tells the servers to stop, without waiting (a drop cannot): the ports close a moment
+    /// later. Await [`SimStack::shutdown`] to know they have.
     fn drop(&mut self) {
-        self.shutdown();
+        for server in self.servers.drain(..) {
+            let _ = server.stop.send(());
+        }
     }
 }
-
-#[cfg(test)]
-mod tests;
