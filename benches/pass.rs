@@ -15,6 +15,8 @@
 //! service, the pass's peak RSS (`wait4`'s `ru_maxrss`), and the time of `policy::plan` alone
 //! (in this process, on the same library, the median of 5 runs).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! benchmark: `cargo bench --bench policy`. The library is fetched once from the simulated stack
 //! and joined; only the planning is measured.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 
 use shelflife::config::{Config, Env};

@@ -4,6 +4,8 @@
 //! `gendocs OUTDIR` → `OUTDIR/man/shelflife.1`, `shelflife-<command>.1` …, and
 //! `OUTDIR/completions/shelflife.bash`, `_shelflife` (zsh), `shelflife.fish`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;

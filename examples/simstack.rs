@@ -6,6 +6,8 @@
 //! serves a synthetic library instead (40 % watched), to profile a pass by hand. It prints a
 //! config for them on stdout (keys inline) and serves until SIGTERM or SIGINT.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use shelflife_sim::{SimStack, SyntheticSpec, World};
 
 #[tokio::main(flavor = "current_thread")]

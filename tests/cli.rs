@@ -1,6 +1,8 @@
 //! The CLI contract seen from outside: `config check|show`, `plan --json`, `check`, and the
 //! commands that later versions fill in.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{now, Harness};

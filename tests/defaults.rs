@@ -3,6 +3,8 @@
 //! shelflife does when a key is left out, which is what `config show` prints for a config that
 //! leaves everything out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! `shelflife demo`: the newcomer's first command works with no servers and no config; a build
 //! without the `demo` feature (the .deb, the Nix package) says it has none.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 
 #[cfg(feature = "demo")]

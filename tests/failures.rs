@@ -1,6 +1,8 @@
 //! What goes wrong on the wire, and what shelflife does then: clear errors, exit codes, and
 //! nothing deleted that should not be.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{now, Harness};

@@ -2,6 +2,8 @@
 //! missing, of the wrong type, read-only, full, hung, or loses its canary mid-pass; `check`
 //! reports it with its exit code. Needs root (tmpfs and FUSE mounts), as CI has.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! The journal seen from outside: a pass killed at any moment resumes without deleting anything
 //! twice, two passes never overlap, and the records feed `status`, `history` and `db`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

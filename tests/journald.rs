@@ -4,6 +4,8 @@
 //! would start it (`JOURNAL_STREAM` set, `--log-format auto`), then `journalctl` reads back what it
 //! logged. Needs root, as CI has.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -3,6 +3,8 @@
 //! (`node_textfile_scrape_error 0`, our samples served). Written by a pass and by each monitor
 //! round; the monitor carries the last pass's figures along.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::Write;

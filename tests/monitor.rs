@@ -2,6 +2,8 @@
 //! `WatchdogSec=`): READY after the first round, STATUS each round, WATCHDOG pings while the loop
 //! lives and none while it is wedged, STOPPING and exit 0 on SIGTERM.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

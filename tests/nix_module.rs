@@ -3,6 +3,8 @@
 //! (`shelflife::config::schema()`), minus the secrets it must not offer; it takes its sandbox
 //! from `systemd/hardening.conf` instead of a copy; and its units say what `systemd/` says.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

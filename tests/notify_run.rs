@@ -2,6 +2,8 @@
 //! a `STATUS=` at each phase and before each delete, each with `EXTEND_TIMEOUT_USEC=`, and a last
 //! status that says how the pass ended.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::notify::Notify;

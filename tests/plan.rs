@@ -1,6 +1,8 @@
 //! `plan` shows what `run` would do: the journal applied as `run` applies it (what a live pass
 //! deleted is left out, what an unsettled deletion covers is kept) and the same refusal.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{now, small_library, Harness};

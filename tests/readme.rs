@@ -1,6 +1,8 @@
 //! The README is part of the contract: what it lists for alerting and dashboards must be what the
 //! program emits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use shelflife::exit::Exit;

@@ -3,6 +3,8 @@
 //! their client died, lists that change while they are paged, and big lists that take longer to
 //! build than a small request may take. Over real HTTP, with the real binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,8 @@
 //! calendar cannot cover (specials without an air date) is fetched on its own. Never a request per
 //! movie or per episode. Counts, not timings: this test fails when a change makes a pass chattier.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{now, Harness};

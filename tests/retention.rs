@@ -1,5 +1,7 @@
 //! The whole rule set end to end: the real binary against the simulated stack over HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

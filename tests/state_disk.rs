@@ -1,6 +1,8 @@
 //! No delete without a record: when the state file cannot be written (a full disk), the pass
 //! deletes nothing and says why. Real size-limited tmpfs mounts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{now, Harness};

@@ -1,5 +1,7 @@
 //! The fakes answer like the API documents say: checked over real HTTP with plain reqwest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
