@@ -81,7 +81,7 @@ fn fresh(heartbeat: &Heartbeat, watchdog: Duration, now: Instant) -> bool {
 }
 
 /// Starts a thread that calls `ping` every half `watchdog`, but only while `heartbeat` is younger
-/// than `watchdog` ([`fresh`]): a loop that stops beating stops the pings, and systemd restarts
+/// than `watchdog` (`fresh`): a loop that stops beating stops the pings, and systemd restarts
 /// the service. A plain thread rather than a task, so a wedged async runtime cannot ping on the
 /// loop's behalf either. The thread lives as long as the process.
 pub fn spawn_pinger(

@@ -450,7 +450,7 @@ impl<'a> PassGate<'a> {
 
 impl PassGate<'_> {
     /// Asked before each delete, at `now`: the mounts every time, everything else when the last
-    /// full check is [`FULL_CHECK_EVERY`] old. `Err` carries why the pass must stop.
+    /// full check is `FULL_CHECK_EVERY` old. `Err` carries why the pass must stop.
     pub async fn before_delete(&mut self, now: Instant) -> Result<(), String> {
         let report = if self.full_due(now) {
             self.full_check(now).await.0

@@ -2,7 +2,7 @@
 //! time, canary in place, enough free space and inodes.
 //!
 //! The mount table comes from `/proc/self/mountinfo`, which never touches the mounts themselves;
-//! everything that does goes through [`probe`](super::probe) with the mount's deadline.
+//! everything that does goes through [`probe`] with the mount's deadline.
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //!
 //! `PRAGMA user_version` holds the number of migrations applied; `PRAGMA application_id` marks the
 //! file as shelflife's, so a foreign SQLite file is never "migrated" into ours. To change the schema,
-//! append one SQL string to [`MIGRATIONS`] (never edit an applied one); the tests migrate from every
+//! append one SQL string to `MIGRATIONS` (never edit an applied one); the tests migrate from every
 //! earlier version and compare with a fresh database.
 
 use rusqlite::{Connection, Transaction};

@@ -65,7 +65,7 @@ impl State {
     ///
     /// Switching a new file to WAL needs the file to itself, and SQLite answers "busy" at once,
     /// without its busy handler, when another connection is opening it at the same moment; the
-    /// open is idempotent, so it is simply tried again for up to [`BUSY_TIMEOUT`].
+    /// open is idempotent, so it is simply tried again for up to `BUSY_TIMEOUT` (five seconds).
     pub fn open(path: &Path) -> Result<State, StateError> {
         let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
         loop {
