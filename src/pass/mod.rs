@@ -11,12 +11,11 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::apply::{self, Journal, Mode, NoJournal};
+use crate::clients::arr::{Arr, ArrClient};
 use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
-use crate::clients::radarr::RadarrClient;
-use crate::clients::sonarr::SonarrClient;
 use crate::clients::Sources;
-use crate::config::Config;
+use crate::config::{ArrConfig, Config};
 use crate::health::{gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
 use crate::metrics::{self, PassMetrics, Requests};
@@ -67,24 +66,8 @@ impl Pass {
             config.jellyfin.api_key.expose(),
             config.jellyfin.http.clone(),
         )?;
-        let radarr = match &config.radarr {
-            Some(c) => Some(RadarrClient::new(
-                &http,
-                &c.url,
-                c.api_key.expose(),
-                c.http.clone(),
-            )?),
-            None => None,
-        };
-        let sonarr = match &config.sonarr {
-            Some(c) => Some(SonarrClient::new(
-                &http,
-                &c.url,
-                c.api_key.expose(),
-                c.http.clone(),
-            )?),
-            None => None,
-        };
+        let radarr = arr_client(&http, config.radarr.as_ref())?;
+        let sonarr = arr_client(&http, config.sonarr.as_ref())?;
         Ok(Pass {
             config,
             sources: Sources {
@@ -428,6 +411,16 @@ fn journal_mode(mode: Mode) -> state::Mode {
         Mode::DryRun => state::Mode::DryRun,
         Mode::Live => state::Mode::Live,
     }
+}
+
+/// The client of a configured *arr (Radarr or Sonarr, by the type asked for).
+fn arr_client<A: Arr>(
+    http: &Http,
+    config: Option<&ArrConfig>,
+) -> Result<Option<ArrClient<A>>, BuildError> {
+    config
+        .map(|c| ArrClient::new(http, &c.url, c.api_key.expose(), c.http.clone()))
+        .transpose()
 }
 
 /// A short random id that ties a pass's log lines together.
