@@ -44,7 +44,14 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && t.good.serviceConfig.shelflife.Type == \"oneshot\"
       && t.good.serviceConfig.shelflife-monitor.Type == \"notify\"
       && builtins.length t.inlineKey.failedAssertions == 2
-      && builtins.length t.monitorOnly.failedAssertions == 1")
+      && builtins.length t.monitorOnly.failedAssertions == 1
+      && t.twoInstances.failedAssertions == [ ]
+      && builtins.elem \"4k:/etc/credstore/shelflife.4k\" t.twoInstances.serviceConfig.shelflife.LoadCredential
+      && builtins.elem \"hd:/etc/credstore/shelflife.hd\" t.twoInstances.serviceConfig.shelflife.LoadCredential
+      && builtins.elem \"anime:/etc/credstore/shelflife.anime\" t.twoInstances.serviceConfig.shelflife-monitor.LoadCredential
+      && map (i: i.name) t.twoInstances.configFile.generated.radarr == [ \"4k\" \"hd\" ]
+      && t.twoInstances.configFile.env ? SHELFLIFE_4K_API_KEY
+      && t.missingInstanceKey.failedAssertions == [ \"services.shelflife.settings.radarr[2] is set, but services.shelflife.credentialFiles.4k is not: shelflife needs the API key of 4k.\" ]")
     if [ "$verdict" = true ]; then
         echo "evaluates: nix/module.nix (nix/eval-test.nix)"
     else

@@ -141,6 +141,51 @@ in
     };
   };
 
+  # Two Radarrs (HD and 4K) as an attrset by name, two Sonarrs as a list: each instance has its
+  # credential, and the config holds [[radarr]] and [[sonarr]] with the names.
+  twoInstances = eval {
+    shelflife = {
+      enable = true;
+      monitor.enable = true;
+      settings = settings // {
+        radarr = {
+          hd.url = "http://127.0.0.1:18097";
+          "4k".url = "http://127.0.0.1:18099";
+        };
+        sonarr = [
+          { url = "http://127.0.0.1:18098"; }
+          {
+            name = "anime";
+            url = "http://127.0.0.1:18100";
+          }
+        ];
+      };
+      credentialFiles = {
+        jellyfin = "/etc/credstore/shelflife.jellyfin";
+        hd = "/etc/credstore/shelflife.hd";
+        "4k" = "/etc/credstore/shelflife.4k";
+        sonarr = "/etc/credstore/shelflife.sonarr";
+        anime = "/etc/credstore/shelflife.anime";
+      };
+    };
+  };
+
+  # The same without the 4K Radarr's credential: refused, naming it.
+  missingInstanceKey = eval {
+    shelflife = {
+      enable = true;
+      settings = settings // {
+        radarr = [
+          { name = "hd"; url = "http://127.0.0.1:18097"; }
+          { name = "4k"; url = "http://127.0.0.1:18099"; }
+        ];
+      };
+      credentialFiles = removeAttrs credentialFiles [ "radarr" ] // {
+        hd = "/etc/credstore/shelflife.hd";
+      };
+    };
+  };
+
   # The monitor without the module.
   monitorOnly = eval { shelflife.monitor.enable = true; };
 

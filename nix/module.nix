@@ -3,7 +3,8 @@
 #
 # Secrets never go in `settings`: the generated config sits in the world-readable Nix store. API
 # keys come through `credentialFiles` → LoadCredential=, and shelflife reads
-# $CREDENTIALS_DIRECTORY/<service> when the config names no key.
+# $CREDENTIALS_DIRECTORY/<name> when the config names no key: `jellyfin`, and each *arr
+# instance's name (`radarr` and `sonarr` for a single table).
 {
   config,
   lib,
@@ -15,8 +16,7 @@ let
   inherit (lib) mkOption types;
   cfg = config.services.shelflife;
   settingsFormat = pkgs.formats.toml { };
-  services = [
-    "jellyfin"
+  arrs = [
     "radarr"
     "sonarr"
   ];
@@ -92,6 +92,7 @@ let
       retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
     };
     radarr = {
+      name = opt types.str "The instance's name when there are several (HD and 4K): it names its credential. Default: radarr.";
       url = opt types.str "Where Radarr answers, e.g. http://127.0.0.1:7878.";
       add_import_exclusion = opt types.bool "Also add deleted movies to Radarr's import exclusions.";
       timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
@@ -100,6 +101,7 @@ let
       retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
     };
     sonarr = {
+      name = opt types.str "The instance's name when there are several (TV and anime): it names its credential. Default: sonarr.";
       url = opt types.str "Where Sonarr answers, e.g. http://127.0.0.1:8989.";
       timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
       list_timeout = opt types.str "Deadline for the first byte of a big list, e.g. \"3m\" (a Pi builds big lists slowly).";
@@ -114,6 +116,7 @@ let
       partial_season_threshold = opt (types.numbers.between 0 1) "Share of a season's episodes that must be watched before the season goes whole.";
       protect_latest_season = opt types.bool "Never touch the newest season of a series still airing.";
       max_deletions_per_run = opt types.ints.unsigned "A plan that would delete more files than this is refused whole.";
+      copies = opt (types.enum [ "together" "separate" ]) "The same movie in two Radarrs: watched together (either copy watches both), or each copy on its own.";
     };
     path_map = {
       jellyfin = req types.str "A path prefix as Jellyfin sees it.";
@@ -146,6 +149,28 @@ let
   };
   # END typed settings
 
+  # One *arr: null (left alone), one table ([radarr]), a list of tables ([[radarr]], each with a
+  # `name`), or an attrset of tables by name (written as that list, the names filled in).
+  arrOption =
+    arr: description:
+    let
+      instance = table typed.${arr};
+      # An attrset whose values are all attrsets is a set of instances; a single table's values
+      # are strings, numbers, booleans and nulls.
+      isByName = v: builtins.isAttrs v && v != { } && builtins.all builtins.isAttrs (builtins.attrValues v);
+      byName = types.addCheck (types.attrsOf instance) isByName;
+    in
+    mkOption {
+      type = types.nullOr (types.oneOf [
+        (types.listOf instance)
+        byName
+        instance
+      ]);
+      default = null;
+      apply = v: if isByName v then lib.mapAttrsToList (name: value: value // { inherit name; }) v else v;
+      inherit description;
+    };
+
   settingsType = table (
     typed.top
     // {
@@ -154,16 +179,8 @@ let
         default = { };
         description = "The Jellyfin server whose watched state counts (required: url and users).";
       };
-      radarr = mkOption {
-        type = types.nullOr (table typed.radarr);
-        default = null;
-        description = "Radarr; null leaves movies alone.";
-      };
-      sonarr = mkOption {
-        type = types.nullOr (table typed.sonarr);
-        default = null;
-        description = "Sonarr; null leaves TV alone.";
-      };
+      radarr = arrOption "radarr" "Radarr: one table, or several instances as a list (each with a `name`) or an attrset by name; null leaves movies alone.";
+      sonarr = arrOption "sonarr" "Sonarr: one table, or several instances as a list (each with a `name`) or an attrset by name; null leaves TV alone.";
       rules = mkOption {
         type = table typed.rules;
         default = { };
@@ -217,29 +234,50 @@ let
   configFile =
     let
       generated = settingsFormat.generate "shelflife.toml" (withoutNulls cfg.settings);
+      keyVariable = name: "SHELFLIFE_${lib.toUpper (builtins.replaceStrings [ "-" ] [ "_" ] name)}_API_KEY";
     in
-    pkgs.runCommand "shelflife-config.toml"
+    pkgs.runCommand "shelflife-config.toml" (
       {
         inherit generated;
-        SHELFLIFE_JELLYFIN_API_KEY = "build-time-dummy";
-        SHELFLIFE_RADARR_API_KEY = "build-time-dummy";
-        SHELFLIFE_SONARR_API_KEY = "build-time-dummy";
       }
+      // lib.genAttrs (map keyVariable ([ "jellyfin" ] ++ map (i: i.name) instances)) (
+        _: "build-time-dummy"
+      )
+    )
       ''
         ${lib.getExe cfg.package} --log-format text --config "$generated" config check
         cp "$generated" "$out"
       '';
 
-  configured = builtins.filter (s: cfg.settings.${s} != null) services;
+  # Every configured *arr instance: its name (its credential's), where it sits in `settings`, and
+  # its table.
+  instances = lib.concatMap (
+    arr:
+    let
+      value = cfg.settings.${arr};
+      entry = where: table: {
+        name = if table.name or null == null then arr else table.name;
+        inherit where table;
+      };
+    in
+    if value == null then
+      [ ]
+    else if builtins.isList value then
+      lib.imap1 (i: table: entry "settings.${arr}[${toString i}]" table) value
+    else
+      [ (entry "settings.${arr}" value) ]
+  ) arrs;
+  # The credentials the config needs: Jellyfin's and each instance's.
+  configured = [ "jellyfin" ] ++ map (i: i.name) instances;
   inlineSecrets = lib.concatMap (
-    s:
-    map (k: "settings.${s}.${k}") (
-      builtins.filter (k: cfg.settings.${s} ? ${k}) [
+    { where, table, ... }:
+    map (k: "${where}.${k}") (
+      builtins.filter (k: table ? ${k}) [
         "api_key"
         "api_key_file"
       ]
     )
-  ) configured;
+  ) ([ { where = "settings.jellyfin"; table = cfg.settings.jellyfin; } ] ++ instances);
   credentials = lib.filterAttrs (_: path: path != null) cfg.credentialFiles;
 
   # ProtectSystem=strict leaves only the state and runtime directories writable; a metrics file or
@@ -309,7 +347,9 @@ in
 
     credentialFiles = mkOption {
       type = types.submodule {
-        options = lib.genAttrs services (
+        # Any other name is an *arr instance's (`hd`, `4k`, `anime`), typed the same way.
+        freeformType = types.attrsOf (types.nullOr types.str);
+        options = lib.genAttrs ([ "jellyfin" ] ++ arrs) (
           service:
           mkOption {
             type = types.nullOr types.str;
@@ -324,7 +364,14 @@ in
         );
       };
       default = { };
-      description = "API key files, one per configured service.";
+      example = lib.literalExpression ''
+        {
+          jellyfin = "/etc/credstore/shelflife.jellyfin";
+          hd = "/etc/credstore/shelflife.hd";
+          "4k" = "/etc/credstore/shelflife.4k";
+        }
+      '';
+      description = "API key files by server: `jellyfin`, and each *arr instance by its name (`radarr`, `sonarr` for a single table).";
     };
 
     schedule = mkOption {
@@ -390,10 +437,16 @@ in
             message = "services.shelflife.settings.jellyfin.users must name at least one Jellyfin user whose watched state counts.";
           }
         ]
-        ++ map (s: {
-          assertion = cfg.credentialFiles.${s} != null;
-          message = "services.shelflife.settings.${s} is set, but services.shelflife.credentialFiles.${s} is not: shelflife needs the ${s} API key.";
-        }) configured
+        ++ map (i: {
+          assertion = cfg.credentialFiles.${i.name} or null != null;
+          message = "services.shelflife.${i.where} is set, but services.shelflife.credentialFiles.${i.name} is not: shelflife needs the API key of ${i.name}.";
+        }) ([ { name = "jellyfin"; where = "settings.jellyfin"; } ] ++ instances)
+        ++ [
+          {
+            assertion = lib.unique configured == configured;
+            message = "services.shelflife: two servers share a name (${lib.concatStringsSep ", " configured}); give each *arr instance its own `name`.";
+          }
+        ]
         ++ lib.mapAttrsToList (s: path: {
           assertion = lib.hasPrefix "/" path && !lib.hasPrefix builtins.storeDir path;
           message = "services.shelflife.credentialFiles.${s} must be an absolute path outside the Nix store (everyone can read the store): ${path}";
@@ -406,7 +459,7 @@ in
         ];
 
       warnings =
-        map (s: "services.shelflife.credentialFiles.${s} is set, but settings.${s} is not: shelflife will not use it.") (
+        map (s: "services.shelflife.credentialFiles.${s} is set, but no server of the settings is called ${s}: shelflife will not use it.") (
           builtins.filter (s: !(builtins.elem s configured)) (builtins.attrNames credentials)
         );
 
