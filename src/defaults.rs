@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::clients::http::HttpSettings;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
-use crate::rules::{Rules, SeriesMode, WatchedBy};
+use crate::rules::{Copies, Rules, SeriesMode, WatchedBy};
 
 /// A pass plans and logs, and deletes nothing.
 pub const DRY_RUN: bool = true;
@@ -63,6 +63,7 @@ impl Default for Rules {
             partial_season_threshold: 1.0,
             protect_latest_season: true,
             max_deletions_per_run: 50,
+            copies: Copies::Together,
         }
     }
 }

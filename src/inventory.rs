@@ -27,10 +27,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::clients::http::{ApiError, Malformed, Service};
+use crate::clients::http::{ApiError, Malformed, Server};
 use crate::clients::jellyfin::{self, ItemFilter};
 use crate::clients::{radarr, sonarr, RootFolder, Sources, Tag};
-use crate::library::{Doubt, Episode, Library, Season, Views};
+use crate::library::{Doubt, Episode, Instance, Library, Season, Views};
 
 pub use join::{library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
@@ -61,7 +61,7 @@ impl Default for InventoryOptions {
 /// its storage is missing: nothing should be deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootFolderState {
-    pub service: Service,
+    pub server: Server,
     pub path: String,
     pub accessible: bool,
 }
@@ -99,15 +99,20 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
+/// What one Radarr instance listed.
 #[derive(Debug, Clone, Default)]
 pub struct RadarrData {
+    /// The instance's name.
+    pub instance: Instance,
     pub movies: Vec<radarr::Movie>,
     pub tags: Vec<Tag>,
     pub root_folders: Vec<RootFolder>,
 }
 
+/// What one Sonarr instance listed.
 #[derive(Debug, Clone, Default)]
 pub struct SonarrData {
+    pub instance: Instance,
     pub series: Vec<sonarr::Series>,
     pub tags: Vec<Tag>,
     pub root_folders: Vec<RootFolder>,
@@ -122,8 +127,9 @@ pub struct Fetched {
     /// Every Series item (for the series' provider ids).
     pub series_items: Vec<jellyfin::Item>,
     pub sessions: Vec<jellyfin::Session>,
-    pub radarr: Option<RadarrData>,
-    pub sonarr: Option<SonarrData>,
+    /// One per configured Radarr instance, in the order of the config.
+    pub radarr: Vec<RadarrData>,
+    pub sonarr: Vec<SonarrData>,
 }
 
 /// The Jellyfin users named in `wanted` (case-insensitive), in that order; an error naming every
@@ -181,21 +187,21 @@ pub async fn collect(
     });
     let jf = sources.jellyfin.clone();
     tasks.spawn(async move { Ok(Got::Sessions(jf.sessions().await?)) });
-    if let Some(r) = &sources.radarr {
+    for (k, r) in sources.radarr.iter().enumerate() {
         let c = r.clone();
-        tasks.spawn(async move { Ok(Got::Movies(c.movies().await?)) });
+        tasks.spawn(async move { Ok(Got::Movies(k, c.movies().await?)) });
         let c = r.clone();
-        tasks.spawn(async move { Ok(Got::RadarrTags(c.tags().await?)) });
+        tasks.spawn(async move { Ok(Got::RadarrTags(k, c.tags().await?)) });
         let c = r.clone();
-        tasks.spawn(async move { Ok(Got::RadarrRoots(c.root_folders().await?)) });
+        tasks.spawn(async move { Ok(Got::RadarrRoots(k, c.root_folders().await?)) });
     }
-    if let Some(s) = &sources.sonarr {
+    for (k, s) in sources.sonarr.iter().enumerate() {
         let c = s.clone();
-        tasks.spawn(async move { Ok(Got::Series(c.series().await?)) });
+        tasks.spawn(async move { Ok(Got::Series(k, c.series().await?)) });
         let c = s.clone();
-        tasks.spawn(async move { Ok(Got::SonarrTags(c.tags().await?)) });
+        tasks.spawn(async move { Ok(Got::SonarrTags(k, c.tags().await?)) });
         let c = s.clone();
-        tasks.spawn(async move { Ok(Got::SonarrRoots(c.root_folders().await?)) });
+        tasks.spawn(async move { Ok(Got::SonarrRoots(k, c.root_folders().await?)) });
         let c = s.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.
@@ -208,41 +214,60 @@ pub async fn collect(
                     Some(library_episode(e, n).1)
                 })
                 .await?;
-            Ok(Got::Aired(aired.groups, without_files, aired.malformed))
+            Ok(Got::Aired(k, aired.groups, without_files, aired.malformed))
         });
     }
+    let instance = |server: Server| -> Instance { server.name.into() };
     let mut lists = Fetched {
         users: counted.iter().map(|u| u.name.clone()).collect(),
-        radarr: sources.radarr.as_ref().map(|_| RadarrData::default()),
-        sonarr: sources.sonarr.as_ref().map(|_| SonarrData::default()),
+        radarr: (sources.radarr.iter())
+            .map(|c| RadarrData {
+                instance: instance(c.server()),
+                ..RadarrData::default()
+            })
+            .collect(),
+        sonarr: (sources.sonarr.iter())
+            .map(|c| SonarrData {
+                instance: instance(c.server()),
+                ..SonarrData::default()
+            })
+            .collect(),
         ..Fetched::default()
     };
-    let (mut aired, mut without_files) = (HashMap::new(), HashSet::new());
+    // By Sonarr instance: the calendar's seasons by series, and the series whose files it did
+    // not embed.
+    let mut aired: Vec<HashMap<i32, Vec<Season>>> = vec![HashMap::new(); sources.sonarr.len()];
+    let mut without_files: Vec<HashSet<i32>> = vec![HashSet::new(); sources.sonarr.len()];
     let mut doubts = Vec::new();
     for got in tasks.finish().await? {
         match got {
-            Got::Aired(a, w, malformed) => {
-                (aired, without_files) = (by_series(a, n), w);
-                doubts.extend(series_doubts(&malformed, None, "the calendar")?);
+            Got::Aired(k, a, w, malformed) => {
+                if let (Some(into), Some(without)) = (aired.get_mut(k), without_files.get_mut(k)) {
+                    (*into, *without) = (by_series(a, n), w);
+                }
+                let name = lists.sonarr.get(k).map(|s| s.instance.clone());
+                doubts.extend(series_doubts(
+                    &malformed,
+                    name.unwrap_or_default(),
+                    None,
+                    "the calendar",
+                )?);
             }
             got => lists.store(got),
         }
     }
 
-    let mut joiner = Joiner::new(
-        n,
-        opts,
-        lists.radarr.as_ref(),
-        lists.sonarr.as_ref(),
-        &lists.sessions,
-    );
+    let mut joiner = Joiner::new(n, opts, &lists.radarr, &lists.sonarr, &lists.sessions);
     joiner.learn_series(&lists.series_items);
-    if let Some(s) = &lists.sonarr {
+    for (k, s) in lists.sonarr.iter().enumerate() {
+        let (Some(aired), Some(without_files)) = (aired.get_mut(k), without_files.get(k)) else {
+            continue;
+        };
         for series in &s.series {
             // A series the calendar did not cover whole stays unloaded until someone touched it.
             let seasons = aired.remove(&series.id).unwrap_or_default();
-            if covers(series, &seasons, &without_files) {
-                joiner.load(series.id, seasons);
+            if covers(series, &seasons, without_files) {
+                joiner.load(k, series.id, seasons);
             }
         }
     }
@@ -283,20 +308,26 @@ pub async fn collect(
         }
     }
 
-    if let Some(s) = &sources.sonarr {
+    if !sources.sonarr.is_empty() {
         let mut tasks = Tasks::new(sem);
-        for series_id in joiner.waiting_series() {
-            let c = s.clone();
-            tasks.spawn(async move { Ok(Got::Episodes(series_id, c.episodes(series_id).await?)) });
+        for (k, series_id) in joiner.waiting_series() {
+            let Some(c) = sources.sonarr.get(k).cloned() else {
+                continue;
+            };
+            tasks.spawn(
+                async move { Ok(Got::Episodes(k, series_id, c.episodes(series_id).await?)) },
+            );
         }
         for got in tasks.finish().await? {
-            if let Got::Episodes(id, listed) = got {
+            if let Got::Episodes(k, id, listed) = got {
+                let name = lists.sonarr.get(k).map(|s| s.instance.clone());
                 doubts.extend(series_doubts(
                     &listed.malformed,
+                    name.unwrap_or_default(),
                     Some(id),
                     "its episode list",
                 )?);
-                joiner.load(id, seasons_of(listed.episodes, n));
+                joiner.load(k, id, seasons_of(listed.episodes, n));
             }
         }
         joiner.unload_untouched();
@@ -338,11 +369,12 @@ fn listing_doubt(user: &str, filter: ItemFilter, listing: &jellyfin::Listing) ->
     }
 }
 
-/// The series that Sonarr episode records which could not be read belong to (`series`, when
-/// the list was of one series; else the record's own `seriesId`): none of them is deleted.
-/// A record that names no readable series cannot be set aside, and fails the pass.
+/// The series that Sonarr `instance`'s episode records which could not be read belong to
+/// (`series`, when the list was of one series; else the record's own `seriesId`): none of them
+/// is deleted. A record that names no readable series cannot be set aside, and fails the pass.
 fn series_doubts(
     malformed: &[Malformed],
+    instance: Instance,
     series: Option<i32>,
     list: &str,
 ) -> Result<Vec<Doubt>, InventoryError> {
@@ -368,6 +400,7 @@ fn series_doubts(
             .any(|d| matches!(d, Doubt::Series { sonarr_id: s, .. } if *s == sonarr_id))
         {
             doubts.push(Doubt::Series {
+                instance: instance.clone(),
                 sonarr_id,
                 why: format!(
                     "Sonarr sent an episode record of it that cannot be read ({})",
@@ -413,22 +446,23 @@ fn by_series(aired: HashMap<(i32, i32), Vec<Episode>>, users: usize) -> HashMap<
     by_series
 }
 
-/// One finished fetch.
+/// One finished fetch; the `usize` is the index of the *arr instance it came from.
 enum Got {
     /// A counted user's listing was read (its items went to the joiner as they came).
     Listed(String, ItemFilter, jellyfin::Listing),
     SeriesItems(Vec<jellyfin::Item>),
     Sessions(Vec<jellyfin::Session>),
-    Movies(Vec<radarr::Movie>),
-    RadarrTags(Vec<Tag>),
-    RadarrRoots(Vec<RootFolder>),
-    Series(Vec<sonarr::Series>),
-    SonarrTags(Vec<Tag>),
-    SonarrRoots(Vec<RootFolder>),
-    Episodes(i32, sonarr::SeriesEpisodes),
+    Movies(usize, Vec<radarr::Movie>),
+    RadarrTags(usize, Vec<Tag>),
+    RadarrRoots(usize, Vec<RootFolder>),
+    Series(usize, Vec<sonarr::Series>),
+    SonarrTags(usize, Vec<Tag>),
+    SonarrRoots(usize, Vec<RootFolder>),
+    Episodes(usize, i32, sonarr::SeriesEpisodes),
     /// The calendar's episodes by series and season, the series with files not embedded, and
     /// the records that could not be read.
     Aired(
+        usize,
         HashMap<(i32, i32), Vec<Episode>>,
         HashSet<i32>,
         Vec<Malformed>,
@@ -441,24 +475,39 @@ impl Fetched {
             Got::Listed(..) => {}
             Got::SeriesItems(items) => self.series_items = items,
             Got::Sessions(s) => self.sessions = s,
-            Got::Movies(m) => self.radarr_mut().movies = m,
-            Got::RadarrTags(t) => self.radarr_mut().tags = t,
-            Got::RadarrRoots(r) => self.radarr_mut().root_folders = r,
-            Got::Series(s) => self.sonarr_mut().series = s,
-            Got::SonarrTags(t) => self.sonarr_mut().tags = t,
-            Got::SonarrRoots(r) => self.sonarr_mut().root_folders = r,
+            Got::Movies(k, m) => {
+                if let Some(r) = self.radarr.get_mut(k) {
+                    r.movies = m;
+                }
+            }
+            Got::RadarrTags(k, t) => {
+                if let Some(r) = self.radarr.get_mut(k) {
+                    r.tags = t;
+                }
+            }
+            Got::RadarrRoots(k, roots) => {
+                if let Some(r) = self.radarr.get_mut(k) {
+                    r.root_folders = roots;
+                }
+            }
+            Got::Series(k, series) => {
+                if let Some(s) = self.sonarr.get_mut(k) {
+                    s.series = series;
+                }
+            }
+            Got::SonarrTags(k, t) => {
+                if let Some(s) = self.sonarr.get_mut(k) {
+                    s.tags = t;
+                }
+            }
+            Got::SonarrRoots(k, roots) => {
+                if let Some(s) = self.sonarr.get_mut(k) {
+                    s.root_folders = roots;
+                }
+            }
             // Kept apart by `collect`: the episodes go to the joiner.
             Got::Episodes(..) | Got::Aired(..) => {}
         }
-    }
-
-    // Only reached for a configured service, whose data `fetch` created up front.
-    fn radarr_mut(&mut self) -> &mut RadarrData {
-        self.radarr.get_or_insert_with(RadarrData::default)
-    }
-
-    fn sonarr_mut(&mut self) -> &mut SonarrData {
-        self.sonarr.get_or_insert_with(SonarrData::default)
     }
 }
 

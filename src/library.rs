@@ -6,6 +6,9 @@
 //! Watch state is kept per counted user (the `[jellyfin] users` of the config, in that order) so that
 //! `watched_by = "any" | "all"` is decided by policy, not by the fetcher.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 use smallvec::SmallVec;
@@ -104,10 +107,19 @@ pub struct MediaFile {
     pub size: u64,
 }
 
+/// The name of the *arr instance an entry belongs to (`radarr`, `4k`): deletions go to it and
+/// to no other.
+pub type Instance = Arc<str>;
+
 /// A Radarr movie joined with its Jellyfin watch state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movie {
+    /// The Radarr instance that holds it.
+    pub instance: Instance,
     pub radarr_id: i32,
+    /// Radarr's TMDB id: the same movie in two instances (HD and 4K) is one title with two
+    /// copies, and the copies are decided together.
+    pub tmdb_id: Option<i32>,
     pub title: String,
     pub year: Option<i32>,
     /// Labels of the movie's Radarr tags (resolved from ids), as Radarr spells them.
@@ -136,6 +148,8 @@ pub enum SeriesStatus {
 /// A Sonarr series joined with its Jellyfin watch state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Series {
+    /// The Sonarr instance that holds it.
+    pub instance: Instance,
     pub sonarr_id: i32,
     pub title: String,
     pub status: SeriesStatus,
@@ -192,10 +206,9 @@ pub struct Library {
     pub users: Vec<String>,
     pub movies: Vec<Movie>,
     pub series: Vec<Series>,
-    /// Root folders of Radarr; a movie file outside all of them is never deleted.
-    pub radarr_root_folders: Vec<String>,
-    /// Root folders of Sonarr; an episode file outside all of them is never deleted.
-    pub sonarr_root_folders: Vec<String>,
+    /// The root folders of each *arr instance; a file outside all of its own instance's root
+    /// folders is never deleted.
+    pub root_folders: BTreeMap<Instance, Vec<String>>,
     /// Watched Jellyfin items that match no *arr entry; reported and kept.
     pub unmatched: Vec<Unmatched>,
     /// What the servers told only in part: whatever it may protect is kept.
@@ -211,7 +224,18 @@ pub enum Doubt {
     Favorites { why: String },
     /// Sonarr's answer about this series was incomplete (an episode record that could not be
     /// read): none of it is deleted.
-    Series { sonarr_id: i32, why: String },
+    Series {
+        instance: Instance,
+        sonarr_id: i32,
+        why: String,
+    },
+}
+
+impl Library {
+    /// The root folders of `instance`; none for an instance it does not know.
+    pub fn roots_of(&self, instance: &str) -> &[String] {
+        self.root_folders.get(instance).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// True when `path` lies inside `root`, comparing whole path components (so `/tv2/x` is not inside

@@ -1,7 +1,7 @@
 //! Logging setup: journald under systemd, readable text or JSON lines on stderr otherwise.
 //!
 //! Every decision is logged with the fields `journalctl` filters on: `RUN_ID`, `ACTION` (delete,
-//! keep, skip, pause, resume), `KIND`, `TITLE`, `ARR_ID`, `REASON`, `BYTES`. tracing-journald
+//! keep, skip, pause, resume), `KIND`, `TITLE`, `ARR` (the *arr instance), `ARR_ID`, `REASON`, `BYTES`. tracing-journald
 //! upper-cases field names, so the code writes them in lower case. The start and end of a pass
 //! carry a stable [`message_id`].
 

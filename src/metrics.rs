@@ -64,7 +64,8 @@ pub struct PassMetrics {
     pub failed: u64,
     /// Kept items by reason code (`keep_tag`, `within_grace`, …).
     pub kept: BTreeMap<String, u64>,
-    /// By service: `jellyfin`, `radarr`, `sonarr`.
+    /// By server, as [`Server::key`](crate::clients::http::Server::key) spells it:
+    /// `jellyfin`, `radarr`, `sonarr`, `radarr@4k`.
     pub api: BTreeMap<String, Requests>,
 }
 
@@ -250,26 +251,35 @@ fn render_pass(out: &mut Out, p: &PassMetrics) {
     }
     out.family(
         "shelflife_last_pass_api_requests",
-        "HTTP requests the last pass sent, retries included, by service.",
+        "HTTP requests the last pass sent, retries included, by service and instance.",
     );
-    for (service, r) in &p.api {
+    for (server, r) in &p.api {
+        let (service, instance) = server_labels(server);
         out.sample(
             "shelflife_last_pass_api_requests",
-            &[("service", service)],
+            &[("service", service), ("instance", instance)],
             r.requests as f64,
         );
     }
     out.family(
         "shelflife_last_pass_api_errors",
-        "HTTP requests of the last pass that failed (an error status or no answer), by service.",
+        "HTTP requests of the last pass that failed (an error status or no answer), by service \
+         and instance.",
     );
-    for (service, r) in &p.api {
+    for (server, r) in &p.api {
+        let (service, instance) = server_labels(server);
         out.sample(
             "shelflife_last_pass_api_errors",
-            &[("service", service)],
+            &[("service", service), ("instance", instance)],
             r.errors as f64,
         );
     }
+}
+
+/// The `service` and `instance` labels of a server key: `radarr@4k` → (`radarr`, `4k`);
+/// `radarr` → (`radarr`, `radarr`).
+fn server_labels(key: &str) -> (&str, &str) {
+    key.split_once('@').unwrap_or((key, key))
 }
 
 fn render_health(out: &mut Out, h: &HealthMetrics<'_>) {

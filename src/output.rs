@@ -379,7 +379,10 @@ mod tests {
             verdict,
             kind: Kind::Movie,
             title: title.to_string(),
-            target: Target::Radarr { movie_id: 1 },
+            target: Target::Radarr {
+                instance: "radarr".into(),
+                movie_id: 1,
+            },
             bytes,
             reason,
         }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::library::Unmatched;
+use crate::library::{Instance, Unmatched};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,15 +49,16 @@ impl Verdict {
     }
 }
 
-/// What the *arr would be asked to do for a decision.
+/// What the *arr would be asked to do for a decision, and which instance of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "service", rename_all = "lowercase")]
 pub enum Target {
     /// `DELETE /api/v3/movie/{radarr_id}?deleteFiles=true`.
-    Radarr { movie_id: i32 },
+    Radarr { instance: Instance, movie_id: i32 },
     /// Unmonitor `episode_ids`, then delete `episode_file_ids`; all of one series (Sonarr's bulk
     /// delete must not mix series).
     Sonarr {
+        instance: Instance,
         series_id: i32,
         season: i32,
         episode_ids: Vec<i32>,
@@ -79,8 +80,15 @@ impl Target {
     /// The id shown as `ARR_ID`: the movie id, or the series id.
     pub fn arr_id(&self) -> i32 {
         match self {
-            Target::Radarr { movie_id } => *movie_id,
+            Target::Radarr { movie_id, .. } => *movie_id,
             Target::Sonarr { series_id, .. } => *series_id,
+        }
+    }
+
+    /// The instance it goes to (shown as `ARR`).
+    pub fn instance(&self) -> &str {
+        match self {
+            Target::Radarr { instance, .. } | Target::Sonarr { instance, .. } => instance,
         }
     }
 }
@@ -119,6 +127,12 @@ pub enum Reason {
     /// A deletion of it sent by an interrupted pass may still be under way, or could not be
     /// settled; a later pass looks again.
     InDoubt { why: String },
+    /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
+    /// every copy.
+    OtherCopy {
+        instance: String,
+        reason: Box<Reason>,
+    },
     // ---- deleted ----
     /// Watched by the counted users, last play `days_ago` days ago, past grace.
     Watched { days_ago: u32 },
@@ -149,6 +163,8 @@ impl Reason {
             Reason::SharedFile { .. } => "shared_file",
             Reason::Incomplete { .. } => "incomplete",
             Reason::InDoubt { .. } => "in_doubt",
+            // Counted by what keeps the copy it comes from.
+            Reason::OtherCopy { reason, .. } => reason.code(),
             Reason::Watched { .. } => "watched",
             Reason::SeasonComplete { .. } => "season_complete",
             Reason::SeasonThreshold { .. } => "season_threshold",
@@ -188,6 +204,7 @@ impl fmt::Display for Reason {
             }
             Reason::Incomplete { why } => write!(f, "known only in part: {why}"),
             Reason::InDoubt { why } => write!(f, "in doubt: {why}"),
+            Reason::OtherCopy { instance, reason } => write!(f, "{reason} on the {instance} copy"),
             Reason::Watched { days_ago } => write!(f, "watched {} ago", days(*days_ago)),
             Reason::SeasonComplete { days_ago } => {
                 write!(f, "season complete, watched {} ago", days(*days_ago))

@@ -61,6 +61,8 @@ pub struct Settled {
 /// A target a pass leaves alone, and why (see [`hold`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
+    /// The *arr instance that holds it.
+    pub instance: String,
     pub what: Holding,
     pub why: String,
 }
@@ -133,7 +135,7 @@ pub async fn settle_interrupted(
     }
     wait_for_requests_in_flight(&started, &last_writes, sources, now).await;
 
-    let mut episodes_now: HashMap<i32, Result<HashMap<i32, i32>, String>> = HashMap::new();
+    let mut episodes_now = EpisodesNow::new();
     for action in started {
         let existence = match serde_json::from_str::<Target>(&action.target_json) {
             Err(_) => Existence::Unknown("its record in the state file is unreadable".into()),
@@ -181,6 +183,7 @@ pub async fn settle_interrupted(
                 );
                 state.note_in_doubt(action.id, &note)?;
                 settled.held.extend(holding.map(|what| Held {
+                    instance: action.target.instance().to_owned(),
                     what,
                     why: format!(
                         "a deletion sent by the interrupted pass {} may still land",
@@ -201,6 +204,7 @@ pub async fn settle_interrupted(
                     &format!("not yet settled ({now}): {why}; a later pass asks again"),
                 )?;
                 settled.held.extend(holding.map(|what| Held {
+                    instance: action.target.instance().to_owned(),
                     what,
                     why: format!("an interrupted deletion of it could not be settled: {why}"),
                 }));
@@ -219,6 +223,7 @@ pub fn unsettled(state: &State) -> Result<Vec<Held>, StateError> {
         .iter()
         .filter_map(|action| {
             Some(Held {
+                instance: action.target.instance().to_owned(),
                 what: holding_of(action)?,
                 why: format!(
                     "a deletion of it started by pass {} is not settled yet; `run` asks its \
@@ -241,9 +246,10 @@ async fn wait_for_requests_in_flight(
     let deadline = started
         .iter()
         .filter_map(|action| {
+            let instance = action.target.instance();
             let longest = match action.target.service() {
-                crate::state::Service::Radarr => sources.radarr.as_ref()?.settings(),
-                crate::state::Service::Sonarr => sources.sonarr.as_ref()?.settings(),
+                crate::state::Service::Radarr => sources.radarr_named(instance)?.settings(),
+                crate::state::Service::Sonarr => sources.sonarr_named(instance)?.settings(),
             }
             .longest(Class::Write);
             let since = last_writes
@@ -281,16 +287,20 @@ enum Existence {
     Unknown(String),
 }
 
-/// Asks the *arr about `target`. A Sonarr series is listed once per pass, whatever number of
-/// its actions are settled (`episodes_now` caches it).
+/// The file of each episode of a series as its Sonarr instance lists it now, by (instance,
+/// series id); or why it could not be listed.
+type EpisodesNow = HashMap<(String, i32), Result<HashMap<i32, i32>, String>>;
+
+/// Asks the *arr instance that holds `target` about it. A Sonarr series is listed once per
+/// pass, whatever number of its actions are settled (`episodes_now` caches it).
 async fn existence(
     target: &Target,
     sources: &Sources,
-    episodes_now: &mut HashMap<i32, Result<HashMap<i32, i32>, String>>,
+    episodes_now: &mut EpisodesNow,
 ) -> Existence {
     match target {
-        Target::Radarr { movie_id } => match &sources.radarr {
-            None => Existence::Unknown("Radarr is not configured".into()),
+        Target::Radarr { instance, movie_id } => match sources.radarr_named(instance) {
+            None => Existence::Unknown(format!("no Radarr called {instance} is configured")),
             Some(radarr) => match radarr.movie(*movie_id).await {
                 Ok(None) => Existence::Gone,
                 Ok(Some(_)) => Existence::Present,
@@ -298,21 +308,23 @@ async fn existence(
             },
         },
         Target::Sonarr {
+            instance,
             series_id,
             episode_ids,
             ..
         } => {
-            let Some(sonarr) = &sources.sonarr else {
-                return Existence::Unknown("Sonarr is not configured".into());
+            let Some(sonarr) = sources.sonarr_named(instance) else {
+                return Existence::Unknown(format!("no Sonarr called {instance} is configured"));
             };
-            if !episodes_now.contains_key(series_id) {
+            let key = (instance.to_string(), *series_id);
+            if !episodes_now.contains_key(&key) {
                 let listed = sonarr
                     .file_of_each_episode(*series_id)
                     .await
                     .map_err(|e| e.to_string());
-                episodes_now.insert(*series_id, listed);
+                episodes_now.insert(key.clone(), listed);
             }
-            match episodes_now.get(series_id) {
+            match episodes_now.get(&key) {
                 Some(Ok(files)) => sonarr_existence(episode_ids, files),
                 Some(Err(why)) => Existence::Unknown(why.clone()),
                 None => Existence::Unknown("its series could not be listed".into()),
@@ -361,10 +373,13 @@ pub fn hold(plan: &mut Plan, held: &[Held]) -> usize {
         .iter_mut()
         .filter(|d| d.verdict == Verdict::Delete)
     {
-        let covering = held.iter().find(|h| match (h.what, &d.target) {
-            (Holding::Movie(id), Target::Radarr { movie_id }) => id == *movie_id,
-            (Holding::Series(id), Target::Sonarr { series_id, .. }) => id == *series_id,
-            _ => false,
+        let covering = held.iter().find(|h| {
+            h.instance == d.target.instance()
+                && match (h.what, &d.target) {
+                    (Holding::Movie(id), Target::Radarr { movie_id, .. }) => id == *movie_id,
+                    (Holding::Series(id), Target::Sonarr { series_id, .. }) => id == *series_id,
+                    _ => false,
+                }
         });
         if let Some(h) = covering {
             d.verdict = Verdict::Keep;
@@ -377,8 +392,8 @@ pub fn hold(plan: &mut Plan, held: &[Held]) -> usize {
 
 /// The journal's key for a decision's target.
 pub fn target_key(decision: &Decision) -> TargetKey {
-    match &decision.target {
-        Target::Radarr { movie_id } => TargetKey::radarr_movie(i64::from(*movie_id)),
+    let key = match &decision.target {
+        Target::Radarr { movie_id, .. } => TargetKey::radarr_movie(i64::from(*movie_id)),
         Target::Sonarr {
             series_id,
             episode_file_ids,
@@ -392,7 +407,8 @@ pub fn target_key(decision: &Decision) -> TargetKey {
                 }
             }
         }
-    }
+    };
+    key.on(decision.target.instance())
 }
 
 /// Drops from `plan` every deletion a live pass already carried out, and returns them. The *arr
@@ -501,6 +517,7 @@ mod tests {
 
     fn season(files: Vec<i32>) -> Target {
         Target::Sonarr {
+            instance: "sonarr".into(),
             series_id: 3,
             season: 1,
             episode_ids: vec![1, 2],
@@ -512,13 +529,34 @@ mod tests {
     fn done_deletions_leave_the_plan_and_nothing_else_does() {
         let mut plan = Plan {
             decisions: vec![
-                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 1 }),
-                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 2 }),
+                decision(
+                    Verdict::Delete,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 1,
+                    },
+                ),
+                decision(
+                    Verdict::Delete,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 2,
+                    },
+                ),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
                 // A re-downloaded season has new file ids: a new target.
                 decision(Verdict::Delete, Kind::Season, season(vec![30, 10])),
                 // A kept item is never dropped, whatever the journal says.
-                decision(Verdict::Keep, Kind::Movie, Target::Radarr { movie_id: 9 }),
+                decision(
+                    Verdict::Keep,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 9,
+                    },
+                ),
             ],
             ..Plan::default()
         };
@@ -537,9 +575,15 @@ mod tests {
         assert_eq!(
             left,
             vec![
-                &Target::Radarr { movie_id: 2 },
+                &Target::Radarr {
+                    instance: "radarr".into(),
+                    movie_id: 2
+                },
                 &season(vec![30, 10]),
-                &Target::Radarr { movie_id: 9 },
+                &Target::Radarr {
+                    instance: "radarr".into(),
+                    movie_id: 9
+                },
             ]
         );
     }
@@ -571,26 +615,49 @@ mod tests {
     fn what_is_held_is_kept_with_its_reason_and_nothing_else_is() {
         let mut plan = Plan {
             decisions: vec![
-                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 1 }),
-                decision(Verdict::Delete, Kind::Movie, Target::Radarr { movie_id: 2 }),
+                decision(
+                    Verdict::Delete,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 1,
+                    },
+                ),
+                decision(
+                    Verdict::Delete,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 2,
+                    },
+                ),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
             ],
             ..Plan::default()
         };
         let held = [
             Held {
+                instance: "radarr".into(),
                 what: Holding::Movie(2),
                 why: "a deletion may still land".into(),
             },
             // Series 3 is the season's: any of its files may be in a bulk call still running.
             Held {
+                instance: "sonarr".into(),
                 what: Holding::Series(3),
                 why: "could not be settled".into(),
             },
             // A movie id that is a series id elsewhere holds nothing of the series.
             Held {
+                instance: "radarr".into(),
                 what: Holding::Movie(3),
                 why: "unrelated".into(),
+            },
+            // The same movie id in another Radarr is another movie.
+            Held {
+                instance: "4k".into(),
+                what: Holding::Movie(1),
+                why: "another instance".into(),
             },
         ];
         assert_eq!(hold(&mut plan, &held), 2);
@@ -607,7 +674,14 @@ mod tests {
     fn actions_are_recorded_for_deletions_only_with_a_readable_target() {
         let plan = Plan {
             decisions: vec![
-                decision(Verdict::Keep, Kind::Movie, Target::Radarr { movie_id: 9 }),
+                decision(
+                    Verdict::Keep,
+                    Kind::Movie,
+                    Target::Radarr {
+                        instance: "radarr".into(),
+                        movie_id: 9,
+                    },
+                ),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
             ],
             ..Plan::default()

@@ -27,6 +27,25 @@ pub enum SeriesMode {
     Hybrid,
 }
 
+/// Whether the copies of one movie in several Radarrs (HD and 4K) are watched together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Copies {
+    /// Watching any copy watches the title: every copy goes once it is past grace.
+    Together,
+    /// Each copy goes when it was watched itself.
+    Separate,
+}
+
+impl Copies {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Copies::Together => "together",
+            Copies::Separate => "separate",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rules {
     pub watched_by: WatchedBy,
@@ -44,4 +63,7 @@ pub struct Rules {
     pub protect_latest_season: bool,
     /// A plan deleting more files than this is refused whole.
     pub max_deletions_per_run: u32,
+    /// How the copies of a movie held by several Radarrs are watched. Whatever this says, a
+    /// keep tag or a favourite on any copy keeps every copy.
+    pub copies: Copies,
 }

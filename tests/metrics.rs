@@ -102,12 +102,12 @@ async fn a_live_pass_writes_metrics_that_promtool_accepts() {
         (shelflife_sim::Service::Sonarr, "sonarr"),
     ] {
         let counted = v(&format!(
-            "shelflife_last_pass_api_requests{{service=\"{label}\"}}"
+            "shelflife_last_pass_api_requests{{service=\"{label}\",instance=\"{label}\"}}"
         ));
         assert_eq!(counted, h.stack.count(service) as f64, "{label}");
         assert_eq!(
             v(&format!(
-                "shelflife_last_pass_api_errors{{service=\"{label}\"}}"
+                "shelflife_last_pass_api_errors{{service=\"{label}\",instance=\"{label}\"}}"
             )),
             0.0
         );

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::movies::delete_movie;
 use super::series::delete_series_files;
 use super::{ApplyReport, Gate, Journal, Mode, Outcome, Step, Stop};
-use crate::clients::http::Service;
+use crate::clients::http::{Server, Service};
 use crate::clients::Sources;
 use crate::inventory::RootFolderState;
 use crate::plan::{Decision, Plan, Target};
@@ -16,7 +16,7 @@ use crate::plan::{Decision, Plan, Target};
 pub(super) async fn carry_out(
     plan: &Plan,
     sources: &Sources,
-    add_import_exclusion: bool,
+    add_import_exclusion: &[&str],
     root_folders: &[RootFolderState],
     mode: Mode,
     journal: &mut (dyn Journal + Send),
@@ -53,7 +53,11 @@ pub(super) async fn carry_out(
         .collect();
     for s in movie_slots {
         let decision = &plan.decisions[report.outcomes[s].0];
-        let Target::Radarr { movie_id } = decision.target else {
+        let Target::Radarr {
+            ref instance,
+            movie_id,
+        } = decision.target
+        else {
             continue;
         };
         let slot_decisions = [report.outcomes[s].0];
@@ -67,11 +71,15 @@ pub(super) async fn carry_out(
             report.stopped = Some(stop);
             break;
         }
-        let outcome = match (mode, &sources.radarr) {
+        let exclusion = add_import_exclusion.contains(&&**instance);
+        let outcome = match (mode, sources.radarr_named(instance)) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
-            (Mode::Live, None) => Ok(Outcome::Failed("Radarr is not configured".into())),
+            // Only the instance that holds the file is ever asked to delete it.
+            (Mode::Live, None) => Ok(Outcome::Failed(format!(
+                "no Radarr called {instance} is configured"
+            ))),
             (Mode::Live, Some(radarr)) => journaled(journal, &slot_decisions, async {
-                delete_movie(radarr, movie_id, add_import_exclusion)
+                delete_movie(radarr, movie_id, exclusion)
                     .await
                     .map(|o| vec![o])
             })
@@ -88,7 +96,7 @@ pub(super) async fn carry_out(
     }
 
     if report.stopped.is_none() {
-        for (series_id, slots) in series_groups(plan, &report) {
+        for ((instance, series_id), slots) in series_groups(plan, &report) {
             let step = Step {
                 number: slots[0] + 1,
                 total: report.outcomes.len(),
@@ -100,10 +108,12 @@ pub(super) async fn carry_out(
                 break;
             }
             let decisions: Vec<usize> = slots.iter().map(|&s| report.outcomes[s].0).collect();
-            let outcomes = match (mode, &sources.sonarr) {
+            let outcomes = match (mode, sources.sonarr_named(instance)) {
                 (Mode::DryRun, _) => Ok(vec![Outcome::WouldDelete; slots.len()]),
                 (Mode::Live, None) => Ok(vec![
-                    Outcome::Failed("Sonarr is not configured".into());
+                    Outcome::Failed(format!(
+                        "no Sonarr called {instance} is configured"
+                    ));
                     slots.len()
                 ]),
                 (Mode::Live, Some(sonarr)) => {
@@ -192,14 +202,20 @@ async fn journaled(
 }
 
 /// Slots of the Sonarr deletions, grouped by series in plan order.
-fn series_groups(plan: &Plan, report: &ApplyReport) -> Vec<(i32, Vec<usize>)> {
-    let mut order: Vec<i32> = Vec::new();
-    let mut groups: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+fn series_groups<'p>(plan: &'p Plan, report: &ApplyReport) -> Vec<((&'p str, i32), Vec<usize>)> {
+    let mut order: Vec<(&str, i32)> = Vec::new();
+    let mut groups: BTreeMap<(&str, i32), Vec<usize>> = BTreeMap::new();
     for (s, (i, _)) in report.outcomes.iter().enumerate() {
-        if let Target::Sonarr { series_id, .. } = plan.decisions[*i].target {
-            let group = groups.entry(series_id).or_default();
+        if let Target::Sonarr {
+            instance,
+            series_id,
+            ..
+        } = &plan.decisions[*i].target
+        {
+            let key = (&**instance, *series_id);
+            let group = groups.entry(key).or_default();
             if group.is_empty() {
-                order.push(series_id);
+                order.push(key);
             }
             group.push(s);
         }
@@ -210,19 +226,22 @@ fn series_groups(plan: &Plan, report: &ApplyReport) -> Vec<(i32, Vec<usize>)> {
         .collect()
 }
 
-/// A stop when a service that has deletions reports a root folder it cannot reach.
+/// A stop when an instance that has deletions reports a root folder it cannot reach.
 fn storage_missing(plan: &Plan, root_folders: &[RootFolderState]) -> Option<Stop> {
-    let needs = |service: Service| {
-        plan.deletions().any(|d: &Decision| match d.target {
-            Target::Radarr { .. } => service == Service::Radarr,
-            Target::Sonarr { .. } => service == Service::Sonarr,
+    let needs = |server: Server| {
+        plan.deletions().any(|d: &Decision| {
+            let service = match d.target {
+                Target::Radarr { .. } => Service::Radarr,
+                Target::Sonarr { .. } => Service::Sonarr,
+            };
+            service == server.service && d.target.instance() == server.name
         })
     };
     root_folders
         .iter()
-        .find(|r| !r.accessible && needs(r.service))
+        .find(|r| !r.accessible && needs(r.server))
         .map(|r| Stop::StorageMissing {
-            service: r.service,
+            service: r.server,
             detail: format!("root folder {} is not accessible", r.path),
         })
 }

@@ -27,7 +27,7 @@ mod series;
 #[cfg(test)]
 mod tests;
 
-use crate::clients::http::{ApiError, Service};
+use crate::clients::http::{ApiError, Server};
 use crate::clients::Sources;
 use crate::inventory::RootFolderState;
 use crate::plan::Plan;
@@ -84,9 +84,9 @@ impl Outcome {
 pub enum Stop {
     /// The *arr's storage is not there: a 409 on delete, or an inaccessible root folder.
     /// Nothing more is deleted; the pass counts as paused.
-    StorageMissing { service: Service, detail: String },
+    StorageMissing { service: Server, detail: String },
     /// A server refused the key or could not be reached; the pass failed.
-    ServerFailed { service: Service, detail: String },
+    ServerFailed { service: Server, detail: String },
     /// The state file could not record an action: no delete without a record, so the pass failed.
     JournalFailed { detail: String },
     /// The health gate found the storage unfit before a delete. The pass counts as paused.
@@ -194,7 +194,7 @@ impl ApplyReport {
 pub async fn apply(
     plan: &Plan,
     sources: &Sources,
-    add_import_exclusion: bool,
+    add_import_exclusion: &[&str],
     root_folders: &[RootFolderState],
     mode: Mode,
     run_id: &str,

@@ -8,6 +8,7 @@ use crate::plan::Target;
 
 fn season(episodes: Vec<i32>, files: Vec<i32>) -> Target {
     Target::Sonarr {
+        instance: "sonarr".into(),
         series_id: 3,
         season: 1,
         episode_ids: episodes,

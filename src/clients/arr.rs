@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::http::ServiceClient;
-use super::http::{ApiError, BuildError, Class, Http, HttpSettings, RequestStats, Service};
+use super::http::{ApiError, BuildError, Class, Http, HttpSettings, RequestStats, Server, Service};
 
 /// Which *arr an [`ArrClient`] talks to.
 pub trait Arr {
@@ -92,10 +92,27 @@ impl<A: Arr> ArrClient<A> {
         api_key: &str,
         settings: HttpSettings,
     ) -> Result<Self, BuildError> {
+        Self::named(http, A::SERVICE.key(), base_url, api_key, settings)
+    }
+
+    /// The same for the instance the config calls `name` (one of several Radarrs, say).
+    pub fn named(
+        http: &Http,
+        name: &str,
+        base_url: &str,
+        api_key: &str,
+        settings: HttpSettings,
+    ) -> Result<Self, BuildError> {
+        let server = Server::new(A::SERVICE, name);
         Ok(ArrClient {
-            api: ServiceClient::new(http, A::SERVICE, base_url, api_key, settings)?,
+            api: ServiceClient::new(http, server, base_url, api_key, settings)?,
             arr: PhantomData,
         })
+    }
+
+    /// The instance it talks to.
+    pub fn server(&self) -> Server {
+        self.api.server()
     }
 
     pub fn stats(&self) -> RequestStats {

@@ -228,7 +228,7 @@ impl ArrClient<Sonarr> {
         if let Some(m) = listed.malformed.first() {
             // An episode that cannot be read could be the one asked about.
             return Err(ApiError::Protocol {
-                service: Service::Sonarr,
+                service: self.api.server(),
                 endpoint: Endpoint {
                     method: Method::GET,
                     path: "/api/v3/episode".to_owned(),
@@ -280,7 +280,7 @@ impl ArrClient<Sonarr> {
         const PATH: &str = "/api/v3/episodefile/bulk";
         if ids.is_empty() {
             return Err(ApiError::NotSent {
-                service: Service::Sonarr,
+                service: self.api.server(),
                 endpoint: Endpoint {
                     method: Method::DELETE,
                     path: PATH.to_owned(),

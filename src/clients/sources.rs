@@ -1,35 +1,47 @@
 //! The servers a pass, a check or the monitor talks to, each built once.
 
-use super::{HttpSettings, JellyfinClient, RadarrClient, RequestStats, Service, SonarrClient};
+use super::http::Server;
+use super::{HttpSettings, JellyfinClient, RadarrClient, RequestStats, SonarrClient};
 
-/// The servers to read from and delete through. An absent *arr means its media is left alone:
-/// nothing of it is read, matched or deleted.
+/// The servers to read from and delete through: Jellyfin, and every configured instance of
+/// each *arr, in the order of the config. No instance of an *arr means its media is left
+/// alone: nothing of it is read, matched or deleted.
 #[derive(Debug, Clone)]
 pub struct Sources {
     pub jellyfin: JellyfinClient,
-    pub radarr: Option<RadarrClient>,
-    pub sonarr: Option<SonarrClient>,
+    pub radarr: Vec<RadarrClient>,
+    pub sonarr: Vec<SonarrClient>,
 }
 
 impl Sources {
-    /// The wire side of each configured server, in [`Service::ALL`] order: its limits and what
-    /// it was sent so far.
-    pub fn each(&self) -> Vec<(Service, &HttpSettings, RequestStats)> {
-        Service::ALL
-            .into_iter()
-            .filter_map(|service| match service {
-                Service::Jellyfin => {
-                    Some((service, self.jellyfin.settings(), self.jellyfin.stats()))
-                }
-                Service::Radarr => self
-                    .radarr
-                    .as_ref()
-                    .map(|c| (service, c.settings(), c.stats())),
-                Service::Sonarr => self
-                    .sonarr
-                    .as_ref()
-                    .map(|c| (service, c.settings(), c.stats())),
-            })
-            .collect()
+    /// The wire side of each configured server, Jellyfin first: its limits and what it was
+    /// sent so far.
+    pub fn each(&self) -> Vec<(Server, &HttpSettings, RequestStats)> {
+        let mut each = vec![(
+            self.jellyfin.server(),
+            self.jellyfin.settings(),
+            self.jellyfin.stats(),
+        )];
+        each.extend(
+            self.radarr
+                .iter()
+                .map(|c| (c.server(), c.settings(), c.stats())),
+        );
+        each.extend(
+            self.sonarr
+                .iter()
+                .map(|c| (c.server(), c.settings(), c.stats())),
+        );
+        each
+    }
+
+    /// The Radarr instance called `name`.
+    pub fn radarr_named(&self, name: &str) -> Option<&RadarrClient> {
+        self.radarr.iter().find(|c| c.server().name == name)
+    }
+
+    /// The Sonarr instance called `name`.
+    pub fn sonarr_named(&self, name: &str) -> Option<&SonarrClient> {
+        self.sonarr.iter().find(|c| c.server().name == name)
     }
 }

@@ -15,7 +15,7 @@ use crate::clients::Service;
 use crate::defaults;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
-use crate::rules::{Rules, SeriesMode, WatchedBy};
+use crate::rules::{Copies, Rules, SeriesMode, WatchedBy};
 
 /// Makes the error for a bad value of `key`.
 type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
@@ -35,8 +35,9 @@ pub(super) fn build(
         message,
     };
     let (jellyfin, watched_by) = jellyfin(raw.jellyfin, source, env, &invalid)?;
-    let radarr = arr(Service::Radarr, raw.radarr, source, env, &invalid)?;
-    let sonarr = arr(Service::Sonarr, raw.sonarr, source, env, &invalid)?;
+    let radarr = arrs(Service::Radarr, raw.radarr, source, env, &invalid)?;
+    let sonarr = arrs(Service::Sonarr, raw.sonarr, source, env, &invalid)?;
+    unique_names(&radarr, &sonarr, &invalid)?;
     let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
     let path_map = path_maps(raw.path_map.unwrap_or_default(), &invalid)?;
     let health = health(raw.health.unwrap_or_default(), &invalid)?;
@@ -49,7 +50,7 @@ pub(super) fn build(
         None => None,
     };
 
-    if radarr.is_none() && sonarr.is_none() {
+    if radarr.is_empty() && sonarr.is_empty() {
         warnings.push(format!(
             "{}: neither [radarr] nor [sonarr] is configured, so nothing can be deleted",
             source.display()
@@ -110,6 +111,7 @@ fn jellyfin(
         url: jf_url,
         api_key: secrets::resolve(
             Service::Jellyfin.key(),
+            Service::Jellyfin.key(),
             jf.api_key,
             jf.api_key_file,
             source,
@@ -121,25 +123,110 @@ fn jellyfin(
     Ok((jellyfin, watched_by))
 }
 
-/// `[radarr]` or `[sonarr]`. The key schema keeps `add_import_exclusion` out of `[sonarr]`.
-fn arr(
+/// `[radarr]` or `[[radarr]]` (or Sonarr's). The key schema keeps `add_import_exclusion` out of
+/// Sonarr's tables.
+fn arrs(
     service: Service,
-    raw: Option<raw::RawArr>,
+    raw: Option<raw::Tables<raw::RawArr>>,
     source: &Path,
     env: &Env,
     invalid: Invalid,
-) -> Result<Option<ArrConfig>, ConfigError> {
-    let Some(mut a) = raw else { return Ok(None) };
-    let name = service.key();
-    let http = http_settings(a.http(), name, invalid)?;
-    Ok(Some(ArrConfig {
-        url: url(a.url.as_deref(), &format!("{name}.url"), invalid)?,
-        api_key: secrets::resolve(name, a.api_key, a.api_key_file, source, env)?,
-        add_import_exclusion: a
-            .add_import_exclusion
-            .unwrap_or(defaults::ADD_IMPORT_EXCLUSION),
-        http,
-    }))
+) -> Result<Vec<ArrConfig>, ConfigError> {
+    let Some(tables) = raw else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(tables.items.len());
+    for (i, mut a) in tables.items.into_iter().enumerate() {
+        // The key of this table in messages: `radarr`, or `radarr[2]` in an array.
+        let table = if tables.array {
+            format!("{}[{}]", service.key(), i + 1)
+        } else {
+            service.key().to_owned()
+        };
+        let name = match a.name.take() {
+            None => service.key().to_owned(),
+            Some(name) => instance_name(service, name, &format!("{table}.name"), invalid)?,
+        };
+        let http = http_settings(a.http(), &table, invalid)?;
+        out.push(ArrConfig {
+            url: url(a.url.as_deref(), &format!("{table}.url"), invalid)?,
+            api_key: secrets::resolve(&name, &table, a.api_key, a.api_key_file, source, env)?,
+            add_import_exclusion: a
+                .add_import_exclusion
+                .unwrap_or(defaults::ADD_IMPORT_EXCLUSION),
+            http,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// Longest name an instance may have: it becomes a file name, an environment variable and a
+/// metric label.
+const MAX_NAME: usize = 32;
+
+/// A checked instance name: it names a credential file and an environment variable, so it is
+/// plain (`4k`, `anime`, `radarr-kids`), and it may not be another server's own name.
+fn instance_name(
+    service: Service,
+    name: String,
+    key: &str,
+    invalid: Invalid,
+) -> Result<String, ConfigError> {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let starts_well = name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if !plain || !starts_well || name.len() > MAX_NAME {
+        return Err(invalid(
+            key,
+            format!(
+                "must be 1 to {MAX_NAME} lowercase letters, digits, `-` or `_`, starting with a \
+                 letter or digit (it names a credential file), not {name:?}"
+            ),
+        ));
+    }
+    // Another server's own name would read its credential and mislead every log line.
+    let taken = ["jellyfin", "radarr", "sonarr", "seerr"]
+        .into_iter()
+        .any(|other| other != service.key() && other == name);
+    if taken {
+        return Err(invalid(
+            key,
+            format!("must not be {name:?}: that is the name of another server's credentials"),
+        ));
+    }
+    Ok(name)
+}
+
+/// No two instances share a name, nor an environment variable for their key.
+fn unique_names(
+    radarr: &[ArrConfig],
+    sonarr: &[ArrConfig],
+    invalid: Invalid,
+) -> Result<(), ConfigError> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (service, arrs) in [("radarr", radarr), ("sonarr", sonarr)] {
+        for a in arrs {
+            let env_name = secrets::env_var_of(&a.name);
+            if let Some((_, first)) = seen.iter().find(|(e, _)| *e == env_name) {
+                let message = if *first == a.name {
+                    format!(
+                        "{:?} names two instances; give each [[{service}]] its own `name`",
+                        a.name
+                    )
+                } else {
+                    format!(
+                        "{:?} and {first:?} would share the key variable ${env_name}; rename one",
+                        a.name
+                    )
+                };
+                return Err(invalid(&format!("{service}.name"), message));
+            }
+            seen.push((env_name, &a.name));
+        }
+    }
+    Ok(())
 }
 
 fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Rules, ConfigError> {
@@ -183,6 +270,17 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
             )
         })?,
     };
+    let copies = match r.copies.as_deref() {
+        None => defaults.copies,
+        Some("together") => Copies::Together,
+        Some("separate") => Copies::Separate,
+        Some(other) => {
+            return Err(invalid(
+                "rules.copies",
+                format!("must be \"together\" or \"separate\", not {other:?}"),
+            ))
+        }
+    };
     let keep_tags = r.keep_tags.unwrap_or(defaults.keep_tags);
     if keep_tags.iter().any(|t| t.trim().is_empty()) {
         return Err(invalid(
@@ -201,6 +299,7 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
             .protect_latest_season
             .unwrap_or(defaults.protect_latest_season),
         max_deletions_per_run,
+        copies,
     })
 }
 

@@ -15,8 +15,9 @@ mod values;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use secrets::{Env, Secret};
+pub use secrets::{env_var_of, Env, Secret};
 
+use crate::clients::http::Server;
 use crate::clients::{HttpSettings, Service};
 pub use crate::health::{HealthConfig, MountConfig};
 use crate::rules::Rules;
@@ -29,10 +30,10 @@ pub struct Config {
     /// Delete nothing unless this is false or `run --apply` is given.
     pub dry_run: bool,
     pub jellyfin: JellyfinConfig,
-    /// Absent: movies are left alone.
-    pub radarr: Option<ArrConfig>,
-    /// Absent: TV is left alone.
-    pub sonarr: Option<ArrConfig>,
+    /// The Radarr instances, in the order of the file. None: movies are left alone.
+    pub radarr: Vec<ArrConfig>,
+    /// The Sonarr instances. None: TV is left alone.
+    pub sonarr: Vec<ArrConfig>,
     pub rules: Rules,
     pub path_map: Vec<PathMap>,
     pub health: HealthConfig,
@@ -50,8 +51,12 @@ pub struct JellyfinConfig {
     pub http: HttpSettings,
 }
 
+/// One Radarr or Sonarr instance.
 #[derive(Debug, Clone)]
 pub struct ArrConfig {
+    /// Unique among the servers; names it in logs, the journal, metrics and credentials. A
+    /// single `[radarr]` table is called `radarr` unless it says otherwise.
+    pub name: String,
     pub url: String,
     pub api_key: Secret,
     /// Radarr: also stop import lists from adding a deleted movie again.
@@ -113,13 +118,14 @@ pub enum ConfigError {
     #[error("{path}: no API key for {service}; tried {tried}")]
     MissingSecret {
         path: PathBuf,
-        service: &'static str,
+        /// The server's name.
+        service: String,
         tried: String,
     },
     #[error("{path}: cannot read the {service} API key from {file}")]
     SecretFile {
         path: PathBuf,
-        service: &'static str,
+        service: String,
         file: PathBuf,
         #[source]
         source: std::io::Error,
@@ -143,19 +149,26 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// The request limits of each configured server, in [`Service::ALL`] order.
-    pub fn request_limits(&self) -> Vec<(Service, &HttpSettings)> {
-        Service::ALL
-            .into_iter()
-            .filter_map(|service| {
-                let limits = match service {
-                    Service::Jellyfin => &self.jellyfin.http,
-                    Service::Radarr => &self.radarr.as_ref()?.http,
-                    Service::Sonarr => &self.sonarr.as_ref()?.http,
-                };
-                Some((service, limits))
-            })
-            .collect()
+    /// The request limits of each configured server: Jellyfin, then the instances of each
+    /// *arr in the order of the file.
+    pub fn request_limits(&self) -> Vec<(Server, &HttpSettings)> {
+        let mut limits = vec![(Server::from(Service::Jellyfin), &self.jellyfin.http)];
+        for (service, arrs) in [
+            (Service::Radarr, &self.radarr),
+            (Service::Sonarr, &self.sonarr),
+        ] {
+            limits.extend(
+                arrs.iter()
+                    .map(|a| (Server::new(service, &a.name), &a.http)),
+            );
+        }
+        limits
+    }
+
+    /// Every configured *arr instance with its service.
+    pub fn arrs(&self) -> impl Iterator<Item = (Service, &ArrConfig)> {
+        let radarr = self.radarr.iter().map(|a| (Service::Radarr, a));
+        radarr.chain(self.sonarr.iter().map(|a| (Service::Sonarr, a)))
     }
 
     /// Reads and validates the config file at `path`.

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -11,8 +12,8 @@ use super::ConfigError;
 pub(super) struct RawConfig {
     pub dry_run: Option<bool>,
     pub jellyfin: Option<RawJellyfin>,
-    pub radarr: Option<RawArr>,
-    pub sonarr: Option<RawArr>,
+    pub radarr: Option<Tables<RawArr>>,
+    pub sonarr: Option<Tables<RawArr>>,
     pub rules: Option<RawRules>,
     pub path_map: Option<Vec<RawPathMap>>,
     pub health: Option<RawHealth>,
@@ -43,9 +44,40 @@ pub(super) struct RawHttp {
     pub retries: Option<i64>,
 }
 
+/// A service that may be configured once (`[radarr]`) or several times (`[[radarr]]`).
+#[derive(Debug, Default)]
+pub(super) struct Tables<T> {
+    pub items: Vec<T>,
+    /// Written as an array of tables.
+    pub array: bool,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Tables<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through a `Value`, so a bad key in one table is reported as itself and not as "matches
+        // neither a table nor an array".
+        let one = |v: toml::Value| T::deserialize(v).map_err(D::Error::custom);
+        match toml::Value::deserialize(d)? {
+            table @ toml::Value::Table(_) => Ok(Tables {
+                items: vec![one(table)?],
+                array: false,
+            }),
+            toml::Value::Array(values) => Ok(Tables {
+                items: values.into_iter().map(one).collect::<Result<_, _>>()?,
+                array: true,
+            }),
+            other => Err(D::Error::custom(format!(
+                "must be a table or an array of tables, not a {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawArr {
+    pub name: Option<String>,
     pub url: Option<String>,
     pub api_key: Option<String>,
     pub api_key_file: Option<String>,
@@ -85,6 +117,7 @@ pub(super) struct RawRules {
     pub partial_season_threshold: Option<f64>,
     pub protect_latest_season: Option<bool>,
     pub max_deletions_per_run: Option<i64>,
+    pub copies: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -165,6 +198,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
     (
         "radarr",
         &[
+            "name",
             "url",
             "api_key",
             "api_key_file",
@@ -178,6 +212,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
     (
         "sonarr",
         &[
+            "name",
             "url",
             "api_key",
             "api_key_file",
@@ -197,6 +232,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "partial_season_threshold",
             "protect_latest_season",
             "max_deletions_per_run",
+            "copies",
         ],
     ),
     ("path_map", &["jellyfin", "arr"]),

@@ -84,19 +84,22 @@ impl Env {
     }
 }
 
-/// The key of `service` from the first source that has one: inline `api_key`, `api_key_file`,
-/// `$CREDENTIALS_DIRECTORY/<service>` (systemd `LoadCredential=`), `SHELFLIFE_<SERVICE>_API_KEY`,
-/// `/etc/credstore/shelflife.<service>` (what the units load, readable by root).
+/// The key of the server called `name` (`jellyfin`, `radarr`, `4k`…) from the first source
+/// that has one: inline `api_key`, `api_key_file`, `$CREDENTIALS_DIRECTORY/<name>` (systemd
+/// `LoadCredential=`), `SHELFLIFE_<NAME>_API_KEY`, `/etc/credstore/shelflife.<name>` (what the
+/// units load, readable by root). `table` names its table in messages (`radarr`, `radarr[2]`).
 pub(super) fn resolve(
-    service: &'static str,
+    name: &str,
+    table: &str,
     inline: Option<String>,
     file: Option<String>,
     source: &Path,
     env: &Env,
 ) -> Result<Secret, ConfigError> {
+    let service = name;
     let invalid = |message: String| ConfigError::Invalid {
         path: source.to_path_buf(),
-        key: format!("{service}.api_key"),
+        key: format!("{table}.api_key"),
         message,
     };
     let secret = match (inline, file) {
@@ -105,14 +108,14 @@ pub(super) fn resolve(
                 "and api_key_file are both set; keep one (api_key_file is safer)".into(),
             ))
         }
-        (Some(key), None) => Secret::new(key, format!("inline {service}.api_key")),
+        (Some(key), None) => Secret::new(key, format!("inline {table}.api_key")),
         (None, Some(file)) => read_key_file(service, Path::new(&file), source)?,
         (None, None) => {
             let credential = env
                 .var("CREDENTIALS_DIRECTORY")
                 .filter(|d| !d.is_empty())
                 .map(|d| PathBuf::from(d).join(service));
-            let env_name = format!("SHELFLIFE_{}_API_KEY", service.to_uppercase());
+            let env_name = env_var_of(name);
             let stored = env
                 .credstore
                 .as_ref()
@@ -123,10 +126,8 @@ pub(super) fn resolve(
                 (_, Some(key), _) => Secret::new(key, format!("${env_name}")),
                 (_, None, Some(path)) if stored_exists => read_key_file(service, &path, source)?,
                 (credential, None, stored) => {
-                    let mut tried = vec![
-                        format!("{service}.api_key"),
-                        format!("{service}.api_key_file"),
-                    ];
+                    let mut tried =
+                        vec![format!("{table}.api_key"), format!("{table}.api_key_file")];
                     match credential {
                         Some(path) => tried.push(path.display().to_string()),
                         None => tried.push(format!(
@@ -139,7 +140,7 @@ pub(super) fn resolve(
                     }
                     return Err(ConfigError::MissingSecret {
                         path: source.to_path_buf(),
-                        service,
+                        service: service.to_owned(),
                         tried: tried.join(", "),
                     });
                 }
@@ -152,10 +153,19 @@ pub(super) fn resolve(
     Ok(secret)
 }
 
-fn read_key_file(service: &'static str, file: &Path, source: &Path) -> Result<Secret, ConfigError> {
+/// The environment variable that may hold the key of server `name`: `SHELFLIFE_4K_API_KEY`,
+/// a `-` in the name written `_`.
+pub fn env_var_of(name: &str) -> String {
+    format!(
+        "SHELFLIFE_{}_API_KEY",
+        name.to_uppercase().replace('-', "_")
+    )
+}
+
+fn read_key_file(service: &str, file: &Path, source: &Path) -> Result<Secret, ConfigError> {
     let text = std::fs::read_to_string(file).map_err(|err| ConfigError::SecretFile {
         path: source.to_path_buf(),
-        service,
+        service: service.to_owned(),
         file: file.to_path_buf(),
         source: err,
     })?;

@@ -27,21 +27,25 @@ impl Config {
         };
         let _ = writeln!(out, "watched_by = {}", q(watched_by));
         http_lines(&mut out, &self.jellyfin.http);
-        for (name, arr) in [("radarr", &self.radarr), ("sonarr", &self.sonarr)] {
-            match arr {
-                None => {
-                    let _ = writeln!(out, "\n# [{name}] is not configured: left alone");
+        for (service, arrs) in [("radarr", &self.radarr), ("sonarr", &self.sonarr)] {
+            // One instance named after its service is written as it always was: `[radarr]`.
+            let single = matches!(arrs.as_slice(), [only] if only.name == service);
+            if arrs.is_empty() {
+                let _ = writeln!(out, "\n# [{service}] is not configured: left alone");
+            }
+            for arr in arrs.iter() {
+                if single {
+                    let _ = writeln!(out, "\n[{service}]");
+                } else {
+                    let _ = writeln!(out, "\n[[{service}]]");
+                    let _ = writeln!(out, "name = {}", q(&arr.name));
                 }
-                Some(arr) => {
-                    let _ = writeln!(out, "\n[{name}]");
-                    let _ = writeln!(out, "url = {}", q(&arr.url));
-                    let _ = writeln!(out, "api_key = {}", q(&arr.api_key.to_string()));
-                    if name == "radarr" {
-                        let _ =
-                            writeln!(out, "add_import_exclusion = {}", arr.add_import_exclusion);
-                    }
-                    http_lines(&mut out, &arr.http);
+                let _ = writeln!(out, "url = {}", q(&arr.url));
+                let _ = writeln!(out, "api_key = {}", q(&arr.api_key.to_string()));
+                if service == "radarr" {
+                    let _ = writeln!(out, "add_import_exclusion = {}", arr.add_import_exclusion);
                 }
+                http_lines(&mut out, &arr.http);
             }
         }
         let r = &self.rules;
@@ -63,6 +67,7 @@ impl Config {
         );
         let _ = writeln!(out, "protect_latest_season = {}", r.protect_latest_season);
         let _ = writeln!(out, "max_deletions_per_run = {}", r.max_deletions_per_run);
+        let _ = writeln!(out, "copies = {}", q(r.copies.as_str()));
         for m in &self.path_map {
             let _ = writeln!(out, "\n[[path_map]]");
             let _ = writeln!(out, "jellyfin = {}", q(&m.jellyfin));

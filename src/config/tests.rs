@@ -1,7 +1,7 @@
 use super::values::parse_size;
 use super::*;
 use crate::health::gate::{GatePolicy, OnDegraded};
-use crate::rules::{SeriesMode, WatchedBy};
+use crate::rules::{Copies, SeriesMode, WatchedBy};
 use std::os::unix::fs::PermissionsExt;
 
 const KEY: &str = "s3cr3t-key-value";
@@ -50,6 +50,7 @@ fn minimal_config_gets_the_contract_defaults() {
             partial_season_threshold: 1.0,
             protect_latest_season: true,
             max_deletions_per_run: 50,
+            copies: Copies::Together,
         }
     );
     assert_eq!(config.jellyfin.users, vec!["alice"]);
@@ -68,11 +69,15 @@ fn minimal_config_gets_the_contract_defaults() {
             3
         )
     );
-    assert_eq!(config.radarr.as_ref().map(|r| &r.http), Some(http));
-    assert!(config.sonarr.is_none());
+    assert_eq!(config.radarr.first().map(|r| &r.http), Some(http));
+    assert!(config.sonarr.is_empty());
     assert_eq!(
-        config.radarr.as_ref().map(|r| r.add_import_exclusion),
-        Some(false)
+        config
+            .radarr
+            .iter()
+            .map(|r| (r.name.as_str(), r.add_import_exclusion))
+            .collect::<Vec<_>>(),
+        [("radarr", false)]
     );
     assert_eq!(config.health.interval, Duration::from_secs(60));
     assert_eq!(config.health.require_healthy_for, None);
@@ -119,7 +124,7 @@ fn request_limits_per_service() {
             "{MINIMAL}list_timeout = \"10m\"\nconnect_timeout = \"2s\"\nretries = 0\ntimeout = \"5s\"\n"
         );
     let Loaded { config, .. } = parse(&text).expect("valid");
-    let http = &config.radarr.as_ref().expect("radarr").http;
+    let http = &config.radarr.first().expect("radarr").http;
     assert_eq!(http.list_timeout, Duration::from_secs(600));
     assert_eq!(http.connect_timeout, Duration::from_secs(2));
     assert_eq!(http.timeout, Duration::from_secs(5));
@@ -439,7 +444,7 @@ fn example_is_valid_and_dry() {
         .expect("the shipped example must parse");
     let config = loaded.config;
     assert!(config.dry_run);
-    assert!(config.radarr.is_some() && config.sonarr.is_some());
+    assert!(config.radarr.len() == 1 && config.sonarr.len() == 1);
     assert_eq!(config.jellyfin.api_key.expose(), KEY);
     assert_eq!(
         config.state.path,

@@ -4,7 +4,7 @@
 //! `accessible: false`; `GET /api/v3/health` carries a `RootFolderCheck` or `MountCheck`
 //! problem). Either makes that service unhealthy: it would answer a delete with a 409 at best.
 
-use crate::clients::http::{ApiError, Service};
+use crate::clients::http::{ApiError, Server, Service};
 use crate::clients::{HealthItem, RootFolder, Sources};
 
 use super::{Category, Finding, Health};
@@ -21,7 +21,7 @@ pub async fn check_servers(sources: &Sources) -> Vec<Finding> {
             "Jellyfin",
             format!("reachable, {} users", users.len()),
         )),
-        Err(err) => findings.push(failed(Service::Jellyfin, &err)),
+        Err(err) => findings.push(failed(Service::Jellyfin.into(), &err)),
     }
     findings.extend(arr_storage(sources, true).await);
     findings
@@ -33,21 +33,39 @@ pub async fn storage_findings(sources: &Sources) -> Vec<Finding> {
     arr_storage(sources, false).await
 }
 
+/// Every instance of each *arr, asked at once: one slow instance does not hold up the others
+/// (each request is bounded by its own limits). Findings come in the order of the config.
 async fn arr_storage(sources: &Sources, reachability: bool) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if let Some(radarr) = &sources.radarr {
-        let (folders, health) = tokio::join!(radarr.root_folders(), radarr.health());
-        findings.extend(arr_findings(Service::Radarr, folders, health, reachability));
+    let mut asked = tokio::task::JoinSet::new();
+    for (i, c) in sources.radarr.iter().cloned().enumerate() {
+        asked.spawn(async move { (i, c.server(), tokio::join!(c.root_folders(), c.health())) });
     }
-    if let Some(sonarr) = &sources.sonarr {
-        let (folders, health) = tokio::join!(sonarr.root_folders(), sonarr.health());
-        findings.extend(arr_findings(Service::Sonarr, folders, health, reachability));
+    let first = sources.radarr.len();
+    for (i, c) in sources.sonarr.iter().cloned().enumerate() {
+        asked.spawn(async move {
+            let answers = tokio::join!(c.root_folders(), c.health());
+            (first + i, c.server(), answers)
+        });
     }
-    findings
+    let mut answers = Vec::with_capacity(asked.len());
+    while let Some(joined) = asked.join_next().await {
+        match joined {
+            Ok(answer) => answers.push(answer),
+            // A check only ends abnormally by panicking; carry the panic on.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    answers.sort_by_key(|(i, ..)| *i);
+    answers
+        .into_iter()
+        .flat_map(|(_, server, (folders, health))| {
+            arr_findings(server, folders, health, reachability)
+        })
+        .collect()
 }
 
 fn arr_findings(
-    service: Service,
+    service: Server,
     folders: Result<Vec<RootFolder>, ApiError>,
     health: Result<Vec<HealthItem>, ApiError>,
     reachability: bool,
@@ -100,7 +118,7 @@ fn arr_findings(
     findings
 }
 
-fn failed(service: Service, err: &ApiError) -> Finding {
+fn failed(service: Server, err: &ApiError) -> Finding {
     Finding::new(
         Category::Server,
         service.to_string(),
@@ -132,7 +150,7 @@ mod tests {
     #[test]
     fn an_inaccessible_root_folder_is_unhealthy() {
         let findings = arr_findings(
-            Service::Radarr,
+            Service::Radarr.into(),
             Ok(vec![folder("/movies", true), folder("/archive", false)]),
             Ok(vec![]),
             true,
@@ -148,7 +166,7 @@ mod tests {
     #[test]
     fn only_storage_problems_of_the_health_endpoint_count() {
         let findings = arr_findings(
-            Service::Sonarr,
+            Service::Sonarr.into(),
             Ok(vec![folder("/tv", true)]),
             Ok(vec![
                 item("RootFolderCheck", "error"),
@@ -170,7 +188,7 @@ mod tests {
     #[test]
     fn an_unreachable_server_is_the_gates_business_only_when_asked() {
         let err = || ApiError::Unavailable {
-            service: Service::Radarr,
+            service: Service::Radarr.into(),
             endpoint: crate::clients::http::Endpoint {
                 method: reqwest::Method::GET,
                 path: "/api/v3/rootfolder".into(),
@@ -179,8 +197,8 @@ mod tests {
             cause: crate::clients::http::Cause::Connect,
             source: None,
         };
-        assert!(arr_findings(Service::Radarr, Err(err()), Ok(vec![]), false).is_empty());
-        let reported = arr_findings(Service::Radarr, Err(err()), Ok(vec![]), true);
+        assert!(arr_findings(Service::Radarr.into(), Err(err()), Ok(vec![]), false).is_empty());
+        let reported = arr_findings(Service::Radarr.into(), Err(err()), Ok(vec![]), true);
         assert_eq!(reported.len(), 1);
         assert_eq!(reported[0].health, Health::Unhealthy);
     }

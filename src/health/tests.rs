@@ -44,8 +44,8 @@ fn no_servers() -> Sources {
     Sources {
         jellyfin: JellyfinClient::new(&http, "http://127.0.0.1:9", "k", HttpSettings::default())
             .expect("client"),
-        radarr: None,
-        sonarr: None,
+        radarr: Vec::new(),
+        sonarr: Vec::new(),
     }
 }
 

@@ -57,6 +57,7 @@ fn episode_records_that_cannot_be_read_doubt_their_series_once() {
             malformed(serde_json::json!({"seriesId": 7, "id": "y"})),
             malformed(serde_json::json!({"seriesId": 8, "id": "z"})),
         ],
+        "sonarr".into(),
         None,
         "the calendar",
     )
@@ -72,16 +73,22 @@ fn episode_records_that_cannot_be_read_doubt_their_series_once() {
     // A record without a series cannot be set aside: the pass fails.
     let err = series_doubts(
         &[malformed(serde_json::json!({"id": 1}))],
+        "sonarr".into(),
         None,
         "the calendar",
     )
     .unwrap_err();
     assert!(err.to_string().contains("names no series"), "{err}");
     // From a series' own list, the series is known.
-    let doubts = series_doubts(&[malformed(serde_json::json!({}))], Some(9), "its list");
+    let doubts = series_doubts(
+        &[malformed(serde_json::json!({}))],
+        "anime".into(),
+        Some(9),
+        "its list",
+    );
     assert!(matches!(
         doubts.as_deref(),
-        Ok([Doubt::Series { sonarr_id: 9, .. }])
+        Ok([Doubt::Series { sonarr_id: 9, instance, .. }]) if &**instance == "anime"
     ));
 }
 
@@ -155,8 +162,12 @@ fn sources(srv: &Server, radarr: bool, sonarr: bool) -> Sources {
     let s = settings.clone();
     Sources {
         jellyfin: JellyfinClient::new(&http, &srv.url, "jk", s.clone()).unwrap(),
-        radarr: radarr.then(|| RadarrClient::new(&http, &srv.url, "rk", s.clone()).unwrap()),
-        sonarr: sonarr.then(|| SonarrClient::new(&http, &srv.url, "sk", settings).unwrap()),
+        radarr: (radarr.then(|| RadarrClient::new(&http, &srv.url, "rk", s.clone()).unwrap()))
+            .into_iter()
+            .collect(),
+        sonarr: (sonarr.then(|| SonarrClient::new(&http, &srv.url, "sk", settings).unwrap()))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -206,7 +217,7 @@ async fn collect_makes_a_fixed_number_of_list_requests() {
     let bb = &lib.series[0];
     assert!(bb.seasons[0].episodes[0].views.0[0].played);
     assert!(lib.series[1].seasons[0].episodes.is_empty());
-    assert_eq!(lib.radarr_root_folders, ["/data"]);
+    assert_eq!(lib.roots_of("radarr"), ["/data"]);
     assert_eq!(inv.root_folders.len(), 2);
     assert!(lib.unmatched.is_empty());
 }

@@ -28,13 +28,22 @@ fn pass() -> PassMetrics {
         .into(),
         failed: 0,
         kept: [("keep_tag".to_owned(), 2), ("within_grace".to_owned(), 5)].into(),
-        api: [(
-            "radarr".to_owned(),
-            Requests {
-                requests: 7,
-                errors: 1,
-            },
-        )]
+        api: [
+            (
+                "radarr".to_owned(),
+                Requests {
+                    requests: 7,
+                    errors: 1,
+                },
+            ),
+            (
+                "radarr@4k".to_owned(),
+                Requests {
+                    requests: 5,
+                    errors: 0,
+                },
+            ),
+        ]
         .into(),
     }
 }
@@ -104,10 +113,18 @@ fn the_last_pass_is_rendered_as_gauges() {
         5.0
     );
     assert_eq!(
-        v("shelflife_last_pass_api_requests{service=\"radarr\"}"),
+        v("shelflife_last_pass_api_requests{service=\"radarr\",instance=\"radarr\"}"),
         7.0
     );
-    assert_eq!(v("shelflife_last_pass_api_errors{service=\"radarr\"}"), 1.0);
+    assert_eq!(
+        v("shelflife_last_pass_api_errors{service=\"radarr\",instance=\"radarr\"}"),
+        1.0
+    );
+    // A second Radarr is its own series, labelled by its name.
+    assert_eq!(
+        v("shelflife_last_pass_api_requests{service=\"radarr\",instance=\"4k\"}"),
+        5.0
+    );
 }
 
 #[test]

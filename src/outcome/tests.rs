@@ -7,7 +7,10 @@ fn movie(id: i32, bytes: u64) -> Decision {
         verdict: Verdict::Delete,
         kind: Kind::Movie,
         title: format!("Movie {id}"),
-        target: Target::Radarr { movie_id: id },
+        target: Target::Radarr {
+            instance: "radarr".into(),
+            movie_id: id,
+        },
         bytes,
         reason: Reason::Watched { days_ago: 30 },
     }
@@ -76,7 +79,7 @@ fn the_exit_code_follows_the_recorded_ending() {
             outcome(
                 vec![Outcome::NotAttempted],
                 Some(Stop::ServerFailed {
-                    service: Service::Radarr,
+                    service: Service::Radarr.into(),
                     detail: "401".into(),
                 }),
             ),

@@ -86,6 +86,7 @@ pub(super) fn done_before(run_id: &str, done: &Decision) {
         action = "skip",
         kind = done.kind.as_str(),
         title = %done.title,
+        arr = done.target.instance(),
         arr_id = done.target.arr_id(),
         reason = "deleted by an earlier pass",
         bytes = done.bytes,

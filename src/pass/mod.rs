@@ -66,8 +66,8 @@ impl Pass {
             config.jellyfin.api_key.expose(),
             config.jellyfin.http.clone(),
         )?;
-        let radarr = arr_client(&http, config.radarr.as_ref())?;
-        let sonarr = arr_client(&http, config.sonarr.as_ref())?;
+        let radarr = arr_clients(&http, &config.radarr)?;
+        let sonarr = arr_clients(&http, &config.sonarr)?;
         Ok(Pass {
             config,
             sources: Sources {
@@ -321,11 +321,13 @@ impl Pass {
             });
         }
 
-        let add_import_exclusion = self
+        let add_import_exclusion: Vec<&str> = self
             .config
             .radarr
-            .as_ref()
-            .is_some_and(|r| r.add_import_exclusion);
+            .iter()
+            .filter(|r| r.add_import_exclusion)
+            .map(|r| r.name.as_str())
+            .collect();
         let (decisions, actions) = record::new_actions(&plan);
         let ids = state.plan_actions(run, &actions, Timestamp::now())?;
         let report = {
@@ -338,7 +340,7 @@ impl Pass {
             apply::apply(
                 &plan,
                 &self.sources,
-                add_import_exclusion,
+                &add_import_exclusion,
                 &root_folders,
                 mode,
                 &run_id,
@@ -414,13 +416,14 @@ fn journal_mode(mode: Mode) -> state::Mode {
 }
 
 /// The client of a configured *arr (Radarr or Sonarr, by the type asked for).
-fn arr_client<A: Arr>(
+fn arr_clients<A: Arr>(
     http: &Http,
-    config: Option<&ArrConfig>,
-) -> Result<Option<ArrClient<A>>, BuildError> {
-    config
-        .map(|c| ArrClient::new(http, &c.url, c.api_key.expose(), c.http.clone()))
-        .transpose()
+    configs: &[ArrConfig],
+) -> Result<Vec<ArrClient<A>>, BuildError> {
+    configs
+        .iter()
+        .map(|c| ArrClient::named(http, &c.name, &c.url, c.api_key.expose(), c.http.clone()))
+        .collect()
 }
 
 /// A short random id that ties a pass's log lines together.

@@ -41,8 +41,7 @@ struct Ctx<'a> {
     now: Timestamp,
     /// `rules.keep_tags`, lowercased once.
     keep_tags: Vec<String>,
-    radarr_roots: &'a [String],
-    sonarr_roots: &'a [String],
+    library: &'a Library,
 }
 
 /// The watch state of an item at least one counted user has played (an unplayed item is `None`
@@ -73,9 +72,13 @@ impl<'a> Ctx<'a> {
             rules,
             now,
             keep_tags: rules.keep_tags.iter().map(|t| t.to_lowercase()).collect(),
-            radarr_roots: &library.radarr_root_folders,
-            sonarr_roots: &library.sonarr_root_folders,
+            library,
         }
+    }
+
+    /// The root folders of the *arr instance `instance`.
+    fn roots(&self, instance: &str) -> &'a [String] {
+        self.library.roots_of(instance)
     }
 
     /// The view of the counted user at `i`. A view list shorter than the user list (an inventory
@@ -208,8 +211,16 @@ impl Collector {
             }
             let covering = doubts.iter().find_map(|doubt| match doubt {
                 Doubt::Favorites { why } if rules.keep_favorites => Some(why),
-                Doubt::Series { sonarr_id, why } => match d.target {
-                    Target::Sonarr { series_id, .. } if series_id == *sonarr_id => Some(why),
+                Doubt::Series {
+                    instance,
+                    sonarr_id,
+                    why,
+                } => match &d.target {
+                    Target::Sonarr {
+                        instance: of,
+                        series_id,
+                        ..
+                    } if series_id == sonarr_id && of == instance => Some(why),
                     _ => None,
                 },
                 Doubt::Favorites { .. } => None,
@@ -287,8 +298,11 @@ pub(crate) mod testkit {
             users: vec!["ann".to_string()],
             movies,
             series,
-            radarr_root_folders: vec!["/movies".to_string()],
-            sonarr_root_folders: vec!["/tv/".to_string()],
+            root_folders: [
+                ("radarr".into(), vec!["/movies".to_string()]),
+                ("sonarr".into(), vec!["/tv/".to_string()]),
+            ]
+            .into(),
             unmatched: Vec::new(),
             doubts: Vec::new(),
         }
@@ -320,7 +334,9 @@ pub(crate) mod testkit {
     /// An unwatched movie with a 1000-byte file in `/movies/<title>/`.
     pub fn movie(id: i32, title: &str) -> Movie {
         Movie {
+            instance: "radarr".into(),
             radarr_id: id,
+            tmdb_id: None,
             title: title.to_string(),
             year: None,
             tags: Vec::new(),
@@ -337,6 +353,7 @@ pub(crate) mod testkit {
 
     pub trait MovieExt: Sized {
         fn year(self, year: i32) -> Self;
+        fn tmdb(self, id: i32) -> Self;
         /// Played by ann `ago` seconds before now.
         fn watched(self, ago: i64) -> Self;
         fn views(self, views: Vec<UserView>) -> Self;
@@ -349,6 +366,10 @@ pub(crate) mod testkit {
     }
 
     impl MovieExt for Movie {
+        fn tmdb(mut self, id: i32) -> Self {
+            self.tmdb_id = Some(id);
+            self
+        }
         fn year(mut self, year: i32) -> Self {
             self.year = Some(year);
             self
@@ -393,6 +414,7 @@ pub(crate) mod testkit {
     /// A series with no seasons yet; add them with [`SeriesExt::season`].
     pub fn series(id: i32, title: &str, status: SeriesStatus) -> Series {
         Series {
+            instance: "sonarr".into(),
             sonarr_id: id,
             title: title.to_string(),
             status,
@@ -563,6 +585,7 @@ mod tests {
 
         // Sonarr could not tell all of Dark: only Dark stays.
         let lib = library(vec![Doubt::Series {
+            instance: "sonarr".into(),
             sonarr_id: 7,
             why: "an episode record could not be read".into(),
         }]);

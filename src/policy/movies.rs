@@ -1,21 +1,46 @@
 //! Movies: one decision per watched Radarr movie.
 //!
 //! A movie goes through `DELETE /movie/{id}?deleteFiles=true`, which removes Radarr's whole movie
-//! folder, so both the file and that folder must lie inside Radarr's root folders.
+//! folder, so both the file and that folder must lie inside its own Radarr's root folders.
+//!
+//! The same movie in several Radarrs (HD and 4K, by TMDB id) is one title with several copies:
+//! a keep tag, a favourite or a play now on any copy keeps every copy, and with
+//! `copies = "together"` the title is watched when any copy was.
 
-use crate::library::{path_is_under, Movie};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::library::{path_is_under, Movie, Views};
 use crate::plan::{Decision, Kind, Reason, Target, Verdict};
+use crate::rules::Copies;
 
 use super::{title_ranks, Collector, Ctx, Played, SortKey};
 
 pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
     let ranks = title_ranks(movies.iter().map(|m| (m.title.as_str(), m.radarr_id)));
-    for (movie, rank) in movies.iter().zip(ranks) {
-        let Some(played) = ctx.watch(&movie.views) else {
+    let copies = copies(movies);
+    for (i, (movie, rank)) in movies.iter().zip(ranks).enumerate() {
+        let others: Vec<&Movie> = copies
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&j| &movies[j])
+            .collect();
+        let views = match ctx.rules.copies {
+            Copies::Together if !others.is_empty() => {
+                let mut merged = movie.views.clone();
+                for other in &others {
+                    merge(&mut merged, &other.views);
+                }
+                Cow::Owned(merged)
+            }
+            _ => Cow::Borrowed(&movie.views),
+        };
+        let Some(played) = ctx.watch(&views) else {
             out.unwatched.movies += 1;
             continue;
         };
-        let (verdict, reason) = match verdict(ctx, movie, played) {
+        let (verdict, reason) = match verdict(ctx, movie, &others, played) {
             Ok(days_ago) => (Verdict::Delete, Reason::Watched { days_ago }),
             Err(reason) => (Verdict::Keep, reason),
         };
@@ -32,6 +57,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
                 kind: Kind::Movie,
                 title: title(movie),
                 target: Target::Radarr {
+                    instance: movie.instance.clone(),
                     movie_id: movie.radarr_id,
                 },
                 bytes: movie.file.as_ref().map_or(0, |f| f.size),
@@ -41,32 +67,72 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
     }
 }
 
-/// `Ok(days_ago)` when the movie may go, else the first reason that keeps it, in rule order.
-fn verdict(ctx: &Ctx, movie: &Movie, played: Played) -> Result<u32, Reason> {
-    if movie.playing {
-        return Err(Reason::Playing);
+/// For each movie that other Radarrs hold too, the indexes of its other copies. Copies are told
+/// by TMDB id, each in another instance; should one instance list a TMDB id twice, none of
+/// those entries is taken for a copy of anything (odd input: each is decided alone).
+fn copies(movies: &[Movie]) -> HashMap<usize, Vec<usize>> {
+    let mut by_tmdb: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, m) in movies.iter().enumerate() {
+        if let Some(tmdb) = m.tmdb_id.filter(|&t| t > 0) {
+            by_tmdb.entry(tmdb).or_default().push(i);
+        }
     }
-    if let Some(reason) = ctx.keep_tag(&movie.tags) {
+    let mut copies = HashMap::new();
+    for group in by_tmdb.into_values().filter(|g| g.len() > 1) {
+        let mut instances: Vec<&str> = group.iter().map(|&i| &*movies[i].instance).collect();
+        instances.sort_unstable();
+        instances.dedup();
+        if instances.len() != group.len() {
+            continue;
+        }
+        for &i in &group {
+            copies.insert(i, group.iter().copied().filter(|&j| j != i).collect());
+        }
+    }
+    copies
+}
+
+fn merge(into: &mut Views, from: &Views) {
+    for (a, b) in into.0.iter_mut().zip(&from.0) {
+        a.merge(*b);
+    }
+}
+
+/// `Ok(days_ago)` when the movie may go, else the first reason that keeps it, in rule order:
+/// its own playing, keep tag and favourite, then those of its other copies, then its file.
+fn verdict(ctx: &Ctx, movie: &Movie, others: &[&Movie], played: Played) -> Result<u32, Reason> {
+    if let Some(reason) = kept_itself(ctx, movie) {
         return Err(reason);
     }
-    if let Some(reason) = ctx.favorite(&movie.views) {
-        return Err(reason);
+    for other in others {
+        if let Some(reason) = kept_itself(ctx, other) {
+            return Err(Reason::OtherCopy {
+                instance: other.instance.to_string(),
+                reason: Box::new(reason),
+            });
+        }
     }
     let Some(file) = &movie.file else {
         return Err(Reason::NoFile);
     };
+    let roots = ctx.roots(&movie.instance);
     for path in [&*file.path, movie.path.as_str()] {
-        if !ctx
-            .radarr_roots
-            .iter()
-            .any(|root| path_is_under(path, root))
-        {
+        if !roots.iter().any(|root| path_is_under(path, root)) {
             return Err(Reason::OutsideRootFolder {
                 path: path.to_owned(),
             });
         }
     }
     ctx.watch_verdict(played).map(|(_, days_ago)| days_ago)
+}
+
+/// What keeps `movie` and, being on one copy, every copy of it.
+fn kept_itself(ctx: &Ctx, movie: &Movie) -> Option<Reason> {
+    if movie.playing {
+        return Some(Reason::Playing);
+    }
+    ctx.keep_tag(&movie.tags)
+        .or_else(|| ctx.favorite(&movie.views))
 }
 
 fn title(movie: &Movie) -> String {
@@ -218,8 +284,146 @@ mod tests {
             now(),
         );
         let d = &plan.decisions[0];
-        assert_eq!(d.target, Target::Radarr { movie_id: 42 });
+        assert_eq!(
+            d.target,
+            Target::Radarr {
+                instance: "radarr".into(),
+                movie_id: 42
+            }
+        );
         assert_eq!(d.bytes, 1000);
         assert_eq!(plan.bytes_to_delete(), 1000);
+    }
+
+    /// Dune in the HD Radarr (`radarr`, /movies) and in the 4K one (`4k`, /movies4k).
+    fn two_copies(hd: Movie, uhd: Movie) -> crate::library::Library {
+        let mut lib = library(vec![hd, uhd], vec![]);
+        lib.root_folders
+            .insert("4k".into(), vec!["/movies4k".to_string()]);
+        lib
+    }
+
+    fn hd() -> Movie {
+        movie(1, "Dune").year(2021).tmdb(438631)
+    }
+
+    fn uhd() -> Movie {
+        let mut m = movie(1, "Dune").year(2021).tmdb(438631);
+        m.instance = "4k".into();
+        m.path = "/movies4k/Dune".into();
+        if let Some(f) = &mut m.file {
+            f.path = "/movies4k/Dune/Dune.mkv".into();
+        }
+        m
+    }
+
+    /// Each decision as "verdict instance: reason".
+    fn by_instance(plan: &crate::plan::Plan) -> Vec<String> {
+        let mut lines: Vec<String> = plan
+            .decisions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}: {}",
+                    d.verdict.as_str(),
+                    d.target.instance(),
+                    d.reason
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    use crate::library::Movie;
+    use crate::rules::Copies;
+
+    #[test]
+    fn copies_together_go_together_and_separate_copies_alone() {
+        let lib = two_copies(hd().watched(days(10)), uhd());
+        let plan_together = plan(&lib, &rules(), now());
+        assert_eq!(
+            by_instance(&plan_together),
+            [
+                "delete 4k: watched 10 days ago",
+                "delete radarr: watched 10 days ago"
+            ]
+        );
+        let separate = Rules {
+            copies: Copies::Separate,
+            ..rules()
+        };
+        let plan_separate = plan(&lib, &separate, now());
+        assert_eq!(
+            by_instance(&plan_separate),
+            ["delete radarr: watched 10 days ago"]
+        );
+        assert_eq!(plan_separate.unwatched.movies, 1);
+    }
+
+    #[test]
+    fn a_keep_on_any_copy_keeps_every_copy() {
+        let separate = Rules {
+            copies: Copies::Separate,
+            ..rules()
+        };
+        #[rustfmt::skip]
+        let cases = [
+            ("keep tag on the 4K copy", rules(), hd().watched(days(10)), uhd().watched(days(10)).tag("keep"),
+                vec!["keep 4k: keep tag \"keep\"", "keep radarr: keep tag \"keep\" on the 4k copy"]),
+            ("keep tag on the 4K copy, copies apart", separate.clone(), hd().watched(days(10)), uhd().tag("keep"),
+                vec!["keep radarr: keep tag \"keep\" on the 4k copy"]),
+            ("favourite on the HD copy", rules(), hd().fav(), uhd().watched(days(10)),
+                vec!["keep 4k: favourite of ann on the radarr copy", "keep radarr: favourite of ann"]),
+            ("the 4K copy playing now", rules(), hd().watched(days(10)), uhd().playing(),
+                vec!["keep 4k: playing right now", "keep radarr: playing right now on the 4k copy"]),
+            ("within grace on one copy dates the title", rules(), hd().watched(days(10)), uhd().watched(days(1)),
+                vec!["keep 4k: within grace, 4 days left", "keep radarr: within grace, 4 days left"]),
+            ("within grace on one copy, copies apart", separate, hd().watched(days(10)), uhd().watched(days(1)),
+                vec!["keep 4k: within grace, 4 days left", "delete radarr: watched 10 days ago"]),
+        ];
+        for (case, rules, hd, uhd, expected) in cases {
+            let mut expected = expected;
+            expected.sort();
+            assert_eq!(
+                by_instance(&plan(&two_copies(hd, uhd), &rules, now())),
+                expected,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_same_movie_in_another_instance_is_a_copy() {
+        // Another movie in the 4K Radarr, and the same TMDB id twice in one Radarr.
+        let mut other = uhd().tag("keep");
+        other.tmdb_id = Some(1);
+        let lib = two_copies(hd().watched(days(10)), other);
+        assert_eq!(
+            by_instance(&plan(&lib, &rules(), now())),
+            ["delete radarr: watched 10 days ago"]
+        );
+        let twin = hd().tag("keep");
+        let lib = library(vec![hd().watched(days(10)), twin], vec![]);
+        assert_eq!(
+            by_instance(&plan(&lib, &rules(), now())),
+            ["delete radarr: watched 10 days ago"]
+        );
+    }
+
+    #[test]
+    fn a_copy_must_lie_in_its_own_instances_root_folders() {
+        // The 4K Radarr's movie with its file under the HD Radarr's root folder.
+        let mut stray = hd().watched(days(10));
+        stray.instance = "4k".into();
+        let lib = two_copies(movie(2, "Heat"), stray);
+        assert_eq!(
+            by_instance(&plan(&lib, &rules(), now())),
+            ["keep 4k: file outside the root folders: /movies/Dune/Dune.mkv"]
+        );
+        let mut lost = uhd().watched(days(10));
+        lost.instance = "8k".into();
+        let lib = two_copies(movie(2, "Heat"), lost);
+        assert!(by_instance(&plan(&lib, &rules(), now()))[0].starts_with("keep 8k: file outside"));
     }
 }

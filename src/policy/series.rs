@@ -142,13 +142,13 @@ fn blocker(ctx: &Ctx, show: &Show, season_fav: Option<&Reason>, ep: &Episode) ->
         .or_else(favorite)
         .or_else(|| match &ep.file {
             None => Some(Reason::NoFile),
-            Some(file) => outside_root(ctx, file),
+            Some(file) => outside_root(ctx, show, file),
         })
 }
 
-fn outside_root(ctx: &Ctx, file: &MediaFile) -> Option<Reason> {
+fn outside_root(ctx: &Ctx, show: &Show, file: &MediaFile) -> Option<Reason> {
     let inside = ctx
-        .sonarr_roots
+        .roots(&show.series.instance)
         .iter()
         .any(|r| path_is_under(&file.path, r));
     (!inside).then(|| Reason::OutsideRootFolder {
@@ -220,7 +220,7 @@ fn season_blocker(ctx: &Ctx, show: &Show, season: &Season, judged: &[Judged]) ->
         .or_else(|| {
             judged
                 .iter()
-                .find_map(|j| j.ep.file.as_ref().and_then(|f| outside_root(ctx, f)))
+                .find_map(|j| j.ep.file.as_ref().and_then(|f| outside_root(ctx, show, f)))
         })
 }
 
@@ -277,6 +277,7 @@ fn season_decision(
         kind: Kind::Season,
         title: format!("{} S{:02}", show.series.title, season.number),
         target: Target::Sonarr {
+            instance: show.series.instance.clone(),
             series_id: show.series.sonarr_id,
             season: season.number,
             episode_ids: season.episodes.iter().map(|e| e.sonarr_id).collect(),
@@ -390,6 +391,7 @@ fn file_decision(
         kind: Kind::Episode,
         title,
         target: Target::Sonarr {
+            instance: show.series.instance.clone(),
             series_id: show.series.sonarr_id,
             season: season.number,
             episode_ids: episodes.iter().map(|j| j.ep.sonarr_id).collect(),

@@ -110,8 +110,8 @@ impl State {
             require_unfinished(tx, run, "take new actions")?;
             let mut insert = tx.prepare(
                 "INSERT INTO actions (run_id, service, target_id, kind, target_key, title, reason,
-                                      bytes, target_json, planned_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                      bytes, target_json, planned_at, instance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             let mut ids = Vec::with_capacity(actions.len());
             for a in actions {
@@ -125,7 +125,8 @@ impl State {
                     a.reason,
                     a.bytes,
                     a.target_json,
-                    to_secs(now)
+                    to_secs(now),
+                    a.target.instance()
                 ])?;
                 ids.push(ActionId(tx.last_insert_rowid()));
             }

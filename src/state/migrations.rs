@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -92,6 +92,17 @@ CREATE INDEX health_transitions_by_check ON health_transitions (check_name, id);
 /// the metrics file between passes, can carry the last pass's figures along.
 const V3: &str = "
 ALTER TABLE runs ADD COLUMN metrics TEXT;
+";
+
+/// The *arr instance of each action, for configs with several Radarrs or Sonarrs. The actions
+/// written before were all of the one instance named after its service, and their target
+/// (as the pass would send it again) learns that name too.
+const V4: &str = "
+ALTER TABLE actions ADD COLUMN instance TEXT;
+UPDATE actions SET instance = service;
+UPDATE actions SET target_json = json_set(target_json, '$.instance', service)
+    WHERE json_valid(target_json) AND json_type(target_json, '$.instance') IS NULL;
+CREATE INDEX actions_by_instance ON actions (instance, finished_at) WHERE state = 'done';
 ";
 
 /// What the header and catalogue of a file say about it.

@@ -163,15 +163,21 @@ impl fmt::Display for ActionId {
 
 /// Identifies what an action deletes, so that a later pass can tell "already done" apart.
 ///
-/// Text form (stored in `actions.target_key`):
+/// Text form (stored in `actions.target_key`), for an instance named after its service (a
+/// single `[radarr]` table, as every key before several instances were possible):
 /// - `radarr:movie:<movie id>`: Radarr never reuses a movie id, and re-adding a movie makes a new one.
 /// - `sonarr:season:<series id>:<file ids>` and `sonarr:episode:<series id>:<file ids>`, with the
 ///   episode file ids sorted, deduplicated and comma-separated. Keying by *file* ids means a
 ///   re-downloaded episode (a new file id) is a new target, and the kind is part of the key so a
 ///   season and an episode of the same series never collide.
+///
+/// Another instance's name follows its service: `radarr@4k:movie:<movie id>`, since ids of two
+/// instances mean different things.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TargetKey {
     service: Service,
+    /// The instance's name; the service's own for the instance of a single table.
+    instance: String,
     kind: ActionKind,
     target_id: i64,
     file_ids: Vec<i64>,
@@ -182,6 +188,7 @@ impl TargetKey {
     pub fn radarr_movie(movie_id: i64) -> TargetKey {
         TargetKey {
             service: Service::Radarr,
+            instance: Service::Radarr.as_str().to_owned(),
             kind: ActionKind::Movie,
             target_id: movie_id,
             file_ids: Vec::new(),
@@ -204,14 +211,26 @@ impl TargetKey {
         file_ids.dedup();
         TargetKey {
             service: Service::Sonarr,
+            instance: Service::Sonarr.as_str().to_owned(),
             kind,
             target_id: series_id,
             file_ids,
         }
     }
 
+    /// The same target in the instance called `instance`.
+    pub fn on(mut self, instance: &str) -> TargetKey {
+        instance.clone_into(&mut self.instance);
+        self
+    }
+
     pub fn service(&self) -> Service {
         self.service
+    }
+
+    /// The name of the instance it is deleted through.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub fn kind(&self) -> ActionKind {
@@ -231,7 +250,11 @@ impl TargetKey {
 
 impl fmt::Display for TargetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.service, self.kind, self.target_id)?;
+        f.write_str(self.service.as_str())?;
+        if self.instance != self.service.as_str() {
+            write!(f, "@{}", self.instance)?;
+        }
+        write!(f, ":{}:{}", self.kind, self.target_id)?;
         if self.service == Service::Sonarr {
             let ids: Vec<String> = self.file_ids.iter().map(i64::to_string).collect();
             write!(f, ":{}", ids.join(","))?;
@@ -265,10 +288,18 @@ impl FromStr for TargetKey {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadTargetKey(s.to_owned());
-        let parts: Vec<&str> = s.split(':').collect();
+        let mut parts: Vec<&str> = s.split(':').collect();
         let id = |t: &str| t.parse::<i64>().map_err(|_| bad());
-        match parts.as_slice() {
-            ["radarr", "movie", movie] => Ok(TargetKey::radarr_movie(id(movie)?)),
+        let instance = match parts.first().and_then(|p| p.split_once('@')) {
+            None => None,
+            Some((service, instance)) if !instance.is_empty() => {
+                parts[0] = service;
+                Some(instance.to_owned())
+            }
+            Some(_) => return Err(bad()),
+        };
+        let key = match parts.as_slice() {
+            ["radarr", "movie", movie] => TargetKey::radarr_movie(id(movie)?),
             ["sonarr", kind @ ("season" | "episode"), series, files] => {
                 let file_ids = if files.is_empty() {
                     Vec::new()
@@ -276,10 +307,14 @@ impl FromStr for TargetKey {
                     files.split(',').map(id).collect::<Result<Vec<_>, _>>()?
                 };
                 let kind = kind.parse().map_err(|_| bad())?;
-                Ok(TargetKey::sonarr(kind, id(series)?, &file_ids))
+                TargetKey::sonarr(kind, id(series)?, &file_ids)
             }
-            _ => Err(bad()),
-        }
+            _ => return Err(bad()),
+        };
+        Ok(match instance {
+            Some(instance) => key.on(&instance),
+            None => key,
+        })
     }
 }
 
@@ -415,6 +450,15 @@ mod tests {
         assert_eq!(episode.to_string(), "sonarr:episode:7:11,12");
         assert_ne!(season, episode);
         assert_eq!(TargetKey::radarr_movie(7).to_string(), "radarr:movie:7");
+        // The instance of a single table keeps the keys written before there were several.
+        assert_eq!(
+            TargetKey::radarr_movie(7).on("radarr").to_string(),
+            "radarr:movie:7"
+        );
+        let in_4k = TargetKey::radarr_movie(7).on("4k");
+        assert_eq!(in_4k.to_string(), "radarr@4k:movie:7");
+        assert_ne!(in_4k, TargetKey::radarr_movie(7));
+        assert_eq!(in_4k.instance(), "4k");
         assert_ne!(
             TargetKey::sonarr_episode(7, &[11]),
             TargetKey::sonarr_episode(7, &[13])
@@ -427,6 +471,8 @@ mod tests {
             TargetKey::radarr_movie(42),
             TargetKey::sonarr_season(7, &[3, 1, 2]),
             TargetKey::sonarr_episode(7, &[]),
+            TargetKey::radarr_movie(42).on("4k"),
+            TargetKey::sonarr_season(7, &[3]).on("anime"),
         ] {
             assert_eq!(key.to_string().parse::<TargetKey>(), Ok(key));
         }
@@ -437,6 +483,7 @@ mod tests {
             "sonarr:movie:1:2",
             "sonarr:season:x:1",
             "sonarr:season:1:1,,2",
+            "radarr@:movie:1",
         ] {
             assert!(bad.parse::<TargetKey>().is_err(), "{bad:?} parsed");
         }

@@ -2,12 +2,12 @@
 
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
-use super::{BuildError, Service};
+use super::{BuildError, Server, Service};
 
 /// The header that carries `api_key` to `service`; a [`BuildError::BadKey`] for a key no header
 /// can carry.
 pub(super) fn header(
-    service: Service,
+    service: Server,
     api_key: &str,
 ) -> Result<(HeaderName, HeaderValue), BuildError> {
     let key = api_key.trim();
@@ -15,7 +15,7 @@ pub(super) fn header(
     if key.is_empty() || key.contains('"') {
         return Err(BuildError::BadKey { service });
     }
-    let (name, value) = match service {
+    let (name, value) = match service.service {
         Service::Jellyfin => (AUTHORIZATION, format!("MediaBrowser Token=\"{key}\"")),
         Service::Radarr | Service::Sonarr => (HeaderName::from_static("x-api-key"), key.to_owned()),
     };

@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::errors::snippet;
-use super::{auth, base_url, ApiError, BuildError, Class, Endpoint, Http, HttpSettings, Service};
+use super::{
+    auth, base_url, ApiError, BuildError, Class, Endpoint, Http, HttpSettings, Server, Service,
+};
 
 /// Requests made to one service since its client was built, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub struct Answer {
 #[derive(Clone)]
 pub struct ServiceClient {
     pub(super) client: reqwest::Client,
-    pub(super) service: Service,
+    pub(super) service: Server,
     /// Scheme, host and path prefix (reverse proxy), without a trailing `/`.
     pub(super) base: String,
     pub(super) auth: (HeaderName, HeaderValue),
@@ -64,7 +66,7 @@ impl ServiceClient {
     /// authenticating the way that service expects.
     pub fn new(
         http: &Http,
-        service: Service,
+        service: Server,
         base_url: &str,
         api_key: &str,
         settings: HttpSettings,
@@ -86,6 +88,11 @@ impl ServiceClient {
     }
 
     pub fn service(&self) -> Service {
+        self.service.service
+    }
+
+    /// The server it talks to, as errors and logs name it.
+    pub fn server(&self) -> Server {
         self.service
     }
 

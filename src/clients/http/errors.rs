@@ -5,7 +5,7 @@ use std::fmt;
 
 use reqwest::{Method, StatusCode};
 
-use super::Service;
+use super::Server;
 
 /// How much of a response body an error message quotes.
 pub(super) const SNIPPET_CHARS: usize = 200;
@@ -17,12 +17,12 @@ pub enum BuildError {
     Client(#[source] reqwest::Error),
     #[error("the {service} URL {url:?} is not usable: {reason}")]
     BadUrl {
-        service: Service,
+        service: Server,
         url: String,
         reason: String,
     },
     #[error("the {service} API key is empty or contains characters not allowed in an HTTP header")]
-    BadKey { service: Service },
+    BadKey { service: Server },
 }
 
 /// A request as error messages name it: method and path below the base URL, no query string
@@ -70,14 +70,14 @@ pub enum ApiError {
     /// 401/403: the key is wrong or lacks rights. Fix the configuration; retrying cannot help.
     #[error("{service} answered {status} for {endpoint}: check the API key")]
     Unauthorized {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
     },
     /// 404: the server does not know the item (any more).
     #[error("{service} answered {status} for {endpoint}: no such item")]
     NotFound {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
     },
@@ -85,7 +85,7 @@ pub enum ApiError {
     /// the pass, delete nothing more.
     #[error("{service} answered {status} for {endpoint}: its root folder is missing or empty, so the storage is not there (body starts: {snippet})")]
     Conflict {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
         snippet: String,
@@ -93,7 +93,7 @@ pub enum ApiError {
     /// Any other 4xx: the server refused this request; a retry would be refused the same way.
     #[error("{service} rejected {endpoint} with {status}: {snippet}")]
     Rejected {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
         snippet: String,
@@ -101,7 +101,7 @@ pub enum ApiError {
     /// 5xx, 429, no connection or a timeout, still so after the retries. Try again later.
     #[error("{service} is unavailable for {endpoint} after {attempts} attempt(s): {cause}")]
     Unavailable {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         attempts: u32,
         cause: Cause,
@@ -111,7 +111,7 @@ pub enum ApiError {
     /// The body is not the JSON the API documents describe.
     #[error("{service} sent a response to {endpoint} that is not the expected JSON: {source}; body starts: {snippet}")]
     Protocol {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
         snippet: String,
@@ -123,7 +123,7 @@ pub enum ApiError {
         "{service} sent a response to {endpoint} ({status}) larger than the limit of {limit} bytes"
     )]
     TooLarge {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         status: StatusCode,
         limit: usize,
@@ -132,7 +132,7 @@ pub enum ApiError {
     /// empty bulk delete). A bug in the caller; nothing was sent.
     #[error("{endpoint} was not sent to {service}: {reason}")]
     NotSent {
-        service: Service,
+        service: Server,
         endpoint: Endpoint,
         reason: &'static str,
     },
@@ -158,7 +158,8 @@ impl ApiError {
         }
     }
 
-    pub fn service(&self) -> Service {
+    /// The server that failed.
+    pub fn service(&self) -> Server {
         match self {
             ApiError::Unauthorized { service, .. }
             | ApiError::NotFound { service, .. }
@@ -206,7 +207,7 @@ pub(super) fn snippet(body: &[u8]) -> String {
 /// The error of a final answer with `status` that is neither a success nor transient: what the
 /// caller does next depends on which.
 pub(super) fn status_error(
-    service: Service,
+    service: Server,
     endpoint: Endpoint,
     status: StatusCode,
     body: &[u8],

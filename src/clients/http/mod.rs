@@ -30,7 +30,9 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Mutex;
 
 pub use base_url::{parse_base_url, BadBaseUrl};
 pub use client::{Answer, RequestStats, ServiceClient};
@@ -40,7 +42,7 @@ pub use pool::Http;
 pub use settings::{Class, HttpSettings};
 
 /// The servers shelflife talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {
     Jellyfin,
     Radarr,
@@ -69,4 +71,76 @@ impl fmt::Display for Service {
             Service::Sonarr => "Sonarr",
         })
     }
+}
+
+/// One configured server: which service it is, and the name the config gives it (`radarr`,
+/// `4k`, `anime`). Errors, log fields and metrics carry it, so it is `Copy`: a name is interned
+/// once per process (a config names a handful of servers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Server {
+    pub service: Service,
+    /// Unique among the configured servers; the service's own key for a single `[radarr]` or
+    /// `[sonarr]` table, and always for Jellyfin.
+    pub name: &'static str,
+}
+
+impl Server {
+    pub fn new(service: Service, name: &str) -> Server {
+        Server {
+            service,
+            name: intern(name),
+        }
+    }
+
+    /// Its key in the journal and the stored metrics: the service's key (`radarr`) for the
+    /// server named after its service, `radarr@4k` otherwise.
+    pub fn key(self) -> String {
+        if self.has_default_name() {
+            self.service.key().to_owned()
+        } else {
+            format!("{}@{}", self.service.key(), self.name)
+        }
+    }
+
+    /// True when its name is the service's own (`radarr` for a Radarr): the server of a config
+    /// with a single table for that service, named as it always was.
+    pub fn has_default_name(self) -> bool {
+        self.name == self.service.key()
+    }
+}
+
+impl From<Service> for Server {
+    /// The server of a config with one table for `service`.
+    fn from(service: Service) -> Server {
+        Server {
+            service,
+            name: service.key(),
+        }
+    }
+}
+
+impl fmt::Display for Server {
+    /// `Radarr` for the server named after its service, `Radarr 4k` otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.has_default_name() {
+            write!(f, "{}", self.service)
+        } else {
+            write!(f, "{} {}", self.service, self.name)
+        }
+    }
+}
+
+/// The one `&'static` copy of `name`. Each distinct name is leaked once: a process sees only the
+/// few names its configs give.
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
 }

@@ -23,7 +23,7 @@ fn fast() -> HttpSettings {
 }
 
 fn client(service: Service, url: &str, settings: HttpSettings) -> ServiceClient {
-    ServiceClient::new(&Http::new().unwrap(), service, url, "k", settings).unwrap()
+    ServiceClient::new(&Http::new().unwrap(), service.into(), url, "k", settings).unwrap()
 }
 
 #[tokio::test]
@@ -416,7 +416,7 @@ async fn unauthorized_names_service_status_and_key() {
     let srv = start(|_, _| Reply::status(401)).await;
     let c = ServiceClient::new(
         &Http::new().unwrap(),
-        Service::Jellyfin,
+        Service::Jellyfin.into(),
         &srv.url,
         "sekrit-key",
         fast(),
@@ -637,13 +637,15 @@ fn bad_base_urls_and_keys_are_refused_without_leaking() {
     let http = Http::new().unwrap();
     let s = HttpSettings::default;
     for url in ["ftp://host", "not a url", "http://host/?x=1"] {
-        let err = ServiceClient::new(&http, Service::Sonarr, url, "k", s()).unwrap_err();
+        let err = ServiceClient::new(&http, Service::Sonarr.into(), url, "k", s()).unwrap_err();
         assert!(matches!(err, BuildError::BadUrl { .. }), "{url}: {err:?}");
     }
-    let err = ServiceClient::new(&http, Service::Radarr, "ftp://u:pw@h", "k", s()).unwrap_err();
+    let err =
+        ServiceClient::new(&http, Service::Radarr.into(), "ftp://u:pw@h", "k", s()).unwrap_err();
     assert!(!err.to_string().contains("pw"), "{err}");
     for key in ["", "  ", "a\"b", "a\nb"] {
-        let err = ServiceClient::new(&http, Service::Jellyfin, "http://h", key, s()).unwrap_err();
+        let err =
+            ServiceClient::new(&http, Service::Jellyfin.into(), "http://h", key, s()).unwrap_err();
         assert!(matches!(err, BuildError::BadKey { .. }), "{key:?}");
     }
 }

@@ -67,7 +67,7 @@ impl JellyfinClient {
         settings: HttpSettings,
     ) -> Result<Self, BuildError> {
         Ok(JellyfinClient {
-            api: ServiceClient::new(http, Service::Jellyfin, base_url, api_key, settings)?,
+            api: ServiceClient::new(http, Service::Jellyfin.into(), base_url, api_key, settings)?,
             page_size: PAGE_SIZE,
         })
     }
@@ -81,6 +81,11 @@ impl JellyfinClient {
 
     pub fn stats(&self) -> RequestStats {
         self.api.stats()
+    }
+
+    /// The server it talks to.
+    pub fn server(&self) -> crate::clients::http::Server {
+        self.api.server()
     }
 
     /// The limits its requests are sent with.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::clients::http::Service;
+use crate::clients::http::{Server, Service};
 use crate::clients::{sonarr, RootFolder, Tag};
 use crate::inventory::{Inventory, RadarrData, RootFolderState, SonarrData};
 use crate::library::{
@@ -62,12 +62,13 @@ pub(super) struct SeriesJoined {
 }
 
 impl Joined {
-    /// The library of the counted `users`, from the lists the joiner was built on.
+    /// The library of the counted `users`, from the lists of every instance the joiner was
+    /// built on.
     pub fn build(
         self,
         users: Vec<String>,
-        radarr: Option<RadarrData>,
-        sonarr: Option<SonarrData>,
+        radarr: Vec<RadarrData>,
+        sonarr: Vec<SonarrData>,
     ) -> Inventory {
         let n = users.len();
         let mut library = Library {
@@ -76,15 +77,30 @@ impl Joined {
             ..Library::default()
         };
         let mut root_folders = Vec::new();
-        if let (Some(r), Some((views, playing))) = (radarr, self.movies) {
-            library.radarr_root_folders =
-                roots(Service::Radarr, &r.root_folders, &mut root_folders);
-            library.movies = build_movies(r, views, playing);
+        if let Some((views, playing)) = self.movies {
+            let (mut views, mut playing) = (views.into_iter(), playing.into_iter());
+            for r in radarr {
+                let server = Server::new(Service::Radarr, &r.instance);
+                let roots = roots(server, &r.root_folders, &mut root_folders);
+                library.root_folders.insert(r.instance.clone(), roots);
+                let count = r.movies.len();
+                let views = views.by_ref().take(count);
+                let playing = playing.by_ref().take(count);
+                library.movies.extend(build_movies(r, views, playing));
+            }
         }
-        if let (Some(s), Some(joined)) = (sonarr, self.series) {
-            library.sonarr_root_folders =
-                roots(Service::Sonarr, &s.root_folders, &mut root_folders);
-            library.series = build_series(s, joined, n);
+        if let Some(mut joined) = self.series {
+            let mut first = 0;
+            for s in sonarr {
+                let server = Server::new(Service::Sonarr, &s.instance);
+                let roots = roots(server, &s.root_folders, &mut root_folders);
+                library.root_folders.insert(s.instance.clone(), roots);
+                let count = s.series.len();
+                library
+                    .series
+                    .extend(build_series(s, &mut joined, first, n));
+                first += count;
+            }
         }
         Inventory {
             library,
@@ -115,12 +131,12 @@ fn label_map(tags: Vec<Tag>) -> HashMap<i32, String> {
         .collect()
 }
 
-fn roots(service: Service, folders: &[RootFolder], out: &mut Vec<RootFolderState>) -> Vec<String> {
+fn roots(server: Server, folders: &[RootFolder], out: &mut Vec<RootFolderState>) -> Vec<String> {
     let mut paths = Vec::new();
     for rf in folders.iter().filter(|rf| !rf.path.is_empty()) {
         paths.push(rf.path.clone());
         out.push(RootFolderState {
-            service,
+            server,
             path: rf.path.clone(),
             accessible: rf.accessible,
         });
@@ -128,14 +144,21 @@ fn roots(service: Service, folders: &[RootFolder], out: &mut Vec<RootFolderState
     paths
 }
 
-fn build_movies(r: RadarrData, views: Vec<Views>, playing: Vec<bool>) -> Vec<Movie> {
+fn build_movies(
+    r: RadarrData,
+    views: impl Iterator<Item = Views>,
+    playing: impl Iterator<Item = bool>,
+) -> impl Iterator<Item = Movie> {
     let labels = label_map(r.tags);
+    let instance = r.instance;
     r.movies
         .into_iter()
         .zip(views)
         .zip(playing)
-        .map(|((m, views), playing)| Movie {
+        .map(move |((m, views), playing)| Movie {
+            instance: instance.clone(),
             radarr_id: m.id,
+            tmdb_id: m.tmdb_id.filter(|&t| t > 0),
             title: m.title.unwrap_or_else(|| format!("Radarr movie {}", m.id)),
             year: m.year.filter(|&y| y > 0),
             tags: tag_labels(&m.tags, &labels),
@@ -144,7 +167,6 @@ fn build_movies(r: RadarrData, views: Vec<Views>, playing: Vec<bool>) -> Vec<Mov
             views,
             playing,
         })
-        .collect()
 }
 
 pub(super) fn series_status(status: Option<&str>) -> SeriesStatus {
@@ -156,16 +178,24 @@ pub(super) fn series_status(status: Option<&str>) -> SeriesStatus {
     }
 }
 
-fn build_series(s: SonarrData, mut joined: SeriesJoined, n: usize) -> Vec<Series> {
+/// The series of one Sonarr instance, whose first is number `first` among all instances'.
+fn build_series(s: SonarrData, joined: &mut SeriesJoined, first: usize, n: usize) -> Vec<Series> {
     let labels = label_map(s.tags);
+    let instance = s.instance;
     s.series
         .into_iter()
         .enumerate()
-        .map(|(si, se)| {
+        .map(|(i, se)| {
+            let si = first + i;
             let loaded = joined.seasons.get_mut(si).and_then(Option::take);
-            let views = std::mem::take(&mut joined.series_views[si]);
-            let seasons = build_seasons(si, &se, loaded.unwrap_or_default(), &mut joined, n);
+            let views = joined
+                .series_views
+                .get_mut(si)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            let seasons = build_seasons(si, &se, loaded.unwrap_or_default(), joined, n);
             Series {
+                instance: instance.clone(),
                 sonarr_id: se.id,
                 title: se
                     .title

@@ -72,10 +72,10 @@ struct MovieSide<'a> {
 }
 
 struct SeriesSide<'a> {
-    data: &'a SonarrData,
     idx: SeriesIndex<'a>,
-    /// Sonarr series id → its index in `data.series` (the first, should ids repeat).
-    by_id: HashMap<i32, usize>,
+    /// (instance, Sonarr series id) → the series' number in `idx` (the first, should ids
+    /// repeat).
+    by_id: HashMap<(usize, i32), usize>,
     /// Per series, once loaded: its seasons by number, each with its episodes by number. They
     /// move into the library as they are.
     seasons: Vec<Option<Vec<Season>>>,
@@ -88,30 +88,33 @@ struct SeriesSide<'a> {
 }
 
 impl<'a> Joiner<'a> {
-    /// A joiner for `users` counted users over the *arrs' lists (none for a service that is not
-    /// configured: its media is left alone, and nothing is reported unmatched against it).
-    /// No series has episodes until they are [loaded](Joiner::load).
+    /// A joiner for `users` counted users over the lists of every instance of the *arrs (none
+    /// for a service that is not configured: its media is left alone, and nothing is reported
+    /// unmatched against it). No series has episodes until they are [loaded](Joiner::load).
     pub fn new(
         users: usize,
         opts: &InventoryOptions,
-        radarr: Option<&'a RadarrData>,
-        sonarr: Option<&'a SonarrData>,
+        radarr: &'a [RadarrData],
+        sonarr: &'a [SonarrData],
         sessions: &'a [Session],
     ) -> Self {
-        let movies = radarr.map(|data| MovieSide {
-            idx: MovieIndex::new(data),
-            views: vec![Views::untouched(users); data.movies.len()],
-            playing: HashMap::new(),
+        let movies = (!radarr.is_empty()).then(|| {
+            let idx = MovieIndex::new(radarr);
+            MovieSide {
+                views: vec![Views::untouched(users); idx.len()],
+                idx,
+                playing: HashMap::new(),
+            }
         });
-        let series = sonarr.map(|data| {
-            let count = data.series.len();
+        let series = (!sonarr.is_empty()).then(|| {
+            let idx = SeriesIndex::new(sonarr);
+            let count = idx.all().len();
             let mut by_id = HashMap::with_capacity(count);
-            for (i, se) in data.series.iter().enumerate() {
-                by_id.entry(se.id).or_insert(i);
+            for (i, (k, se)) in idx.all().iter().enumerate() {
+                by_id.entry((usize::from(*k), se.id)).or_insert(i);
             }
             SeriesSide {
-                data,
-                idx: SeriesIndex::new(data),
+                idx,
                 by_id,
                 seasons: (0..count).map(|_| None).collect(),
                 touched: vec![false; count],
@@ -145,13 +148,13 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    /// Gives Sonarr series `series_id` its seasons with their episodes (each season number
-    /// once); those it had are replaced.
-    pub fn load(&mut self, series_id: i32, mut seasons: Vec<Season>) {
+    /// Gives series `series_id` of the `instance`-th Sonarr its seasons with their episodes
+    /// (each season number once); those it had are replaced.
+    pub fn load(&mut self, instance: usize, series_id: i32, mut seasons: Vec<Season>) {
         let Some(side) = &mut self.series else {
             return;
         };
-        if let Some(&si) = side.by_id.get(&series_id) {
+        if let Some(&si) = side.by_id.get(&(instance, series_id)) {
             seasons.sort_by_key(|s| s.number);
             for season in &mut seasons {
                 // Stable: episodes Sonarr lists twice keep their order, and stay ambiguous.
@@ -162,15 +165,16 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    /// The Sonarr series with a counted user's episode whose episodes are not loaded: load them
-    /// before [`Joiner::finish`], or those episodes end up unmatched.
-    pub fn waiting_series(&self) -> Vec<i32> {
+    /// The Sonarr series (instance, series id) with a counted user's episode whose episodes are
+    /// not loaded: load them before [`Joiner::finish`], or those episodes end up unmatched.
+    pub fn waiting_series(&self) -> Vec<(usize, i32)> {
         let Some(side) = &self.series else {
             return Vec::new();
         };
-        let mut ids: Vec<i32> = (0..side.seasons.len())
+        let all = side.idx.all();
+        let mut ids: Vec<(usize, i32)> = (0..side.seasons.len())
             .filter(|&si| side.touched[si] && side.seasons[si].is_none())
-            .map(|si| side.data.series[si].id)
+            .map(|si| (usize::from(all[si].0), all[si].1.id))
             .collect();
         ids.sort_unstable();
         ids.dedup();

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{EpisodeAt, Found};
 use crate::clients::jellyfin::Item;
+use crate::clients::sonarr;
 use crate::inventory::paths::{self_and_ancestors, trim_slash, PathMap};
 use crate::inventory::SonarrData;
 use crate::library::{Episode, Season};
@@ -13,20 +14,29 @@ use crate::library::{Episode, Season};
 /// season folder, the series folder.
 const SERIES_FOLDER_DEPTH: usize = 3;
 
+/// The series of every Sonarr instance, numbered in one sequence: instance by instance.
 pub(super) struct SeriesIndex<'a> {
-    data: &'a SonarrData,
+    /// Each series, with its instance (an index into `names`).
+    series: Vec<(u16, &'a sonarr::Series)>,
+    names: Vec<&'a str>,
     by_tvdb: HashMap<i32, Vec<usize>>,
     by_folder: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> SeriesIndex<'a> {
-    pub(super) fn new(s: &'a SonarrData) -> Self {
+    pub(super) fn new(sonarrs: &'a [SonarrData]) -> Self {
         let mut idx = SeriesIndex {
-            data: s,
+            series: Vec::new(),
+            names: sonarrs.iter().map(|s| &*s.instance).collect(),
             by_tvdb: HashMap::new(),
             by_folder: HashMap::new(),
         };
-        for (i, se) in s.series.iter().enumerate() {
+        let all = sonarrs
+            .iter()
+            .enumerate()
+            .flat_map(|(k, s)| s.series.iter().map(move |se| (k, se)));
+        for (i, (k, se)) in all.enumerate() {
+            idx.series.push((u16::try_from(k).unwrap_or(u16::MAX), se));
             if let Some(t) = se.tvdb_id.filter(|&t| t > 0) {
                 idx.by_tvdb.entry(t).or_default().push(i);
             }
@@ -37,8 +47,14 @@ impl<'a> SeriesIndex<'a> {
         idx
     }
 
-    /// The series with this TVDB id, else the series whose folder holds `path`; the flag says
-    /// the match was by path.
+    /// Every series with the index of its instance, in number order.
+    pub(super) fn all(&self) -> &[(u16, &'a sonarr::Series)] {
+        &self.series
+    }
+
+    /// The series with this TVDB id (where several instances have it, the one whose folder
+    /// holds `path`), else the series whose folder holds `path`; the flag says the match was by
+    /// path alone.
     pub(super) fn find(
         &self,
         tvdb: Option<i32>,
@@ -46,18 +62,16 @@ impl<'a> SeriesIndex<'a> {
         map: &PathMap,
     ) -> Found<(usize, bool)> {
         let mut tried = Vec::new();
+        let mapped = path.map(|p| map.to_arr(p));
         if let Some(t) = tvdb {
             match hits(self.by_tvdb.get(&t)) {
                 [one] => return Found::One((*one, false)),
                 [] => tried.push(format!("series tvdb {t}")),
-                many => {
-                    return Found::Ambiguous(format!("{} Sonarr series match tvdb {t}", many.len()))
-                }
+                many => return self.copy_at(many, mapped.as_deref(), t),
             }
         }
-        if let Some(p) = path {
-            let mapped = map.to_arr(p);
-            let found = self_and_ancestors(&mapped)
+        if let Some(mapped) = &mapped {
+            let found = self_and_ancestors(mapped)
                 .take(SERIES_FOLDER_DEPTH)
                 .map(|folder| hits(self.by_folder.get(folder)))
                 .find(|h| !h.is_empty())
@@ -80,8 +94,54 @@ impl<'a> SeriesIndex<'a> {
         })
     }
 
+    /// Of the series `hits` with TVDB id `tvdb`, the one whose folder holds `path`: which of
+    /// several instances' copies of the series the item belongs to. Two hits in one instance
+    /// are a muddle of that instance, and stay ambiguous.
+    fn copy_at(&self, hits: &[usize], path: Option<&str>, tvdb: i32) -> Found<(usize, bool)> {
+        let mut instances: Vec<u16> = hits.iter().map(|&i| self.series[i].0).collect();
+        instances.sort_unstable();
+        instances.dedup();
+        if instances.len() < hits.len() {
+            return Found::Ambiguous(format!("{} Sonarr series match tvdb {tvdb}", hits.len()));
+        }
+        let holding: Vec<usize> = match path {
+            None => Vec::new(),
+            Some(path) => hits
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let folder = self.series[i].1.path.as_deref().map(trim_slash);
+                    folder.is_some_and(|folder| {
+                        !folder.is_empty()
+                            && self_and_ancestors(path)
+                                .take(SERIES_FOLDER_DEPTH)
+                                .any(|p| p == folder)
+                    })
+                })
+                .collect(),
+        };
+        match holding.as_slice() {
+            [one] => Found::One((*one, false)),
+            _ => {
+                let names: Vec<&str> = instances
+                    .iter()
+                    .map(|&k| self.names.get(usize::from(k)).copied().unwrap_or("?"))
+                    .collect();
+                Found::Ambiguous(format!(
+                    "the series with tvdb {tvdb} is in {} Sonarrs ({}) and the path {} tells not \
+                     which it belongs to",
+                    hits.len(),
+                    names.join(", "),
+                    path.unwrap_or("(none)")
+                ))
+            }
+        }
+    }
+
     pub(super) fn title(&self, i: usize) -> String {
-        let se = &self.data.series[i];
+        let Some((_, se)) = self.series.get(i) else {
+            return String::new();
+        };
         se.title
             .clone()
             .unwrap_or_else(|| format!("Sonarr series {}", se.id))

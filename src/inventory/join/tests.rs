@@ -31,10 +31,12 @@ struct Lists {
     /// Every Series item (for the series' provider ids).
     series_items: Vec<Item>,
     sessions: Vec<Session>,
-    radarr: Option<RadarrData>,
-    sonarr: Option<SonarrData>,
-    /// Episodes (with files) by Sonarr series id; a series without an entry is not loaded.
-    episodes: HashMap<i32, Vec<sonarr::Episode>>,
+    /// One per Radarr instance.
+    radarr: Vec<RadarrData>,
+    sonarr: Vec<SonarrData>,
+    /// Episodes (with files) by Sonarr instance (its index) and series id; a series without an
+    /// entry is not loaded.
+    episodes: HashMap<(usize, i32), Vec<sonarr::Episode>>,
 }
 
 /// Joins `f` whole into a library and the root folder states: the batch form of what `collect`
@@ -51,11 +53,11 @@ fn join(f: Lists, opts: &InventoryOptions) -> Inventory {
         episodes,
     } = f;
     let n = users.len();
-    let mut joiner = Joiner::new(n, opts, radarr.as_ref(), sonarr.as_ref(), &sessions);
+    let mut joiner = Joiner::new(n, opts, &radarr, &sonarr, &sessions);
     joiner.learn_series(&series_items);
     joiner.learn_series(touched.iter().map(|(item, _)| item));
-    for (series_id, eps) in episodes {
-        joiner.load(series_id, seasons_of(eps, n));
+    for ((instance, series_id), eps) in episodes {
+        joiner.load(instance, series_id, seasons_of(eps, n));
     }
     for (item, views) in touched.into_items() {
         joiner.add(item, &views);
@@ -191,8 +193,14 @@ fn fetched(users: usize) -> Lists {
     Lists {
         users: (0..users).map(|i| format!("user{i}")).collect(),
         touched: Touches::new(users),
-        radarr: Some(RadarrData::default()),
-        sonarr: Some(SonarrData::default()),
+        radarr: vec![RadarrData {
+            instance: "radarr".into(),
+            ..RadarrData::default()
+        }],
+        sonarr: vec![SonarrData {
+            instance: "sonarr".into(),
+            ..SonarrData::default()
+        }],
         ..Lists::default()
     }
 }
@@ -211,26 +219,27 @@ fn with_map(pairs: &[(&str, &str)]) -> InventoryOptions {
     }
 }
 
+/// The first Radarr instance's lists.
 fn radarr(f: &mut Lists) -> &mut RadarrData {
-    f.radarr.as_mut().unwrap()
+    &mut f.radarr[0]
 }
 
 fn sonarr(f: &mut Lists) -> &mut SonarrData {
-    f.sonarr.as_mut().unwrap()
+    &mut f.sonarr[0]
 }
 
 /// Load every series' episodes, as `fetch` does for candidates.
 fn load_episodes(f: &mut Lists, eps: Vec<sonarr::Episode>) {
     for e in eps {
-        f.episodes.entry(e.series_id).or_default().push(e);
+        f.episodes.entry((0, e.series_id)).or_default().push(e);
     }
 }
 
 /// The series whose episodes a pass fetches when nothing is loaded yet: those with an
 /// episode of a counted user, as `collect` asks the joiner.
-fn candidate_series(f: &Lists, o: &InventoryOptions) -> Vec<i32> {
+fn candidate_series(f: &Lists, o: &InventoryOptions) -> Vec<(usize, i32)> {
     let n = f.users.len();
-    let mut j = Joiner::new(n, o, f.radarr.as_ref(), f.sonarr.as_ref(), &f.sessions);
+    let mut j = Joiner::new(n, o, &f.radarr, &f.sonarr, &f.sessions);
     j.learn_series(&f.series_items);
     for (item, views) in f.touched.clone().into_items() {
         j.add(item, &views);
@@ -300,12 +309,12 @@ fn root_folders_are_listed_with_their_accessibility() {
         },
     ];
     let inv = join(f.clone(), &opts());
-    assert_eq!(inv.library.radarr_root_folders, ["/movies"]);
-    assert_eq!(inv.library.sonarr_root_folders, ["/tv", "/tv2"]);
+    assert_eq!(inv.library.roots_of("radarr"), ["/movies"]);
+    assert_eq!(inv.library.roots_of("sonarr"), ["/tv", "/tv2"]);
     assert_eq!(
         inv.root_folders[1],
         RootFolderState {
-            service: Service::Sonarr,
+            server: Service::Sonarr.into(),
             path: "/tv".into(),
             accessible: false
         }
@@ -376,17 +385,11 @@ fn provider_id_values_must_be_positive_numbers() {
 
 /// A joiner over `tv_world`'s lists with nothing loaded, as `collect` builds it.
 fn bare_joiner(f: &Lists) -> Joiner<'_> {
-    let mut j = Joiner::new(
-        2,
-        &InventoryOptions::default(),
-        None,
-        f.sonarr.as_ref(),
-        &[],
-    );
+    let mut j = Joiner::new(2, &InventoryOptions::default(), &[], &f.sonarr, &[]);
     j.learn_series(&f.series_items);
     j
 }
 
 fn aired_of(f: &Lists, series_id: i32) -> Vec<Season> {
-    seasons_of(f.episodes[&series_id].clone(), 2)
+    seasons_of(f.episodes[&(0, series_id)].clone(), 2)
 }

@@ -266,8 +266,8 @@ fn playing_movie_by_session_id_or_mapped_path() {
 #[test]
 fn an_unconfigured_service_contributes_nothing() {
     let mut f = fetched(1);
-    f.radarr = None;
-    f.sonarr = None;
+    f.radarr.clear();
+    f.sonarr.clear();
     f.touched.add_all(
         0,
         vec![

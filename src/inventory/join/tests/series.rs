@@ -22,7 +22,7 @@ fn episode_matches_by_series_tvdb_and_season_episode_numbers() {
     );
     assert!(!episode(&inv, 101).views.any_played());
     assert!(inv.library.unmatched.is_empty());
-    assert_eq!(candidate_series(&f, &opts()), [10]);
+    assert_eq!(candidate_series(&f, &opts()), [(0, 10)]);
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn episode_matches_by_mapped_path_without_series_ids() {
     f.touched
         .add_all(0, vec![played(with_path(e, "/data/tv/BB/S02/e1.mkv"), T1)]);
     let o = with_map(&[("/data/tv", "/tv")]);
-    assert_eq!(candidate_series(&f, &o), [10]);
+    assert_eq!(candidate_series(&f, &o), [(0, 10)]);
     let inv = join(f.clone(), &o);
     assert!(episode(&inv, 201).views.any_played());
     assert!(inv.library.unmatched.is_empty());
@@ -148,13 +148,13 @@ fn favourites_at_series_season_and_episode_level() {
     assert!(e.views.0[1].favorite && !e.views.0[1].played);
     assert!(!inv.library.series[1].views.any_favorite());
     // A favourite episode makes its series a candidate even when nothing was played.
-    assert_eq!(candidate_series(&f, &opts()), [10]);
+    assert_eq!(candidate_series(&f, &opts()), [(0, 10)]);
 }
 
 #[test]
 fn series_fields_seasons_status_tags_and_unloaded_episodes() {
     let mut f = tv_world();
-    f.episodes.remove(&11);
+    f.episodes.remove(&(0, 11));
     sonarr(&mut f).series[0].tags = vec![3];
     sonarr(&mut f).tags = vec![Tag {
         id: 3,
@@ -205,7 +205,7 @@ fn series_fields_seasons_status_tags_and_unloaded_episodes() {
 #[test]
 fn episode_files_without_a_path_are_kept_out_of_every_root() {
     let mut f = tv_world();
-    let eps = f.episodes.get_mut(&10).unwrap();
+    let eps = f.episodes.get_mut(&(0, 10)).unwrap();
     eps[0].episode_file = None;
     eps[1].episode_file_id = 0;
     eps[1].episode_file = None;
