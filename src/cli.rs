@@ -104,6 +104,10 @@ pub struct HistoryArgs {
     /// Only this kind: movie, season or episode.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Only what went through this Radarr or Sonarr instance, by its name (radarr, sonarr, or
+    /// the `name` of one of several).
+    #[arg(long)]
+    pub instance: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,

@@ -203,7 +203,7 @@ fn history(path: &Path, args: &HistoryArgs) -> Exit {
     };
     let result = (|| {
         let rows = match open_state(path)? {
-            Some(state) => state.history(since, kind)?,
+            Some(state) => state.history(since, kind, args.instance.as_deref())?,
             None => Vec::new(),
         };
         if args.json {

@@ -2,14 +2,41 @@
 //!
 //! Pure formatting; the CLI prints the strings.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::apply::{Mode, Outcome};
 use crate::outcome::{Preview, RunOutcome};
-use crate::plan::{Plan, Verdict};
-use crate::state::{ActionRow, HistoryRow, RunRow};
+use crate::plan::{Decision, Plan, Verdict};
+use crate::state::{ActionRow, HistoryRow, RunRow, TargetKey};
 use crate::units::format_bytes;
+
+/// `title` as text output shows it: with the *arr instance in brackets (`Dune (2021) [4k]`)
+/// unless the instance is named after its service, as a single `[radarr]` table's is.
+fn titled<'a>(title: &'a str, default_instance: bool, instance: &str) -> Cow<'a, str> {
+    if default_instance {
+        Cow::Borrowed(title)
+    } else {
+        Cow::Owned(format!("{title} [{instance}]"))
+    }
+}
+
+fn decision_title(d: &Decision) -> Cow<'_, str> {
+    titled(
+        &d.title,
+        d.target.has_default_instance(),
+        d.target.instance(),
+    )
+}
+
+fn key_title<'a>(title: &'a str, key: &TargetKey) -> Cow<'a, str> {
+    titled(
+        title,
+        key.instance() == key.service().as_str(),
+        key.instance(),
+    )
+}
 
 /// The plan as a table: one line per decision (deletions first), then unmatched items, then totals.
 pub fn plan_table(plan: &Plan) -> String {
@@ -17,7 +44,7 @@ pub fn plan_table(plan: &Plan) -> String {
     let title_width = plan
         .decisions
         .iter()
-        .map(|d| d.title.chars().count())
+        .map(|d| decision_title(d).chars().count())
         .max()
         .unwrap_or(5)
         .clamp(5, 60);
@@ -38,7 +65,7 @@ pub fn plan_table(plan: &Plan) -> String {
             d.verdict.as_str(),
             d.kind.as_str(),
             size,
-            truncate(&d.title, title_width),
+            truncate(&decision_title(d), title_width),
             d.reason
         );
     }
@@ -183,7 +210,7 @@ pub fn status_text(
                 "  {:<8} {:<8} {} (pass {}){note}",
                 a.state,
                 a.target.kind(),
-                a.title,
+                key_title(&a.title, &a.target),
                 a.run_key
             );
         }
@@ -198,7 +225,7 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
     }
     let title_width = rows
         .iter()
-        .map(|r| r.title.chars().count())
+        .map(|r| key_title(&r.title, &r.target).chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
@@ -211,7 +238,7 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
             short_time(r.deleted_at),
             r.target.kind(),
             format_bytes(r.bytes),
-            r.title,
+            key_title(&r.title, &r.target),
             r.reason
         );
     }
@@ -233,6 +260,7 @@ pub fn history_json(rows: &[HistoryRow]) -> serde_json::Result<String> {
                 "deleted_at": r.deleted_at.to_string(),
                 "run_id": r.run_key,
                 "service": r.target.service().as_str(),
+                "instance": r.target.instance(),
                 "kind": r.target.kind().as_str(),
                 "arr_id": r.target.target_id(),
                 "title": r.title,
@@ -346,13 +374,18 @@ pub fn run_summary(run: &RunOutcome) -> String {
             let d = &run.plan.decisions[*i];
             match outcome {
                 Outcome::Failed(err) => {
-                    let _ = writeln!(out, "failed: {} {}: {err}", d.kind, d.title);
+                    let _ = writeln!(out, "failed: {} {}: {err}", d.kind, decision_title(d));
                 }
                 Outcome::InDoubt(why) => {
-                    let _ = writeln!(out, "in doubt: {} {}: {why}", d.kind, d.title);
+                    let _ = writeln!(out, "in doubt: {} {}: {why}", d.kind, decision_title(d));
                 }
                 Outcome::Changed(why) => {
-                    let _ = writeln!(out, "left for the next pass: {} {}: {why}", d.kind, d.title);
+                    let _ = writeln!(
+                        out,
+                        "left for the next pass: {} {}: {why}",
+                        d.kind,
+                        decision_title(d)
+                    );
                 }
                 _ => {}
             }

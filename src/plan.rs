@@ -85,6 +85,15 @@ impl Target {
         }
     }
 
+    /// True when its instance is named after its service: the one of a single `[radarr]` or
+    /// `[sonarr]` table, which text output does not name.
+    pub fn has_default_instance(&self) -> bool {
+        match self {
+            Target::Radarr { instance, .. } => &**instance == "radarr",
+            Target::Sonarr { instance, .. } => &**instance == "sonarr",
+        }
+    }
+
     /// The instance it goes to (shown as `ARR`).
     pub fn instance(&self) -> &str {
         match self {

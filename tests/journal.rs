@@ -342,7 +342,7 @@ async fn status_history_and_db_commands_read_the_journal() {
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     let copy = shelflife::state::State::open(&backup).expect("the backup opens");
-    assert_eq!(copy.history(None, None).expect("history").len(), 10);
+    assert_eq!(copy.history(None, None, None).expect("history").len(), 10);
 
     let prune = h.run(&["db", "prune", "--older-than", "180d"]).await;
     assert_eq!(prune.code, 0, "{prune:?}");

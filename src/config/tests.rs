@@ -494,3 +494,186 @@ fn mount_keys_and_health_policy_are_read() {
         .config;
     assert_eq!(again.health, config.health);
 }
+
+const JELLYFIN: &str = r#"
+[jellyfin]
+url = "http://127.0.0.1:8096"
+users = ["alice"]
+"#;
+
+fn two_radarrs(extra: &str) -> String {
+    format!(
+        "{JELLYFIN}\n[[radarr]]\nname = \"hd\"\nurl = \"http://127.0.0.1:7878\"\n\
+         add_import_exclusion = true\n\n[[radarr]]\nname = \"4k\"\nurl = \"http://127.0.0.1:7879\"\n\
+         timeout = \"1m\"\n{extra}"
+    )
+}
+
+#[test]
+fn several_instances_each_have_a_name_settings_and_their_own_key() {
+    let creds = tempfile::tempdir().expect("tempdir");
+    std::fs::write(creds.path().join("hd"), "hd-key\n").expect("write");
+    let creds_dir = creds.path().display().to_string();
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("CREDENTIALS_DIRECTORY", creds_dir.as_str()),
+        ("SHELFLIFE_4K_API_KEY", "4k-key"),
+        ("SHELFLIFE_ANIME_API_KEY", "anime-key"),
+    ]);
+    let text = two_radarrs("\n[[sonarr]]\nname = \"anime\"\nurl = \"http://127.0.0.1:8989\"\n");
+    let config = Config::parse(&text, Path::new("/etc/shelflife/config.toml"), &env)
+        .expect("valid")
+        .config;
+    let radarr: Vec<_> = config
+        .radarr
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.url.as_str(),
+                r.api_key.expose(),
+                r.add_import_exclusion,
+                r.http.timeout,
+            )
+        })
+        .collect();
+    assert_eq!(
+        radarr,
+        [
+            (
+                "hd",
+                "http://127.0.0.1:7878",
+                "hd-key",
+                true,
+                Duration::from_secs(30)
+            ),
+            (
+                "4k",
+                "http://127.0.0.1:7879",
+                "4k-key",
+                false,
+                Duration::from_secs(60)
+            ),
+        ]
+    );
+    assert_eq!(config.sonarr[0].name, "anime");
+    assert_eq!(config.sonarr[0].api_key.expose(), "anime-key");
+    let servers: Vec<String> = config
+        .request_limits()
+        .iter()
+        .map(|(server, _)| server.to_string())
+        .collect();
+    assert_eq!(
+        servers,
+        ["Jellyfin", "Radarr hd", "Radarr 4k", "Sonarr anime"]
+    );
+    // `config show` writes them back as arrays of tables, with their names.
+    let shown = config.to_redacted_toml();
+    assert!(shown.contains("[[radarr]]\nname = \"hd\""), "{shown}");
+    assert!(shown.contains("[[radarr]]\nname = \"4k\""), "{shown}");
+    assert!(shown.contains("[[sonarr]]\nname = \"anime\""), "{shown}");
+    assert!(
+        !shown.contains("hd-key") && !shown.contains("4k-key"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_single_table_is_the_instance_named_after_its_service() {
+    let config = parse(MINIMAL).expect("valid").config;
+    assert_eq!(config.radarr[0].name, "radarr");
+    let shown = config.to_redacted_toml();
+    assert!(shown.contains("\n[radarr]\nurl = "), "{shown}");
+    assert!(!shown.contains("[[radarr]]"), "{shown}");
+    // An array of one table without a name is the same instance.
+    let array = parse(&MINIMAL.replace("[radarr]", "[[radarr]]"))
+        .expect("valid")
+        .config;
+    assert_eq!(array.radarr[0].name, "radarr");
+    assert_eq!(array.to_redacted_toml(), shown);
+    // A single table may be named too; its key is then the name's.
+    let named = err(&format!(
+        "{JELLYFIN}\n[radarr]\nname = \"uhd\"\nurl = \"http://127.0.0.1:7878\"\n"
+    ));
+    assert!(named.contains("no API key for uhd"), "{named}");
+    assert!(named.contains("$SHELFLIFE_UHD_API_KEY"), "{named}");
+    assert!(named.contains("radarr.api_key"), "{named}");
+}
+
+#[test]
+fn instance_names_are_unique_plain_and_not_another_servers() {
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("SHELFLIFE_HD_API_KEY", KEY),
+        ("SHELFLIFE_4K_API_KEY", KEY),
+        ("SHELFLIFE_A_B_API_KEY", KEY),
+    ]);
+    let refused = |text: &str| match Config::parse(text, Path::new("/etc/s.toml"), &env) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    };
+    let e = refused(&two_radarrs("").replace("\"4k\"", "\"hd\""));
+    assert!(
+        e.contains("/etc/s.toml: `radarr.name` \"hd\" names two instances"),
+        "{e}"
+    );
+    // Two unnamed tables are both "radarr".
+    let e = refused(&format!(
+        "{JELLYFIN}\n[[radarr]]\nurl = \"http://a:1\"\n[[radarr]]\nurl = \"http://b:1\"\n"
+    ));
+    assert!(e.contains("\"radarr\" names two instances"), "{e}");
+    // A Radarr and a Sonarr may not share a name either: they would share a key.
+    let e = refused(&two_radarrs(
+        "[[sonarr]]\nname = \"hd\"\nurl = \"http://127.0.0.1:8989\"\n",
+    ));
+    assert!(
+        e.contains("`sonarr.name` \"hd\" names two instances"),
+        "{e}"
+    );
+    let e = refused(
+        &two_radarrs("")
+            .replace("\"4k\"", "\"a-b\"")
+            .replace("[[radarr]]\nname = \"hd\"", "[[radarr]]\nname = \"a_b\""),
+    );
+    assert!(
+        e.contains("would share the key variable $SHELFLIFE_A_B_API_KEY"),
+        "{e}"
+    );
+    for bad in [
+        "HD",
+        "4k hdr",
+        "",
+        "-x",
+        "../x",
+        "jellyfin",
+        "sonarr",
+        "seerr",
+        &"x".repeat(33),
+    ] {
+        let e = refused(&two_radarrs("").replace("\"4k\"", &format!("{bad:?}")));
+        assert!(e.contains("`radarr[2].name`"), "{bad:?}: {e}");
+    }
+    // An unknown key in one of the tables names it.
+    let e = refused(&two_radarrs("colour = \"red\"\n"));
+    assert!(e.contains("unknown key `colour` in [radarr]"), "{e}");
+    // A wrong type in one names its table.
+    let e = refused(&two_radarrs("").replace("timeout = \"1m\"", "timeout = \"soon\""));
+    assert!(e.contains("`radarr[2].timeout`"), "{e}");
+    // Neither a table nor an array of them.
+    let e = refused(&format!("radarr = 3\n{JELLYFIN}"));
+    assert!(e.contains("table or an array of tables"), "{e}");
+}
+
+#[test]
+fn copies_is_together_or_separate() {
+    let config = parse(&format!("{MINIMAL}\n[rules]\ncopies = \"separate\"\n"))
+        .expect("valid")
+        .config;
+    assert_eq!(config.rules.copies, Copies::Separate);
+    let e = err(&format!("{MINIMAL}\n[rules]\ncopies = \"both\"\n"));
+    assert!(
+        e.contains("`rules.copies` must be \"together\" or \"separate\""),
+        "{e}"
+    );
+}

@@ -125,20 +125,27 @@ impl State {
         })
     }
 
-    /// What live passes deleted, newest first; optionally only since a time and of one kind.
+    /// What live passes deleted, newest first; optionally only since a time, of one kind, and
+    /// through one *arr instance (by name).
     pub fn history(
         &self,
         since: Option<Timestamp>,
         kind: Option<ActionKind>,
+        instance: Option<&str>,
     ) -> Result<Vec<HistoryRow>, StateError> {
         let sql = format!(
             "SELECT a.id, r.run_key, a.finished_at, a.target_key, a.title, a.reason, a.bytes
              FROM actions a JOIN runs r ON r.id = a.run_id
              WHERE {DONE_LIVE}
                AND (?1 IS NULL OR a.finished_at >= ?1) AND (?2 IS NULL OR a.kind = ?2)
+               AND (?3 IS NULL OR a.instance = ?3)
              ORDER BY a.finished_at DESC, a.id DESC"
         );
-        self.rows(&sql, params![since.map(to_secs), kind], history_row)
+        self.rows(
+            &sql,
+            params![since.map(to_secs), kind, instance],
+            history_row,
+        )
     }
 
     fn rows<T>(

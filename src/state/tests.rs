@@ -131,6 +131,49 @@ fn every_earlier_version_migrates_to_the_fresh_schema() {
 }
 
 #[test]
+fn actions_of_a_version_3_file_learn_the_instance_of_their_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    make_at_version(&path, 3);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (id, run_key, started_at, mode, pid) VALUES (1, 'old', 0, 'live', 1);
+             INSERT INTO actions (run_id, service, target_id, kind, target_key, title, reason,
+                                  bytes, target_json, state, planned_at, finished_at)
+             VALUES (1, 'radarr', 7, 'movie', 'radarr:movie:7', 'Heat', 'watched', 1,
+                     '{\"service\":\"radarr\",\"movie_id\":7}', 'done', 0, 10),
+                    (1, 'sonarr', 3, 'season', 'sonarr:season:3:1,2', 'Dark S01', 'watched',
+                     1, 'not json', 'done', 0, 20);",
+        )
+        .unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    let rows: Vec<(String, String)> = state
+        .conn
+        .prepare("SELECT instance, target_json FROM actions ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let target: serde_json::Value = serde_json::from_str(&rows[0].1).unwrap();
+    assert_eq!(rows[0].0, "radarr");
+    assert_eq!(target["instance"], "radarr");
+    assert_eq!(target["movie_id"], 7);
+    // A damaged target is left as it was, not made to fail the migration.
+    assert_eq!(rows[1], ("sonarr".to_owned(), "not json".to_owned()));
+    // And the old rows answer to their instance's name.
+    let titles: Vec<String> = state
+        .history(None, None, Some("sonarr"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.title)
+        .collect();
+    assert_eq!(titles, ["Dark S01"]);
+}
+
+#[test]
 fn concurrent_first_opens_all_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
@@ -598,28 +641,54 @@ fn history_lists_live_deletions_newest_first_with_filters() {
     state.mark_started(c[0], at(600)).unwrap();
     state.mark_done(c[0], at(600)).unwrap();
 
+    // A movie deleted through a second Radarr, whose movie ids overlap the first's.
+    let r3 = state.begin_run("r3", Mode::Live, at(40), 1).unwrap();
+    let in_4k = NewAction {
+        target: TargetKey::radarr_movie(1).on("4k"),
+        ..movie(1, "Dune")
+    };
+    let d = state.plan_actions(r3, &[in_4k], at(40)).unwrap();
+    state.mark_started(d[0], at(49)).unwrap();
+    state.mark_done(d[0], at(50)).unwrap();
+
     let titles = |rows: Vec<HistoryRow>| rows.into_iter().map(|r| r.title).collect::<Vec<_>>();
     assert_eq!(
-        titles(state.history(None, None).unwrap()),
-        ["Dark S02", "Dark S01E01", "Heat", "Alien"]
-    );
-    assert_eq!(
-        titles(state.history(Some(at(200)), None).unwrap()),
-        ["Dark S02", "Dark S01E01", "Heat"]
-    );
-    assert_eq!(
-        titles(state.history(None, Some(ActionKind::Movie)).unwrap()),
-        ["Heat", "Alien"]
+        titles(state.history(None, None, Some("4k")).unwrap()),
+        ["Dune"]
     );
     assert_eq!(
         titles(
             state
-                .history(Some(at(250)), Some(ActionKind::Episode))
+                .history(None, Some(ActionKind::Movie), Some("radarr"))
+                .unwrap()
+        ),
+        ["Heat", "Alien"]
+    );
+    assert_eq!(
+        state.history(None, None, Some("4k")).unwrap()[0].target,
+        TargetKey::radarr_movie(1).on("4k")
+    );
+    assert_eq!(
+        titles(state.history(None, None, None).unwrap()),
+        ["Dark S02", "Dark S01E01", "Heat", "Alien", "Dune"]
+    );
+    assert_eq!(
+        titles(state.history(Some(at(200)), None, None).unwrap()),
+        ["Dark S02", "Dark S01E01", "Heat"]
+    );
+    assert_eq!(
+        titles(state.history(None, Some(ActionKind::Movie), None).unwrap()),
+        ["Heat", "Alien", "Dune"]
+    );
+    assert_eq!(
+        titles(
+            state
+                .history(Some(at(250)), Some(ActionKind::Episode), None)
                 .unwrap()
         ),
         ["Dark S01E01"]
     );
-    let newest = &state.history(None, None).unwrap()[0];
+    let newest = &state.history(None, None, None).unwrap()[0];
     assert_eq!(newest.run_key, "r2");
     assert_eq!(newest.deleted_at, at(500));
     assert_eq!(newest.bytes, 500);

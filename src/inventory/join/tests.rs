@@ -16,6 +16,7 @@ use crate::inventory::{Inventory, RootFolderState};
 use crate::library::{Episode, MediaFile, SeriesStatus, UserView};
 
 mod arriving;
+mod instances;
 mod movies;
 mod series;
 
