@@ -61,7 +61,8 @@ impl World {
 
     pub fn movie(mut self, spec: MovieSpec) -> Self {
         let id = self.id();
-        let folder = format!("{MOVIES_ROOT}/{} ({})", spec.title, spec.year);
+        let root = spec.root.as_deref().unwrap_or(MOVIES_ROOT);
+        let folder = format!("{root}/{} ({})", spec.title, spec.year);
         let file = spec.size.map(|size| MovieFile {
             id: self.id(),
             path: format!("{folder}/{} ({}).mkv", spec.title, spec.year),
@@ -106,7 +107,8 @@ impl World {
 
     pub fn series(mut self, spec: SeriesSpec) -> Self {
         let sid = self.id();
-        let folder = format!("{TV_ROOT}/{}", spec.title);
+        let root = spec.root.as_deref().unwrap_or(TV_ROOT);
+        let folder = format!("{root}/{}", spec.title);
         let tags = spec
             .tags
             .iter()
@@ -117,7 +119,7 @@ impl World {
             created: sid,
             jellyfin_id: guid(sid, 0x02),
             title: spec.title.clone(),
-            tvdb_id: 70_000 + sid,
+            tvdb_id: spec.tvdb_id.unwrap_or(70_000 + sid),
             status: if spec.ended { "ended" } else { "continuing" }.to_string(),
             path: folder.clone(),
             tags,

@@ -23,6 +23,8 @@ pub struct MovieSpec {
     pub(super) in_jellyfin: bool,
     pub(super) jellyfin_has_ids: bool,
     pub(super) path_only_in_media_sources: bool,
+    /// The root folder it lies in; [`MOVIES_ROOT`](super::MOVIES_ROOT) unless set.
+    pub(super) root: Option<String>,
 }
 
 impl MovieSpec {
@@ -40,7 +42,13 @@ impl MovieSpec {
             in_jellyfin: true,
             jellyfin_has_ids: true,
             path_only_in_media_sources: false,
+            root: None,
         }
+    }
+    /// Its folder lies under `root` instead of `/movies` (a second Radarr's root folder).
+    pub fn root(mut self, root: &str) -> Self {
+        self.root = Some(root.to_string());
+        self
     }
     /// Jellyfin did not identify it: no provider ids, only its path.
     pub fn unidentified_in_jellyfin(mut self) -> Self {
@@ -131,6 +139,9 @@ pub struct SeriesSpec {
     pub(super) in_jellyfin: bool,
     /// (season, episode) whose Jellyfin item has its path only in `MediaSources`.
     pub(super) path_only_in_media_sources: Vec<(i32, i32)>,
+    /// The root folder it lies in; [`TV_ROOT`](super::TV_ROOT) unless set.
+    pub(super) root: Option<String>,
+    pub(super) tvdb_id: Option<i32>,
 }
 
 impl SeriesSpec {
@@ -151,7 +162,25 @@ impl SeriesSpec {
             in_sonarr: true,
             in_jellyfin: true,
             path_only_in_media_sources: Vec::new(),
+            root: None,
+            tvdb_id: None,
         }
+    }
+    /// Its folder lies under `root` instead of `/tv` (a second Sonarr's root folder).
+    pub fn root(mut self, root: &str) -> Self {
+        self.root = Some(root.to_string());
+        self
+    }
+    /// Its TVDB id, instead of one made from its id in the world (to have the same series in
+    /// two worlds).
+    pub fn tvdb(mut self, id: i32) -> Self {
+        self.tvdb_id = Some(id);
+        self
+    }
+    /// Jellyfin does not list it, nor its seasons and episodes.
+    pub fn not_in_jellyfin(mut self) -> Self {
+        self.in_jellyfin = false;
+        self
     }
     /// Season `number` (0 = specials) with `episodes` episodes, each with a file.
     pub fn season(mut self, number: i32, episodes: i32) -> Self {
