@@ -1,72 +1,16 @@
-//! Several Radarrs and Sonarrs, over real HTTP: two simulated stacks, the first one's Jellyfin
-//! showing the files of both. Stack A's Radarr is `hd` (/movies) and its Sonarr `tv` (/tv);
-//! stack B's Radarr is `4k` (/movies4k) and its Sonarr `anime` (/anime). Each stack numbers its
-//! items from 1, so the two instances of each *arr use the same ids for different titles, as
-//! real instances do: a request sent to the wrong one would find something to delete.
+//! Several Radarrs and Sonarrs, over real HTTP, as two simulated stacks (`common::two`): a
+//! request sent to the wrong instance would find something to delete there, since both number
+//! their titles from 1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::two::{Two, ANIME_ROOT, UHD_ROOT};
 use common::{history, now, Harness};
-use shelflife_sim::{
-    MovieSpec, SeriesSpec, Service, SimStack, World, JELLYFIN_KEY, RADARR_KEY, SONARR_KEY,
-};
+use shelflife_sim::{MovieSpec, SeriesSpec, Service, SimStack, World};
 
-const UHD_ROOT: &str = "/movies4k";
-const ANIME_ROOT: &str = "/anime";
 const DUNE_TMDB: i32 = 438_631;
-
-/// Stack A (with the config) and stack B.
-struct Two {
-    h: Harness,
-    b: SimStack,
-}
-
-impl Two {
-    /// Starts both stacks; the config names Jellyfin of A, both Radarrs and both Sonarrs, then
-    /// `extra`.
-    async fn start(a: World, b: World, extra: &str) -> Two {
-        let h = Harness::start(a, "").await;
-        let b = SimStack::start(b).await.expect("stack B starts");
-        b.with_world(|w| {
-            w.radarr_root_folders[0].path = UHD_ROOT.into();
-            w.sonarr_root_folders[0].path = ANIME_ROOT.into();
-        });
-        let two = Two { h, b };
-        two.h.write_config(&two.config(extra));
-        two
-    }
-
-    fn config(&self, extra: &str) -> String {
-        let a = &self.h.stack;
-        let state = self.h.dir.path().join("state.db");
-        format!(
-            "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\nusers = [\"alice\"]\n\n\
-             [[radarr]]\nname = \"hd\"\nurl = \"{}\"\napi_key = \"{RADARR_KEY}\"\n\n\
-             [[radarr]]\nname = \"4k\"\nurl = \"{}\"\napi_key = \"{RADARR_KEY}\"\n\n\
-             [[sonarr]]\nname = \"tv\"\nurl = \"{}\"\napi_key = \"{SONARR_KEY}\"\n\n\
-             [[sonarr]]\nname = \"anime\"\nurl = \"{}\"\napi_key = \"{SONARR_KEY}\"\n\n\
-             [state]\npath = {:?}\n\n{extra}",
-            a.jellyfin_url(),
-            a.radarr_url(),
-            self.b.radarr_url(),
-            a.sonarr_url(),
-            self.b.sonarr_url(),
-            state.display().to_string(),
-        )
-    }
-
-    /// The writes each stack's `service` received, as `METHOD path`.
-    fn writes(stack: &SimStack, service: Service) -> Vec<String> {
-        stack
-            .writes()
-            .into_iter()
-            .filter(|(s, _)| *s == service)
-            .map(|(_, r)| format!("{} {}", r.method, r.path))
-            .collect()
-    }
-}
 
 /// Jellyfin (in A) sees Dune twice, HD and 4K; A's Radarr holds the HD copy, B's the 4K one.
 /// Heat, in A's Radarr, is nobody's watch, and has the id B gives its Dune.
@@ -355,4 +299,44 @@ async fn a_single_table_and_an_array_of_one_plan_and_journal_alike() {
             .all(|k| k.starts_with("radarr:movie:") || k.starts_with("sonarr:season:")),
         "{single_keys:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instance_is_checked_and_an_unhealthy_one_pauses_the_pass() {
+    let (a, b) = dune_worlds(dune().watched("alice", 10.0), dune());
+    let two = Two::start(a, b, "").await;
+    let check = two.h.run(&["check", "--json"]).await;
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).expect("JSON");
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    for name in [
+        "Radarr hd",
+        "Radarr 4k",
+        "Sonarr tv",
+        "Sonarr anime",
+        "Radarr 4k root folder /movies4k",
+        "Sonarr anime root folder /anime",
+    ] {
+        assert!(checks.contains(&name), "{name} in {checks:?}");
+    }
+    assert_eq!(check.code, 0, "{check:?}");
+
+    // The 4K Radarr loses its storage: the pass pauses, and nothing goes from either.
+    two.b
+        .with_world(|w| w.radarr_root_folders[0].accessible = false);
+    let check = two.h.run(&["check"]).await;
+    assert_eq!(check.code, 2, "{check:?}");
+    assert!(
+        check.stdout.contains("Radarr 4k root folder /movies4k"),
+        "{check:?}"
+    );
+    let run = two.h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 75, "{run:?}");
+    assert!(two.h.stack.writes().is_empty() && two.b.writes().is_empty());
+    let status = two.h.run(&["status"]).await;
+    assert!(status.stdout.contains("Radarr 4k"), "{status:?}");
 }

@@ -7,8 +7,9 @@
 
 mod common;
 
+use common::two::{Two, ANIME_ROOT, UHD_ROOT};
 use common::{now, Harness};
-use shelflife_sim::{Recorded, SeriesSpec, Service, SyntheticSpec, World};
+use shelflife_sim::{MovieSpec, Recorded, SeriesSpec, Service, SyntheticSpec, World};
 
 fn paths(requests: &[Recorded]) -> Vec<String> {
     requests
@@ -110,4 +111,53 @@ async fn only_series_with_watched_specials_are_fetched_on_their_own() {
     assert!(run.stdout.contains("would delete"), "{run:?}");
     let plan = h.run(&["plan", "--json"]).await;
     assert!(plan.stdout.contains("S00E01"), "{}", plan.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instance_adds_its_fixed_handful_and_nothing_per_item() {
+    // Two Radarrs and two Sonarrs, 40 watched movies and 20 watched seasons in each.
+    let mut a = World::new(now()).user("alice");
+    let mut b = World::new(now()).user("alice");
+    for n in 0..40 {
+        let title = format!("Movie {n}");
+        a = a.movie(MovieSpec::new(&title, 2000).watched("alice", 20.0));
+        let uhd = || MovieSpec::new(&format!("4K {n}"), 2000).root(UHD_ROOT);
+        a = a.movie(uhd().watched("alice", 20.0).not_in_radarr());
+        b = b.movie(uhd().not_in_jellyfin());
+    }
+    for n in 0..20 {
+        a = a.series(
+            SeriesSpec::new(&format!("Show {n}"), true)
+                .season(1, 3)
+                .watched("alice", 1, 1..=3, 20.0),
+        );
+        let anime = || {
+            SeriesSpec::new(&format!("Anime {n}"), true)
+                .season(1, 3)
+                .tvdb(900_000 + n)
+                .root(ANIME_ROOT)
+        };
+        a = a.series(anime().watched("alice", 1, 1..=3, 20.0).not_in_sonarr());
+        b = b.series(anime().not_in_jellyfin());
+    }
+    let two = Two::start(a, b, "[rules]\nmax_deletions_per_run = 1000\n").await;
+    let run = two.h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("would delete 120"),
+        "every title of both instances is planned: {run:?}"
+    );
+    // Each instance: the gate's root folders and health, then its lists (Radarr: movies, tags,
+    // root folders; Sonarr: series, tags, root folders, the calendar), as with one.
+    for stack in [&two.h.stack, &two.b] {
+        let radarr = stack.requests(Service::Radarr);
+        assert_eq!(radarr.len(), 2 + 3, "{:?}", paths(&radarr));
+        let sonarr = stack.requests(Service::Sonarr);
+        assert_eq!(sonarr.len(), 2 + 3 + 1, "{:?}", paths(&sonarr));
+    }
+    assert_eq!(
+        two.b.count(Service::Jellyfin),
+        0,
+        "only A's Jellyfin is asked"
+    );
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod notify;
+pub mod two;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
