@@ -7,7 +7,7 @@
 mod common;
 
 use common::two::{Two, ANIME_ROOT, UHD_ROOT};
-use common::{history, now, Harness};
+use common::{assert_killed_in_flight, history, now, Harness};
 use shelflife_sim::{MovieSpec, SeriesSpec, Service, SimStack, World};
 
 const DUNE_TMDB: i32 = 438_631;
@@ -50,8 +50,8 @@ async fn both_copies_of_a_watched_movie_go_with_copies_together() {
     two.h.stack.idle().await;
     two.b.idle().await;
     let delete = format!("DELETE /api/v3/movie/{a_id}");
-    assert_eq!(Two::writes(&two.h.stack, Service::Radarr), [delete.clone()]);
-    assert_eq!(Two::writes(&two.b, Service::Radarr), [delete]);
+    assert_eq!(Two::writes(&two.h.stack, Service::Radarr), [delete.as_str()]);
+    assert_eq!(Two::writes(&two.b, Service::Radarr), [delete.as_str()]);
     assert!(!file_of(&two.b, UHD_ROOT), "the 4K file is gone from B");
     assert!(
         !two.h
@@ -339,4 +339,70 @@ async fn each_instance_is_checked_and_an_unhealthy_one_pauses_the_pass() {
     assert!(two.h.stack.writes().is_empty() && two.b.writes().is_empty());
     let status = two.h.run(&["status"]).await;
     assert!(status.stdout.contains("Radarr 4k"), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_cut_short_in_one_instance_is_settled_by_asking_that_instance() {
+    // Inception is the 4K Radarr's movie 1; Heat is the HD Radarr's movie 1, and stays.
+    let inception = || {
+        MovieSpec::new("Inception", 2010)
+            .tmdb(27_205)
+            .root(UHD_ROOT)
+    };
+    let a = World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Heat", 1995))
+        .movie(inception().watched("alice", 10.0).not_in_radarr());
+    let b = World::new(now())
+        .user("alice")
+        .movie(inception().not_in_jellyfin());
+    let two = Two::start(a, b, "").await;
+    two.quick_limits();
+    two.b.delay_deletes(std::time::Duration::from_millis(400));
+    let child = two.h.spawn(&["run", "--apply"]);
+    let start = std::time::Instant::now();
+    while Two::writes(&two.b, Service::Radarr).is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no DELETE"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut child = child;
+    child.kill().expect("SIGKILL");
+    let gone = two.b.with_world(|w| !w.movies[0].in_radarr);
+    assert_killed_in_flight(1, usize::from(gone));
+    let killed = Harness::wait(child).await;
+    assert_eq!(killed.code, -1, "{killed:?}");
+    // The 4K Radarr carries the delete out although its client died.
+    two.b.idle().await;
+    two.b.delay_deletes(std::time::Duration::ZERO);
+    two.h.stack.clear_log();
+    two.b.clear_log();
+
+    let run = two.h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let asked = |stack: &SimStack| -> Vec<String> {
+        stack
+            .requests(Service::Radarr)
+            .into_iter()
+            .filter(|r| r.path == "/api/v3/movie/1")
+            .map(|r| r.method)
+            .collect()
+    };
+    assert_eq!(
+        asked(&two.b),
+        ["GET"],
+        "the 4K Radarr is asked, and not sent a second delete"
+    );
+    assert!(
+        asked(&two.h.stack).is_empty(),
+        "the HD Radarr is not asked about its movie 1"
+    );
+    let rows = two.h.run(&["history", "--json", "--instance", "4k"]).await;
+    assert_eq!(history(&rows), ["Inception (2010)"]);
+    assert!(two
+        .h
+        .stack
+        .with_world(|w| w.find_movie("Heat").unwrap().in_radarr));
 }

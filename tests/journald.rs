@@ -153,6 +153,13 @@ async fn decisions_and_milestones_land_in_the_journal_with_their_fields() {
             "{e:?}"
         );
         assert!(!e.keys().any(|k| k.starts_with("F_")), "{e:?}");
+        // The instance it went through: a single table's is named after its service.
+        let arr = if field(e, "KIND") == "movie" {
+            "radarr"
+        } else {
+            "sonarr"
+        };
+        assert_eq!(field(e, "ARR"), arr, "{e:?}");
     }
     let kinds: Vec<&str> = deletes.iter().map(|e| field(e, "KIND")).collect();
     assert!(

@@ -51,6 +51,22 @@ impl Two {
         )
     }
 
+    /// Short request deadlines for every *arr instance and no resending, as
+    /// [`Harness::quick_limits`] gives the single ones.
+    pub fn quick_limits(&self) {
+        let text = std::fs::read_to_string(&self.h.config).expect("read config");
+        let text = text
+            .replace(
+                "[[radarr]]\n",
+                "[[radarr]]\ntimeout = \"2s\"\nretries = 0\n",
+            )
+            .replace(
+                "[[sonarr]]\n",
+                "[[sonarr]]\ntimeout = \"2s\"\nretries = 0\n",
+            );
+        self.h.write_config(&text);
+    }
+
     /// The writes each stack's `service` received, as `METHOD path`.
     pub fn writes(stack: &SimStack, service: Service) -> Vec<String> {
         stack
