@@ -10,11 +10,14 @@
 //! files were not embedded, on the Sonarr v3 app) is fetched on its own, one or two requests.
 //! Never one request per episode or per movie, and none per series when the calendar covers it.
 //!
-//! Joining ([`Joiner`]) matches Jellyfin items to *arr
-//! entries by provider ids first (TMDB, then IMDB for movies; the series' TVDB id plus season and
-//! episode number for TV), then by path through `[[path_map]]`. Anything ambiguous or unmatched
-//! that a counted user watched goes to [`Library::unmatched`] with the reason, and is never
-//! guessed at. A service that is not configured contributes nothing, not even unmatched items.
+//! Every configured instance of each *arr is fetched alike, concurrently, and its lists keep its
+//! name. Joining ([`Joiner`]) matches Jellyfin items to *arr entries of all instances: a movie by
+//! its file's path first, then by TMDB and IMDB id, then by folder; an episode by its series'
+//! TVDB id plus season and episode number, then by path; paths through `[[path_map]]`. Where
+//! several instances hold the title, the item's folder tells which. Anything ambiguous or
+//! unmatched that a counted user watched goes to [`Library::unmatched`] with the reason, and is
+//! never guessed at. A service that is not configured contributes nothing, not even unmatched
+//! items.
 
 mod join;
 mod paths;
@@ -383,15 +386,16 @@ fn series_doubts(
         let id = series.or_else(|| m.field("seriesId")?.parse().ok());
         let Some(sonarr_id) = id else {
             return Err(InventoryError::Unreadable(format!(
-                "Sonarr sent an episode record in {list} that names no series ({}): {}",
+                "Sonarr {instance} sent an episode record in {list} that names no series ({}): {}",
                 m.error,
                 m.snippet()
             )));
         };
         tracing::warn!(
+            arr = &*instance,
             series_id = sonarr_id,
-            "Sonarr sent an episode record of series {sonarr_id} in {list} that cannot be \
-             read; nothing of that series is deleted this pass: {}; record: {}",
+            "Sonarr {instance} sent an episode record of series {sonarr_id} in {list} that \
+             cannot be read; nothing of that series is deleted this pass: {}; record: {}",
             m.error,
             m.snippet()
         );

@@ -50,7 +50,10 @@ async fn both_copies_of_a_watched_movie_go_with_copies_together() {
     two.h.stack.idle().await;
     two.b.idle().await;
     let delete = format!("DELETE /api/v3/movie/{a_id}");
-    assert_eq!(Two::writes(&two.h.stack, Service::Radarr), [delete.as_str()]);
+    assert_eq!(
+        Two::writes(&two.h.stack, Service::Radarr),
+        [delete.as_str()]
+    );
     assert_eq!(Two::writes(&two.b, Service::Radarr), [delete.as_str()]);
     assert!(!file_of(&two.b, UHD_ROOT), "the 4K file is gone from B");
     assert!(

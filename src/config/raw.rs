@@ -276,13 +276,16 @@ pub(super) fn parse(text: &str, source: &Path) -> Result<RawConfig, ConfigError>
         message: err.to_string().trim_end().to_string(),
     };
     let table: toml::Table = toml::from_str(text).map_err(syntax)?;
-    check_keys(&table, "", text, source)?;
+    check_keys(&table, "", false, text, source)?;
     toml::from_str(text).map_err(syntax)
 }
 
+/// Checks the keys of `table`, called `name` (`""` at the top level); `in_array` when it is one
+/// of an array of tables (`[[radarr]]`).
 fn check_keys(
     table: &toml::Table,
     name: &str,
+    in_array: bool,
     text: &str,
     source: &Path,
 ) -> Result<(), ConfigError> {
@@ -294,7 +297,7 @@ fn check_keys(
             return Err(ConfigError::UnknownKey {
                 path: source.to_path_buf(),
                 key: key.clone(),
-                table: describe_table(name),
+                table: describe_table(name, in_array),
                 line: find_line(text, name, key),
                 suggestion: suggest(key, known),
             });
@@ -305,11 +308,11 @@ fn check_keys(
             format!("{name}.{key}")
         };
         match value {
-            toml::Value::Table(t) => check_keys(t, &child, text, source)?,
+            toml::Value::Table(t) => check_keys(t, &child, false, text, source)?,
             toml::Value::Array(items) => {
                 for item in items {
                     if let toml::Value::Table(t) = item {
-                        check_keys(t, &child, text, source)?;
+                        check_keys(t, &child, true, text, source)?;
                     }
                 }
             }
@@ -319,10 +322,10 @@ fn check_keys(
     Ok(())
 }
 
-fn describe_table(name: &str) -> String {
+fn describe_table(name: &str, in_array: bool) -> String {
     match name {
         "" => "the top level".to_string(),
-        "path_map" | "health.mounts" => format!("[[{name}]]"),
+        _ if in_array => format!("[[{name}]]"),
         other => format!("[{other}]"),
     }
 }

@@ -656,7 +656,7 @@ fn instance_names_are_unique_plain_and_not_another_servers() {
     }
     // An unknown key in one of the tables names it.
     let e = refused(&two_radarrs("colour = \"red\"\n"));
-    assert!(e.contains("unknown key `colour` in [radarr]"), "{e}");
+    assert!(e.contains("unknown key `colour` in [[radarr]]"), "{e}");
     // A wrong type in one names its table.
     let e = refused(&two_radarrs("").replace("timeout = \"1m\"", "timeout = \"soon\""));
     assert!(e.contains("`radarr[2].timeout`"), "{e}");

@@ -7,11 +7,13 @@
 //! Jellyfin items, only the library. Only what does not match is kept, and tried once more at
 //! the end, when everything is known (an episode of a series whose episodes came late).
 //!
-//! Every lookup goes through a hash map built once (by TMDB id, IMDB id, TVDB id, file path,
-//! folder) or a binary search in a series' sorted episodes, so the join is linear in the size of
-//! the library. Matching order: provider ids first, then the path mapped through `[[path_map]]`.
-//! A match that is not unique is never resolved by guessing; the item goes to `unmatched` when
-//! someone watched it.
+//! The entries of every instance of an *arr are numbered in one index. Every lookup goes through
+//! a map built once (by TMDB id, IMDB id, TVDB id, file path, folder) or a binary search in a
+//! series' sorted episodes, so the join is linear in the size of the library. Matching order: a
+//! movie's file path, then provider ids, then the path mapped through `[[path_map]]`; where an id
+//! is held by several instances, the path picks the one whose folder holds the file. A match
+//! that is not unique is never resolved by guessing; the item goes to `unmatched` when someone
+//! watched it.
 //!
 //! The joiner is here; the indexes it looks movies up in are in `movies`, series and their
 //! episodes in `series` (both over the sorted index of `index`), and the library it leaves is
