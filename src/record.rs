@@ -502,6 +502,14 @@ impl Journal for PassJournal<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Movie `id` of the Radarr named `radarr`.
+    fn movie(id: i32) -> Target {
+        Target::Radarr {
+            instance: "radarr".into(),
+            movie_id: id,
+        }
+    }
     use crate::plan::Reason;
 
     fn decision(verdict: Verdict, kind: Kind, target: Target) -> Decision {
@@ -529,34 +537,13 @@ mod tests {
     fn done_deletions_leave_the_plan_and_nothing_else_does() {
         let mut plan = Plan {
             decisions: vec![
-                decision(
-                    Verdict::Delete,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 1,
-                    },
-                ),
-                decision(
-                    Verdict::Delete,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 2,
-                    },
-                ),
+                decision(Verdict::Delete, Kind::Movie, movie(1)),
+                decision(Verdict::Delete, Kind::Movie, movie(2)),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
                 // A re-downloaded season has new file ids: a new target.
                 decision(Verdict::Delete, Kind::Season, season(vec![30, 10])),
                 // A kept item is never dropped, whatever the journal says.
-                decision(
-                    Verdict::Keep,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 9,
-                    },
-                ),
+                decision(Verdict::Keep, Kind::Movie, movie(9)),
             ],
             ..Plan::default()
         };
@@ -615,22 +602,8 @@ mod tests {
     fn what_is_held_is_kept_with_its_reason_and_nothing_else_is() {
         let mut plan = Plan {
             decisions: vec![
-                decision(
-                    Verdict::Delete,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 1,
-                    },
-                ),
-                decision(
-                    Verdict::Delete,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 2,
-                    },
-                ),
+                decision(Verdict::Delete, Kind::Movie, movie(1)),
+                decision(Verdict::Delete, Kind::Movie, movie(2)),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
             ],
             ..Plan::default()
@@ -674,14 +647,7 @@ mod tests {
     fn actions_are_recorded_for_deletions_only_with_a_readable_target() {
         let plan = Plan {
             decisions: vec![
-                decision(
-                    Verdict::Keep,
-                    Kind::Movie,
-                    Target::Radarr {
-                        instance: "radarr".into(),
-                        movie_id: 9,
-                    },
-                ),
+                decision(Verdict::Keep, Kind::Movie, movie(9)),
                 decision(Verdict::Delete, Kind::Season, season(vec![20, 10])),
             ],
             ..Plan::default()

@@ -25,6 +25,23 @@ fn dune_worlds(hd: MovieSpec, uhd: MovieSpec) -> (World, World) {
     (a, b)
 }
 
+/// Inception, watched, only in the 4K Radarr (its movie 1); Heat is the HD Radarr's movie 1.
+async fn inception_only_in_4k() -> Two {
+    let inception = || {
+        MovieSpec::new("Inception", 2010)
+            .tmdb(27_205)
+            .root(UHD_ROOT)
+    };
+    let a = World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Heat", 1995))
+        .movie(inception().watched("alice", 10.0).not_in_radarr());
+    let b = World::new(now())
+        .user("alice")
+        .movie(inception().not_in_jellyfin());
+    Two::start(a, b, "").await
+}
+
 fn dune() -> MovieSpec {
     MovieSpec::new("Dune", 2021)
 }
@@ -127,20 +144,7 @@ async fn a_keep_tag_on_the_4k_copy_keeps_both() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_movie_only_the_4k_radarr_holds_is_deleted_there_and_nothing_goes_to_the_hd_one() {
-    // Heat is HD Radarr's movie 1; Inception is 4K Radarr's movie 1.
-    let inception = || {
-        MovieSpec::new("Inception", 2010)
-            .tmdb(27_205)
-            .root(UHD_ROOT)
-    };
-    let a = World::new(now())
-        .user("alice")
-        .movie(MovieSpec::new("Heat", 1995))
-        .movie(inception().watched("alice", 10.0).not_in_radarr());
-    let b = World::new(now())
-        .user("alice")
-        .movie(inception().not_in_jellyfin());
-    let two = Two::start(a, b, "").await;
+    let two = inception_only_in_4k().await;
     assert_eq!(
         two.h.stack.with_world(|w| w.movies[0].radarr_id),
         two.b.with_world(|w| w.movies[0].radarr_id)
@@ -346,20 +350,7 @@ async fn each_instance_is_checked_and_an_unhealthy_one_pauses_the_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_cut_short_in_one_instance_is_settled_by_asking_that_instance() {
-    // Inception is the 4K Radarr's movie 1; Heat is the HD Radarr's movie 1, and stays.
-    let inception = || {
-        MovieSpec::new("Inception", 2010)
-            .tmdb(27_205)
-            .root(UHD_ROOT)
-    };
-    let a = World::new(now())
-        .user("alice")
-        .movie(MovieSpec::new("Heat", 1995))
-        .movie(inception().watched("alice", 10.0).not_in_radarr());
-    let b = World::new(now())
-        .user("alice")
-        .movie(inception().not_in_jellyfin());
-    let two = Two::start(a, b, "").await;
+    let two = inception_only_in_4k().await;
     two.quick_limits();
     two.b.delay_deletes(std::time::Duration::from_millis(400));
     let child = two.h.spawn(&["run", "--apply"]);

@@ -41,3 +41,22 @@ pub(super) fn lowercase(s: &str) -> Cow<'_, str> {
 pub(super) fn parse_id(v: Option<&str>) -> Option<i32> {
     v?.parse().ok().filter(|&n: &i32| n > 0)
 }
+
+/// The instances (by index) the entries `hits`, which share a provider id, lie in, each once and
+/// in order; `None` when two of them lie in one instance: a muddle of that instance, which no
+/// path settles.
+pub(super) fn instances_of(hits: &[usize], instance: impl Fn(usize) -> u16) -> Option<Vec<u16>> {
+    let mut instances: Vec<u16> = hits.iter().map(|&i| instance(i)).collect();
+    instances.sort_unstable();
+    instances.dedup();
+    (instances.len() == hits.len()).then_some(instances)
+}
+
+/// The names of `instances` (indexes into `names`), comma-separated, for messages.
+pub(super) fn names_of(instances: &[u16], names: &[&str]) -> String {
+    let names: Vec<&str> = instances
+        .iter()
+        .map(|&k| names.get(usize::from(k)).copied().unwrap_or("?"))
+        .collect();
+    names.join(", ")
+}

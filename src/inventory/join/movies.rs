@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::index::{lowercase, parse_id, MultiIndex};
+use super::index::{instances_of, lowercase, names_of, parse_id, MultiIndex};
 use super::Found;
 use crate::clients::jellyfin::Item;
 use crate::inventory::paths::{self_and_ancestors, trim_slash, PathMap};
@@ -86,7 +86,8 @@ impl<'a> MovieIndex<'a> {
         let mapped = item.file_path().map(|p| map.to_arr(p));
         let tmdb = parse_id(item.provider_id("Tmdb"));
         let tmdb_hits = tmdb.map_or(&[][..], |t| self.by_tmdb.get(&t));
-        if let Some(t) = tmdb.filter(|_| self.one_instance_twice(tmdb_hits)) {
+        let muddled = instances_of(tmdb_hits, |i| self.instance[i]).is_none();
+        if let Some(t) = tmdb.filter(|_| muddled) {
             // A muddle inside one Radarr: not even the file says which entry is meant.
             return Found::Ambiguous(format!("{} Radarr movies match tmdb {t}", tmdb_hits.len()));
         }
@@ -147,12 +148,9 @@ impl<'a> MovieIndex<'a> {
     /// item's `path`: the copy in one of several instances that the item is. Two hits in one
     /// instance are a muddle of that instance, and stay ambiguous.
     fn copy_at(&self, hits: &[usize], path: Option<&str>, id: &str) -> Found<usize> {
-        if self.one_instance_twice(hits) {
+        let Some(instances) = instances_of(hits, |i| self.instance[i]) else {
             return Found::Ambiguous(format!("{} Radarr movies match {id}", hits.len()));
-        }
-        let mut instances: Vec<u16> = hits.iter().map(|&i| self.instance[i]).collect();
-        instances.sort_unstable();
-        instances.dedup();
+        };
         let holding: Vec<usize> = match path {
             None => Vec::new(),
             Some(path) => hits
@@ -163,28 +161,14 @@ impl<'a> MovieIndex<'a> {
         };
         match holding.as_slice() {
             [one] => Found::One(*one),
-            _ => {
-                let names: Vec<&str> = instances
-                    .iter()
-                    .map(|&k| self.names.get(usize::from(k)).copied().unwrap_or("?"))
-                    .collect();
-                Found::Ambiguous(format!(
-                    "the movie with {id} is in {} Radarrs ({}) and its path {} tells not which \
-                     copy it is",
-                    hits.len(),
-                    names.join(", "),
-                    path.unwrap_or("(none)")
-                ))
-            }
+            _ => Found::Ambiguous(format!(
+                "the movie with {id} is in {} Radarrs ({}) and its path {} tells not which copy \
+                 it is",
+                hits.len(),
+                names_of(&instances, &self.names),
+                path.unwrap_or("(none)")
+            )),
         }
-    }
-
-    /// True when two of the movies `hits` are in the same instance.
-    fn one_instance_twice(&self, hits: &[usize]) -> bool {
-        let mut instances: Vec<u16> = hits.iter().map(|&i| self.instance[i]).collect();
-        instances.sort_unstable();
-        instances.dedup();
-        instances.len() < hits.len()
     }
 
     /// True when movie `i`'s file is `path` or its folder holds it.

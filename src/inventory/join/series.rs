@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::index::{instances_of, names_of};
 use super::{EpisodeAt, Found};
 use crate::clients::jellyfin::Item;
 use crate::clients::sonarr;
@@ -98,12 +99,9 @@ impl<'a> SeriesIndex<'a> {
     /// several instances' copies of the series the item belongs to. Two hits in one instance
     /// are a muddle of that instance, and stay ambiguous.
     fn copy_at(&self, hits: &[usize], path: Option<&str>, tvdb: i32) -> Found<(usize, bool)> {
-        let mut instances: Vec<u16> = hits.iter().map(|&i| self.series[i].0).collect();
-        instances.sort_unstable();
-        instances.dedup();
-        if instances.len() < hits.len() {
+        let Some(instances) = instances_of(hits, |i| self.series[i].0) else {
             return Found::Ambiguous(format!("{} Sonarr series match tvdb {tvdb}", hits.len()));
-        }
+        };
         let holding: Vec<usize> = match path {
             None => Vec::new(),
             Some(path) => hits
@@ -122,19 +120,13 @@ impl<'a> SeriesIndex<'a> {
         };
         match holding.as_slice() {
             [one] => Found::One((*one, false)),
-            _ => {
-                let names: Vec<&str> = instances
-                    .iter()
-                    .map(|&k| self.names.get(usize::from(k)).copied().unwrap_or("?"))
-                    .collect();
-                Found::Ambiguous(format!(
-                    "the series with tvdb {tvdb} is in {} Sonarrs ({}) and the path {} tells not \
-                     which it belongs to",
-                    hits.len(),
-                    names.join(", "),
-                    path.unwrap_or("(none)")
-                ))
-            }
+            _ => Found::Ambiguous(format!(
+                "the series with tvdb {tvdb} is in {} Sonarrs ({}) and the path {} tells not \
+                 which it belongs to",
+                hits.len(),
+                names_of(&instances, &self.names),
+                path.unwrap_or("(none)")
+            )),
         }
     }
 
