@@ -151,6 +151,9 @@ pub struct Series {
     /// The Sonarr instance that holds it.
     pub instance: Instance,
     pub sonarr_id: i32,
+    /// Sonarr's TVDB id: the same series in two instances (HD and 4K) is one title with two
+    /// copies, and a keep tag or a favourite on one keeps both.
+    pub tvdb_id: Option<i32>,
     pub title: String,
     pub status: SeriesStatus,
     /// Labels of the series' Sonarr tags.

@@ -13,6 +13,8 @@
 mod movies;
 mod series;
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 
 use crate::library::{Doubt, Library, UserView, Views};
@@ -163,6 +165,44 @@ impl<'a> Ctx<'a> {
         (0..self.users.len())
             .find(|&i| Self::view(views, i).favorite)
             .map(|i| Reason::Favorite { user: self.user(i) })
+    }
+}
+
+/// For each item that other instances hold too, the indexes of its other copies. Copies are
+/// told by provider id (`id`: TMDB for movies, TVDB for series), each in another instance
+/// (`instance`); should one instance list an id twice, none of those entries is taken for a copy
+/// of anything (odd input: each is decided alone).
+fn copies<T>(
+    items: &[T],
+    id: impl Fn(&T) -> Option<i32>,
+    instance: impl Fn(&T) -> &str,
+) -> HashMap<usize, Vec<usize>> {
+    let mut by_id: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(id) = id(item).filter(|&t| t > 0) {
+            by_id.entry(id).or_default().push(i);
+        }
+    }
+    let mut copies = HashMap::new();
+    for group in by_id.into_values().filter(|g| g.len() > 1) {
+        let mut instances: Vec<&str> = group.iter().map(|&i| instance(&items[i])).collect();
+        instances.sort_unstable();
+        instances.dedup();
+        if instances.len() != group.len() {
+            continue;
+        }
+        for &i in &group {
+            copies.insert(i, group.iter().copied().filter(|&j| j != i).collect());
+        }
+    }
+    copies
+}
+
+/// `reason`, found on the copy in `instance`, as what keeps this one.
+fn other_copy(instance: &str, reason: Reason) -> Reason {
+    Reason::OtherCopy {
+        instance: instance.to_owned(),
+        reason: Box::new(reason),
     }
 }
 
@@ -416,6 +456,7 @@ pub(crate) mod testkit {
         Series {
             instance: "sonarr".into(),
             sonarr_id: id,
+            tvdb_id: None,
             title: title.to_string(),
             status,
             tags: Vec::new(),

@@ -8,17 +8,16 @@
 //! `copies = "together"` the title is watched when any copy was.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::library::{path_is_under, Movie, Views};
 use crate::plan::{Decision, Kind, Reason, Target, Verdict};
 use crate::rules::Copies;
 
-use super::{title_ranks, Collector, Ctx, Played, SortKey};
+use super::{copies, other_copy, title_ranks, Collector, Ctx, Played, SortKey};
 
 pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
     let ranks = title_ranks(movies.iter().map(|m| (m.title.as_str(), m.radarr_id)));
-    let copies = copies(movies);
+    let copies = copies(movies, |m| m.tmdb_id, |m| &m.instance);
     for (i, (movie, rank)) in movies.iter().zip(ranks).enumerate() {
         let others: Vec<&Movie> = copies
             .get(&i)
@@ -67,31 +66,6 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
     }
 }
 
-/// For each movie that other Radarrs hold too, the indexes of its other copies. Copies are told
-/// by TMDB id, each in another instance; should one instance list a TMDB id twice, none of
-/// those entries is taken for a copy of anything (odd input: each is decided alone).
-fn copies(movies: &[Movie]) -> HashMap<usize, Vec<usize>> {
-    let mut by_tmdb: HashMap<i32, Vec<usize>> = HashMap::new();
-    for (i, m) in movies.iter().enumerate() {
-        if let Some(tmdb) = m.tmdb_id.filter(|&t| t > 0) {
-            by_tmdb.entry(tmdb).or_default().push(i);
-        }
-    }
-    let mut copies = HashMap::new();
-    for group in by_tmdb.into_values().filter(|g| g.len() > 1) {
-        let mut instances: Vec<&str> = group.iter().map(|&i| &*movies[i].instance).collect();
-        instances.sort_unstable();
-        instances.dedup();
-        if instances.len() != group.len() {
-            continue;
-        }
-        for &i in &group {
-            copies.insert(i, group.iter().copied().filter(|&j| j != i).collect());
-        }
-    }
-    copies
-}
-
 fn merge(into: &mut Views, from: &Views) {
     for (a, b) in into.0.iter_mut().zip(&from.0) {
         a.merge(*b);
@@ -106,10 +80,7 @@ fn verdict(ctx: &Ctx, movie: &Movie, others: &[&Movie], played: Played) -> Resul
     }
     for other in others {
         if let Some(reason) = kept_itself(ctx, other) {
-            return Err(Reason::OtherCopy {
-                instance: other.instance.to_string(),
-                reason: Box::new(reason),
-            });
+            return Err(other_copy(&other.instance, reason));
         }
     }
     let Some(file) = &movie.file else {

@@ -17,19 +17,35 @@ use crate::library::{path_is_under, Episode, MediaFile, Season, Series, SeriesSt
 use crate::plan::{Decision, Kind, Reason, Target, Verdict};
 use crate::rules::SeriesMode;
 
-use super::{title_ranks, Collector, Ctx, Played, SortKey};
+use super::{copies, other_copy, title_ranks, Collector, Ctx, Played, SortKey};
 
 /// A season decision sorts before the episode decisions of the same season.
 const SEASON_POSITION: i32 = i32::MIN;
 
-pub(super) fn decide(ctx: &Ctx, series: &[Series], out: &mut Collector) {
-    let ranks = title_ranks(series.iter().map(|s| (s.title.as_str(), s.sonarr_id)));
-    for (series, rank) in series.iter().zip(ranks) {
+pub(super) fn decide(ctx: &Ctx, all: &[Series], out: &mut Collector) {
+    let ranks = title_ranks(all.iter().map(|s| (s.title.as_str(), s.sonarr_id)));
+    // The same series in two Sonarrs (by TVDB id): a keep tag or a favourite of the series on
+    // either copy keeps both. Their episodes are decided each on its own.
+    let copies = copies(all, |s| s.tvdb_id, |s| &s.instance);
+    for (i, (series, rank)) in all.iter().zip(ranks).enumerate() {
+        let others: Vec<&Series> = copies
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&j| &all[j])
+            .collect();
+        let on_a_copy = |reason: &dyn Fn(&Series) -> Option<Reason>| {
+            reason(series).or_else(|| {
+                others
+                    .iter()
+                    .find_map(|o| reason(o).map(|r| other_copy(&o.instance, r)))
+            })
+        };
         let show = Show {
             series,
             rank,
-            keep_tag: ctx.keep_tag(&series.tags),
-            favorite: ctx.favorite(&series.views),
+            keep_tag: on_a_copy(&|s| ctx.keep_tag(&s.tags)),
+            favorite: on_a_copy(&|s| ctx.favorite(&s.views)),
         };
         let mut decisions = Vec::new();
         decide_series(ctx, &show, &mut decisions, out);
@@ -953,5 +969,70 @@ mod tests {
             vec!["keep season Lost S01: file shared with S02E01, which is not eligible"]
         );
         assert_eq!(plan.deletions().count(), 0);
+    }
+
+    /// Dark in two Sonarrs, `sonarr` and `4k`, its first season watched in both.
+    fn dark_twice(
+        tv: impl FnOnce(Series) -> Series,
+        uhd: impl FnOnce(Series) -> Series,
+    ) -> Vec<String> {
+        let dark = |instance: &str| {
+            let mut s = series(7, "Dark", Ended).season(season(1, 2).watched([1, 2], days(10)));
+            s.instance = instance.into();
+            s.tvdb_id = Some(5000);
+            s
+        };
+        let mut lib = library(vec![], vec![tv(dark("sonarr")), uhd(dark("4k"))]);
+        lib.root_folders.insert("4k".into(), vec!["/tv/".into()]);
+        let plan = plan(&lib, &rules(), now());
+        plan.decisions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}: {}",
+                    d.verdict.as_str(),
+                    d.target.instance(),
+                    d.reason
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_keep_tag_or_favourite_on_a_series_copy_keeps_the_other() {
+        let same = |s: Series| s;
+        assert_eq!(
+            dark_twice(same, same),
+            [
+                "delete sonarr: season complete, watched 10 days ago",
+                "delete 4k: season complete, watched 10 days ago"
+            ]
+        );
+        assert_eq!(
+            dark_twice(same, |s| s.tag("keep")),
+            [
+                "keep sonarr: keep tag \"keep\" on the 4k copy",
+                "keep 4k: keep tag \"keep\""
+            ]
+        );
+        assert_eq!(
+            dark_twice(|s| s.fav(), same),
+            [
+                "keep sonarr: favourite of ann",
+                "keep 4k: favourite of ann on the sonarr copy"
+            ]
+        );
+        // Without the TVDB id they are not known to be one series.
+        let apart = |mut s: Series| {
+            s.tvdb_id = None;
+            s
+        };
+        assert_eq!(
+            dark_twice(apart, |s| apart(s).tag("keep")),
+            [
+                "delete sonarr: season complete, watched 10 days ago",
+                "keep 4k: keep tag \"keep\""
+            ]
+        );
     }
 }

@@ -197,6 +197,7 @@ fn build_series(s: SonarrData, joined: &mut SeriesJoined, first: usize, n: usize
             Series {
                 instance: instance.clone(),
                 sonarr_id: se.id,
+                tvdb_id: se.tvdb_id.filter(|&t| t > 0),
                 title: se
                     .title
                     .unwrap_or_else(|| format!("Sonarr series {}", se.id)),
