@@ -107,6 +107,6 @@ fn files_in(world: &World, folder: &str) -> Vec<String> {
 /// at that moment.
 pub(super) fn remove_folder(world: &mut World, folder: &str) {
     for f in files_in(world, folder) {
-        world.files.remove(&f);
+        world.remove_file(&f);
     }
 }

@@ -533,7 +533,7 @@ fn remove_files(world: &mut World, series_index: usize, ids: &[i32]) -> Vec<Stri
     };
     let paths = forget_files(series, ids);
     for p in &paths {
-        world.files.remove(p);
+        world.remove_file(p);
     }
     paths
 }

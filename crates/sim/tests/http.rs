@@ -1364,3 +1364,60 @@ async fn shutdown_answers_what_came_in_then_closes_the_ports() {
     stack.shutdown().await;
     assert_eq!(stack.with_world(|w| w.movies.len()), 2, "the world stays");
 }
+
+#[tokio::test]
+async fn files_on_disk_are_written_whole_and_deleted_with_their_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut world = World::new(now())
+        .user("alice")
+        .movie(MovieSpec::new("Heat", 1995).size_gb(0.002))
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 2)
+                .episode_size_mb(1),
+        );
+    world.on_disk(dir.path()).expect("files written");
+    let movie = world.find_movie("Heat").expect("movie").clone();
+    let movie_file = world
+        .disk_path(&movie.file.as_ref().expect("file").path)
+        .expect("on disk");
+    assert_eq!(
+        std::fs::metadata(&movie_file).expect("written").len(),
+        2_000_000
+    );
+    let dark = world.find_series("Dark").expect("series").clone();
+    let episode_files: Vec<_> = dark
+        .files
+        .iter()
+        .map(|f| world.disk_path(&f.path).expect("on disk"))
+        .collect();
+    assert!(episode_files.iter().all(|f| f.exists()));
+
+    let stack = SimStack::start(world).await.expect("stack");
+    stack.movie_file_lag(Duration::ZERO);
+    let c = Client::new();
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Radarr,
+            reqwest::Method::DELETE,
+            &format!("/api/v3/movie/{}?deleteFiles=true", movie.radarr_id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!movie_file.exists(), "the movie's file left the disk");
+    let ids: Vec<i32> = dark.files.iter().map(|f| f.id).collect();
+    let body = serde_json::json!({ "episodeFileIds": ids }).to_string();
+    let (status, _) = c
+        .arr(
+            &stack,
+            Service::Sonarr,
+            reqwest::Method::DELETE,
+            "/api/v3/episodefile/bulk",
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(episode_files.iter().all(|f| !f.exists()));
+}

@@ -22,6 +22,8 @@ mod seeds;
 mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
@@ -181,7 +183,29 @@ pub struct World {
     pub import_exclusions: Vec<i32>,
     /// How often Jellyfin was asked to rescan.
     pub refreshes: u32,
+    /// Where the files are real ([`World::on_disk`]): each *arr path below this directory.
+    pub disk: Option<PathBuf>,
     next_id: i32,
+}
+
+fn under(dir: &Path, path: &str) -> PathBuf {
+    dir.join(path.trim_start_matches('/'))
+}
+
+/// `size` bytes of zeros at `path`, its folders made as needed.
+fn write_file(path: &Path, size: u64) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::File::create(path)?;
+    let block = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = usize::try_from(left.min(block.len() as u64)).unwrap_or(block.len());
+        file.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
 }
 
 fn guid(n: i32, kind: u8) -> String {
@@ -213,6 +237,7 @@ impl World {
             left_on_disk: Vec::new(),
             import_exclusions: Vec::new(),
             refreshes: 0,
+            disk: None,
             next_id: 1,
         }
     }
@@ -233,6 +258,42 @@ impl World {
             }
         }
         arr_path.to_string()
+    }
+
+    /// Makes every file real: each *arr path `p` becomes `dir/p`, written whole with its size
+    /// (zeros, so a tmpfs counts every byte), and each delete removes it. For tests that watch a
+    /// filesystem's free space go up.
+    pub fn on_disk(&mut self, dir: &Path) -> std::io::Result<()> {
+        let sizes: Vec<(String, u64)> = self
+            .movies
+            .iter()
+            .filter_map(|m| m.file.as_ref().map(|f| (f.path.clone(), f.size)))
+            .chain(
+                self.series
+                    .iter()
+                    .flat_map(|s| s.files.iter().map(|f| (f.path.clone(), f.size))),
+            )
+            .filter(|(p, _)| self.files.contains(p))
+            .collect();
+        for (path, size) in sizes {
+            write_file(&under(dir, &path), size)?;
+        }
+        self.disk = Some(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// Where the file at *arr path `path` is on disk, when the files are real.
+    pub fn disk_path(&self, path: &str) -> Option<PathBuf> {
+        self.disk.as_deref().map(|dir| under(dir, path))
+    }
+
+    /// Deletes the file at *arr path `path`: from the world, and from the disk when it is real.
+    pub(crate) fn remove_file(&mut self, path: &str) {
+        self.files.remove(path);
+        if let Some(real) = self.disk_path(path) {
+            // Already gone is gone; the world is what the tests assert on.
+            let _ = std::fs::remove_file(real);
+        }
     }
 
     /// The movie with this title, for assertions.
