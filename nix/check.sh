@@ -45,6 +45,7 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && t.good.serviceConfig.shelflife-monitor.Type == \"notify\"
       && builtins.length t.inlineKey.failedAssertions == 2
       && builtins.length t.monitorOnly.failedAssertions == 1
+      && (builtins.head (builtins.head t.good.configFile.generated.health.mounts).grace_tiers).grace_days == 3
       && t.twoInstances.failedAssertions == [ ]
       && builtins.elem \"4k:/etc/credstore/shelflife.4k\" t.twoInstances.serviceConfig.shelflife.LoadCredential
       && builtins.elem \"hd:/etc/credstore/shelflife.hd\" t.twoInstances.serviceConfig.shelflife.LoadCredential

@@ -113,6 +113,13 @@ let
         path = "/srv/media";
         fstype = "nfs4";
         canary = ".shelflife-canary";
+        root_folders = [ "/movies" ];
+        grace_tiers = [
+          {
+            below_free_percent = 15;
+            grace_days = 3;
+          }
+        ];
       }
     ];
   };

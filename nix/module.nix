@@ -139,6 +139,11 @@ let
       allow_readonly = opt types.bool "Accept a read-only filesystem.";
       min_free_percent = opt (types.numbers.between 0 100) "Free space or inodes below this share: degraded.";
       min_free_bytes = opt (types.either types.ints.unsigned types.str) "Free space below this: degraded, e.g. \"50GB\".";
+      root_folders = opt (types.listOf types.str) "The Radarr/Sonarr root folders (as the *arrs see them) whose files lie on this mount, e.g. [ \"/movies\" ].";
+    };
+    "health.mounts.grace_tiers" = {
+      below_free_percent = req (types.numbers.between 0 100) "Below this share of free space on the mount…";
+      grace_days = req types.ints.unsigned "…its files go this many days after their last play (when shorter than rules.grace_days).";
     };
     state = {
       path = opt types.str "The state database. Leave unset: it goes to the StateDirectory, /var/lib/shelflife.";
@@ -196,7 +201,18 @@ let
           typed.health
           // {
             mounts = mkOption {
-              type = types.listOf (table typed."health.mounts");
+              type = types.listOf (
+                table (
+                  typed."health.mounts"
+                  // {
+                    grace_tiers = mkOption {
+                      type = types.nullOr (types.listOf (table typed."health.mounts.grace_tiers"));
+                      default = null;
+                      description = "Shorter grace periods for the mount's files while its free space is low (needs root_folders).";
+                    };
+                  }
+                )
+              );
               default = [ ];
               description = "Storage that must be healthy before anything is deleted.";
             };

@@ -81,6 +81,9 @@ pub fn plan_table(plan: &Plan) -> String {
         );
     }
     let _ = writeln!(out);
+    for low in &plan.low_space {
+        let _ = writeln!(out, "low space: {low}");
+    }
     out.push_str(&plan_totals(plan));
     out.push('\n');
     out
@@ -445,8 +448,17 @@ mod tests {
                 why: "no Radarr movie with tmdb 1".into(),
             }],
             unwatched: Default::default(),
+            low_space: vec![crate::plan::LowSpace {
+                mount: "/srv/media".into(),
+                free_percent: 9.25,
+                grace_days: 3,
+            }],
         };
         let table = plan_table(&plan);
+        assert!(
+            table.contains("low space: /srv/media is at 9.2 % free: its files go 3 days after"),
+            "{table}"
+        );
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].starts_with("ACTION"));
         assert!(lines[1].contains("delete") && lines[1].contains("The Matrix (1999)"));

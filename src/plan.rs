@@ -254,6 +254,30 @@ pub struct Plan {
     pub unmatched: Vec<Unmatched>,
     /// Items that no counted user has played; they need no decision.
     pub unwatched: Unwatched,
+    /// The mounts whose low free space shortened the grace of their files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub low_space: Vec<LowSpace>,
+}
+
+/// A mount short of space: the files on it went `grace_days` after their last play, not the
+/// rules' grace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LowSpace {
+    pub mount: String,
+    pub free_percent: f64,
+    pub grace_days: u32,
+}
+
+impl fmt::Display for LowSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is at {:.1} % free: its files go {} after their last play",
+            self.mount,
+            self.free_percent,
+            days(self.grace_days)
+        )
+    }
 }
 
 /// Counts of what nobody has watched.

@@ -46,6 +46,27 @@ impl Copies {
     }
 }
 
+/// A shorter grace period for the files of a mount while its free space is low: below
+/// `below_free_percent` % free, files there go `grace_days` after their last play (when that is
+/// shorter than the rules' grace).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GraceTier {
+    pub below_free_percent: f64,
+    pub grace_days: u32,
+}
+
+impl GraceTier {
+    /// The grace that `tiers` give at `free_percent` % free: the shortest of the tiers below
+    /// whose threshold the free space is; `None` when no tier applies.
+    pub fn grace_at(tiers: &[GraceTier], free_percent: f64) -> Option<u32> {
+        tiers
+            .iter()
+            .filter(|t| free_percent < t.below_free_percent)
+            .map(|t| t.grace_days)
+            .min()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rules {
     pub watched_by: WatchedBy,
@@ -66,4 +87,32 @@ pub struct Rules {
     /// How the copies of a movie held by several Radarrs are watched. Whatever this says, a
     /// keep tag or a favourite on any copy keeps every copy.
     pub copies: Copies,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lowest_tier_the_free_space_is_under_gives_the_grace() {
+        let tiers = [
+            GraceTier {
+                below_free_percent: 15.0,
+                grace_days: 3,
+            },
+            GraceTier {
+                below_free_percent: 5.0,
+                grace_days: 1,
+            },
+        ];
+        assert_eq!(GraceTier::grace_at(&tiers, 40.0), None);
+        assert_eq!(
+            GraceTier::grace_at(&tiers, 15.0),
+            None,
+            "at the threshold is not below"
+        );
+        assert_eq!(GraceTier::grace_at(&tiers, 14.9), Some(3));
+        assert_eq!(GraceTier::grace_at(&tiers, 4.0), Some(1));
+        assert_eq!(GraceTier::grace_at(&[], 1.0), None);
+    }
 }

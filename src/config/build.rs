@@ -15,7 +15,7 @@ use crate::clients::Service;
 use crate::defaults;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
-use crate::rules::{Copies, Rules, SeriesMode, WatchedBy};
+use crate::rules::{Copies, GraceTier, Rules, SeriesMode, WatchedBy};
 
 /// Makes the error for a bad value of `key`.
 type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
@@ -384,6 +384,7 @@ fn health(raw: raw::RawHealth, invalid: Invalid) -> Result<HealthConfig, ConfigE
         .enumerate()
         .map(|(i, m)| mount(m, i, invalid))
         .collect::<Result<Vec<_>, _>>()?;
+    one_mount_per_root_folder(&mounts, invalid)?;
     let on_degraded = |value: Option<String>, default: OnDegraded, key: &str| match value.as_deref()
     {
         None => Ok(default),
@@ -456,7 +457,26 @@ fn mount(m: raw::RawMount, i: usize, invalid: Invalid) -> Result<MountConfig, Co
             ));
         }
     }
+    let root_folders = m.root_folders.unwrap_or_default();
+    for folder in &root_folders {
+        absolute(folder, &key("root_folders"), invalid)?;
+    }
+    let grace_tiers = m
+        .grace_tiers
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(t, tier)| grace_tier(tier, &key(&format!("grace_tiers[{}]", t + 1)), invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !grace_tiers.is_empty() && root_folders.is_empty() {
+        return Err(invalid(
+            &key("grace_tiers"),
+            "needs `root_folders`: the *arr root folders whose files lie on this mount".into(),
+        ));
+    }
     Ok(MountConfig {
+        root_folders,
+        grace_tiers,
         path: PathBuf::from(path),
         fstype: m.fstype,
         canary: m.canary,
@@ -489,6 +509,55 @@ fn mount(m: raw::RawMount, i: usize, invalid: Invalid) -> Result<MountConfig, Co
             })?,
         },
     })
+}
+
+/// One of a mount's `grace_tiers`, called `key` in messages.
+fn grace_tier(tier: raw::RawTier, key: &str, invalid: Invalid) -> Result<GraceTier, ConfigError> {
+    let (Some(below), Some(days)) = (tier.below_free_percent, tier.grace_days) else {
+        return Err(invalid(
+            key,
+            "needs both `below_free_percent` and `grace_days`, e.g. \
+             { below_free_percent = 15, grace_days = 3 }"
+                .into(),
+        ));
+    };
+    if !(below > 0.0 && below <= 100.0) {
+        return Err(invalid(
+            &format!("{key}.below_free_percent"),
+            format!("must be more than 0 and at most 100, not {below}"),
+        ));
+    }
+    let grace_days = u32::try_from(days).map_err(|_| {
+        invalid(
+            &format!("{key}.grace_days"),
+            format!("must be a whole number of days, 0 or more, not {days}"),
+        )
+    })?;
+    Ok(GraceTier {
+        below_free_percent: below,
+        grace_days,
+    })
+}
+
+/// No *arr root folder is said to lie on two mounts.
+fn one_mount_per_root_folder(mounts: &[MountConfig], invalid: Invalid) -> Result<(), ConfigError> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (i, m) in mounts.iter().enumerate() {
+        for folder in &m.root_folders {
+            let folder = folder.trim_end_matches('/');
+            if let Some((_, first)) = seen.iter().find(|(f, _)| *f == folder) {
+                return Err(invalid(
+                    &format!("health.mounts[{}].root_folders", i + 1),
+                    format!(
+                        "names {folder}, which health.mounts[{}] holds already",
+                        first + 1
+                    ),
+                ));
+            }
+            seen.push((folder, i));
+        }
+    }
+    Ok(())
 }
 
 /// `[state] path`, else systemd's `STATE_DIRECTORY`, else the default.

@@ -150,6 +150,15 @@ pub(super) struct RawMount {
     pub allow_readonly: Option<bool>,
     pub min_free_percent: Option<f64>,
     pub min_free_bytes: Option<RawSize>,
+    pub root_folders: Option<Vec<String>>,
+    pub grace_tiers: Option<Vec<RawTier>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTier {
+    pub below_free_percent: Option<f64>,
+    pub grace_days: Option<i64>,
 }
 
 /// A size: a number of bytes, or text such as "50GB" or "1.5 TiB".
@@ -259,7 +268,13 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "allow_readonly",
             "min_free_percent",
             "min_free_bytes",
+            "root_folders",
+            "grace_tiers",
         ],
+    ),
+    (
+        "health.mounts.grace_tiers",
+        &["below_free_percent", "grace_days"],
     ),
     ("state", &["path"]),
     ("metrics", &["textfile"]),
@@ -390,24 +405,26 @@ mod tests {
                 continue;
             }
             let header = match *table {
-                "path_map" | "health.mounts" => format!("[[{table}]]"),
+                "path_map" | "health.mounts" | "health.mounts.grace_tiers" => {
+                    format!("[[{table}]]")
+                }
                 t => format!("[{t}]"),
             };
             text.push_str(&header);
             text.push('\n');
             for key in *keys {
-                if *key == "mounts" {
+                if *key == "mounts" || *key == "grace_tiers" {
                     continue;
                 }
                 let value = match *key {
-                    "users" | "keep_tags" => "[\"a\"]",
+                    "users" | "keep_tags" | "root_folders" => "[\"a\"]",
                     "dry_run"
                     | "keep_favorites"
                     | "protect_latest_season"
                     | "add_import_exclusion"
                     | "allow_readonly" => "true",
                     "grace_days" | "max_deletions_per_run" | "retries" => "1",
-                    "partial_season_threshold" | "min_free_percent" => "0.5",
+                    "partial_season_threshold" | "min_free_percent" | "below_free_percent" => "0.5",
                     "min_free_bytes" => "1",
                     _ => "\"x\"",
                 };

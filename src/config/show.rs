@@ -109,6 +109,23 @@ impl Config {
             let _ = writeln!(out, "allow_readonly = {}", m.allow_readonly);
             let _ = writeln!(out, "min_free_percent = {:?}", m.min_free_percent);
             let _ = writeln!(out, "min_free_bytes = {}", m.min_free_bytes);
+            if !m.root_folders.is_empty() {
+                let folders: Vec<String> = m.root_folders.iter().map(|f| q(f)).collect();
+                let _ = writeln!(out, "root_folders = [{}]", folders.join(", "));
+            }
+            if !m.grace_tiers.is_empty() {
+                let tiers: Vec<String> = m
+                    .grace_tiers
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{{ below_free_percent = {:?}, grace_days = {} }}",
+                            t.below_free_percent, t.grace_days
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "grace_tiers = [{}]", tiers.join(", "));
+            }
         }
         let _ = writeln!(out, "\n[state]");
         let _ = writeln!(out, "path = {}", q(&self.state.path.display().to_string()));

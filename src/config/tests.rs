@@ -1,7 +1,7 @@
 use super::values::parse_size;
 use super::*;
 use crate::health::gate::{GatePolicy, OnDegraded};
-use crate::rules::{Copies, SeriesMode, WatchedBy};
+use crate::rules::{Copies, GraceTier, SeriesMode, WatchedBy};
 use std::os::unix::fs::PermissionsExt;
 
 const KEY: &str = "s3cr3t-key-value";
@@ -674,6 +674,69 @@ fn copies_is_together_or_separate() {
     let e = err(&format!("{MINIMAL}\n[rules]\ncopies = \"both\"\n"));
     assert!(
         e.contains("`rules.copies` must be \"together\" or \"separate\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_mount_may_shorten_the_grace_of_its_root_folders_when_space_is_low() {
+    let text = format!(
+        "{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\nroot_folders = [\"/movies\", \"/tv\"]\n\
+         grace_tiers = [{{ below_free_percent = 15, grace_days = 3 }}, {{ below_free_percent = 5.5, grace_days = 1 }}]\n"
+    );
+    let config = parse(&text).expect("valid").config;
+    let mount = &config.health.mounts[0];
+    assert_eq!(mount.root_folders, ["/movies", "/tv"]);
+    assert_eq!(
+        mount.grace_tiers,
+        [
+            GraceTier {
+                below_free_percent: 15.0,
+                grace_days: 3
+            },
+            GraceTier {
+                below_free_percent: 5.5,
+                grace_days: 1
+            }
+        ]
+    );
+    let shown = config.to_redacted_toml();
+    assert!(
+        shown.contains("root_folders = [\"/movies\", \"/tv\"]\ngrace_tiers = [{ below_free_percent = 15.0, grace_days = 3 }, { below_free_percent = 5.5, grace_days = 1 }]"),
+        "{shown}"
+    );
+    // What `config show` prints reads back the same.
+    let again = Config::parse(&shown, Path::new("/etc/shelflife/config.toml"), &env())
+        .expect("config show reads back")
+        .config;
+    assert_eq!(again.health.mounts, config.health.mounts);
+
+    let mount =
+        |extra: &str| format!("{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\n{extra}\n");
+    #[rustfmt::skip]
+    let refused = [
+        ("grace_tiers = [{ below_free_percent = 15, grace_days = 3 }]",
+            "`health.mounts[1].grace_tiers` needs `root_folders`"),
+        ("root_folders = [\"movies\"]", "`health.mounts[1].root_folders`"),
+        ("root_folders = [\"/m\"]\ngrace_tiers = [{ below_free_percent = 15 }]",
+            "`health.mounts[1].grace_tiers[1]` needs both"),
+        ("root_folders = [\"/m\"]\ngrace_tiers = [{ below_free_percent = 0, grace_days = 1 }]",
+            "`health.mounts[1].grace_tiers[1].below_free_percent` must be more than 0"),
+        ("root_folders = [\"/m\"]\ngrace_tiers = [{ below_free_percent = 5, grace_days = -1 }]",
+            "`health.mounts[1].grace_tiers[1].grace_days` must be a whole number"),
+        ("root_folders = [\"/m\"]\ngrace_tiers = [{ below = 5, grace_days = 1 }]",
+            "unknown key `below` in [[health.mounts.grace_tiers]]"),
+    ];
+    for (extra, expected) in refused {
+        let e = err(&mount(extra));
+        assert!(e.contains(expected), "{extra}: {e}");
+    }
+    let e = err(&format!(
+        "{}[[health.mounts]]\npath = \"/srv/b\"\nroot_folders = [\"/movies/\"]\n",
+        mount("root_folders = [\"/movies\"]")
+    ));
+    assert!(
+        e.contains("`health.mounts[2].root_folders` names /movies, which health.mounts[1] holds"),
         "{e}"
     );
 }

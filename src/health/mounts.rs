@@ -312,6 +312,8 @@ garbage line
             allow_readonly: false,
             min_free_percent: 5.0,
             min_free_bytes: 0,
+            root_folders: Vec::new(),
+            grace_tiers: Vec::new(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::arrays::ArraySources;
 use super::gate::GatePolicy;
+use crate::rules::GraceTier;
 
 /// The `[health]` table.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,4 +32,9 @@ pub struct MountConfig {
     pub min_free_percent: f64,
     /// Free space below this many bytes is degraded.
     pub min_free_bytes: u64,
+    /// The *arr root folders (as the *arrs see them) whose files lie on this mount: what its
+    /// grace tiers apply to.
+    pub root_folders: Vec<String>,
+    /// Shorter grace periods while the mount's free space is low.
+    pub grace_tiers: Vec<GraceTier>,
 }

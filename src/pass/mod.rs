@@ -15,14 +15,14 @@ use crate::clients::arr::{Arr, ArrClient};
 use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::Sources;
-use crate::config::{ArrConfig, Config};
-use crate::health::{gate, PassGate};
+use crate::config::{ArrConfig, Config, MountConfig};
+use crate::health::{self, gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
 use crate::metrics::{self, PassMetrics, Requests};
 use crate::outcome::{Preview, Refusal, RunOutcome};
 use crate::output;
 use crate::plan::Plan;
-use crate::policy;
+use crate::policy::{self, MountPressure, SpacePressure};
 use crate::record::{self, Held, PassJournal, RecordError};
 use crate::state::{self, RunCounts, State, StateError};
 use crate::systemd;
@@ -126,8 +126,41 @@ impl Pass {
             ..InventoryOptions::default()
         };
         let inventory = inventory::collect(&self.sources, &options).await?;
-        let plan = policy::plan(&inventory.library, &self.config.rules, now);
+        let pressure = self.space_pressure().await;
+        let plan = policy::plan_under(&inventory.library, &self.config.rules, &pressure, now);
         Ok(Planned { plan, inventory })
+    }
+
+    /// How full each mount with grace tiers is now, measured as the mount checks measure (a
+    /// probe with its deadline). None of those mounts: nothing is measured.
+    async fn space_pressure(&self) -> SpacePressure {
+        let tiered: Vec<&MountConfig> = (self.config.health.mounts.iter())
+            .filter(|m| !m.grace_tiers.is_empty())
+            .collect();
+        if tiered.is_empty() {
+            return SpacePressure::default();
+        }
+        let report = health::check_mounts(&self.config.health).await;
+        let free_percent = |mount: &MountConfig| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.mount.as_deref() == Some(mount.path.as_path()))
+                .find_map(|f| f.space)
+                .filter(|space| space.bytes_total > 0)
+                .map(|space| space.free_ratio() * 100.0)
+        };
+        SpacePressure {
+            mounts: tiered
+                .into_iter()
+                .map(|m| MountPressure {
+                    mount: m.path.display().to_string(),
+                    root_folders: m.root_folders.clone(),
+                    free_percent: free_percent(m),
+                    tiers: m.grace_tiers.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// One pass, journaled in `state` (opened under the run lock): settle what an interrupted

@@ -17,23 +17,85 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use crate::library::{Doubt, Library, UserView, Views};
-use crate::plan::{Decision, Plan, Reason, Target, Unwatched, Verdict};
-use crate::rules::{Rules, WatchedBy};
+use crate::library::{path_is_under, Doubt, Library, UserView, Views};
+use crate::plan::{Decision, LowSpace, Plan, Reason, Target, Unwatched, Verdict};
+use crate::rules::{GraceTier, Rules, WatchedBy};
 
 const DAY_NANOS: i128 = 86_400 * 1_000_000_000;
+
+/// No mount's free space shortens any grace.
+static NO_PRESSURE: SpacePressure = SpacePressure { mounts: Vec::new() };
 
 /// Decide, for every watched item of `library`, whether it goes or stays, and why.
 ///
 /// Deletions come first, then kept items; each group is ordered movies by title, then series by
 /// title, season and episode.
 pub fn plan(library: &Library, rules: &Rules, now: Timestamp) -> Plan {
-    let ctx = Ctx::new(library, rules, now);
+    plan_under(library, rules, &SpacePressure::default(), now)
+}
+
+/// [`plan`], with the grace periods that the mounts' free space (`pressure`) shortens.
+pub fn plan_under(
+    library: &Library,
+    rules: &Rules,
+    pressure: &SpacePressure,
+    now: Timestamp,
+) -> Plan {
+    let ctx = Ctx::new(library, rules, now).under(pressure);
     let mut out = Collector::default();
     movies::decide(&ctx, &library.movies, &mut out);
     series::decide(&ctx, &library.series, &mut out);
     out.keep_what_doubts_cover(&library.doubts, rules);
-    out.into_plan(library.unmatched.clone())
+    let mut plan = out.into_plan(library.unmatched.clone());
+    plan.low_space = pressure.notes(rules.grace_days);
+    plan
+}
+
+/// How full the mounts with grace tiers are, measured before planning: their tiers shorten the
+/// grace of the files under their root folders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpacePressure {
+    pub mounts: Vec<MountPressure>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountPressure {
+    /// The mount point, for people.
+    pub mount: String,
+    /// The *arr root folders (as the *arrs see them) whose files lie on it.
+    pub root_folders: Vec<String>,
+    /// Its free space in percent; `None` when it could not be measured, and then no tier
+    /// applies: a failed measurement is never taken for low space.
+    pub free_percent: Option<f64>,
+    pub tiers: Vec<GraceTier>,
+}
+
+impl SpacePressure {
+    /// The grace for a file at *arr path `path`: `grace_days`, or the shorter one of the tier
+    /// its mount is in now.
+    fn grace_for(&self, path: &str, grace_days: u32) -> u32 {
+        self.mounts
+            .iter()
+            .find(|m| m.root_folders.iter().any(|root| path_is_under(path, root)))
+            .and_then(|m| GraceTier::grace_at(&m.tiers, m.free_percent?))
+            .map_or(grace_days, |tier| tier.min(grace_days))
+    }
+
+    /// The mounts whose tier shortens the grace now.
+    fn notes(&self, grace_days: u32) -> Vec<LowSpace> {
+        self.mounts
+            .iter()
+            .filter_map(|m| {
+                let free_percent = m.free_percent?;
+                let tier = GraceTier::grace_at(&m.tiers, free_percent)?;
+                (tier < grace_days).then(|| LowSpace {
+                    mount: m.mount.clone(),
+                    free_percent,
+                    grace_days: tier,
+                })
+            })
+            .collect()
+    }
 }
 
 /// What every check needs to know besides the item itself.
@@ -44,6 +106,7 @@ struct Ctx<'a> {
     /// `rules.keep_tags`, lowercased once.
     keep_tags: Vec<String>,
     library: &'a Library,
+    pressure: &'a SpacePressure,
 }
 
 /// The watch state of an item at least one counted user has played (an unplayed item is `None`
@@ -75,7 +138,13 @@ impl<'a> Ctx<'a> {
             now,
             keep_tags: rules.keep_tags.iter().map(|t| t.to_lowercase()).collect(),
             library,
+            pressure: &NO_PRESSURE,
         }
+    }
+
+    /// The same, with the grace periods `pressure` shortens.
+    fn under(self, pressure: &'a SpacePressure) -> Self {
+        Ctx { pressure, ..self }
     }
 
     /// The root folders of the *arr instance `instance`.
@@ -114,9 +183,10 @@ impl<'a> Ctx<'a> {
         Some(latest.map_or(Played::Undated, Played::At))
     }
 
-    fn age(&self, watched_at: Timestamp) -> Age {
+    /// How `watched_at` stands against a grace of `grace_days`.
+    fn age(&self, watched_at: Timestamp, grace_days: u32) -> Age {
         let elapsed = self.now.as_nanosecond() - watched_at.as_nanosecond();
-        let grace = i128::from(self.rules.grace_days) * DAY_NANOS;
+        let grace = i128::from(grace_days) * DAY_NANOS;
         if elapsed >= grace {
             Age::Past {
                 days_ago: saturate(elapsed / DAY_NANOS),
@@ -130,16 +200,19 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// `Ok((watched_at, days_ago))` when the watch state lets the item go (watched by the right
-    /// users, dated, past grace), else the reason it keeps it.
-    fn watch_verdict(&self, played: Played) -> Result<(Timestamp, u32), Reason> {
+    /// `Ok((watched_at, days_ago))` when the watch state lets the item whose file is at `path`
+    /// go (watched by the right users, dated, past the grace of that file's mount), else the
+    /// reason it keeps it.
+    fn watch_verdict(&self, played: Played, path: &str) -> Result<(Timestamp, u32), Reason> {
         match played {
             Played::NotWatchedBy(i) => Err(Reason::NotWatchedBy { user: self.user(i) }),
             Played::Undated => Err(Reason::NoLastPlayed),
-            Played::At(t) => match self.age(t) {
-                Age::Past { days_ago } => Ok((t, days_ago)),
-                Age::Within { days_left } => Err(Reason::WithinGrace { days_left }),
-            },
+            Played::At(t) => {
+                match self.age(t, self.pressure.grace_for(path, self.rules.grace_days)) {
+                    Age::Past { days_ago } => Ok((t, days_ago)),
+                    Age::Within { days_left } => Err(Reason::WithinGrace { days_left }),
+                }
+            }
         }
     }
 
@@ -279,6 +352,7 @@ impl Collector {
             decisions: self.decisions.into_iter().map(|(_, d)| d).collect(),
             unmatched,
             unwatched: self.unwatched,
+            low_space: Vec::new(),
         }
     }
 }
@@ -677,7 +751,11 @@ mod tests {
             };
             let lib = Library::default();
             let ctx = Ctx::new(&lib, &rules, now());
-            assert_eq!(ctx.age(at(ago)), expected, "grace {grace_days}, ago {ago}s");
+            assert_eq!(
+                ctx.age(at(ago), grace_days),
+                expected,
+                "grace {grace_days}, ago {ago}s"
+            );
         }
     }
 

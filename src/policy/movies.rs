@@ -94,7 +94,8 @@ fn verdict(ctx: &Ctx, movie: &Movie, others: &[&Movie], played: Played) -> Resul
             });
         }
     }
-    ctx.watch_verdict(played).map(|(_, days_ago)| days_ago)
+    ctx.watch_verdict(played, &file.path)
+        .map(|(_, days_ago)| days_ago)
 }
 
 /// What keeps `movie` and, being on one copy, every copy of it.
@@ -396,5 +397,82 @@ mod tests {
         lost.instance = "8k".into();
         let lib = two_copies(movie(2, "Heat"), lost);
         assert!(by_instance(&plan(&lib, &rules(), now()))[0].starts_with("keep 8k: file outside"));
+    }
+
+    /// Movies under /movies sit on /srv/media, at `free` % free (or unmeasured), whose tiers
+    /// are 3 days below 15 % and 1 day below 5 %.
+    fn pressed(free: Option<f64>) -> crate::policy::SpacePressure {
+        use crate::rules::GraceTier;
+        crate::policy::SpacePressure {
+            mounts: vec![crate::policy::MountPressure {
+                mount: "/srv/media".into(),
+                root_folders: vec!["/movies".into()],
+                free_percent: free,
+                tiers: vec![
+                    GraceTier {
+                        below_free_percent: 15.0,
+                        grace_days: 3,
+                    },
+                    GraceTier {
+                        below_free_percent: 5.0,
+                        grace_days: 1,
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_grace_shortens_as_the_free_space_of_the_files_mount_drops() {
+        use crate::policy::plan_under;
+        let lib = || library(vec![movie(1, "Heat").watched(days(2))], vec![]);
+        #[rustfmt::skip]
+        let cases = [
+            (None, "keep movie Heat: within grace, 3 days left"),
+            (Some(40.0), "keep movie Heat: within grace, 3 days left"),
+            (Some(10.0), "keep movie Heat: within grace, 1 day left"),
+            (Some(4.0), "delete movie Heat: watched 2 days ago"),
+        ];
+        for (free, expected) in cases {
+            let plan = plan_under(&lib(), &rules(), &pressed(free), now());
+            assert_eq!(lines(&plan), [expected], "{free:?}");
+            assert_eq!(
+                plan.low_space
+                    .iter()
+                    .map(|l| l.grace_days)
+                    .collect::<Vec<_>>(),
+                match free {
+                    Some(f) if f < 5.0 => vec![1],
+                    Some(f) if f < 15.0 => vec![3],
+                    _ => vec![],
+                },
+                "{free:?}"
+            );
+        }
+        // A file on no mount with tiers keeps the rules' grace.
+        let mut elsewhere = movie(2, "Ran").watched(days(2));
+        elsewhere.file = elsewhere.file.map(|mut f| {
+            f.path = "/movies2/Ran/Ran.mkv".into();
+            f
+        });
+        let mut lib = library(vec![elsewhere], vec![]);
+        lib.root_folders
+            .insert("radarr".into(), vec!["/movies".into(), "/movies2".into()]);
+        lib.movies[0].path = "/movies2/Ran".into();
+        let plan = plan_under(&lib, &rules(), &pressed(Some(1.0)), now());
+        assert_eq!(lines(&plan), ["keep movie Ran: within grace, 3 days left"]);
+        // A tier longer than the rules' grace does not lengthen it.
+        let long = Rules {
+            grace_days: 1,
+            ..rules()
+        };
+        let plan = plan_under(
+            &library(vec![movie(1, "Heat").watched(days(2))], vec![]),
+            &long,
+            &pressed(Some(10.0)),
+            now(),
+        );
+        assert_eq!(lines(&plan), ["delete movie Heat: watched 2 days ago"]);
+        assert!(plan.low_space.is_empty());
     }
 }

@@ -130,7 +130,8 @@ fn judge<'a>(ctx: &Ctx, show: &Show, season_fav: Option<&Reason>, ep: &'a Episod
     let verdict = match (blocker(ctx, show, season_fav, ep), played) {
         (Some(reason), _) => EpVerdict::Kept(reason),
         (None, None) => EpVerdict::Unplayed,
-        (None, Some(played)) => match ctx.watch_verdict(played) {
+        // No blocker: the episode has a file (a missing one is `NoFile`).
+        (None, Some(played)) => match ctx.watch_verdict(played, ep_path(ep)) {
             Ok((at, days_ago)) => EpVerdict::Ready { at, days_ago },
             Err(reason) => EpVerdict::Kept(reason),
         },
@@ -160,6 +161,10 @@ fn blocker(ctx: &Ctx, show: &Show, season_fav: Option<&Reason>, ep: &Episode) ->
             None => Some(Reason::NoFile),
             Some(file) => outside_root(ctx, show, file),
         })
+}
+
+fn ep_path(ep: &Episode) -> &str {
+    ep.file.as_ref().map_or("", |f| &f.path)
 }
 
 fn outside_root(ctx: &Ctx, show: &Show, file: &MediaFile) -> Option<Reason> {
@@ -1033,6 +1038,36 @@ mod tests {
                 "delete sonarr: season complete, watched 10 days ago",
                 "keep 4k: keep tag \"keep\""
             ]
+        );
+    }
+
+    #[test]
+    fn low_space_on_the_episodes_mount_shortens_their_grace() {
+        use crate::policy::{plan_under, MountPressure, SpacePressure};
+        use crate::rules::GraceTier;
+        let pressure = |free: f64| SpacePressure {
+            mounts: vec![MountPressure {
+                mount: "/srv/tv".into(),
+                root_folders: vec!["/tv".into()],
+                free_percent: Some(free),
+                tiers: vec![GraceTier {
+                    below_free_percent: 10.0,
+                    grace_days: 1,
+                }],
+            }],
+        };
+        let lib = library(
+            vec![],
+            vec![series(7, "Dark", Ended).season(season(1, 2).watched([1, 2], days(2)))],
+        );
+        let season_mode = mode(SeriesMode::Season);
+        assert_eq!(
+            lines(&plan_under(&lib, &season_mode, &pressure(50.0), now())),
+            ["keep season Dark S01: within grace, 3 days left"]
+        );
+        assert_eq!(
+            lines(&plan_under(&lib, &season_mode, &pressure(5.0), now())),
+            ["delete season Dark S01: season complete, watched 2 days ago"]
         );
     }
 }
