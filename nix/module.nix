@@ -140,6 +140,9 @@ let
       min_free_percent = opt (types.numbers.between 0 100) "Free space or inodes below this share: degraded.";
       min_free_bytes = opt (types.either types.ints.unsigned types.str) "Free space below this: degraded, e.g. \"50GB\".";
       root_folders = opt (types.listOf types.str) "The Radarr/Sonarr root folders (as the *arrs see them) whose files lie on this mount, e.g. [ \"/movies\" ].";
+      space_mode = opt (types.enum [ "always" "when_low" ]) "\"when_low\": delete the mount's files only while it is below its target, oldest-watched first, and no further.";
+      target_free_percent = opt (types.numbers.between 0 100) "With space_mode = \"when_low\": the free share to keep.";
+      target_free_bytes = opt (types.either types.ints.unsigned types.str) "With space_mode = \"when_low\": the free bytes to keep, e.g. \"200GB\".";
     };
     "health.mounts.grace_tiers" = {
       below_free_percent = req (types.numbers.between 0 100) "Below this share of free space on the mount…";

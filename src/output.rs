@@ -421,6 +421,7 @@ mod tests {
             },
             bytes,
             reason,
+            watched_at: None,
         }
     }
 
@@ -453,6 +454,7 @@ mod tests {
                 free_percent: 9.25,
                 grace_days: 3,
             }],
+            space: Vec::new(),
         };
         let table = plan_table(&plan);
         assert!(

@@ -136,6 +136,12 @@ pub enum Reason {
     /// A deletion of it sent by an interrupted pass may still be under way, or could not be
     /// settled; a later pass looks again.
     InDoubt { why: String },
+    /// A mount short of space would free nothing by deleting it: another hard link (a torrent
+    /// client seeding it) holds its blocks.
+    FreesNothing { why: String },
+    /// Eligible, but its mount does not need the space: it is above its target, or older files
+    /// bring it there.
+    SpaceNotNeeded { why: String },
     /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
     /// every copy.
     OtherCopy {
@@ -143,6 +149,13 @@ pub enum Reason {
         reason: Box<Reason>,
     },
     // ---- deleted ----
+    /// Eligible for `then`, and its mount is below its free-space target.
+    Space {
+        mount: String,
+        free_percent: f64,
+        target_percent: f64,
+        then: Box<Reason>,
+    },
     /// Watched by the counted users, last play `days_ago` days ago, past grace.
     Watched { days_ago: u32 },
     /// Every episode with a file is watched and past grace.
@@ -172,8 +185,11 @@ impl Reason {
             Reason::SharedFile { .. } => "shared_file",
             Reason::Incomplete { .. } => "incomplete",
             Reason::InDoubt { .. } => "in_doubt",
+            Reason::FreesNothing { .. } => "frees_nothing",
+            Reason::SpaceNotNeeded { .. } => "space_not_needed",
             // Counted by what keeps the copy it comes from.
             Reason::OtherCopy { reason, .. } => reason.code(),
+            Reason::Space { .. } => "space",
             Reason::Watched { .. } => "watched",
             Reason::SeasonComplete { .. } => "season_complete",
             Reason::SeasonThreshold { .. } => "season_threshold",
@@ -214,6 +230,17 @@ impl fmt::Display for Reason {
             Reason::Incomplete { why } => write!(f, "known only in part: {why}"),
             Reason::InDoubt { why } => write!(f, "in doubt: {why}"),
             Reason::OtherCopy { instance, reason } => write!(f, "{reason} on the {instance} copy"),
+            Reason::FreesNothing { why } => write!(f, "would free nothing: {why}"),
+            Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),
+            Reason::Space {
+                mount,
+                free_percent,
+                target_percent,
+                then,
+            } => write!(
+                f,
+                "space: {mount} at {free_percent:.1} % free, target {target_percent:.1} %; {then}"
+            ),
             Reason::Watched { days_ago } => write!(f, "watched {} ago", days(*days_ago)),
             Reason::SeasonComplete { days_ago } => {
                 write!(f, "season complete, watched {} ago", days(*days_ago))
@@ -242,6 +269,10 @@ pub struct Decision {
     /// Bytes the deletion frees (or would free, for a kept item).
     pub bytes: u64,
     pub reason: Reason,
+    /// The last play that made a deletion eligible: what orders the deletions of a mount that
+    /// is short of space, oldest first. Not part of the plan's JSON.
+    #[serde(skip)]
+    pub watched_at: Option<jiff::Timestamp>,
 }
 
 /// The outcome of `policy::plan`.
@@ -257,6 +288,45 @@ pub struct Plan {
     /// The mounts whose low free space shortened the grace of their files.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub low_space: Vec<LowSpace>,
+    /// The mounts that give up files only when space is needed, and what the plan takes from
+    /// each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub space: Vec<SpaceBudget>,
+}
+
+/// A `space_mode = "when_low"` mount as the plan saw it, and what the plan takes from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SpaceBudget {
+    pub mount: String,
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+    pub target_bytes: u64,
+    /// How far the mount is below its target (0 when it is not).
+    pub needed_bytes: u64,
+    /// What the deletions chosen for space free, by their sizes, and how many they are.
+    pub planned_bytes: u64,
+    pub planned: usize,
+    /// Eligible deletions left for later: the mount does not need them.
+    pub spared: usize,
+    /// Eligible deletions that would free nothing (another hard link holds the file).
+    pub frees_nothing: usize,
+}
+
+impl SpaceBudget {
+    fn percent(&self, bytes: u64) -> f64 {
+        if self.total_bytes == 0 {
+            return 0.0;
+        }
+        bytes as f64 * 100.0 / self.total_bytes as f64
+    }
+
+    pub fn free_percent(&self) -> f64 {
+        self.percent(self.free_bytes)
+    }
+
+    pub fn target_percent(&self) -> f64 {
+        self.percent(self.target_bytes)
+    }
 }
 
 /// A mount short of space: the files on it went `grace_days` after their last play, not the

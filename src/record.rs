@@ -488,7 +488,7 @@ impl Journal for PassJournal<'_> {
                     s.mark_skipped(id, "already gone: the *arr no longer knew it", now)
                 }
                 Outcome::Failed(err) => s.mark_failed(id, err, now),
-                Outcome::Changed(why) => s.mark_skipped(id, why, now),
+                Outcome::Changed(why) | Outcome::Unneeded(why) => s.mark_skipped(id, why, now),
                 // Stays started: the next pass settles it with the *arr.
                 Outcome::InDoubt(why) => s.note_in_doubt(id, why),
                 Outcome::WouldDelete | Outcome::NotAttempted => {
@@ -520,6 +520,7 @@ mod tests {
             target,
             bytes: 1,
             reason: Reason::Playing,
+            watched_at: None,
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::movies::delete_movie;
 use super::series::delete_series_files;
+use super::space::{self, Go, SpaceWatch};
 use super::{ApplyReport, Gate, Journal, Mode, Outcome, Step, Stop};
 use crate::clients::http::{Server, Service};
 use crate::clients::Sources;
@@ -33,7 +34,9 @@ pub(super) async fn carry_out(
             .collect(),
         stopped: None,
         refreshed: false,
+        space: Vec::new(),
     };
+    let mut watch = SpaceWatch::new(plan);
     if report.outcomes.is_empty() {
         return report;
     }
@@ -71,6 +74,25 @@ pub(super) async fn carry_out(
             report.stopped = Some(stop);
             break;
         }
+        let space = match (mode, watch.mount_of(decision)) {
+            (Mode::Live, Some(m)) => match watch.before(m, gate).await {
+                Ok(Go::Delete { free_before }) => Some((m, free_before)),
+                Ok(Go::Leave(why)) => {
+                    let outcome = space::left(why);
+                    if let Err(detail) = journal.finished(&slot_decisions, &outcome) {
+                        report.stopped = Some(Stop::JournalFailed { detail });
+                        break;
+                    }
+                    report.outcomes[s].1 = outcome;
+                    continue;
+                }
+                Err(stop) => {
+                    report.stopped = Some(stop);
+                    break;
+                }
+            },
+            _ => None,
+        };
         let exclusion = add_import_exclusion.contains(&&**instance);
         let outcome = match (mode, sources.radarr_named(instance)) {
             (Mode::DryRun, _) => Ok(Outcome::WouldDelete),
@@ -87,7 +109,12 @@ pub(super) async fn carry_out(
             .map(|mut o| o.pop().unwrap_or(Outcome::NotAttempted)),
         };
         match outcome {
-            Ok(o) => report.outcomes[s].1 = o,
+            Ok(o) => {
+                if let (Outcome::Deleted, Some((m, free_before))) = (&o, space) {
+                    watch.deleted(m, free_before, decision.bytes);
+                }
+                report.outcomes[s].1 = o;
+            }
             Err(stop) => {
                 report.stopped = Some(stop);
                 break;
@@ -106,6 +133,45 @@ pub(super) async fn carry_out(
             if let Err(stop) = gate_open(mode, gate, step).await {
                 report.stopped = Some(stop);
                 break;
+            }
+            // The series' deletions for space go only while their mount needs them.
+            let mut slots = slots;
+            let mut space = None;
+            if let Some(m) = (mode == Mode::Live)
+                .then(|| {
+                    slots
+                        .iter()
+                        .find_map(|&s| watch.mount_of(&plan.decisions[report.outcomes[s].0]))
+                })
+                .flatten()
+            {
+                match watch.before(m, gate).await {
+                    Ok(Go::Delete { free_before }) => space = Some((m, free_before)),
+                    Ok(Go::Leave(why)) => {
+                        let (left, kept): (Vec<usize>, Vec<usize>) =
+                            slots.iter().partition(|&&s| {
+                                watch.mount_of(&plan.decisions[report.outcomes[s].0]) == Some(m)
+                            });
+                        let outcome = space::left(why);
+                        let left_decisions: Vec<usize> =
+                            left.iter().map(|&s| report.outcomes[s].0).collect();
+                        if let Err(detail) = journal.finished(&left_decisions, &outcome) {
+                            report.stopped = Some(Stop::JournalFailed { detail });
+                            break;
+                        }
+                        for &s in &left {
+                            report.outcomes[s].1 = outcome.clone();
+                        }
+                        slots = kept;
+                        if slots.is_empty() {
+                            continue;
+                        }
+                    }
+                    Err(stop) => {
+                        report.stopped = Some(stop);
+                        break;
+                    }
+                }
             }
             let decisions: Vec<usize> = slots.iter().map(|&s| report.outcomes[s].0).collect();
             let outcomes = match (mode, sources.sonarr_named(instance)) {
@@ -131,6 +197,17 @@ pub(super) async fn carry_out(
             };
             match outcomes {
                 Ok(outcomes) => {
+                    if let Some((m, free_before)) = space {
+                        let freed: u64 = slots
+                            .iter()
+                            .zip(&outcomes)
+                            .filter(|(_, o)| **o == Outcome::Deleted)
+                            .map(|(&s, _)| plan.decisions[report.outcomes[s].0].bytes)
+                            .sum();
+                        if freed > 0 {
+                            watch.deleted(m, free_before, freed);
+                        }
+                    }
                     for (&s, o) in slots.iter().zip(outcomes) {
                         report.outcomes[s].1 = o;
                     }
@@ -143,6 +220,9 @@ pub(super) async fn carry_out(
         }
     }
 
+    if mode == Mode::Live {
+        report.space = watch.finish(gate).await;
+    }
     if mode == Mode::Live && report.count(|o| *o == Outcome::Deleted) > 0 {
         // Jellyfin drops deleted items at its next scan; ask for one now so nobody picks a
         // title that is gone. A failure here deletes nothing and is only worth a warning.

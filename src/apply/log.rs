@@ -29,6 +29,20 @@ pub(super) fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome
         Outcome::WouldDelete => log_decision(run_id, mode, decision, "delete", "would delete"),
         Outcome::AlreadyGone => log_decision(run_id, mode, decision, "skip", "already gone:"),
         Outcome::NotAttempted => log_decision(run_id, mode, decision, "skip", "not attempted:"),
+        Outcome::Unneeded(why) => tracing::info!(
+            run_id,
+            mode = mode.as_str(),
+            action = "skip",
+            kind = decision.kind.as_str(),
+            title = %decision.title,
+            arr = decision.target.instance(),
+            arr_id = decision.target.arr_id(),
+            reason = %why,
+            bytes = decision.bytes,
+            "not needed now: {} {}: {why}",
+            decision.kind,
+            decision.title
+        ),
         Outcome::Changed(why) | Outcome::InDoubt(why) => {
             let what = match outcome {
                 Outcome::Changed(_) => "not deleting",

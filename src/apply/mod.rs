@@ -23,6 +23,7 @@ mod carry_out;
 mod log;
 mod movies;
 mod series;
+mod space;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ use crate::inventory::RootFolderState;
 use crate::plan::Plan;
 
 pub use log::log_decision;
+pub use space::SpaceRun;
 
 /// Whether writes are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,9 @@ pub enum Outcome {
     InDoubt(String),
     /// The pass stopped before reaching it.
     NotAttempted,
+    /// A deletion for space that its mount no longer needed (back at its target, or deleting
+    /// there freed nothing); the next pass decides again.
+    Unneeded(String),
 }
 
 impl Outcome {
@@ -126,6 +131,13 @@ pub trait Gate {
         &mut self,
         step: Step<'_>,
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+
+    /// The free bytes of the configured mount `mount` (its path) now; `Err` says why they
+    /// cannot be read.
+    fn free_space(
+        &mut self,
+        mount: &str,
+    ) -> impl std::future::Future<Output = Result<u64, String>> + Send;
 }
 
 /// The delete a live pass is about to make: deletion `number` (from 1) of `total`. One Sonarr
@@ -176,6 +188,8 @@ pub struct ApplyReport {
     pub stopped: Option<Stop>,
     /// Jellyfin was asked to rescan its library.
     pub refreshed: bool,
+    /// What a live pass did for space on each `when_low` mount of the plan.
+    pub space: Vec<SpaceRun>,
 }
 
 impl ApplyReport {

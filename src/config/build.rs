@@ -8,7 +8,7 @@ use super::raw::{self, RawSize};
 use super::values::{absolute, duration, parse_size, url};
 use super::{
     secrets, ArrConfig, Config, ConfigError, Env, HealthConfig, JellyfinConfig, MetricsConfig,
-    MountConfig, PathMap, StateConfig, NO_MOUNTS,
+    MountConfig, PathMap, SpaceTarget, StateConfig, NO_MOUNTS,
 };
 use crate::clients::http::{Class, HttpSettings};
 use crate::clients::Service;
@@ -474,9 +474,58 @@ fn mount(m: raw::RawMount, i: usize, invalid: Invalid) -> Result<MountConfig, Co
             "needs `root_folders`: the *arr root folders whose files lie on this mount".into(),
         ));
     }
+    let target_free_percent = match m.target_free_percent {
+        None => None,
+        Some(p) if p > 0.0 && p < 100.0 => Some(p),
+        Some(p) => {
+            return Err(invalid(
+                &key("target_free_percent"),
+                format!("must be more than 0 and less than 100, not {p}"),
+            ))
+        }
+    };
+    let target_free_bytes = m
+        .target_free_bytes
+        .map(|size| size_of(size, &key("target_free_bytes"), invalid))
+        .transpose()?;
+    let has_target = target_free_percent.is_some() || target_free_bytes.is_some();
+    let target = match m.space_mode.as_deref() {
+        None | Some("always") if has_target => {
+            return Err(invalid(
+                &key("target_free_percent"),
+                "needs `space_mode = \"when_low\"`: a target says how far to delete when \
+                 space is low"
+                    .into(),
+            ))
+        }
+        None | Some("always") => None,
+        Some("when_low") if !has_target => {
+            return Err(invalid(
+                &key("space_mode"),
+                "\"when_low\" needs `target_free_percent` or `target_free_bytes`".into(),
+            ))
+        }
+        Some("when_low") if root_folders.is_empty() => {
+            return Err(invalid(
+                &key("space_mode"),
+                "needs `root_folders`: the *arr root folders whose files lie on this mount".into(),
+            ))
+        }
+        Some("when_low") => Some(SpaceTarget {
+            free_percent: target_free_percent,
+            free_bytes: target_free_bytes,
+        }),
+        Some(other) => {
+            return Err(invalid(
+                &key("space_mode"),
+                format!("must be \"always\" or \"when_low\", not {other:?}"),
+            ))
+        }
+    };
     Ok(MountConfig {
         root_folders,
         grace_tiers,
+        target,
         path: PathBuf::from(path),
         fstype: m.fstype,
         canary: m.canary,
@@ -499,16 +548,24 @@ fn mount(m: raw::RawMount, i: usize, invalid: Invalid) -> Result<MountConfig, Co
         },
         min_free_bytes: match m.min_free_bytes {
             None => defaults::MIN_FREE_BYTES,
-            Some(RawSize::Bytes(n)) => u64::try_from(n)
-                .map_err(|_| invalid(&key("min_free_bytes"), "must not be negative".into()))?,
-            Some(RawSize::Text(text)) => parse_size(&text).ok_or_else(|| {
-                invalid(
-                    &key("min_free_bytes"),
-                    format!("is not a size like \"50GB\" or \"1.5 TiB\": {text:?}"),
-                )
-            })?,
+            Some(size) => size_of(size, &key("min_free_bytes"), invalid)?,
         },
     })
+}
+
+/// A size as written (bytes, or text such as "50GB"), called `key` in messages.
+fn size_of(size: RawSize, key: &str, invalid: Invalid) -> Result<u64, ConfigError> {
+    match size {
+        RawSize::Bytes(n) => {
+            u64::try_from(n).map_err(|_| invalid(key, "must not be negative".into()))
+        }
+        RawSize::Text(text) => parse_size(&text).ok_or_else(|| {
+            invalid(
+                key,
+                format!("is not a size like \"50GB\" or \"1.5 TiB\": {text:?}"),
+            )
+        }),
+    }
 }
 
 /// One of a mount's `grace_tiers`, called `key` in messages.

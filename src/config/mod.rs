@@ -19,7 +19,7 @@ pub use secrets::{env_var_of, Env, Secret};
 
 use crate::clients::http::Server;
 use crate::clients::{HttpSettings, Service};
-pub use crate::health::{HealthConfig, MountConfig};
+pub use crate::health::{HealthConfig, MountConfig, SpaceTarget};
 use crate::rules::Rules;
 
 /// The validated configuration.

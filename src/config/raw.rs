@@ -152,6 +152,9 @@ pub(super) struct RawMount {
     pub min_free_bytes: Option<RawSize>,
     pub root_folders: Option<Vec<String>>,
     pub grace_tiers: Option<Vec<RawTier>>,
+    pub space_mode: Option<String>,
+    pub target_free_percent: Option<f64>,
+    pub target_free_bytes: Option<RawSize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,6 +273,9 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "min_free_bytes",
             "root_folders",
             "grace_tiers",
+            "space_mode",
+            "target_free_percent",
+            "target_free_bytes",
         ],
     ),
     (
@@ -424,8 +430,11 @@ mod tests {
                     | "add_import_exclusion"
                     | "allow_readonly" => "true",
                     "grace_days" | "max_deletions_per_run" | "retries" => "1",
-                    "partial_season_threshold" | "min_free_percent" | "below_free_percent" => "0.5",
-                    "min_free_bytes" => "1",
+                    "partial_season_threshold"
+                    | "min_free_percent"
+                    | "below_free_percent"
+                    | "target_free_percent" => "0.5",
+                    "min_free_bytes" | "target_free_bytes" => "1",
                     _ => "\"x\"",
                 };
                 text.push_str(&format!("{key} = {value}\n"));

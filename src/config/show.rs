@@ -126,6 +126,15 @@ impl Config {
                     .collect();
                 let _ = writeln!(out, "grace_tiers = [{}]", tiers.join(", "));
             }
+            if let Some(target) = &m.target {
+                let _ = writeln!(out, "space_mode = \"when_low\"");
+                if let Some(p) = target.free_percent {
+                    let _ = writeln!(out, "target_free_percent = {p:?}");
+                }
+                if let Some(b) = target.free_bytes {
+                    let _ = writeln!(out, "target_free_bytes = {b}");
+                }
+            }
         }
         let _ = writeln!(out, "\n[state]");
         let _ = writeln!(out, "path = {}", q(&self.state.path.display().to_string()));

@@ -740,3 +740,56 @@ fn a_mount_may_shorten_the_grace_of_its_root_folders_when_space_is_low() {
         "{e}"
     );
 }
+
+#[test]
+fn a_mount_kept_at_a_free_space_target_says_so_with_when_low() {
+    let mount = |extra: &str| {
+        format!("{MINIMAL}\n[[health.mounts]]\npath = \"/srv/media\"\nroot_folders = [\"/movies\"]\n{extra}\n")
+    };
+    let config = parse(&mount(
+        "space_mode = \"when_low\"\ntarget_free_percent = 20\ntarget_free_bytes = \"200GB\"",
+    ))
+    .expect("valid")
+    .config;
+    let target = config.health.mounts[0].target.expect("a target");
+    assert_eq!(target.free_percent, Some(20.0));
+    assert_eq!(target.free_bytes, Some(200_000_000_000));
+    // The larger of the two.
+    assert_eq!(target.bytes_of(10_000_000_000_000), 2_000_000_000_000);
+    assert_eq!(target.bytes_of(100_000_000_000), 200_000_000_000);
+    let shown = config.to_redacted_toml();
+    assert!(
+        shown.contains("space_mode = \"when_low\"\ntarget_free_percent = 20.0\ntarget_free_bytes = 200000000000"),
+        "{shown}"
+    );
+    assert_eq!(
+        parse(&shown).expect("reads back").config.health.mounts,
+        config.health.mounts
+    );
+    assert!(parse(&mount("space_mode = \"always\""))
+        .expect("valid")
+        .config
+        .health
+        .mounts[0]
+        .target
+        .is_none());
+    #[rustfmt::skip]
+    let refused = [
+        ("target_free_percent = 20", "needs `space_mode = \"when_low\"`"),
+        ("space_mode = \"when_low\"", "\"when_low\" needs `target_free_percent` or `target_free_bytes`"),
+        ("space_mode = \"sometimes\"\ntarget_free_percent = 20", "must be \"always\" or \"when_low\""),
+        ("space_mode = \"when_low\"\ntarget_free_percent = 100", "must be more than 0 and less than 100"),
+        ("space_mode = \"when_low\"\ntarget_free_bytes = \"lots\"", "`health.mounts[1].target_free_bytes` is not a size"),
+    ];
+    for (extra, expected) in refused {
+        let e = err(&mount(extra));
+        assert!(e.contains(expected), "{extra}: {e}");
+    }
+    let e = err(&format!(
+        "{MINIMAL}\n[[health.mounts]]\npath = \"/srv\"\nspace_mode = \"when_low\"\ntarget_free_percent = 5\n"
+    ));
+    assert!(
+        e.contains("`health.mounts[1].space_mode` needs `root_folders`"),
+        "{e}"
+    );
+}

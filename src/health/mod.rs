@@ -15,7 +15,7 @@ pub mod probe;
 pub mod servers;
 mod settings;
 
-pub use settings::{HealthConfig, MountConfig};
+pub use settings::{HealthConfig, MountConfig, SpaceTarget};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -449,6 +449,21 @@ impl<'a> PassGate<'a> {
 }
 
 impl PassGate<'_> {
+    /// The free bytes of the configured mount at `mount` now, probed as the mount checks
+    /// probe it (a child process with the mount's deadline).
+    pub async fn free_space(&self, mount: &str) -> Result<u64, String> {
+        let config = (self.config.mounts.iter())
+            .find(|m| m.path.display().to_string() == mount)
+            .ok_or_else(|| format!("{mount} is not a configured mount"))?;
+        match probe::probe(&config.path, None, config.timeout).await {
+            Ok(probed) => probed
+                .stats
+                .map(|stats| stats.bytes_available())
+                .map_err(probe::describe_errno),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
     /// Asked before each delete, at `now`: the mounts every time, everything else when the last
     /// full check is `FULL_CHECK_EVERY` old. `Err` carries why the pass must stop.
     pub async fn before_delete(&mut self, now: Instant) -> Result<(), String> {

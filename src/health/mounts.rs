@@ -314,6 +314,7 @@ garbage line
             min_free_bytes: 0,
             root_folders: Vec::new(),
             grace_tiers: Vec::new(),
+            target: None,
         }
     }
 

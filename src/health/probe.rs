@@ -126,6 +126,75 @@ pub async fn probe(
     }
 }
 
+/// The hard-link count of each of `paths` (`lstat`'s `st_nlink`; `None` for a path that cannot
+/// be read), in a child process as [`probe`] does, so a mount that hangs costs `timeout`.
+pub async fn links(paths: &[&Path], timeout: Duration) -> Result<Vec<Option<u64>>, ProbeError> {
+    let c_paths = paths
+        .iter()
+        .map(|p| c_string(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|e| ProbeError::Spawn(e.into()))?;
+    // SAFETY: as in `probe`: the child makes async-signal-safe system calls on memory prepared
+    // before the fork, and ends with `_exit`.
+    let child = match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            use std::os::fd::AsRawFd;
+            links_child(write_end.as_raw_fd(), &c_paths)
+        }
+        Ok(ForkResult::Parent { child }) => Reaper(child),
+        Err(e) => return Err(ProbeError::Spawn(e.into())),
+    };
+    drop(write_end);
+    let mut pipe =
+        tokio::net::unix::pipe::Receiver::from_owned_fd(read_end).map_err(ProbeError::Spawn)?;
+    let mut answer = Vec::with_capacity(paths.len() * 8);
+    let read = tokio::time::timeout(timeout, pipe.read_to_end(&mut answer)).await;
+    drop(child);
+    match read {
+        Err(_) => Err(ProbeError::TimedOut(timeout)),
+        Ok(Err(e)) => Err(ProbeError::Spawn(e)),
+        Ok(Ok(_)) if answer.len() == paths.len() * 8 => Ok(answer
+            .chunks_exact(8)
+            .map(|c| {
+                let mut n = [0u8; 8];
+                n.copy_from_slice(c);
+                Some(u64::from_ne_bytes(n)).filter(|&n| n > 0)
+            })
+            .collect()),
+        Ok(Ok(_)) => Err(ProbeError::NoAnswer),
+    }
+}
+
+/// The child of [`links`]: `st_nlink` of each path (0 when it cannot be read), then exit.
+fn links_child(pipe: libc::c_int, paths: &[CString]) -> ! {
+    // SAFETY: raw system calls on valid pointers to memory owned by the (copied) address space.
+    unsafe {
+        let pipe = keep_only(pipe);
+        for path in paths {
+            let mut st: libc::stat = std::mem::zeroed();
+            let n: u64 = if libc::lstat(path.as_ptr(), &mut st) == 0 {
+                st.st_nlink as u64
+            } else {
+                0
+            };
+            let bytes = n.to_ne_bytes();
+            let mut written = 0;
+            while written < bytes.len() {
+                let w = libc::write(
+                    pipe,
+                    bytes.as_ptr().add(written).cast(),
+                    bytes.len() - written,
+                );
+                if w <= 0 {
+                    libc::_exit(1);
+                }
+                written += w as usize;
+            }
+        }
+        libc::_exit(0)
+    }
+}
+
 fn c_string(path: &Path) -> Result<CString, ProbeError> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| ProbeError::BadPath(format!("{} holds a NUL byte", path.display())))
@@ -162,16 +231,7 @@ fn decode(bytes: &[u8], took: Duration) -> Option<Probed> {
 fn child_main(pipe: libc::c_int, path: &CString, canary: Option<&std::ffi::CStr>) -> ! {
     // SAFETY: raw system calls on valid pointers to memory owned by this (copied) stack frame.
     unsafe {
-        const PIPE: libc::c_int = 3;
-        if pipe != PIPE && libc::dup2(pipe, PIPE) < 0 {
-            libc::_exit(1);
-        }
-        if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
-            let max = libc::sysconf(libc::_SC_OPEN_MAX).clamp(1024, 65536) as libc::c_int;
-            for fd in 4..max {
-                libc::close(fd);
-            }
-        }
+        let pipe_fd = keep_only(pipe);
         let errno = || i64::from(*libc::__errno_location());
         let mut wire = Wire::default();
         let mut st: libc::statvfs = std::mem::zeroed();
@@ -198,7 +258,7 @@ fn child_main(pipe: libc::c_int, path: &CString, canary: Option<&std::ffi::CStr>
         let bytes = std::ptr::addr_of!(wire).cast::<u8>();
         let mut written = 0;
         while written < WIRE_LEN {
-            let n = libc::write(PIPE, bytes.add(written).cast(), WIRE_LEN - written);
+            let n = libc::write(pipe_fd, bytes.add(written).cast(), WIRE_LEN - written);
             if n <= 0 {
                 libc::_exit(1);
             }
@@ -206,6 +266,25 @@ fn child_main(pipe: libc::c_int, path: &CString, canary: Option<&std::ffi::CStr>
         }
         libc::_exit(0)
     }
+}
+
+/// In a probe child: moves `pipe` to descriptor 3 and closes every other inherited descriptor
+/// above 2 (a child stuck in the kernel must not hold the run lock or the database); returns 3.
+///
+/// # Safety
+/// Only in a freshly forked child, before anything else runs there.
+unsafe fn keep_only(pipe: libc::c_int) -> libc::c_int {
+    const PIPE: libc::c_int = 3;
+    if pipe != PIPE && libc::dup2(pipe, PIPE) < 0 {
+        libc::_exit(1);
+    }
+    if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) != 0 {
+        let max = libc::sysconf(libc::_SC_OPEN_MAX).clamp(1024, 65536) as libc::c_int;
+        for fd in 4..max {
+            libc::close(fd);
+        }
+    }
+    PIPE
 }
 
 /// Owns a probe child: on drop it is killed (a no-op when it has exited) and reaped.

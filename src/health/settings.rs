@@ -37,4 +37,24 @@ pub struct MountConfig {
     pub root_folders: Vec<String>,
     /// Shorter grace periods while the mount's free space is low.
     pub grace_tiers: Vec<GraceTier>,
+    /// `space_mode = "when_low"`: files on this mount are deleted only while its free space is
+    /// below this target, oldest-watched first, and only as many as bring it back up.
+    pub target: Option<SpaceTarget>,
+}
+
+/// The free space a `when_low` mount is kept at: the larger of the two where both are set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpaceTarget {
+    pub free_percent: Option<f64>,
+    pub free_bytes: Option<u64>,
+}
+
+impl SpaceTarget {
+    /// The free bytes this asks of a filesystem of `total` bytes.
+    pub fn bytes_of(&self, total: u64) -> u64 {
+        let by_share = self
+            .free_percent
+            .map_or(0, |p| (total as f64 * p / 100.0).ceil() as u64);
+        by_share.max(self.free_bytes.unwrap_or(0))
+    }
 }

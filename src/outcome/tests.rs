@@ -13,6 +13,7 @@ fn movie(id: i32, bytes: u64) -> Decision {
         },
         bytes,
         reason: Reason::Watched { days_ago: 30 },
+        watched_at: None,
     }
 }
 
@@ -32,6 +33,7 @@ fn outcome(outcomes: Vec<Outcome>, stopped: Option<Stop>) -> RunOutcome {
             outcomes: outcomes.into_iter().enumerate().collect(),
             stopped,
             refreshed: false,
+            space: Vec::new(),
         }),
         refused: None,
         paused: None,

@@ -5,6 +5,7 @@
 //! shows what `run` would do: the same journal applied, the same refusal.
 
 mod log;
+mod space;
 
 use std::collections::BTreeMap;
 
@@ -127,37 +128,47 @@ impl Pass {
         };
         let inventory = inventory::collect(&self.sources, &options).await?;
         let pressure = self.space_pressure().await;
-        let plan = policy::plan_under(&inventory.library, &self.config.rules, &pressure, now);
+        let mut plan = policy::plan_under(&inventory.library, &self.config.rules, &pressure, now);
+        let timeout = (self.config.health.mounts.iter())
+            .map(|m| m.timeout)
+            .max()
+            .unwrap_or_default();
+        space::limit(&mut plan, &inventory.library, &pressure, timeout).await;
         Ok(Planned { plan, inventory })
     }
 
     /// How full each mount with grace tiers is now, measured as the mount checks measure (a
     /// probe with its deadline). None of those mounts: nothing is measured.
     async fn space_pressure(&self) -> SpacePressure {
-        let tiered: Vec<&MountConfig> = (self.config.health.mounts.iter())
-            .filter(|m| !m.grace_tiers.is_empty())
+        let managed: Vec<&MountConfig> = (self.config.health.mounts.iter())
+            .filter(|m| !m.grace_tiers.is_empty() || m.target.is_some())
             .collect();
-        if tiered.is_empty() {
+        if managed.is_empty() {
             return SpacePressure::default();
         }
         let report = health::check_mounts(&self.config.health).await;
-        let free_percent = |mount: &MountConfig| {
+        let free = |mount: &MountConfig| {
             report
                 .findings
                 .iter()
                 .filter(|f| f.mount.as_deref() == Some(mount.path.as_path()))
                 .find_map(|f| f.space)
                 .filter(|space| space.bytes_total > 0)
-                .map(|space| space.free_ratio() * 100.0)
+                .map(|space| (space.bytes_available, space.bytes_total))
         };
         SpacePressure {
-            mounts: tiered
+            mounts: managed
                 .into_iter()
-                .map(|m| MountPressure {
-                    mount: m.path.display().to_string(),
-                    root_folders: m.root_folders.clone(),
-                    free_percent: free_percent(m),
-                    tiers: m.grace_tiers.clone(),
+                .map(|m| {
+                    let free = free(m);
+                    MountPressure {
+                        mount: m.path.display().to_string(),
+                        root_folders: m.root_folders.clone(),
+                        free,
+                        tiers: m.grace_tiers.clone(),
+                        // Unmeasured, nothing goes for space, whatever the target.
+                        target_bytes: m.target.map(|t| t.bytes_of(free.map_or(0, |f| f.1))),
+                    }
                 })
                 .collect(),
         }
@@ -438,6 +449,10 @@ impl apply::Gate for Progress<'_, '_> {
     async fn before_delete(&mut self, step: apply::Step<'_>) -> Result<(), String> {
         systemd::progress(&format!("deleting {step}"));
         self.0.before_delete(std::time::Instant::now()).await
+    }
+
+    async fn free_space(&mut self, mount: &str) -> Result<u64, String> {
+        self.0.free_space(mount).await
     }
 }
 

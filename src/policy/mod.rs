@@ -12,6 +12,7 @@
 
 mod movies;
 mod series;
+pub mod space;
 
 use std::collections::HashMap;
 
@@ -58,26 +59,45 @@ pub struct SpacePressure {
     pub mounts: Vec<MountPressure>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MountPressure {
     /// The mount point, for people.
     pub mount: String,
     /// The *arr root folders (as the *arrs see them) whose files lie on it.
     pub root_folders: Vec<String>,
-    /// Its free space in percent; `None` when it could not be measured, and then no tier
-    /// applies: a failed measurement is never taken for low space.
-    pub free_percent: Option<f64>,
+    /// Its free and total bytes; `None` when they could not be measured, and then no tier
+    /// applies and nothing is deleted for space: a failed measurement is never taken for low
+    /// space, nor for enough.
+    pub free: Option<(u64, u64)>,
     pub tiers: Vec<GraceTier>,
+    /// `space_mode = "when_low"`: the free bytes to keep, with its files deleted only below.
+    pub target_bytes: Option<u64>,
+}
+
+impl MountPressure {
+    /// Its free space in percent, when it was measured and has a size.
+    pub fn free_percent(&self) -> Option<f64> {
+        let (free, total) = self.free?;
+        (total > 0).then(|| free as f64 * 100.0 / total as f64)
+    }
 }
 
 impl SpacePressure {
+    /// The mount whose root folders hold the file at *arr path `path`, by index.
+    pub fn mount_of(&self, path: &str) -> Option<usize> {
+        self.mounts
+            .iter()
+            .position(|m| m.root_folders.iter().any(|root| path_is_under(path, root)))
+    }
+
     /// The grace for a file at *arr path `path`: `grace_days`, or the shorter one of the tier
     /// its mount is in now.
     fn grace_for(&self, path: &str, grace_days: u32) -> u32 {
-        self.mounts
-            .iter()
-            .find(|m| m.root_folders.iter().any(|root| path_is_under(path, root)))
-            .and_then(|m| GraceTier::grace_at(&m.tiers, m.free_percent?))
+        self.mount_of(path)
+            .and_then(|m| {
+                let mount = &self.mounts[m];
+                GraceTier::grace_at(&mount.tiers, mount.free_percent()?)
+            })
             .map_or(grace_days, |tier| tier.min(grace_days))
     }
 
@@ -86,7 +106,7 @@ impl SpacePressure {
         self.mounts
             .iter()
             .filter_map(|m| {
-                let free_percent = m.free_percent?;
+                let free_percent = m.free_percent()?;
                 let tier = GraceTier::grace_at(&m.tiers, free_percent)?;
                 (tier < grace_days).then(|| LowSpace {
                     mount: m.mount.clone(),
@@ -353,6 +373,7 @@ impl Collector {
             unmatched,
             unwatched: self.unwatched,
             low_space: Vec::new(),
+            space: Vec::new(),
         }
     }
 }

@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use jiff::Timestamp;
+
 use crate::library::{path_is_under, Movie, Views};
 use crate::plan::{Decision, Kind, Reason, Target, Verdict};
 use crate::rules::Copies;
@@ -39,9 +41,9 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             out.unwatched.movies += 1;
             continue;
         };
-        let (verdict, reason) = match verdict(ctx, movie, &others, played) {
-            Ok(days_ago) => (Verdict::Delete, Reason::Watched { days_ago }),
-            Err(reason) => (Verdict::Keep, reason),
+        let (verdict, reason, watched_at) = match verdict(ctx, movie, &others, played) {
+            Ok((at, days_ago)) => (Verdict::Delete, Reason::Watched { days_ago }, Some(at)),
+            Err(reason) => (Verdict::Keep, reason, None),
         };
         let key = SortKey {
             group: 0,
@@ -61,6 +63,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
                 },
                 bytes: movie.file.as_ref().map_or(0, |f| f.size),
                 reason,
+                watched_at,
             },
         ));
     }
@@ -72,9 +75,15 @@ fn merge(into: &mut Views, from: &Views) {
     }
 }
 
-/// `Ok(days_ago)` when the movie may go, else the first reason that keeps it, in rule order:
+/// `Ok((watched_at, days_ago))` when the movie may go, else the first reason that keeps it, in
+/// rule order:
 /// its own playing, keep tag and favourite, then those of its other copies, then its file.
-fn verdict(ctx: &Ctx, movie: &Movie, others: &[&Movie], played: Played) -> Result<u32, Reason> {
+fn verdict(
+    ctx: &Ctx,
+    movie: &Movie,
+    others: &[&Movie],
+    played: Played,
+) -> Result<(Timestamp, u32), Reason> {
     if let Some(reason) = kept_itself(ctx, movie) {
         return Err(reason);
     }
@@ -95,7 +104,6 @@ fn verdict(ctx: &Ctx, movie: &Movie, others: &[&Movie], played: Played) -> Resul
         }
     }
     ctx.watch_verdict(played, &file.path)
-        .map(|(_, days_ago)| days_ago)
 }
 
 /// What keeps `movie` and, being on one copy, every copy of it.
@@ -407,7 +415,8 @@ mod tests {
             mounts: vec![crate::policy::MountPressure {
                 mount: "/srv/media".into(),
                 root_folders: vec!["/movies".into()],
-                free_percent: free,
+                free: free.map(|f: f64| ((f * 10.0) as u64, 1000)),
+                target_bytes: None,
                 tiers: vec![
                     GraceTier {
                         below_free_percent: 15.0,

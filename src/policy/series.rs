@@ -293,7 +293,18 @@ fn season_decision(
             bytes += file.size;
         }
     }
+    // The latest play among the episodes that let it go.
+    let watched_at = (verdict == Verdict::Delete)
+        .then(|| {
+            season
+                .episodes
+                .iter()
+                .filter_map(|e| e.views.0.iter().filter_map(|v| v.last_played()).max())
+                .max()
+        })
+        .flatten();
     let decision = Decision {
+        watched_at,
         verdict,
         kind: Kind::Season,
         title: format!("{} S{:02}", show.series.title, season.number),
@@ -407,7 +418,16 @@ fn file_decision(
     if last != first {
         title.push_str(&format!("-E{last:02}"));
     }
+    let watched_at = episodes
+        .iter()
+        .filter_map(|j| match j.verdict {
+            EpVerdict::Ready { at, .. } => Some(at),
+            _ => None,
+        })
+        .max()
+        .filter(|_| verdict == Verdict::Delete);
     let decision = Decision {
+        watched_at,
         verdict,
         kind: Kind::Episode,
         title,
@@ -1049,7 +1069,8 @@ mod tests {
             mounts: vec![MountPressure {
                 mount: "/srv/tv".into(),
                 root_folders: vec!["/tv".into()],
-                free_percent: Some(free),
+                free: Some(((free * 10.0) as u64, 1000)),
+                target_bytes: None,
                 tiers: vec![GraceTier {
                     below_free_percent: 10.0,
                     grace_days: 1,
