@@ -46,6 +46,7 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && builtins.length t.inlineKey.failedAssertions == 2
       && builtins.length t.monitorOnly.failedAssertions == 1
       && (builtins.head (builtins.head t.good.configFile.generated.health.mounts).grace_tiers).grace_days == 3
+      && (builtins.head t.good.configFile.generated.health.mounts).space_mode == \"when_low\"
       && t.twoInstances.failedAssertions == [ ]
       && builtins.elem \"4k:/etc/credstore/shelflife.4k\" t.twoInstances.serviceConfig.shelflife.LoadCredential
       && builtins.elem \"hd:/etc/credstore/shelflife.hd\" t.twoInstances.serviceConfig.shelflife.LoadCredential

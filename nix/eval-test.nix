@@ -114,6 +114,8 @@ let
         fstype = "nfs4";
         canary = ".shelflife-canary";
         root_folders = [ "/movies" ];
+        space_mode = "when_low";
+        target_free_percent = 20;
         grace_tiers = [
           {
             below_free_percent = 15;

@@ -182,6 +182,23 @@ fn status(path: &Path) -> Exit {
             "{}",
             output::status_text(last.as_ref(), &pending, health.as_ref())
         );
+        // What the last pass did for space, from the figures it stored; unreadable ones (an
+        // older or damaged record) only leave the lines out.
+        let metrics: Option<shelflife::metrics::PassMetrics> = state
+            .last_run_metrics()?
+            .and_then(|json| serde_json::from_str(&json).ok());
+        if let Some(m) = &metrics {
+            print!(
+                "{}",
+                output::space_status(m.space.iter().map(|s| output::SpaceLine {
+                    mount: &s.mount,
+                    free_after: s.free_after,
+                    target: s.target,
+                    freed: s.freed,
+                    frees_nothing: s.left.as_deref().filter(|_| s.frees_nothing),
+                }))
+            );
+        }
         Ok(Exit::Ok)
     })();
     report(result, Exit::Failed)

@@ -67,6 +67,26 @@ pub struct PassMetrics {
     /// By server, as [`Server::key`](crate::clients::http::Server::key) spells it:
     /// `jellyfin`, `radarr`, `sonarr`, `radarr@4k`.
     pub api: BTreeMap<String, Requests>,
+    /// The mounts kept at a free-space target (`space_mode = "when_low"`).
+    #[serde(default)]
+    pub space: Vec<SpaceMetrics>,
+}
+
+/// What one pass found and did on a mount kept at a free-space target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceMetrics {
+    pub mount: String,
+    pub free_before: u64,
+    /// The last measurement of a live pass; the same as before for a dry run.
+    pub free_after: u64,
+    pub target: u64,
+    /// Free space the pass's deletions for space gave back, as measured.
+    pub freed: u64,
+    /// Deleting stopped giving space back there.
+    pub frees_nothing: bool,
+    /// Why the rest of the mount's deletions were left, when they were.
+    #[serde(default)]
+    pub left: Option<String>,
 }
 
 /// The outcomes a pass can end with, for `shelflife_last_pass_outcome`.
@@ -113,6 +133,7 @@ impl PassMetrics {
                 .map(|(reason, n)| (reason.to_owned(), n as u64))
                 .collect(),
             api,
+            space: space_metrics(run),
         }
     }
 
@@ -157,6 +178,7 @@ pub fn render(pass: Option<&PassMetrics>, health: Option<&HealthMetrics<'_>>) ->
     let mut out = Out::default();
     if let Some(p) = pass {
         render_pass(&mut out, p);
+        render_space(&mut out, p);
     }
     if let Some(h) = health {
         render_health(&mut out, h);
@@ -280,6 +302,88 @@ fn render_pass(out: &mut Out, p: &PassMetrics) {
 /// `radarr` → (`radarr`, `radarr`).
 fn server_labels(key: &str) -> (&str, &str) {
     key.split_once('@').unwrap_or((key, key))
+}
+
+fn render_space(out: &mut Out, p: &PassMetrics) {
+    if p.space.is_empty() {
+        return;
+    }
+    out.family(
+        "shelflife_space_free_bytes",
+        "Free bytes of each mount kept at a free-space target, when the last pass began and \
+         at its last measurement.",
+    );
+    for m in &p.space {
+        let mount = m.mount.as_str();
+        out.sample(
+            "shelflife_space_free_bytes",
+            &[("mount", mount), ("when", "before")],
+            m.free_before as f64,
+        );
+        out.sample(
+            "shelflife_space_free_bytes",
+            &[("mount", mount), ("when", "after")],
+            m.free_after as f64,
+        );
+    }
+    out.family(
+        "shelflife_space_target_bytes",
+        "The free bytes each such mount is kept at.",
+    );
+    for m in &p.space {
+        out.sample(
+            "shelflife_space_target_bytes",
+            &[("mount", &m.mount)],
+            m.target as f64,
+        );
+    }
+    out.family(
+        "shelflife_space_freed_bytes",
+        "Free space the last pass's deletions for space gave back, as measured.",
+    );
+    for m in &p.space {
+        out.sample(
+            "shelflife_space_freed_bytes",
+            &[("mount", &m.mount)],
+            m.freed as f64,
+        );
+    }
+    out.family(
+        "shelflife_space_frees_nothing",
+        "1 when deleting stopped giving space back on the mount (snapshots, other hard links, \
+         a recycle bin on it).",
+    );
+    for m in &p.space {
+        out.sample(
+            "shelflife_space_frees_nothing",
+            &[("mount", &m.mount)],
+            f64::from(u8::from(m.frees_nothing)),
+        );
+    }
+}
+
+/// The space figures of a pass: what its plan measured, and what a live pass did.
+fn space_metrics(run: &RunOutcome) -> Vec<SpaceMetrics> {
+    run.plan
+        .space
+        .iter()
+        .map(|budget| {
+            let done = run
+                .report
+                .iter()
+                .flat_map(|r| &r.space)
+                .find(|s| s.mount == budget.mount);
+            SpaceMetrics {
+                mount: budget.mount.clone(),
+                free_before: budget.free_bytes,
+                free_after: done.map_or(budget.free_bytes, |d| d.free_after),
+                target: budget.target_bytes,
+                freed: done.map_or(0, |d| d.freed),
+                frees_nothing: done.is_some_and(|d| d.frees_nothing),
+                left: done.and_then(|d| d.left.clone()),
+            }
+        })
+        .collect()
 }
 
 fn render_health(out: &mut Out, h: &HealthMetrics<'_>) {

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::apply::{Mode, Outcome};
 use crate::outcome::{Preview, RunOutcome};
-use crate::plan::{Decision, Plan, Verdict};
+use crate::plan::{Decision, Plan, SpaceBudget, Verdict};
 use crate::state::{ActionRow, HistoryRow, RunRow, TargetKey};
 use crate::units::format_bytes;
 
@@ -84,8 +84,78 @@ pub fn plan_table(plan: &Plan) -> String {
     for low in &plan.low_space {
         let _ = writeln!(out, "low space: {low}");
     }
+    for budget in &plan.space {
+        let _ = writeln!(out, "{}", space_line(budget));
+    }
     out.push_str(&plan_totals(plan));
     out.push('\n');
+    out
+}
+
+/// What a plan takes from a mount kept at a free-space target.
+fn space_line(b: &SpaceBudget) -> String {
+    let mut line = format!(
+        "space: {} at {:.1} % free ({} of {}), target {:.1} % ({})",
+        b.mount,
+        b.free_percent(),
+        format_bytes(b.free_bytes),
+        format_bytes(b.total_bytes),
+        b.target_percent(),
+        format_bytes(b.target_bytes)
+    );
+    if b.needed_bytes == 0 {
+        line.push_str(": above it, nothing goes for space");
+    } else {
+        let _ = write!(
+            line,
+            ": {} free {} of the {} needed",
+            count(b.planned, "deletion"),
+            format_bytes(b.planned_bytes),
+            format_bytes(b.needed_bytes)
+        );
+    }
+    if b.spared > 0 {
+        let _ = write!(line, "; {} not needed", b.spared);
+    }
+    if b.frees_nothing > 0 {
+        let _ = write!(
+            line,
+            "; {} would free nothing (other hard links)",
+            b.frees_nothing
+        );
+    }
+    line
+}
+
+/// What the last pass did on one mount kept at a free-space target, as `status` shows it.
+pub struct SpaceLine<'a> {
+    pub mount: &'a str,
+    pub free_after: u64,
+    pub target: u64,
+    pub freed: u64,
+    /// Why nothing more is deleted there, when deleting stopped freeing space.
+    pub frees_nothing: Option<&'a str>,
+}
+
+/// `status`'s lines about the mounts kept at a free-space target.
+pub fn space_status<'a>(lines: impl IntoIterator<Item = SpaceLine<'a>>) -> String {
+    let mut out = String::new();
+    for m in lines {
+        let _ = write!(
+            out,
+            "Space {}: {} free after the last pass (target {}), {} given back",
+            m.mount,
+            format_bytes(m.free_after),
+            format_bytes(m.target),
+            format_bytes(m.freed)
+        );
+        match m.frees_nothing {
+            Some(why) => {
+                let _ = writeln!(out, "; nothing more is deleted there for space: {why}");
+            }
+            None => out.push('\n'),
+        }
+    }
     out
 }
 

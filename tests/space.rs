@@ -269,15 +269,59 @@ async fn when_deleting_frees_nothing_the_pass_stops_deleting_for_space_and_says_
         let real = world.disk_path(f).expect("on disk");
         std::fs::hard_link(real, seeds.join(i.to_string())).expect("link");
     }
-    let h = Harness::start(world, &when_low(disk.path(), "/sim-media/movies")).await;
+    let metrics = tempfile::tempdir().expect("tempdir");
+    let textfile = metrics.path().join("shelflife.prom");
+    let config = format!(
+        "{}\n[metrics]\ntextfile = {:?}\n",
+        when_low(disk.path(), "/sim-media/movies"),
+        textfile.display().to_string()
+    );
+    let h = Harness::start(world, &config).await;
     h.stack.movie_file_lag(std::time::Duration::ZERO);
     fill_to(&disk, 5.0);
+    let plan = h.run(&["plan"]).await;
+    assert!(
+        plan.stdout.contains("4 deletions free 42 MB of the"),
+        "{plan:?}"
+    );
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     // Two deletions gave nothing back; the other two planned were left.
     assert_eq!(deleted(&h), ["Movie 9", "Movie 8"]);
     assert!(run.stderr.contains("deleting frees nothing on"), "{run:?}");
     assert!(free_percent(&disk) < 6.0);
+    // The metrics, status and the journal say so too.
+    let text = std::fs::read_to_string(&textfile).expect("metrics written");
+    let mount = disk.path().display().to_string();
+    assert!(
+        text.contains(&format!(
+            "shelflife_space_frees_nothing{{mount=\"{mount}\"}} 1"
+        )),
+        "{text}"
+    );
+    let status = h.run(&["status"]).await;
+    assert!(
+        status
+            .stdout
+            .contains("nothing more is deleted there for space"),
+        "{status:?}"
+    );
+    let state = shelflife::state::State::open(&h.dir.path().join("state.db")).expect("state");
+    let last = state.last_run().expect("runs").expect("a run");
+    let skipped: Vec<String> = state
+        .run_actions(last.id)
+        .expect("actions")
+        .into_iter()
+        .filter_map(|a| a.error)
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .filter(|e| e.starts_with("deleting frees nothing on"))
+            .count()
+            == 2,
+        "{skipped:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,15 @@ fn pass() -> PassMetrics {
             ),
         ]
         .into(),
+        space: vec![SpaceMetrics {
+            mount: "/srv/media".into(),
+            free_before: 100,
+            free_after: 400,
+            target: 300,
+            freed: 300,
+            frees_nothing: true,
+            left: Some("deleting frees nothing".into()),
+        }],
     }
 }
 
@@ -118,6 +127,26 @@ fn the_last_pass_is_rendered_as_gauges() {
     );
     assert_eq!(
         v("shelflife_last_pass_api_errors{service=\"radarr\",instance=\"radarr\"}"),
+        1.0
+    );
+    assert_eq!(
+        v("shelflife_space_free_bytes{mount=\"/srv/media\",when=\"before\"}"),
+        100.0
+    );
+    assert_eq!(
+        v("shelflife_space_free_bytes{mount=\"/srv/media\",when=\"after\"}"),
+        400.0
+    );
+    assert_eq!(
+        v("shelflife_space_target_bytes{mount=\"/srv/media\"}"),
+        300.0
+    );
+    assert_eq!(
+        v("shelflife_space_freed_bytes{mount=\"/srv/media\"}"),
+        300.0
+    );
+    assert_eq!(
+        v("shelflife_space_frees_nothing{mount=\"/srv/media\"}"),
         1.0
     );
     // A second Radarr is its own series, labelled by its name.
