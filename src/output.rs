@@ -87,6 +87,13 @@ pub fn plan_table(plan: &Plan) -> String {
     for budget in &plan.space {
         let _ = writeln!(out, "{}", space_line(budget));
     }
+    if plan.space_elsewhere > 0 {
+        let _ = writeln!(
+            out,
+            "space: {} on no mount kept at a target, deleted as always",
+            count(plan.space_elsewhere, "deletion")
+        );
+    }
     out.push_str(&plan_totals(plan));
     out.push('\n');
     out
@@ -525,6 +532,7 @@ mod tests {
                 grace_days: 3,
             }],
             space: Vec::new(),
+            space_elsewhere: 0,
         };
         let table = plan_table(&plan);
         assert!(

@@ -292,6 +292,14 @@ pub struct Plan {
     /// each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub space: Vec<SpaceBudget>,
+    /// Where mounts are kept at a target: the deletions whose files lie on none of them, which
+    /// go as always.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub space_elsewhere: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A `space_mode = "when_low"` mount as the plan saw it, and what the plan takes from it.

@@ -222,6 +222,13 @@ async fn above_its_target_a_mount_gives_up_nothing_and_files_elsewhere_go_as_alw
         accessible: true,
     });
     let h = Harness::start(world, &when_low(disk.path(), &root)).await;
+    let before = h.run(&["plan"]).await;
+    assert!(
+        before
+            .stdout
+            .contains("space: 1 deletion on no mount kept at a target, deleted as always"),
+        "{before:?}"
+    );
     let run = h.run(&["run", "--apply"]).await;
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(deleted(&h), ["Heat"]);
@@ -229,6 +236,18 @@ async fn above_its_target_a_mount_gives_up_nothing_and_files_elsewhere_go_as_alw
     let plan: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
     assert_eq!(plan["space"][0]["needed_bytes"], 0, "{plan}");
     assert_eq!(plan["space"][0]["spared"], 10, "{plan}");
+    // Reported, and with the reason it always had.
+    assert!(
+        plan.get("space_elsewhere").is_none(),
+        "Heat is gone now: {plan}"
+    );
+    let history = h.run(&["history", "--json"]).await;
+    assert!(
+        history
+            .stdout
+            .contains("\"reason\": \"watched 30 days ago\""),
+        "{history:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,7 @@ pub(super) async fn limit(
     let files = Files::index(library);
     let mut candidates = Vec::new();
     let mut paths: Vec<Vec<&str>> = Vec::new();
+    let mut elsewhere = 0;
     for (i, d) in plan.decisions.iter().enumerate() {
         if d.verdict != Verdict::Delete {
             continue;
@@ -35,6 +36,7 @@ pub(super) async fn limit(
             .and_then(|p| pressure.mount_of(p))
             .filter(|&m| pressure.mounts[m].target_bytes.is_some())
         else {
+            elsewhere += 1;
             continue;
         };
         candidates.push(Candidate {
@@ -56,6 +58,7 @@ pub(super) async fn limit(
         Err(err) => tracing::warn!("cannot count the hard links of the files to delete: {err}"),
     }
     space::limit(plan, pressure, &candidates);
+    plan.space_elsewhere = elsewhere;
 }
 
 /// The file paths of the library's movies and episode files, by instance and id.

@@ -374,6 +374,7 @@ impl Collector {
             unwatched: self.unwatched,
             low_space: Vec::new(),
             space: Vec::new(),
+            space_elsewhere: 0,
         }
     }
 }
