@@ -470,6 +470,12 @@ pub fn run_summary(run: &RunOutcome) -> String {
                 _ => {}
             }
         }
+        for space in &report.space {
+            if let Some(why) = &space.left {
+                let left = report.count(|o| matches!(o, Outcome::Unneeded(w) if w == why));
+                let _ = writeln!(out, "space: {why}; {} left", count(left, "deletion"));
+            }
+        }
         if let Some(stop) = &report.stopped {
             let _ = writeln!(out, "stopped: {stop}");
             let left = report.count(|o| *o == Outcome::NotAttempted);

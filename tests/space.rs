@@ -308,6 +308,11 @@ async fn when_deleting_frees_nothing_the_pass_stops_deleting_for_space_and_says_
     // Two deletions gave nothing back; the other two planned were left.
     assert_eq!(deleted(&h), ["Movie 9", "Movie 8"]);
     assert!(run.stderr.contains("deleting frees nothing on"), "{run:?}");
+    assert!(
+        run.stdout.contains("space: deleting frees nothing on"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("; 2 deletions left"), "{run:?}");
     assert!(free_percent(&disk) < 6.0);
     // The metrics, status and the journal say so too.
     let text = std::fs::read_to_string(&textfile).expect("metrics written");
