@@ -363,3 +363,34 @@ async fn a_mount_kept_at_a_target_that_cannot_be_measured_pauses_the_pass() {
     let plan = h.run(&["plan"]).await;
     assert!(plan.stdout.contains("could not be measured"), "{plan:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seasons_go_for_space_like_movies_oldest_watched_first() {
+    let Some(disk) = Tmpfs::mount("128m") else {
+        return;
+    };
+    let root = disk.path().join("tv").display().to_string();
+    // Three ended series of one 20 MiB season, watched 30, 20 and 10 days ago.
+    let mut world = [("Old", 30.0), ("Middle", 20.0), ("New", 10.0)]
+        .into_iter()
+        .fold(World::new(now()).user("alice"), |w, (title, ago)| {
+            w.series(
+                shelflife_sim::SeriesSpec::new(title, true)
+                    .season(1, 2)
+                    .episode_size_mb(10)
+                    .root(&root)
+                    .watched("alice", 1, 1..=2, ago),
+            )
+        });
+    world.sonarr_root_folders[0].path = root.clone();
+    world.on_disk(std::path::Path::new("/")).expect("files");
+    let h = Harness::start(world, &when_low(disk.path(), &root)).await;
+    // 10 MB short of 30 %: the oldest season is enough.
+    fill_to(&disk, 22.0);
+    let run = h.run(&["run", "--apply"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let gone = |title: &str| !h.stack.with_world(|w| w.episode_file_exists(title, 1, 1));
+    assert!(gone("Old"), "{run:?}");
+    assert!(!gone("Middle") && !gone("New"), "{run:?}");
+    assert!(free_percent(&disk) >= 30.0, "{}", free_percent(&disk));
+}
