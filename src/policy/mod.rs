@@ -3,8 +3,10 @@
 //! Nothing here does I/O or reads the clock; the caller passes `now`. Every watched item gets one
 //! [`Decision`] carrying its reason; items nobody watched are only counted.
 //!
-//! - `movies` decides Radarr movies one by one.
+//! - `movies` decides Radarr movies one by one, the copies of one movie in several Radarrs
+//!   together.
 //! - `series` cuts each Sonarr series into seasons or files (by `series_mode`) and decides those.
+//! - `space` keeps what a mount kept at a free-space target does not need to give up.
 //!
 //! The checks shared by both live here: whose plays count (`watched_by`), the grace period, keep
 //! tags and favourites. Every check leans towards keeping: an unknown age, a missing file, a path
@@ -52,8 +54,9 @@ pub fn plan_under(
     plan
 }
 
-/// How full the mounts with grace tiers are, measured before planning: their tiers shorten the
-/// grace of the files under their root folders.
+/// How full the mounts with grace tiers or a free-space target are, measured before planning:
+/// their tiers shorten the grace of the files under their root folders, and [`space::limit`]
+/// keeps what a mount with a target does not need to give up.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpacePressure {
     pub mounts: Vec<MountPressure>,
