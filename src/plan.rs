@@ -145,17 +145,13 @@ pub enum Reason {
     /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
     /// every copy.
     OtherCopy {
-        instance: String,
+        instance: Box<str>,
         reason: Box<Reason>,
     },
     // ---- deleted ----
-    /// Eligible for `then`, and its mount is below its free-space target.
-    Space {
-        mount: String,
-        free_percent: f64,
-        target_percent: f64,
-        then: Box<Reason>,
-    },
+    /// Eligible, and its mount is below its free-space target. Boxed: a plan holds a reason
+    /// per decision, and this one is rare and large.
+    Space(Box<ForSpace>),
     /// Watched by the counted users, last play `days_ago` days ago, past grace.
     Watched { days_ago: u32 },
     /// Every episode with a file is watched and past grace.
@@ -189,12 +185,21 @@ impl Reason {
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
             // Counted by what keeps the copy it comes from.
             Reason::OtherCopy { reason, .. } => reason.code(),
-            Reason::Space { .. } => "space",
+            Reason::Space(_) => "space",
             Reason::Watched { .. } => "watched",
             Reason::SeasonComplete { .. } => "season_complete",
             Reason::SeasonThreshold { .. } => "season_threshold",
         }
     }
+}
+
+/// Why a deletion is made for space: its mount, how full it was, and what made it eligible.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForSpace {
+    pub mount: String,
+    pub free_percent: f64,
+    pub target_percent: f64,
+    pub then: Reason,
 }
 
 fn days(n: u32) -> String {
@@ -232,14 +237,10 @@ impl fmt::Display for Reason {
             Reason::OtherCopy { instance, reason } => write!(f, "{reason} on the {instance} copy"),
             Reason::FreesNothing { why } => write!(f, "would free nothing: {why}"),
             Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),
-            Reason::Space {
-                mount,
-                free_percent,
-                target_percent,
-                then,
-            } => write!(
+            Reason::Space(s) => write!(
                 f,
-                "space: {mount} at {free_percent:.1} % free, target {target_percent:.1} %; {then}"
+                "space: {} at {:.1} % free, target {:.1} %; {}",
+                s.mount, s.free_percent, s.target_percent, s.then
             ),
             Reason::Watched { days_ago } => write!(f, "watched {} ago", days(*days_ago)),
             Reason::SeasonComplete { days_ago } => {
@@ -269,10 +270,10 @@ pub struct Decision {
     /// Bytes the deletion frees (or would free, for a kept item).
     pub bytes: u64,
     pub reason: Reason,
-    /// The last play that made a deletion eligible: what orders the deletions of a mount that
-    /// is short of space, oldest first. Not part of the plan's JSON.
+    /// The last play that made a deletion eligible, in Unix seconds: what orders the deletions
+    /// of a mount that is short of space, oldest first. Not part of the plan's JSON.
     #[serde(skip)]
-    pub watched_at: Option<jiff::Timestamp>,
+    pub watched_at: Option<i64>,
 }
 
 /// The outcome of `policy::plan`.
@@ -383,5 +384,22 @@ impl Plan {
 
     pub fn bytes_to_delete(&self) -> u64 {
         self.deletions().map(|d| d.bytes).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_stays_small() {
+        // A plan holds one per watched item, tens of thousands on a large library: the rare,
+        // large reasons are boxed so that they do not make every decision larger.
+        assert_eq!(std::mem::size_of::<Reason>(), 32);
+        assert!(
+            std::mem::size_of::<Decision>() <= 160,
+            "{}",
+            std::mem::size_of::<Decision>()
+        );
     }
 }

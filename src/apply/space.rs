@@ -78,10 +78,10 @@ impl SpaceWatch {
 
     /// The mount (by index) a deletion for space was planned on; `None` for any other deletion.
     pub(super) fn mount_of(&self, d: &Decision) -> Option<usize> {
-        let Reason::Space { mount, .. } = &d.reason else {
+        let Reason::Space(space) = &d.reason else {
             return None;
         };
-        self.mounts.iter().position(|m| &m.mount == mount)
+        self.mounts.iter().position(|m| m.mount == space.mount)
     }
 
     /// Before deleting `bytes` on mount `m`: measure again, judge the last deletion there, and

@@ -297,7 +297,7 @@ fn copies<T>(
 /// `reason`, found on the copy in `instance`, as what keeps this one.
 fn other_copy(instance: &str, reason: Reason) -> Reason {
     Reason::OtherCopy {
-        instance: instance.to_owned(),
+        instance: instance.into(),
         reason: Box::new(reason),
     }
 }

@@ -42,7 +42,11 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             continue;
         };
         let (verdict, reason, watched_at) = match verdict(ctx, movie, &others, played) {
-            Ok((at, days_ago)) => (Verdict::Delete, Reason::Watched { days_ago }, Some(at)),
+            Ok((at, days_ago)) => (
+                Verdict::Delete,
+                Reason::Watched { days_ago },
+                Some(at.as_second()),
+            ),
             Err(reason) => (Verdict::Keep, reason, None),
         };
         let key = SortKey {

@@ -302,7 +302,8 @@ fn season_decision(
                 .filter_map(|e| e.views.0.iter().filter_map(|v| v.last_played()).max())
                 .max()
         })
-        .flatten();
+        .flatten()
+        .map(|t| t.as_second());
     let decision = Decision {
         watched_at,
         verdict,
@@ -421,7 +422,7 @@ fn file_decision(
     let watched_at = episodes
         .iter()
         .filter_map(|j| match j.verdict {
-            EpVerdict::Ready { at, .. } => Some(at),
+            EpVerdict::Ready { at, .. } => Some(at.as_second()),
             _ => None,
         })
         .max()

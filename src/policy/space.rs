@@ -5,7 +5,7 @@
 //!
 //! Pure: the pass says which deletions lie on which mount and how many links their files have.
 
-use crate::plan::{Plan, Reason, SpaceBudget, Verdict};
+use crate::plan::{ForSpace, Plan, Reason, SpaceBudget, Verdict};
 
 use super::SpacePressure;
 
@@ -82,12 +82,12 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
                 budget.planned_bytes += plan.decisions[d].bytes;
                 let decision = &mut plan.decisions[d];
                 let then = std::mem::replace(&mut decision.reason, Reason::NoFile);
-                decision.reason = Reason::Space {
+                decision.reason = Reason::Space(Box::new(ForSpace {
                     mount: mount.mount.clone(),
                     free_percent: budget.free_percent(),
                     target_percent: budget.target_percent(),
-                    then: Box::new(then),
-                };
+                    then,
+                }));
             } else {
                 budget.spared += 1;
                 let why = if budget.needed_bytes == 0 {
@@ -113,7 +113,7 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
         .partition(|d| d.verdict == Verdict::Delete);
     let (mut for_space, other): (Vec<_>, Vec<_>) = delete
         .into_iter()
-        .partition(|d| matches!(d.reason, Reason::Space { .. }));
+        .partition(|d| matches!(d.reason, Reason::Space(_)));
     for_space.sort_by_key(|d| d.watched_at);
     plan.decisions = other.into_iter().chain(for_space).chain(keep).collect();
 }
@@ -146,7 +146,7 @@ mod tests {
             reason: Reason::Watched {
                 days_ago: days as u32,
             },
-            watched_at: jiff::Timestamp::from_second(1_000_000_000 - days * 86_400).ok(),
+            watched_at: Some(1_000_000_000 - days * 86_400),
         }
     }
 

@@ -176,8 +176,9 @@ impl fmt::Display for ActionId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TargetKey {
     service: Service,
-    /// The instance's name; the service's own for the instance of a single table.
-    instance: String,
+    /// The instance's name; `None` for the one named after its service (a single table's), so
+    /// that the usual key costs no allocation.
+    instance: Option<Box<str>>,
     kind: ActionKind,
     target_id: i64,
     file_ids: Vec<i64>,
@@ -188,7 +189,7 @@ impl TargetKey {
     pub fn radarr_movie(movie_id: i64) -> TargetKey {
         TargetKey {
             service: Service::Radarr,
-            instance: Service::Radarr.as_str().to_owned(),
+            instance: None,
             kind: ActionKind::Movie,
             target_id: movie_id,
             file_ids: Vec::new(),
@@ -211,7 +212,7 @@ impl TargetKey {
         file_ids.dedup();
         TargetKey {
             service: Service::Sonarr,
-            instance: Service::Sonarr.as_str().to_owned(),
+            instance: None,
             kind,
             target_id: series_id,
             file_ids,
@@ -220,7 +221,7 @@ impl TargetKey {
 
     /// The same target in the instance called `instance`.
     pub fn on(mut self, instance: &str) -> TargetKey {
-        instance.clone_into(&mut self.instance);
+        self.instance = (instance != self.service.as_str()).then(|| instance.into());
         self
     }
 
@@ -230,7 +231,7 @@ impl TargetKey {
 
     /// The name of the instance it is deleted through.
     pub fn instance(&self) -> &str {
-        &self.instance
+        self.instance.as_deref().unwrap_or(self.service.as_str())
     }
 
     pub fn kind(&self) -> ActionKind {
@@ -251,8 +252,8 @@ impl TargetKey {
 impl fmt::Display for TargetKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.service.as_str())?;
-        if self.instance != self.service.as_str() {
-            write!(f, "@{}", self.instance)?;
+        if let Some(instance) = &self.instance {
+            write!(f, "@{instance}")?;
         }
         write!(f, ":{}:{}", self.kind, self.target_id)?;
         if self.service == Service::Sonarr {
