@@ -43,7 +43,9 @@ struct Watched {
     target: u64,
     /// Free bytes before the last deletion made here, and what it should have freed.
     last: Option<(u64, u64)>,
+    /// Deletions in a row that gave back less than half their size, and what they gave back.
     dry: u32,
+    dry_back: u64,
     run: SpaceRun,
 }
 
@@ -64,6 +66,7 @@ impl SpaceWatch {
                     target: b.target_bytes,
                     last: None,
                     dry: 0,
+                    dry_back: 0,
                     run: SpaceRun {
                         mount: b.mount.clone(),
                         free_after: b.free_bytes,
@@ -84,8 +87,8 @@ impl SpaceWatch {
         self.mounts.iter().position(|m| m.mount == space.mount)
     }
 
-    /// Before deleting `bytes` on mount `m`: measure again, judge the last deletion there, and
-    /// say whether this one is still needed.
+    /// Before a deletion for space on mount `m`: measure again, judge the last deletion there,
+    /// and say whether this one is still needed.
     pub(super) async fn before(
         &mut self,
         m: usize,
@@ -103,8 +106,9 @@ impl SpaceWatch {
             w.run.freed += back;
             if back < expected / 2 {
                 w.dry += 1;
+                w.dry_back += back;
             } else {
-                w.dry = 0;
+                (w.dry, w.dry_back) = (0, 0);
             }
             if w.dry >= DRY_IN_A_ROW {
                 let why = format!(
@@ -112,9 +116,9 @@ impl SpaceWatch {
                      back {} (snapshots, other hard links to the files or a recycle bin on the \
                      same mount keep the blocks)",
                     w.mount,
-                    format_bytes(w.run.freed)
+                    format_bytes(w.dry_back)
                 );
-                tracing::warn!(mount = %w.mount, action = "pause", "{why}; no more is deleted there for space");
+                tracing::warn!(mount = %w.mount, action = "skip", "{why}; no more is deleted there for space");
                 w.run.frees_nothing = true;
                 w.run.left = Some(why.clone());
                 return Ok(Go::Leave(why));
