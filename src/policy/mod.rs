@@ -264,7 +264,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// For each item that other instances hold too, the indexes of its other copies. Copies are
+/// For each item that other instances hold too (by index), its other copies. Copies are
 /// told by provider id (`id`: TMDB for movies, TVDB for series), each in another instance
 /// (`instance`); should one instance list an id twice, none of those entries is taken for a copy
 /// of anything (odd input: each is decided alone).
@@ -272,7 +272,7 @@ fn copies<T>(
     items: &[T],
     id: impl Fn(&T) -> Option<i32>,
     instance: impl Fn(&T) -> &str,
-) -> HashMap<usize, Vec<usize>> {
+) -> HashMap<usize, Vec<&T>> {
     let mut by_id: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if let Some(id) = id(item).filter(|&t| t > 0) {
@@ -288,7 +288,8 @@ fn copies<T>(
             continue;
         }
         for &i in &group {
-            copies.insert(i, group.iter().copied().filter(|&j| j != i).collect());
+            let others = group.iter().filter(|&&j| j != i).map(|&j| &items[j]);
+            copies.insert(i, others.collect());
         }
     }
     copies

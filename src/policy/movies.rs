@@ -21,16 +21,11 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
     let ranks = title_ranks(movies.iter().map(|m| (m.title.as_str(), m.radarr_id)));
     let copies = copies(movies, |m| m.tmdb_id, |m| &m.instance);
     for (i, (movie, rank)) in movies.iter().zip(ranks).enumerate() {
-        let others: Vec<&Movie> = copies
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&j| &movies[j])
-            .collect();
+        let others = copies.get(&i).map_or(&[][..], Vec::as_slice);
         let views = match ctx.rules.copies {
             Copies::Together if !others.is_empty() => {
                 let mut merged = movie.views.clone();
-                for other in &others {
+                for other in others {
                     merge(&mut merged, &other.views);
                 }
                 Cow::Owned(merged)
@@ -41,7 +36,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             out.unwatched.movies += 1;
             continue;
         };
-        let (verdict, reason, watched_at) = match verdict(ctx, movie, &others, played) {
+        let (verdict, reason, watched_at) = match verdict(ctx, movie, others, played) {
             Ok((at, days_ago)) => (
                 Verdict::Delete,
                 Reason::Watched { days_ago },

@@ -28,12 +28,7 @@ pub(super) fn decide(ctx: &Ctx, all: &[Series], out: &mut Collector) {
     // either copy keeps both. Their episodes are decided each on its own.
     let copies = copies(all, |s| s.tvdb_id, |s| &s.instance);
     for (i, (series, rank)) in all.iter().zip(ranks).enumerate() {
-        let others: Vec<&Series> = copies
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&j| &all[j])
-            .collect();
+        let others = copies.get(&i).map_or(&[][..], Vec::as_slice);
         let on_a_copy = |reason: &dyn Fn(&Series) -> Option<Reason>| {
             reason(series).or_else(|| {
                 others
