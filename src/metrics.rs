@@ -326,40 +326,32 @@ fn render_space(out: &mut Out, p: &PassMetrics) {
             m.free_after as f64,
         );
     }
-    out.family(
+    // One gauge a mount, labelled by it.
+    let by_mount = |out: &mut Out, name: &str, help: &str, value: fn(&SpaceMetrics) -> f64| {
+        out.family(name, help);
+        for m in &p.space {
+            out.sample(name, &[("mount", &m.mount)], value(m));
+        }
+    };
+    by_mount(
+        out,
         "shelflife_space_target_bytes",
         "The free bytes each such mount is kept at.",
+        |m| m.target as f64,
     );
-    for m in &p.space {
-        out.sample(
-            "shelflife_space_target_bytes",
-            &[("mount", &m.mount)],
-            m.target as f64,
-        );
-    }
-    out.family(
+    by_mount(
+        out,
         "shelflife_space_freed_bytes",
         "Free space the last pass's deletions for space gave back, as measured.",
+        |m| m.freed as f64,
     );
-    for m in &p.space {
-        out.sample(
-            "shelflife_space_freed_bytes",
-            &[("mount", &m.mount)],
-            m.freed as f64,
-        );
-    }
-    out.family(
+    by_mount(
+        out,
         "shelflife_space_frees_nothing",
         "1 when deleting stopped giving space back on the mount (snapshots, other hard links, \
          a recycle bin on it).",
+        |m| f64::from(u8::from(m.frees_nothing)),
     );
-    for m in &p.space {
-        out.sample(
-            "shelflife_space_frees_nothing",
-            &[("mount", &m.mount)],
-            f64::from(u8::from(m.frees_nothing)),
-        );
-    }
 }
 
 /// The space figures of a pass: what its plan measured, and what a live pass did.
