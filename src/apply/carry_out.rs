@@ -77,15 +77,16 @@ pub(super) async fn carry_out(
         let space = match (mode, watch.mount_of(decision)) {
             (Mode::Live, Some(m)) => match watch.before(m, gate).await {
                 Ok(Go::Delete { free_before }) => Some((m, free_before)),
-                Ok(Go::Leave(why)) => {
-                    let outcome = space::left(why);
-                    if let Err(detail) = journal.finished(&slot_decisions, &outcome) {
-                        report.stopped = Some(Stop::JournalFailed { detail });
+                Ok(Go::Leave(why)) => match space::leave(journal, &slot_decisions, why) {
+                    Ok(outcome) => {
+                        report.outcomes[s].1 = outcome;
+                        continue;
+                    }
+                    Err(stop) => {
+                        report.stopped = Some(stop);
                         break;
                     }
-                    report.outcomes[s].1 = outcome;
-                    continue;
-                }
+                },
                 Err(stop) => {
                     report.stopped = Some(stop);
                     break;
@@ -152,13 +153,15 @@ pub(super) async fn carry_out(
                             slots.iter().partition(|&&s| {
                                 watch.mount_of(&plan.decisions[report.outcomes[s].0]) == Some(m)
                             });
-                        let outcome = space::left(why);
                         let left_decisions: Vec<usize> =
                             left.iter().map(|&s| report.outcomes[s].0).collect();
-                        if let Err(detail) = journal.finished(&left_decisions, &outcome) {
-                            report.stopped = Some(Stop::JournalFailed { detail });
-                            break;
-                        }
+                        let outcome = match space::leave(journal, &left_decisions, why) {
+                            Ok(outcome) => outcome,
+                            Err(stop) => {
+                                report.stopped = Some(stop);
+                                break;
+                            }
+                        };
                         for &s in &left {
                             report.outcomes[s].1 = outcome.clone();
                         }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Gate, Outcome, Stop};
+use super::{Gate, Journal, Outcome, Stop};
 use crate::plan::{Decision, Plan, Reason};
 use crate::units::format_bytes;
 
@@ -182,7 +182,16 @@ impl Watched {
     }
 }
 
-/// The outcome of a deletion for space that the pass left.
-pub(super) fn left(why: String) -> Outcome {
-    Outcome::Unneeded(why)
+/// Records in `journal` that the pass left `decisions` (deletions for space) for `why`, and
+/// gives their outcome; a journal that cannot record it stops the pass.
+pub(super) fn leave(
+    journal: &mut (dyn Journal + Send),
+    decisions: &[usize],
+    why: String,
+) -> Result<Outcome, Stop> {
+    let outcome = Outcome::Unneeded(why);
+    journal
+        .finished(decisions, &outcome)
+        .map_err(|detail| Stop::JournalFailed { detail })?;
+    Ok(outcome)
 }
