@@ -46,8 +46,8 @@ use tokio::task::JoinHandle;
 
 pub use server::{DeleteEvent, Recorded};
 pub use world::{
-    Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, Series, SeriesSpec,
-    Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
+    Collection, Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, Series,
+    SeriesSpec, Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
 };
 
 use server::{Faults, Inner, Shared};
@@ -209,6 +209,23 @@ impl SimStack {
         let mut inner = self.shared.lock();
         let queue = inner.faults.fail_next.entry(service).or_default();
         queue.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// The next `n` `method` requests to `service` whose path starts with `prefix` (Jellyfin's
+    /// compared without case, as its routes are) get `status`; other requests are answered as
+    /// usual meanwhile.
+    pub fn fail_path(&self, service: Service, method: &str, prefix: &str, status: u16, n: usize) {
+        let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+            return;
+        };
+        let prefix = server::path_key(service, prefix).1;
+        self.shared.lock().faults.fail_path.push(server::PathFault {
+            service,
+            method,
+            prefix,
+            status,
+            left: n,
+        });
     }
 
     /// While on, GET requests to `service` get a 200 with an HTML body.

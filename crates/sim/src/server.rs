@@ -38,12 +38,24 @@ pub struct DeleteEvent {
     pub removed: Vec<String>,
 }
 
+/// See [`crate::SimStack::fail_path`].
+pub(super) struct PathFault {
+    pub service: Service,
+    pub method: Method,
+    pub prefix: String,
+    pub status: u16,
+    pub left: usize,
+}
+
 pub type DeleteHook = Arc<dyn Fn(&DeleteEvent, &mut World) + Send + Sync>;
 pub type RequestHook = Arc<dyn Fn(&Recorded, &mut World) + Send + Sync>;
 pub type RewriteHook = Arc<dyn Fn(&Recorded, String) -> String + Send + Sync>;
 
 pub(super) struct Faults {
     pub fail_next: HashMap<Service, VecDeque<u16>>,
+    /// Failures for the next requests of one method to paths that start with a prefix
+    /// (Jellyfin paths lowercase), whatever comes between them.
+    pub fail_path: Vec<PathFault>,
     pub garbage: HashMap<Service, bool>,
     pub delete_delay: Duration,
     pub on_delete: Option<DeleteHook>,
@@ -60,6 +72,7 @@ impl Default for Faults {
     fn default() -> Self {
         Faults {
             fail_next: HashMap::new(),
+            fail_path: Vec::new(),
             garbage: HashMap::new(),
             delete_delay: Duration::ZERO,
             on_delete: None,
@@ -276,6 +289,15 @@ fn refusal(
         .and_then(VecDeque::pop_front)
     {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Some(Answer::text(status, "simulated failure"));
+    }
+    let key = path_key(service, path);
+    if let Some(fault) = (inner.faults.fail_path.iter_mut()).find(|f| {
+        f.left > 0 && f.service == service && f.method == *method && key.1.starts_with(&f.prefix)
+    }) {
+        fault.left -= 1;
+        let status =
+            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Some(Answer::text(status, "simulated failure"));
     }
     if !authorized(inner, service, path, headers, query) {

@@ -1,10 +1,16 @@
-//! The simulated Jellyfin: users, items (filtered, paged), sessions, library refresh.
+//! The simulated Jellyfin: users, items (filtered, paged), sessions, library refresh,
+//! collections.
+//!
+//! This file routes the requests and answers `/Items`; the collections (BoxSets) and what
+//! `/Items` lists of them are in `collections`, the items' media sources in `media`, the order
+//! of `/Items` in `order`.
 
 use std::collections::BTreeMap;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod collections;
 mod media;
 mod order;
 
@@ -12,7 +18,9 @@ use media::{MediaSourceOut, Probed};
 pub(super) use order::Orders;
 use order::{season_name, ItemRef};
 
-use super::server::{jellyfin_date, ok, param, params, status, typed_json, Answer, Query, Request};
+use super::server::{
+    flag, jellyfin_date, ok, param, params, status, typed_json, Answer, Query, Request,
+};
 use super::world::{Episode, Movie, Series, Watch, World};
 
 /// One request to Jellyfin. `orders` caches the order of `/Items` while `generation` (the
@@ -60,7 +68,15 @@ pub(super) fn jellyfin(
             }
             Answer::empty(StatusCode::NO_CONTENT)
         }
-        _ => Answer::empty(StatusCode::NOT_FOUND),
+        (&Method::POST, "/collections") => collections::create(world, r.query),
+        // The route exists for another method: ASP.NET answers 405, not 404.
+        (_, "/collections") => Answer::empty(StatusCode::METHOD_NOT_ALLOWED),
+        (method, path) => match collections::items_route(path) {
+            Some(id) if method == Method::POST => collections::add(world, id, r.query),
+            Some(id) if method == Method::DELETE => collections::remove(world, id, r.query),
+            Some(_) => Answer::empty(StatusCode::METHOD_NOT_ALLOWED),
+            None => Answer::empty(StatusCode::NOT_FOUND),
+        },
     }
 }
 
@@ -93,6 +109,25 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
         path: has_field("Path"),
         provider_ids: has_field("ProviderIds"),
         media_sources: has_field("MediaSources"),
+    };
+    // `includeItemTypes=BoxSet` alone lists the collections, whatever `parentId` says.
+    if kinds.len() == 1 && kinds[0].eq_ignore_ascii_case("BoxSet") {
+        return collections::list(world, q, user.is_some(), fields.path);
+    }
+    // A collection as the parent: only its items. Another item as the parent is not simulated
+    // (the query lists as if there were none); an id that names nothing is GetParentItem's 400.
+    let within = match param(q, "parentId") {
+        None => None,
+        Some(raw) => match collections::parse_guid(raw) {
+            None => return collections::invalid_value("parentId", raw),
+            Some(id) => {
+                match collections::members(world, &id, user.is_some(), flag(q, "recursive")) {
+                    Some(members) => Some(members),
+                    None if collections::in_library(world, &id) => None,
+                    None => return collections::bad_request(),
+                }
+            }
+        },
     };
     let is_played = param(q, "isPlayed").map(|v| v.eq_ignore_ascii_case("true"));
     let is_favorite = param(q, "isFavorite").map(|v| v.eq_ignore_ascii_case("true"));
@@ -136,6 +171,7 @@ fn jellyfin_items(world: &World, orders: &mut Orders, generation: u64, q: &Query
         wanted
             && passes(watch_of(watch).as_ref())
             && (ids.is_empty() || ids.iter().any(|id| id.eq_ignore_ascii_case(candidate.id())))
+            && within.as_ref().is_none_or(|m| m.contains(candidate.id()))
     };
     let matching = orders.matching(world, generation, list_key(q), &keys, admit);
     let total = matching.len();

@@ -153,6 +153,17 @@ pub struct RootFolder {
     pub accessible: bool,
 }
 
+/// A Jellyfin collection (a `BoxSet`), as `POST /Collections` makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// 32 lowercase hex digits, like every simulated Jellyfin id.
+    pub id: String,
+    pub name: String,
+    /// The ids of its items, in the order they were added, each once. An item Jellyfin has
+    /// forgotten stays here (as Jellyfin 10.11 keeps its `LinkedChild`) but is not listed.
+    pub items: Vec<String>,
+}
+
 /// A Jellyfin playback session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -173,6 +184,8 @@ pub struct World {
     pub radarr_root_folders: Vec<RootFolder>,
     pub sonarr_root_folders: Vec<RootFolder>,
     pub sessions: Vec<Session>,
+    /// Jellyfin's collections, in the order they were created.
+    pub collections: Vec<Collection>,
     /// `(arr prefix, jellyfin prefix)`: Jellyfin sees `/media/tv/…` where Sonarr sees `/tv/…`.
     pub jellyfin_prefix: Vec<(String, String)>,
     /// Paths of the files that exist, as the *arrs see them.
@@ -232,6 +245,7 @@ impl World {
                 accessible: true,
             }],
             sessions: Vec::new(),
+            collections: Vec::new(),
             jellyfin_prefix: Vec::new(),
             files: BTreeSet::new(),
             left_on_disk: Vec::new(),
@@ -246,6 +260,22 @@ impl World {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// Adds an empty collection called `name` and returns its id, drawn like the other ids.
+    pub fn add_collection(&mut self, name: &str) -> String {
+        let id = guid(self.id(), 0x05);
+        self.collections.push(Collection {
+            id: id.clone(),
+            name: name.to_string(),
+            items: Vec::new(),
+        });
+        id
+    }
+
+    /// The collection called exactly `name`, for assertions.
+    pub fn find_collection(&self, name: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.name == name)
     }
 
     /// The path Jellyfin shows for an *arr path.
