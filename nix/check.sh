@@ -37,7 +37,8 @@ done
 
 if [ -n "${NIXPKGS_LIB:-}" ]; then
     # The module against the real module system: the good config passes every assertion, the
-    # inline key and the lone monitor are refused.
+    # inline key, the inline token and the lone monitor are refused; notify targets get their token
+    # credentials.
     verdict=$(nix-instantiate --eval --strict --expr "
       let t = import ./nix/eval-test.nix { lib = import ${NIXPKGS_LIB}; }; in
       t.good.failedAssertions == [ ]
@@ -53,7 +54,18 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && builtins.elem \"anime:/etc/credstore/shelflife.anime\" t.twoInstances.serviceConfig.shelflife-monitor.LoadCredential
       && map (i: i.name) t.twoInstances.configFile.generated.radarr == [ \"4k\" \"hd\" ]
       && t.twoInstances.configFile.env ? SHELFLIFE_4K_API_KEY
-      && t.missingInstanceKey.failedAssertions == [ \"services.shelflife.settings.radarr[2] is set, but services.shelflife.credentialFiles.4k is not: shelflife needs the API key of 4k.\" ]")
+      && t.missingInstanceKey.failedAssertions == [ \"services.shelflife.settings.radarr[2] is set, but services.shelflife.credentialFiles.4k is not: shelflife needs the API key of 4k.\" ]
+      && t.notify.failedAssertions == [ ]
+      && t.notify.warnings == [ ]
+      && builtins.elem \"notify-phone:/etc/credstore/shelflife.notify-phone\" t.notify.serviceConfig.shelflife.LoadCredential
+      && t.notify.configFile.generated.rules.notice_days == 3
+      && t.notify.configFile.generated.leaving_soon == { collection = \"Going Away\"; }
+      && map (n: n.name) t.notify.configFile.generated.notify == [ \"phone\" \"apprise\" ]
+      && (builtins.head t.notify.configFile.generated.notify).events == [ \"scheduled\" \"failed\" ]
+      && !(builtins.elemAt t.notify.configFile.generated.notify 1 ? url)
+      && t.good.configFile.generated.notify == [ ]
+      && t.inlineToken.failedAssertions != [ ]
+      && builtins.match \".*settings.notify.1..token must not be set.*\" (builtins.head t.inlineToken.failedAssertions) != null")
     if [ "$verdict" = true ]; then
         echo "evaluates: nix/module.nix (nix/eval-test.nix)"
     else

@@ -3,7 +3,7 @@
 # sets are stubs, just enough for the module to evaluate. For a machine with Nix but no nixpkgs:
 #
 #   nix-instantiate --eval --strict --json nix/eval-test.nix \
-#     --arg lib 'import /path/to/nixpkgs.lib/lib' -A good   # or inlineKey, monitorOnly, relaxed
+#     --arg lib 'import /path/to/nixpkgs.lib/lib' -A good   # or inlineKey, notify, monitorOnly, …
 {
   lib ? import <nixpkgs/lib>,
 }:
@@ -191,6 +191,62 @@ in
       };
       credentialFiles = removeAttrs credentialFiles [ "radarr" ] // {
         hd = "/etc/credstore/shelflife.hd";
+      };
+    };
+  };
+
+  # A notice period with its collection, and two notify targets: ntfy with its token as a
+  # credential, and a command that needs none. The token reaches the services, not the settings.
+  notify = eval {
+    shelflife = {
+      enable = true;
+      settings = settings // {
+        rules = {
+          grace_days = 7;
+          notice_days = 3;
+        };
+        leaving_soon.collection = "Going Away";
+        notify = [
+          {
+            name = "phone";
+            kind = "ntfy";
+            url = "https://ntfy.example.org/shelflife";
+            events = [
+              "scheduled"
+              "failed"
+            ];
+          }
+          {
+            name = "apprise";
+            kind = "command";
+            command = [
+              "/run/current-system/sw/bin/apprise"
+              "-b"
+              "shelflife"
+            ];
+            timeout = "30s";
+          }
+        ];
+      };
+      credentialFiles = credentialFiles // {
+        "notify-phone" = "/etc/credstore/shelflife.notify-phone";
+      };
+    };
+  };
+
+  # A token written into the settings: refused, like an inline API key.
+  inlineToken = eval {
+    shelflife = {
+      enable = true;
+      inherit credentialFiles;
+      settings = settings // {
+        notify = [
+          {
+            kind = "ntfy";
+            url = "https://ntfy.example.org/shelflife";
+            token = "tk_s3cr3t";
+          }
+        ];
       };
     };
   };

@@ -4,7 +4,8 @@
 # Secrets never go in `settings`: the generated config sits in the world-readable Nix store. API
 # keys come through `credentialFiles` → LoadCredential=, and shelflife reads
 # $CREDENTIALS_DIRECTORY/<name> when the config names no key: `jellyfin`, and each *arr
-# instance's name (`radarr` and `sonarr` for a single table).
+# instance's name (`radarr` and `sonarr` for a single table). A notify target's token, when it
+# needs one, is the credential `notify-<name>`.
 {
   config,
   lib,
@@ -77,7 +78,7 @@ let
   # "health.mounts" an entry of [[health.mounts]]. tests/nix_module.rs compares these names with
   # shelflife::config::schema(), so keep the shape: `<table> = {` … `};` and one
   # `<key> = opt|req …;` per line. api_key and api_key_file are left out on purpose (see
-  # `credentialFiles` and the assertions).
+  # `credentialFiles` and the assertions), and so are a notify target's token and token_file.
   typed = {
     top = {
       dry_run = opt types.bool "Plan and log only, delete nothing. shelflife's default is true; set false to delete.";
@@ -110,6 +111,7 @@ let
     };
     rules = {
       grace_days = opt types.ints.unsigned "Whole days after the last play before an item may go.";
+      notice_days = opt (types.ints.between 0 365) "Whole days an item is announced (the leaving_soon collection, a scheduled notification) before it goes; shelflife's default is 0 (it goes as soon as it is eligible).";
       keep_tags = opt (types.listOf types.str) "Radarr/Sonarr tags (case-insensitive) that keep a movie or a whole series.";
       keep_favorites = opt types.bool "Keep a favourite of any counted user.";
       series_mode = opt (types.enum [ "episode" "season" "hybrid" ]) "How TV goes: by episode, by whole season, or ended series by season and continuing ones by episode.";
@@ -117,6 +119,18 @@ let
       protect_latest_season = opt types.bool "Never touch the newest season of a series still airing.";
       max_deletions_per_run = opt types.ints.unsigned "A plan that would delete more files than this is refused whole.";
       copies = opt (types.enum [ "together" "separate" ]) "The same movie in two Radarrs: watched together (either copy watches both), or each copy on its own.";
+    };
+    leaving_soon = {
+      enabled = opt types.bool "While rules.notice_days is above 0, gather the items due to go in a Jellyfin collection; shelflife's default is true.";
+      collection = opt types.str "The collection's name (at most 100 characters). Default: Leaving Soon.";
+    };
+    notify = {
+      name = opt types.str "The target's name (lowercase letters, digits, `-`, `_`), required when there are several; it names the token's credential, credentialFiles.\"notify-<name>\". Default, for a single target: its kind.";
+      kind = req (types.enum [ "webhook" "ntfy" "command" ]) "How the events go out: a JSON POST to a webhook, an ntfy topic, or a command.";
+      url = opt types.str "webhook and ntfy: where to post, e.g. https://ntfy.sh/my-shelflife.";
+      command = opt (types.listOf types.str) "command: the program and its arguments, run without a shell; give the program by its store path, e.g. [ \"\${pkgs.apprise}/bin/apprise\" … ].";
+      events = opt (types.listOf (types.enum [ "scheduled" "deleted" "paused" "failed" ])) "The events it gets. Default: all four.";
+      timeout = opt types.str "How long one notification may take, 1s to 5m. Default: 10s.";
     };
     path_map = {
       jellyfin = req types.str "A path prefix as Jellyfin sees it.";
@@ -193,6 +207,19 @@ let
         type = table typed.rules;
         default = { };
         description = "The retention rules.";
+      };
+      leaving_soon = mkOption {
+        type = table typed.leaving_soon;
+        default = { };
+        description = "The Jellyfin collection of the items due to go (while rules.notice_days is above 0).";
+      };
+      notify = mkOption {
+        type = types.listOf (table typed.notify);
+        default = [ ];
+        description = ''
+          Where the events of a pass go (scheduled, deleted, paused, failed). A token goes in
+          credentialFiles."notify-<name>", never here.
+        '';
       };
       path_map = mkOption {
         type = types.listOf (table typed.path_map);
@@ -288,15 +315,42 @@ let
   ) arrs;
   # The credentials the config needs: Jellyfin's and each instance's.
   configured = [ "jellyfin" ] ++ map (i: i.name) instances;
-  inlineSecrets = lib.concatMap (
-    { where, table, ... }:
-    map (k: "${where}.${k}") (
-      builtins.filter (k: table ? ${k}) [
-        "api_key"
-        "api_key_file"
-      ]
-    )
-  ) ([ { where = "settings.jellyfin"; table = cfg.settings.jellyfin; } ] ++ instances);
+  # Every notify target: its name as shelflife gives it (a single one may leave it out: its kind),
+  # where it sits in `settings`, and its table.
+  notifyTargets = lib.imap1 (i: table: {
+    name =
+      if table.name or null != null then
+        table.name
+      else if builtins.length cfg.settings.notify == 1 then
+        table.kind
+      else
+        null; # shelflife refuses it (config check, at build time)
+    where = "settings.notify[${toString i}]";
+    inherit table;
+  }) cfg.settings.notify;
+  # The credentials the targets may take a token from; a target needs none.
+  notifyCredentials = map (t: "notify-${t.name}") (builtins.filter (t: t.name != null) notifyTargets);
+  inlineSecrets =
+    lib.concatMap
+      (
+        { where, table, ... }:
+        map (k: "${where}.${k}") (
+          builtins.filter (k: table ? ${k}) [
+            "api_key"
+            "api_key_file"
+          ]
+        )
+      )
+      ([ { where = "settings.jellyfin"; table = cfg.settings.jellyfin; } ] ++ instances)
+    ++ lib.concatMap (
+      { where, table, ... }:
+      map (k: "${where}.${k}") (
+        builtins.filter (k: table ? ${k}) [
+          "token"
+          "token_file"
+        ]
+      )
+    ) notifyTargets;
   credentials = lib.filterAttrs (_: path: path != null) cfg.credentialFiles;
 
   # ProtectSystem=strict leaves only the state and runtime directories writable; a metrics file or
@@ -366,7 +420,8 @@ in
 
     credentialFiles = mkOption {
       type = types.submodule {
-        # Any other name is an *arr instance's (`hd`, `4k`, `anime`), typed the same way.
+        # Any other name is an *arr instance's (`hd`, `4k`, `anime`) or a notify target's token
+        # (`notify-phone`), typed the same way.
         freeformType = types.attrsOf (types.nullOr types.str);
         options = lib.genAttrs ([ "jellyfin" ] ++ arrs) (
           service:
@@ -388,9 +443,10 @@ in
           jellyfin = "/etc/credstore/shelflife.jellyfin";
           hd = "/etc/credstore/shelflife.hd";
           "4k" = "/etc/credstore/shelflife.4k";
+          "notify-phone" = "/etc/credstore/shelflife.notify-phone";
         }
       '';
-      description = "API key files by server: `jellyfin`, and each *arr instance by its name (`radarr`, `sonarr` for a single table).";
+      description = "API key files by server: `jellyfin`, and each *arr instance by its name (`radarr`, `sonarr` for a single table); the token of a notify target that needs one as `notify-<name>`.";
     };
 
     schedule = mkOption {
@@ -445,7 +501,7 @@ in
         [
           {
             assertion = inlineSecrets == [ ];
-            message = "services.shelflife: ${lib.concatStringsSep ", " inlineSecrets} must not be set. Settings are world-readable in the Nix store, and the services' dynamic user could read a key file only if everyone can. Put each key in a root-only file and name it in services.shelflife.credentialFiles.<service>: systemd hands it to the services alone (LoadCredential=).";
+            message = "services.shelflife: ${lib.concatStringsSep ", " inlineSecrets} must not be set. Settings are world-readable in the Nix store, and the services' dynamic user could read a key file only if everyone can. Put each key in a root-only file and name it in services.shelflife.credentialFiles.<service> (a notify target's token: credentialFiles.\"notify-<name>\"): systemd hands it to the services alone (LoadCredential=).";
           }
           {
             assertion = cfg.settings.jellyfin.url != null;
@@ -478,8 +534,8 @@ in
         ];
 
       warnings =
-        map (s: "services.shelflife.credentialFiles.${s} is set, but no server of the settings is called ${s}: shelflife will not use it.") (
-          builtins.filter (s: !(builtins.elem s configured)) (builtins.attrNames credentials)
+        map (s: "services.shelflife.credentialFiles.${s} is set, but no server or notify target of the settings is called ${lib.removePrefix "notify-" s}: shelflife will not use it.") (
+          builtins.filter (s: !(builtins.elem s (configured ++ notifyCredentials))) (builtins.attrNames credentials)
         );
 
       # One pass. Type=oneshot: `systemctl start` returns with its result, and the timer never

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::clients::http::HttpSettings;
 use crate::health::arrays::ArraySources;
 use crate::health::gate::{GatePolicy, OnDegraded};
+use crate::notify::Event;
 use crate::rules::{Copies, Rules, SeriesMode, WatchedBy};
 
 /// A pass plans and logs, and deletes nothing.
@@ -35,6 +36,17 @@ pub const ALLOW_READONLY: bool = false;
 pub const MIN_FREE_PERCENT: f64 = 5.0;
 pub const MIN_FREE_BYTES: u64 = 0;
 
+/// `[leaving_soon]`: while `[rules] notice_days` is above 0, the items due to go are gathered in
+/// a Jellyfin collection of this name.
+pub const LEAVING_SOON_ENABLED: bool = true;
+pub const LEAVING_SOON_COLLECTION: &str = "Leaving Soon";
+
+/// `[[notify]]`: how long one notification may take (a request, or the command to exit).
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `[[notify]] events` left out: every event.
+pub const NOTIFY_EVENTS: &[Event] = &Event::ALL;
+
 /// `[state] path` when systemd gives no `STATE_DIRECTORY`.
 pub const STATE_PATH: &str = "/var/lib/shelflife/state.db";
 
@@ -57,6 +69,8 @@ impl Default for Rules {
         Rules {
             watched_by: WatchedBy::Any,
             grace_days: 5,
+            // No notice: an item goes as soon as it is eligible, as before notices existed.
+            notice_days: 0,
             keep_tags: vec!["keep".to_string()],
             keep_favorites: true,
             series_mode: SeriesMode::Hybrid,

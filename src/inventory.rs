@@ -444,6 +444,7 @@ fn by_series(aired: HashMap<(i32, i32), Vec<Episode>>, users: usize) -> HashMap<
         by_series.entry(series).or_default().push(Season {
             number,
             views: Views::untouched(users),
+            jellyfin_id: None,
             episodes,
         });
     }

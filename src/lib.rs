@@ -23,6 +23,7 @@ pub mod policy;
 pub mod clients;
 pub mod health;
 pub mod inventory;
+pub mod notify;
 
 // Records and settings.
 pub mod config;
@@ -31,6 +32,7 @@ pub mod state;
 
 // Acting: deleting, and journaling what is deleted.
 pub mod apply;
+pub mod notice;
 pub mod record;
 
 // Reporting: how a pass ended, what people read, what Prometheus scrapes.

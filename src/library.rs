@@ -7,6 +7,7 @@
 //! `watched_by = "any" | "all"` is decided by policy, not by the fetcher.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -107,6 +108,55 @@ pub struct MediaFile {
     pub size: u64,
 }
 
+/// A Jellyfin item id: a GUID, which Jellyfin writes as 32 hex digits (dashes are accepted on
+/// the way in). Held as its 16 bytes: a library holds one per watched episode, and a "Leaving
+/// Soon" collection is kept by these ids.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JellyfinId([u8; 16]);
+
+impl JellyfinId {
+    /// The id in Jellyfin's text, with or without dashes, in either case; `None` for anything
+    /// else (an id the server made up in another shape is then simply not known).
+    pub fn parse(text: &str) -> Option<JellyfinId> {
+        let mut bytes = [0u8; 16];
+        let mut digits = text.bytes().filter(|&b| b != b'-');
+        for byte in &mut bytes {
+            let hi = hex_value(digits.next()?)?;
+            let lo = hex_value(digits.next()?)?;
+            *byte = hi << 4 | lo;
+        }
+        digits.next().is_none().then_some(JellyfinId(bytes))
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Display for JellyfinId {
+    /// 32 lowercase hex digits, as Jellyfin writes ids.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for JellyfinId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JellyfinId({self})")
+    }
+}
+
+impl Serialize for JellyfinId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// The name of the *arr instance an entry belongs to (`radarr`, `4k`): deletions go to it and
 /// to no other.
 pub type Instance = Arc<str>;
@@ -131,6 +181,8 @@ pub struct Movie {
     pub views: Views,
     /// Someone is playing it in Jellyfin right now.
     pub playing: bool,
+    /// Jellyfin's item for it, when a counted user's listing showed it (every watched movie).
+    pub jellyfin_id: Option<JellyfinId>,
 }
 
 /// Sonarr's notion of whether more episodes are coming.
@@ -173,6 +225,8 @@ pub struct Season {
     pub number: i32,
     /// Favourite flags on the Jellyfin Season item.
     pub views: Views,
+    /// Jellyfin's Season item, as its episodes name it (`SeasonId`).
+    pub jellyfin_id: Option<JellyfinId>,
     /// Episodes of the season as Sonarr lists them. Empty when inventory did not load them because
     /// the series had no candidate (nothing watched): such a season cannot produce a deletion.
     pub episodes: Vec<Episode>,
@@ -187,6 +241,8 @@ pub struct Episode {
     pub file: Option<MediaFile>,
     pub views: Views,
     pub playing: bool,
+    /// Jellyfin's item for it, when a counted user's listing showed it.
+    pub jellyfin_id: Option<JellyfinId>,
 }
 
 /// Something shelflife saw but could not tie to exactly one *arr entry. It is always kept.
@@ -291,6 +347,18 @@ mod tests {
         assert!(v.played && v.favorite && v.last_played() == Some(t));
         v.merge(UserView::new(true, Some(early), false));
         assert_eq!(v.last_played(), Some(t));
+    }
+
+    #[test]
+    fn a_jellyfin_id_reads_both_spellings_and_writes_jellyfins() {
+        let id = JellyfinId::parse("0123456789ABCDEF0123456789abcdef").unwrap();
+        assert_eq!(id.to_string(), "0123456789abcdef0123456789abcdef");
+        let dashed = JellyfinId::parse("01234567-89ab-cdef-0123-456789abcdef").unwrap();
+        assert_eq!(dashed, id);
+        assert_eq!(JellyfinId::parse("0123"), None);
+        assert_eq!(JellyfinId::parse("0123456789abcdef0123456789abcdef0"), None);
+        assert_eq!(JellyfinId::parse("g123456789abcdef0123456789abcdef"), None);
+        assert_eq!(std::mem::size_of::<Option<JellyfinId>>(), 17);
     }
 
     #[test]

@@ -182,6 +182,8 @@ fn status(path: &Path) -> Exit {
             "{}",
             output::status_text(last.as_ref(), &pending, health.as_ref())
         );
+        let tz = jiff::tz::TimeZone::system();
+        print!("{}", output::leaving_soon_status(&state.notices()?, &tz));
         // What the last pass did for space, from the figures it stored; unreadable ones (an
         // older or damaged record) only leave the lines out.
         let metrics: Option<shelflife::metrics::PassMetrics> = state
@@ -219,14 +221,17 @@ fn history(path: &Path, args: &HistoryArgs) -> Exit {
         Err(err) => return report(Err(err.into()), Exit::Usage),
     };
     let result = (|| {
-        let rows = match open_state(path)? {
-            Some(state) => state.history(since, kind, args.instance.as_deref())?,
-            None => Vec::new(),
+        let (rows, events) = match open_state(path)? {
+            Some(state) => (
+                state.history(since, kind, args.instance.as_deref())?,
+                state.notice_events(since, kind, args.instance.as_deref())?,
+            ),
+            None => (Vec::new(), Vec::new()),
         };
         if args.json {
-            println!("{}", output::history_json(&rows)?);
+            println!("{}", output::history_json_with_notices(&rows, &events)?);
         } else {
-            print!("{}", output::history_table(&rows));
+            print!("{}", output::history_with_notices(&rows, &events));
         }
         Ok(Exit::Ok)
     })();

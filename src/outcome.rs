@@ -50,6 +50,8 @@ pub struct RunOutcome {
     pub refused: Option<Refusal>,
     /// The health gate paused the pass before planning; the plan is empty.
     pub paused: Option<String>,
+    /// What this pass put on the notice period's schedule (`notice_days`).
+    pub announced: Vec<crate::state::NoticeRow>,
 }
 
 impl RunOutcome {

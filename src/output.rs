@@ -9,7 +9,9 @@ use std::fmt::Write;
 use crate::apply::{Mode, Outcome};
 use crate::outcome::{Preview, RunOutcome};
 use crate::plan::{Decision, Plan, SpaceBudget, Verdict};
-use crate::state::{ActionRow, HistoryRow, RunRow, TargetKey};
+use crate::state::{
+    ActionRow, HistoryRow, NoticeEventRow, NoticeRow, NoticeState, RunRow, TargetKey,
+};
 use crate::units::format_bytes;
 
 /// `title` as text output shows it: with the *arr instance in brackets (`Dune (2021) [4k]`)
@@ -298,6 +300,113 @@ pub fn status_text(
     out
 }
 
+/// `status` with a notice period: what is leaving and when (dates in `tz`), soonest first,
+/// and what was taken out of Leaving Soon by hand.
+pub fn leaving_soon_status(rows: &[NoticeRow], tz: &jiff::tz::TimeZone) -> String {
+    let mut out = String::new();
+    let leaving: Vec<&NoticeRow> = rows
+        .iter()
+        .filter(|r| r.state != NoticeState::Kept)
+        .collect();
+    if !leaving.is_empty() {
+        let total: u64 = leaving.iter().map(|r| r.bytes).sum();
+        let _ = writeln!(
+            out,
+            "Leaving soon: {} items, {}",
+            leaving.len(),
+            format_bytes(total)
+        );
+        for r in leaving {
+            let _ = writeln!(
+                out,
+                "  {}  {:<7}  {:>7}  {}",
+                r.due_at.to_zoned(tz.clone()).date(),
+                r.target.kind(),
+                format_bytes(r.bytes),
+                key_title(&r.title, &r.target)
+            );
+        }
+    }
+    for r in rows.iter().filter(|r| r.state == NoticeState::Kept) {
+        let _ = writeln!(
+            out,
+            "Kept: {} ({})",
+            key_title(&r.title, &r.target),
+            r.kept_reason.as_deref().unwrap_or("kept")
+        );
+    }
+    out
+}
+
+/// `history` with the notice period's events: the deletions, and below them what was
+/// scheduled and rescued, each newest first.
+pub fn history_with_notices(rows: &[HistoryRow], events: &[NoticeEventRow]) -> String {
+    let mut out = history_table(rows);
+    if events.is_empty() {
+        return out;
+    }
+    let width = (events.iter())
+        .map(|e| key_title(&e.title, &e.target).chars().count())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(out, "\nLeaving Soon:");
+    for e in events {
+        let _ = writeln!(
+            out,
+            "{}  {:<9}  {:<7}  {:>7}  {:<width$}  {}",
+            short_time(e.at),
+            e.event.as_str(),
+            e.target.kind(),
+            format_bytes(e.bytes),
+            key_title(&e.title, &e.target),
+            match e.event {
+                crate::state::NoticeEvent::Scheduled => format!("goes on {}", e.detail),
+                crate::state::NoticeEvent::Rescued => e.detail.clone(),
+            }
+        );
+    }
+    out
+}
+
+/// `history --json` with the notice period's events: the deletions (`"event": "deleted"`),
+/// then what was scheduled (`detail`: the due date) and rescued (`detail`: why), newest first.
+pub fn history_json_with_notices(
+    rows: &[HistoryRow],
+    events: &[NoticeEventRow],
+) -> serde_json::Result<String> {
+    let mut all: Vec<serde_json::Value> = rows.iter().map(history_value).collect();
+    all.extend(events.iter().map(|e| {
+        serde_json::json!({
+            "event": e.event.as_str(),
+            "at": e.at.to_string(),
+            "run_id": e.run_key,
+            "service": e.target.service().as_str(),
+            "instance": e.target.instance(),
+            "kind": e.target.kind().as_str(),
+            "arr_id": e.target.target_id(),
+            "title": e.title,
+            "detail": e.detail,
+            "bytes": e.bytes,
+        })
+    }));
+    serde_json::to_string_pretty(&all)
+}
+
+fn history_value(r: &HistoryRow) -> serde_json::Value {
+    serde_json::json!({
+        "event": "deleted",
+        "deleted_at": r.deleted_at.to_string(),
+        "run_id": r.run_key,
+        "service": r.target.service().as_str(),
+        "instance": r.target.instance(),
+        "kind": r.target.kind().as_str(),
+        "arr_id": r.target.target_id(),
+        "title": r.title,
+        "reason": r.reason,
+        "bytes": r.bytes,
+    })
+}
+
 /// `history`: one line per deletion, newest first.
 pub fn history_table(rows: &[HistoryRow]) -> String {
     if rows.is_empty() {
@@ -333,23 +442,7 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
 
 /// `history --json`: an array of deletions, newest first.
 pub fn history_json(rows: &[HistoryRow]) -> serde_json::Result<String> {
-    let rows: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "deleted_at": r.deleted_at.to_string(),
-                "run_id": r.run_key,
-                "service": r.target.service().as_str(),
-                "instance": r.target.instance(),
-                "kind": r.target.kind().as_str(),
-                "arr_id": r.target.target_id(),
-                "title": r.title,
-                "reason": r.reason,
-                "bytes": r.bytes,
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&rows)
+    history_json_with_notices(rows, &[])
 }
 
 /// UTC to the minute: `2026-11-23 03:00`.
@@ -505,6 +598,7 @@ mod tests {
             bytes,
             reason,
             watched_at: None,
+            jellyfin_id: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::library::{Instance, Unmatched};
+use crate::library::{Instance, JellyfinId, Unmatched};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +142,15 @@ pub enum Reason {
     /// Eligible, but its mount does not need the space: it is above its target, or older files
     /// bring it there.
     SpaceNotNeeded { why: String },
+    /// Eligible, and announced in the notice period: it goes on `due` if it is still eligible
+    /// then.
+    Scheduled { due: jiff::civil::Date },
+    /// Someone took it out of the "Leaving Soon" collection by hand: kept while it stays
+    /// eligible.
+    KeptByHand,
+    /// Due, but it could not be taken out of the "Leaving Soon" collection first (or the
+    /// collection could not be read): a later pass tries again.
+    Postponed { why: String },
     /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
     /// every copy.
     OtherCopy {
@@ -182,6 +191,9 @@ impl Reason {
             Reason::Incomplete { .. } => "incomplete",
             Reason::InDoubt { .. } => "in_doubt",
             Reason::FreesNothing { .. } => "frees_nothing",
+            Reason::Scheduled { .. } => "scheduled",
+            Reason::KeptByHand => "kept_by_hand",
+            Reason::Postponed { .. } => "postponed",
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
             // Counted by what keeps the copy it comes from.
             Reason::OtherCopy { reason, .. } => reason.code(),
@@ -236,6 +248,9 @@ impl fmt::Display for Reason {
             Reason::InDoubt { why } => write!(f, "in doubt: {why}"),
             Reason::OtherCopy { instance, reason } => write!(f, "{reason} on the {instance} copy"),
             Reason::FreesNothing { why } => write!(f, "would free nothing: {why}"),
+            Reason::Scheduled { due } => write!(f, "scheduled, goes on {due}"),
+            Reason::KeptByHand => f.write_str("taken out of Leaving Soon by hand"),
+            Reason::Postponed { why } => write!(f, "postponed: {why}"),
             Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),
             Reason::Space(s) => write!(
                 f,
@@ -274,6 +289,10 @@ pub struct Decision {
     /// of a mount that is short of space, oldest first. Not part of the plan's JSON.
     #[serde(skip)]
     pub watched_at: Option<i64>,
+    /// The Jellyfin item that shows it in a "Leaving Soon" collection: the movie, the season, or
+    /// the (first) episode of the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jellyfin_id: Option<JellyfinId>,
 }
 
 /// The outcome of `policy::plan`.
@@ -394,10 +413,11 @@ mod tests {
     #[test]
     fn a_decision_stays_small() {
         // A plan holds one per watched item, tens of thousands on a large library: the rare,
-        // large reasons are boxed so that they do not make every decision larger.
+        // large reasons are boxed so that they do not make every decision larger. The Jellyfin
+        // item a "Leaving Soon" collection shows costs 17 bytes (176 with padding).
         assert_eq!(std::mem::size_of::<Reason>(), 32);
         assert!(
-            std::mem::size_of::<Decision>() <= 160,
+            std::mem::size_of::<Decision>() <= 176,
             "{}",
             std::mem::size_of::<Decision>()
         );

@@ -521,6 +521,7 @@ mod tests {
             bytes: 1,
             reason: Reason::Playing,
             watched_at: None,
+            jellyfin_id: None,
         }
     }
 

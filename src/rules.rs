@@ -72,6 +72,10 @@ pub struct Rules {
     pub watched_by: WatchedBy,
     /// Whole days after the last play before an item may go.
     pub grace_days: u32,
+    /// Whole days an item is announced (the "Leaving Soon" collection, a `scheduled`
+    /// notification) before it may go, counted from when it was first found eligible. 0: it
+    /// goes as soon as it is eligible, unannounced.
+    pub notice_days: u32,
     /// Tag labels that keep a movie or series; compared case-insensitively.
     pub keep_tags: Vec<String>,
     /// A favourite of any counted user keeps the item.

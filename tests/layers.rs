@@ -17,9 +17,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("decisions", &["plan", "policy"]),
-    ("servers and host", &["clients", "inventory", "health"]),
+    (
+        "servers and host",
+        &["clients", "inventory", "health", "notify"],
+    ),
     ("records and settings", &["state", "defaults", "config"]),
-    ("acting", &["apply", "record"]),
+    ("acting", &["apply", "record", "notice"]),
     ("reporting", &["outcome", "output", "metrics"]),
     ("running", &["monitor", "pass"]),
 ];

@@ -9,8 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Keys the module leaves out on purpose: settings land in the world-readable Nix store, so API
-/// keys come through `credentialFiles` (LoadCredential=), and the module refuses these.
-const SECRETS: [&str; 2] = ["api_key", "api_key_file"];
+/// keys and notify tokens come through `credentialFiles` (LoadCredential=), and the module
+/// refuses these.
+const SECRETS: [&str; 4] = ["api_key", "api_key_file", "token", "token_file"];
+
+/// The secrets of the servers' tables, and of a notify target's.
+const API_KEYS: [&str; 2] = ["api_key", "api_key_file"];
+const TOKENS: [&str; 2] = ["token", "token_file"];
 
 fn read(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -150,16 +155,25 @@ fn typed_options_match_the_config_schema() {
 /// while the schema still has them under these names.
 #[test]
 fn the_secrets_left_out_are_schema_keys() {
-    for service in ["jellyfin", "radarr", "sonarr"] {
+    let tables = [
+        ("jellyfin", API_KEYS),
+        ("radarr", API_KEYS),
+        ("sonarr", API_KEYS),
+        ("notify", TOKENS),
+    ];
+    for (table, secrets) in tables {
         let keys = shelflife::config::schema()
             .iter()
-            .find(|(t, _)| *t == service)
+            .find(|(t, _)| *t == table)
             .map(|(_, k)| *k)
-            .unwrap_or_else(|| panic!("schema has no {service} table"));
-        for secret in SECRETS {
-            assert!(keys.contains(&secret), "schema lost {service}.{secret}");
+            .unwrap_or_else(|| panic!("schema has no {table} table"));
+        for secret in secrets {
+            assert!(keys.contains(&secret), "schema lost {table}.{secret}");
         }
     }
+    assert!(SECRETS
+        .iter()
+        .all(|s| API_KEYS.contains(s) || TOKENS.contains(s)));
 }
 
 /// The check above is only worth something if it notices a renamed, added or dropped option.
@@ -184,6 +198,14 @@ fn the_comparison_notices_drift() {
     assert!(drift(&secret)
         .iter()
         .any(|p| p.contains("secret `api_key`")));
+
+    let token = module.replacen(
+        "    notify = {\n",
+        "    notify = {\n      token = opt types.str \"no\";\n",
+        1,
+    );
+    assert_ne!(token, module, "module.nix has a notify table");
+    assert!(drift(&token).iter().any(|p| p.contains("secret `token`")));
 
     let odd = module.replacen("grace_days = opt", "grace_days = lib.mkOption", 1);
     assert!(drift(&odd)

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::notice;
 use super::raw::{self, RawSize};
-use super::values::{absolute, duration, parse_size, url};
+use super::values::{absolute, duration, parse_size, plain_name, url};
 use super::{
     secrets, ArrConfig, Config, ConfigError, Env, HealthConfig, JellyfinConfig, MetricsConfig,
     MountConfig, PathMap, SpaceTarget, StateConfig, NO_MOUNTS,
@@ -18,7 +19,10 @@ use crate::health::gate::{GatePolicy, OnDegraded};
 use crate::rules::{Copies, GraceTier, Rules, SeriesMode, WatchedBy};
 
 /// Makes the error for a bad value of `key`.
-type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+pub(super) type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+
+/// Longest notice: a year. Anything longer is more likely a typo than a wish.
+const MAX_NOTICE_DAYS: u32 = 365;
 
 /// Most attempts a request may have: more only makes a dead server take longer to be called so.
 const MAX_RETRIES: i64 = 10;
@@ -39,6 +43,8 @@ pub(super) fn build(
     let sonarr = arrs(Service::Sonarr, raw.sonarr, source, env, &invalid)?;
     unique_names(&radarr, &sonarr, &invalid)?;
     let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
+    let leaving_soon = notice::leaving_soon(raw.leaving_soon, &rules, source, warnings, &invalid)?;
+    let (notify, notify_token_origins) = notice::targets(raw.notify, source, env, &invalid)?;
     let path_map = path_maps(raw.path_map.unwrap_or_default(), &invalid)?;
     let health = health(raw.health.unwrap_or_default(), &invalid)?;
     let state_path = state_path(raw.state.and_then(|s| s.path), env, &invalid)?;
@@ -66,6 +72,9 @@ pub(super) fn build(
         radarr,
         sonarr,
         rules,
+        leaving_soon,
+        notify,
+        notify_token_origins,
         path_map,
         health,
         state: StateConfig { path: state_path },
@@ -161,10 +170,6 @@ fn arrs(
     Ok(out)
 }
 
-/// Longest name an instance may have: it becomes a file name, an environment variable and a
-/// metric label.
-const MAX_NAME: usize = 32;
-
 /// A checked instance name: it names a credential file and an environment variable, so it is
 /// plain (`4k`, `anime`, `radarr-kids`), and it may not be another server's own name.
 fn instance_name(
@@ -173,19 +178,7 @@ fn instance_name(
     key: &str,
     invalid: Invalid,
 ) -> Result<String, ConfigError> {
-    let plain = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    let starts_well = name.starts_with(|c: char| c.is_ascii_alphanumeric());
-    if !plain || !starts_well || name.len() > MAX_NAME {
-        return Err(invalid(
-            key,
-            format!(
-                "must be 1 to {MAX_NAME} lowercase letters, digits, `-` or `_`, starting with a \
-                 letter or digit (it names a credential file), not {name:?}"
-            ),
-        ));
-    }
+    let name = plain_name(name, key, invalid)?;
     // Another server's own name would read its credential and mislead every log line.
     let taken = ["jellyfin", "radarr", "sonarr", "seerr"]
         .into_iter()
@@ -194,6 +187,16 @@ fn instance_name(
         return Err(invalid(
             key,
             format!("must not be {name:?}: that is the name of another server's credentials"),
+        ));
+    }
+    // `notify-<name>` is a notify target's token.
+    if name.starts_with("notify-") {
+        return Err(invalid(
+            key,
+            format!(
+                "must not start with `notify-`, not {name:?}: such credentials hold the tokens \
+                 of [[notify]] targets"
+            ),
         ));
     }
     Ok(name)
@@ -261,6 +264,18 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
             )
         })?,
     };
+    let notice_days = match r.notice_days {
+        None => defaults.notice_days,
+        Some(d) => u32::try_from(d)
+            .ok()
+            .filter(|d| *d <= MAX_NOTICE_DAYS)
+            .ok_or_else(|| {
+                invalid(
+                    "rules.notice_days",
+                    format!("must be a whole number of days from 0 to {MAX_NOTICE_DAYS}, not {d}"),
+                )
+            })?,
+    };
     let max_deletions_per_run = match r.max_deletions_per_run {
         None => defaults.max_deletions_per_run,
         Some(n) => u32::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
@@ -291,6 +306,7 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
     Ok(Rules {
         watched_by,
         grace_days,
+        notice_days,
         keep_tags,
         keep_favorites: r.keep_favorites.unwrap_or(defaults.keep_favorites),
         series_mode,

@@ -7,15 +7,17 @@
 //! Nothing here touches the network.
 
 mod build;
+mod notice;
 mod raw;
 mod secrets;
 mod show;
 mod values;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use secrets::{env_var_of, Env, Secret};
+pub use secrets::{env_var_of, token_credential_of, token_var_of, Env, Secret};
 
 use crate::clients::http::Server;
 use crate::clients::{HttpSettings, Service};
@@ -35,6 +37,12 @@ pub struct Config {
     /// The Sonarr instances. None: TV is left alone.
     pub sonarr: Vec<ArrConfig>,
     pub rules: Rules,
+    /// The Jellyfin collection that shows what is due to go (`rules.notice_days` above 0).
+    pub leaving_soon: LeavingSoonConfig,
+    /// Where the events of a pass are sent, in the order of the file. None: nowhere.
+    pub notify: Vec<crate::notify::Target>,
+    /// Where each token in `notify` was read from, by target name, for `config show`.
+    notify_token_origins: BTreeMap<String, String>,
     pub path_map: Vec<PathMap>,
     pub health: HealthConfig,
     pub state: StateConfig,
@@ -63,6 +71,15 @@ pub struct ArrConfig {
     pub add_import_exclusion: bool,
     /// Deadlines and retries of its requests.
     pub http: HttpSettings,
+}
+
+/// `[leaving_soon]`: the Jellyfin collection of the items due to go. Used only while
+/// `rules.notice_days` is above 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeavingSoonConfig {
+    /// The collection's name; `None` when `enabled = false` (notices go out, but no collection
+    /// is kept).
+    pub collection: Option<String>,
 }
 
 /// How a path prefix Jellyfin sees appears to the *arrs.
@@ -122,10 +139,11 @@ pub enum ConfigError {
         service: String,
         tried: String,
     },
-    #[error("{path}: cannot read the {service} API key from {file}")]
+    #[error("{path}: cannot read {what} from {file}")]
     SecretFile {
         path: PathBuf,
-        service: String,
+        /// "the jellyfin API key", "the token of notify target ntfy".
+        what: String,
         file: PathBuf,
         #[source]
         source: std::io::Error,

@@ -15,6 +15,8 @@ pub(super) struct RawConfig {
     pub radarr: Option<Tables<RawArr>>,
     pub sonarr: Option<Tables<RawArr>>,
     pub rules: Option<RawRules>,
+    pub leaving_soon: Option<RawLeavingSoon>,
+    pub notify: Option<Tables<RawNotify>>,
     pub path_map: Option<Vec<RawPathMap>>,
     pub health: Option<RawHealth>,
     pub state: Option<RawState>,
@@ -44,7 +46,7 @@ pub(super) struct RawHttp {
     pub retries: Option<i64>,
 }
 
-/// A service that may be configured once (`[radarr]`) or several times (`[[radarr]]`).
+/// A table that may be written once (`[radarr]`) or several times (`[[radarr]]`).
 #[derive(Debug, Default)]
 pub(super) struct Tables<T> {
     pub items: Vec<T>,
@@ -111,6 +113,7 @@ take_http!(RawArr);
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRules {
     pub grace_days: Option<i64>,
+    pub notice_days: Option<i64>,
     pub keep_tags: Option<Vec<String>>,
     pub keep_favorites: Option<bool>,
     pub series_mode: Option<String>,
@@ -118,6 +121,27 @@ pub(super) struct RawRules {
     pub protect_latest_season: Option<bool>,
     pub max_deletions_per_run: Option<i64>,
     pub copies: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLeavingSoon {
+    pub enabled: Option<bool>,
+    pub collection: Option<String>,
+}
+
+/// One notification target: `[notify]`, or an entry of `[[notify]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub url: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub events: Option<Vec<String>>,
+    pub timeout: Option<String>,
+    pub token: Option<String>,
+    pub token_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,7 +213,16 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
     (
         "",
         &[
-            "dry_run", "jellyfin", "radarr", "sonarr", "rules", "path_map", "health", "state",
+            "dry_run",
+            "jellyfin",
+            "radarr",
+            "sonarr",
+            "rules",
+            "leaving_soon",
+            "notify",
+            "path_map",
+            "health",
+            "state",
             "metrics",
         ],
     ),
@@ -238,6 +271,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
         "rules",
         &[
             "grace_days",
+            "notice_days",
             "keep_tags",
             "keep_favorites",
             "series_mode",
@@ -245,6 +279,20 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "protect_latest_season",
             "max_deletions_per_run",
             "copies",
+        ],
+    ),
+    ("leaving_soon", &["enabled", "collection"]),
+    (
+        "notify",
+        &[
+            "name",
+            "kind",
+            "url",
+            "command",
+            "events",
+            "timeout",
+            "token",
+            "token_file",
         ],
     ),
     ("path_map", &["jellyfin", "arr"]),
@@ -423,13 +471,14 @@ mod tests {
                     continue;
                 }
                 let value = match *key {
-                    "users" | "keep_tags" | "root_folders" => "[\"a\"]",
+                    "users" | "keep_tags" | "root_folders" | "command" | "events" => "[\"a\"]",
                     "dry_run"
                     | "keep_favorites"
                     | "protect_latest_season"
                     | "add_import_exclusion"
-                    | "allow_readonly" => "true",
-                    "grace_days" | "max_deletions_per_run" | "retries" => "1",
+                    | "allow_readonly"
+                    | "enabled" => "true",
+                    "grace_days" | "notice_days" | "max_deletions_per_run" | "retries" => "1",
                     "partial_season_threshold"
                     | "min_free_percent"
                     | "below_free_percent"

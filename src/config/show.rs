@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Config;
 use crate::clients::http::HttpSettings;
+use crate::notify::Via;
 use crate::rules::{SeriesMode, WatchedBy};
 
 impl Config {
@@ -51,6 +52,7 @@ impl Config {
         let r = &self.rules;
         let _ = writeln!(out, "\n[rules]");
         let _ = writeln!(out, "grace_days = {}", r.grace_days);
+        let _ = writeln!(out, "notice_days = {}", r.notice_days);
         let tags: Vec<String> = r.keep_tags.iter().map(|t| q(t)).collect();
         let _ = writeln!(out, "keep_tags = [{}]", tags.join(", "));
         let _ = writeln!(out, "keep_favorites = {}", r.keep_favorites);
@@ -68,6 +70,7 @@ impl Config {
         let _ = writeln!(out, "protect_latest_season = {}", r.protect_latest_season);
         let _ = writeln!(out, "max_deletions_per_run = {}", r.max_deletions_per_run);
         let _ = writeln!(out, "copies = {}", q(r.copies.as_str()));
+        self.notice_lines(&mut out);
         for m in &self.path_map {
             let _ = writeln!(out, "\n[[path_map]]");
             let _ = writeln!(out, "jellyfin = {}", q(&m.jellyfin));
@@ -148,6 +151,62 @@ impl Config {
             }
         }
         out
+    }
+}
+
+impl Config {
+    /// `[leaving_soon]` and every `[[notify]]` target, tokens redacted.
+    fn notice_lines(&self, out: &mut String) {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let _ = writeln!(out, "\n[leaving_soon]");
+        if self.rules.notice_days == 0 {
+            let _ = writeln!(out, "# unused while [rules] notice_days is 0");
+        }
+        match &self.leaving_soon.collection {
+            Some(name) => {
+                let _ = writeln!(out, "enabled = true");
+                let _ = writeln!(out, "collection = {}", q(name));
+            }
+            None => {
+                let _ = writeln!(out, "enabled = false");
+            }
+        }
+        if self.notify.is_empty() {
+            let _ = writeln!(out, "\n# [[notify]] is not configured: no notifications");
+        }
+        for target in &self.notify {
+            let _ = writeln!(out, "\n[[notify]]");
+            let _ = writeln!(out, "name = {}", q(&target.name));
+            let (kind, url, token) = match &target.via {
+                Via::Webhook { url, token } => ("webhook", Some(url), token.as_ref()),
+                Via::Ntfy { url, token } => ("ntfy", Some(url), token.as_ref()),
+                Via::Command { .. } => ("command", None, None),
+            };
+            let _ = writeln!(out, "kind = {}", q(kind));
+            if let Some(url) = url {
+                let _ = writeln!(out, "url = {}", q(url));
+            }
+            if let Via::Command { argv } = &target.via {
+                let argv: Vec<String> = argv.iter().map(|a| q(a)).collect();
+                let _ = writeln!(out, "command = [{}]", argv.join(", "));
+            }
+            let events: Vec<String> = target.events.iter().map(|e| q(e.as_str())).collect();
+            let _ = writeln!(out, "events = [{}]", events.join(", "));
+            let timeout = humantime::format_duration(target.timeout).to_string();
+            let _ = writeln!(out, "timeout = {}", q(&timeout));
+            match (token, self.notify_token_origins.get(&target.name)) {
+                (Some(_), Some(origin)) => {
+                    let _ = writeln!(out, "token = {}", q(&format!("<redacted: from {origin}>")));
+                }
+                (Some(_), None) => {
+                    let _ = writeln!(out, "token = {}", q("<redacted>"));
+                }
+                (None, _) if url.is_some() => {
+                    let _ = writeln!(out, "# no token");
+                }
+                (None, _) => {}
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 use super::values::parse_size;
 use super::*;
 use crate::health::gate::{GatePolicy, OnDegraded};
+use crate::notify::{Event, Via};
 use crate::rules::{Copies, GraceTier, SeriesMode, WatchedBy};
 use std::os::unix::fs::PermissionsExt;
 
@@ -44,6 +45,7 @@ fn minimal_config_gets_the_contract_defaults() {
         Rules {
             watched_by: WatchedBy::Any,
             grace_days: 5,
+            notice_days: 0,
             keep_tags: vec!["keep".to_owned()],
             keep_favorites: true,
             series_mode: SeriesMode::Hybrid,
@@ -92,6 +94,13 @@ fn minimal_config_gets_the_contract_defaults() {
         PathBuf::from("/var/lib/shelflife/state.db")
     );
     assert_eq!(config.metrics.textfile, None);
+    assert_eq!(
+        config.leaving_soon,
+        LeavingSoonConfig {
+            collection: Some("Leaving Soon".to_owned())
+        }
+    );
+    assert!(config.notify.is_empty());
     // Deleting with nothing checking the storage is allowed, and said.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].ends_with(NO_MOUNTS), "{warnings:?}");
@@ -792,4 +801,500 @@ fn a_mount_kept_at_a_free_space_target_says_so_with_when_low() {
         e.contains("`health.mounts[1].space_mode` needs `root_folders`"),
         "{e}"
     );
+}
+
+#[test]
+fn notice_days_is_a_number_of_days_up_to_a_year() {
+    let notice = |days: &str| format!("{MINIMAL}\n[rules]\nnotice_days = {days}\n");
+    assert_eq!(
+        parse(&notice("7")).expect("valid").config.rules.notice_days,
+        7
+    );
+    assert_eq!(
+        parse(&notice("365"))
+            .expect("valid")
+            .config
+            .rules
+            .notice_days,
+        365
+    );
+    for bad in ["366", "-1", "1.5", "\"7\""] {
+        let e = err(&notice(bad));
+        assert!(e.contains("notice_days"), "{bad}: {e}");
+    }
+    let e = err(&notice("366"));
+    assert!(
+        e.contains("`rules.notice_days` must be a whole number of days from 0 to 365, not 366"),
+        "{e}"
+    );
+    let shown = parse(&notice("7"))
+        .expect("valid")
+        .config
+        .to_redacted_toml();
+    assert!(
+        shown.contains("\n[rules]\ngrace_days = 5\nnotice_days = 7\n"),
+        "{shown}"
+    );
+}
+
+/// `MINIMAL` with `[rules] notice_days` and what else `extra` holds.
+fn with_notice(days: u32, extra: &str) -> String {
+    format!("{MINIMAL}\n[rules]\nnotice_days = {days}\n\n{extra}\n")
+}
+
+#[test]
+fn leaving_soon_names_the_collection_or_keeps_none() {
+    let collection = |extra: &str| {
+        parse(&with_notice(7, extra))
+            .expect("valid")
+            .config
+            .leaving_soon
+            .collection
+    };
+    assert_eq!(collection("").as_deref(), Some("Leaving Soon"));
+    assert_eq!(
+        collection("[leaving_soon]\ncollection = \"Last Chance\"\n").as_deref(),
+        Some("Last Chance")
+    );
+    assert_eq!(collection("[leaving_soon]\nenabled = false\n"), None);
+    let hundred = "é".repeat(100);
+    assert_eq!(
+        collection(&format!("[leaving_soon]\ncollection = \"{hundred}\"\n")),
+        Some(hundred)
+    );
+    #[rustfmt::skip]
+    let refused = [
+        ("\"\"", "must not be empty"),
+        ("\"   \"", "must not be empty"),
+        ("\" Leaving Soon\"", "must not start or end with spaces"),
+        ("\"Leaving Soon \"", "must not start or end with spaces"),
+        ("\"Leaving\\tSoon\"", "must not hold control characters"),
+        ("\"Leaving\\nSoon\"", "must not hold control characters"),
+    ];
+    for (name, says) in refused {
+        let e = err(&with_notice(
+            7,
+            &format!("[leaving_soon]\ncollection = {name}\n"),
+        ));
+        assert!(
+            e.contains(&format!("`leaving_soon.collection` {says}")),
+            "{name}: {e}"
+        );
+    }
+    let long = format!("[leaving_soon]\ncollection = \"{}\"\n", "x".repeat(101));
+    assert!(err(&with_notice(7, &long)).contains("at most 100 characters"));
+    // Checked even while it is off, so turning it on cannot break the config.
+    let off = "[leaving_soon]\nenabled = false\ncollection = \"\"\n";
+    assert!(err(&with_notice(7, off)).contains("`leaving_soon.collection`"));
+    let e = err(&with_notice(7, "[leaving_soon]\ncolection = \"x\"\n"));
+    assert!(
+        e.contains("unknown key `colection` in [leaving_soon]")
+            && e.contains("did you mean `collection`?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn leaving_soon_without_a_notice_period_warns() {
+    let warned = |text: &str| {
+        parse(text)
+            .expect("valid")
+            .warnings
+            .iter()
+            .any(|w| w.contains("[leaving_soon] is set, but [rules] notice_days is 0"))
+    };
+    let table = "[leaving_soon]\ncollection = \"Bye\"\n";
+    assert!(warned(&format!("{MINIMAL}\n{table}")));
+    assert!(warned(&with_notice(0, "[leaving_soon]\nenabled = true\n")));
+    assert!(!warned(&with_notice(3, table)));
+    assert!(!warned(MINIMAL));
+    // An empty table, as a generated file writes it, sets nothing.
+    assert!(!warned(&format!("{MINIMAL}\n[leaving_soon]\n")));
+}
+
+const NTFY: &str = "kind = \"ntfy\"\nurl = \"https://ntfy.example.org/shelflife\"\n";
+
+#[test]
+fn a_single_notify_table_is_one_target_named_after_its_kind() {
+    for header in ["[notify]", "[[notify]]"] {
+        let config = parse(&format!("{MINIMAL}\n{header}\n{NTFY}"))
+            .expect("valid")
+            .config;
+        let [target] = config.notify.as_slice() else {
+            panic!("one target: {:?}", config.notify);
+        };
+        assert_eq!(target.name, "ntfy");
+        assert!(
+            matches!(&target.via, Via::Ntfy { url, token: None } if url == "https://ntfy.example.org/shelflife"),
+            "{:?}",
+            target.via
+        );
+        assert_eq!(target.events, Event::ALL.to_vec(), "every event by default");
+        assert_eq!(target.timeout, Duration::from_secs(10));
+    }
+    let command = parse(&format!(
+        "{MINIMAL}\n[notify]\nkind = \"command\"\ncommand = [\"apprise\", \"-b\", \"\"]\n"
+    ))
+    .expect("valid")
+    .config;
+    assert_eq!(command.notify[0].name, "command");
+    assert!(
+        matches!(&command.notify[0].via, Via::Command { argv } if argv == &["apprise", "-b", ""]),
+        "{:?}",
+        command.notify[0].via
+    );
+    let webhook = parse(&format!(
+        "{MINIMAL}\n[notify]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/hook\"\n"
+    ))
+    .expect("valid")
+    .config;
+    assert_eq!(webhook.notify[0].name, "webhook");
+    assert!(matches!(
+        &webhook.notify[0].via,
+        Via::Webhook { token: None, .. }
+    ));
+    // As a generated file may write "no targets".
+    let none = parse(&format!("notify = []\n{MINIMAL}"))
+        .expect("valid")
+        .config;
+    assert!(none.notify.is_empty());
+}
+
+#[test]
+fn several_notify_targets_each_have_a_name_and_their_own_settings() {
+    let text = format!(
+        "{MINIMAL}\n[[notify]]\nname = \"phone\"\n{NTFY}events = [\"scheduled\", \"failed\", \"scheduled\"]\n\
+         timeout = \"1m\"\n\n[[notify]]\nname = \"mail-2\"\nkind = \"command\"\ncommand = [\"/usr/bin/apprise\"]\n\
+         events = [\"deleted\"]\n"
+    );
+    let config = parse(&text).expect("valid").config;
+    let targets: Vec<_> = config
+        .notify
+        .iter()
+        .map(|t| (t.name.as_str(), t.events.clone(), t.timeout))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            (
+                "phone",
+                vec![Event::Scheduled, Event::Failed],
+                Duration::from_secs(60)
+            ),
+            ("mail-2", vec![Event::Deleted], Duration::from_secs(10)),
+        ]
+    );
+
+    let two = |first: &str, second: &str| {
+        format!("{MINIMAL}\n[[notify]]\n{first}{NTFY}\n[[notify]]\n{second}{NTFY}")
+    };
+    let e = err(&two("", ""));
+    assert!(
+        e.contains("`notify[1].name` is required when there are several [[notify]] targets"),
+        "{e}"
+    );
+    let e = err(&two("name = \"a\"\n", "name = \"a\"\n"));
+    assert!(
+        e.contains("`notify[2].name` \"a\" names two notify targets"),
+        "{e}"
+    );
+    let e = err(&two("name = \"a-b\"\n", "name = \"a_b\"\n"));
+    assert!(
+        e.contains("would share the token variable $SHELFLIFE_NOTIFY_A_B_TOKEN"),
+        "{e}"
+    );
+    for bad in ["Phone", "my phone", "", "-x", "../x", &"x".repeat(33)] {
+        let e = err(&two(&format!("name = {bad:?}\n"), "name = \"b\"\n"));
+        assert!(
+            e.contains("`notify[1].name` must be 1 to 32"),
+            "{bad:?}: {e}"
+        );
+    }
+    let e = err(&two("name = \"a\"\n", "name = \"b\"\nurll = \"x\"\n"));
+    assert!(
+        e.contains("unknown key `urll` in [[notify]]") && e.contains("did you mean `url`?"),
+        "{e}"
+    );
+    let e = err(&format!("{MINIMAL}\n[notify]\n{NTFY}evnts = []\n"));
+    assert!(
+        e.contains("unknown key `evnts` in [notify]") && e.contains("did you mean `events`?"),
+        "{e}"
+    );
+    let e = err(&format!("notify = \"ntfy\"\n{MINIMAL}"));
+    assert!(e.contains("table or an array of tables"), "{e}");
+}
+
+#[test]
+fn notify_values_are_checked_and_named() {
+    let one = |body: &str| format!("{MINIMAL}\n[[notify]]\nname = \"t\"\n{body}\n");
+    #[rustfmt::skip]
+    let refused = [
+        ("url = \"https://n\"", "`notify[1].kind` is required: \"webhook\", \"ntfy\" or \"command\""),
+        ("kind = \"email\"", "`notify[1].kind` must be \"webhook\", \"ntfy\" or \"command\", not \"email\""),
+        ("kind = \"ntfy\"", "`notify[1].url` is required for a ntfy target"),
+        ("kind = \"webhook\"", "`notify[1].url` is required for a webhook target"),
+        ("kind = \"webhook\"\nurl = \"ntfy.sh/x\"", "`notify[1].url` must be an http:// or https:// URL"),
+        ("kind = \"ntfy\"\nurl = \"ftp://n/x\"", "`notify[1].url` must be an http:// or https:// URL"),
+        ("kind = \"command\"\ncommand = [\"a\"]\nurl = \"http://n\"", "`notify[1].url` is for webhook and ntfy targets"),
+        ("kind = \"command\"", "`notify[1].command` is required for a command target"),
+        ("kind = \"command\"\ncommand = []", "`notify[1].command` is required for a command target"),
+        ("kind = \"command\"\ncommand = [\" \", \"x\"]", "`notify[1].command` must start with the program"),
+        ("kind = \"command\"\ncommand = [\"a\", \"b\\u0000\"]", "`notify[1].command` must not hold a NUL"),
+        ("kind = \"command\"\ncommand = \"apprise -b x\"", "command"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ncommand = [\"a\"]", "`notify[1].command` is for command targets"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\nevents = []", "`notify[1].events` must name at least one event"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\nevents = [\"deleted\", \"sheduled\"]",
+            "`notify[1].events` has an unknown event \"sheduled\"; the events are \"scheduled\", \"deleted\", \"paused\", \"failed\""),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntimeout = \"500ms\"", "`notify[1].timeout` must be between 1s and 5m, not 500ms"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntimeout = \"6m\"", "`notify[1].timeout` must be between 1s and 5m"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntimeout = \"soon\"", "`notify[1].timeout` is not a duration"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntimeout = \"0s\"", "`notify[1].timeout` must be longer than zero"),
+        ("kind = \"command\"\ncommand = [\"a\"]\ntoken = \"x\"", "`notify[1].token` is for webhook and ntfy targets"),
+        ("kind = \"command\"\ncommand = [\"a\"]\ntoken_file = \"/x\"", "`notify[1].token_file` is for webhook and ntfy targets"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntoken = \"x\"\ntoken_file = \"/x\"", "`notify[1].token` and token_file are both set"),
+        ("kind = \"webhook\"\nurl = \"http://n\"\ntoken = \" \"", "`notify[1].token` from inline notify[1].token is empty"),
+        ("kind = \"ntfy\"\nurl = \"http://n\"\ntoken_file = \"/nonexistent/t\"",
+            "cannot read the token of notify target t from /nonexistent/t"),
+    ];
+    for (body, says) in refused {
+        let e = err(&one(body));
+        assert!(
+            e.starts_with("/etc/shelflife/config.toml: ") && e.contains(says),
+            "{body}: {e}"
+        );
+    }
+    // The bounds themselves are allowed.
+    for timeout in ["1s", "5m"] {
+        let body = format!("kind = \"ntfy\"\nurl = \"http://n\"\ntimeout = \"{timeout}\"");
+        assert!(parse(&one(&body)).is_ok(), "{timeout}");
+    }
+    // A single table's key is `notify.…`.
+    let e = err(&format!("{MINIMAL}\n[notify]\nkind = \"ntfy\"\n"));
+    assert!(e.contains("`notify.url` is required"), "{e}");
+}
+
+fn notify_token(text: &str, env: &Env) -> Result<Option<(String, String)>, ConfigError> {
+    let config = Config::parse(text, Path::new("c.toml"), env)?.config;
+    let token = match &config.notify[0].via {
+        Via::Webhook { token, .. } | Via::Ntfy { token, .. } => token.clone(),
+        Via::Command { .. } => None,
+    };
+    let shown = config.to_redacted_toml();
+    Ok(token.map(|t| {
+        let line = shown
+            .lines()
+            .find(|l| l.starts_with("token = "))
+            .unwrap_or_default()
+            .to_owned();
+        (t.expose().to_owned(), line)
+    }))
+}
+
+#[test]
+fn a_notify_token_comes_from_the_first_source_that_has_one_or_there_is_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("phone.token");
+    std::fs::write(&token_file, "from-file\n").expect("write");
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).expect("mkdir");
+    std::fs::write(creds.join("notify-phone"), "from-credential").expect("write");
+    let credstore = dir.path().join("credstore");
+    std::fs::create_dir(&credstore).expect("mkdir");
+    std::fs::write(credstore.join("shelflife.notify-phone"), "from-credstore\n").expect("write");
+    let creds_str = creds.display().to_string();
+    let pairs = [
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("CREDENTIALS_DIRECTORY", creds_str.as_str()),
+        ("SHELFLIFE_NOTIFY_PHONE_TOKEN", "from-env"),
+    ];
+    let env = |n: usize| Env::from_pairs(pairs.into_iter().take(n)).with_credstore(&credstore);
+    let text = |extra: &str| format!("{JF_ONLY}\n[[notify]]\nname = \"phone\"\n{NTFY}{extra}");
+    let token = |extra: &str, env: &Env| notify_token(&text(extra), env).expect("valid");
+    let redacted = |origin: &str| format!("token = \"<redacted: from {origin}>\"");
+
+    assert_eq!(
+        token(&format!("token = \"{KEY}\"\n"), &env(3)),
+        Some((KEY.to_owned(), redacted("inline notify[1].token")))
+    );
+    let file = format!("token_file = \"{}\"\n", token_file.display());
+    assert_eq!(
+        token(&file, &env(3)),
+        Some((
+            "from-file".to_owned(),
+            redacted(&token_file.display().to_string())
+        ))
+    );
+    assert_eq!(
+        token("", &env(3)),
+        Some((
+            "from-credential".to_owned(),
+            redacted(&creds.join("notify-phone").display().to_string())
+        ))
+    );
+    let no_credential = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_NOTIFY_PHONE_TOKEN", "from-env"),
+    ])
+    .with_credstore(&credstore);
+    assert_eq!(
+        token("", &no_credential),
+        Some((
+            "from-env".to_owned(),
+            redacted("$SHELFLIFE_NOTIFY_PHONE_TOKEN")
+        ))
+    );
+    assert_eq!(
+        token("", &env(1)),
+        Some((
+            "from-credstore".to_owned(),
+            redacted(
+                &credstore
+                    .join("shelflife.notify-phone")
+                    .display()
+                    .to_string()
+            )
+        ))
+    );
+    // Nowhere: no token, which is no error (a server may want none).
+    let bare = Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", KEY)]);
+    assert_eq!(token("", &bare), None);
+    let shown = Config::parse(&text(""), Path::new("c.toml"), &bare)
+        .expect("valid")
+        .config
+        .to_redacted_toml();
+    assert!(shown.contains("# no token"), "{shown}");
+    // A command target looks for none, even where one lies ready.
+    let command = format!(
+        "{JF_ONLY}\n[[notify]]\nname = \"phone\"\nkind = \"command\"\ncommand = [\"true\"]\n"
+    );
+    assert_eq!(notify_token(&command, &env(3)).expect("valid"), None);
+}
+
+#[test]
+fn notice_and_notify_settings_show_without_their_tokens() {
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("SHELFLIFE_NOTIFY_HOOK_TOKEN", KEY),
+    ]);
+    let text = with_notice(
+        3,
+        "[leaving_soon]\ncollection = \"Last \\\"Chance\\\"\"\n\n\
+         [[notify]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example.org/s\"\n\
+         token = \"tk_inline_secret\"\nevents = [\"failed\"]\n\n\
+         [[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/h\"\ntimeout = \"90s\"\n\n\
+         [[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", \"a \\\"b\\\"\"]\n",
+    );
+    let config = Config::parse(&text, Path::new("/etc/shelflife/config.toml"), &env)
+        .expect("valid")
+        .config;
+    let shown = config.to_redacted_toml();
+    for secret in [KEY, "tk_inline_secret"] {
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!format!("{config:?}").contains(secret), "{config:?}");
+    }
+    #[rustfmt::skip]
+    let expected = [
+        "\n[leaving_soon]\nenabled = true\ncollection = 'Last \"Chance\"'\n",
+        "\n[[notify]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example.org/s\"\nevents = [\"failed\"]\n\
+         timeout = \"10s\"\ntoken = \"<redacted: from inline notify[1].token>\"\n",
+        "\n[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/h\"\n\
+         events = [\"scheduled\", \"deleted\", \"paused\", \"failed\"]\ntimeout = \"1m 30s\"\n\
+         token = \"<redacted: from $SHELFLIFE_NOTIFY_HOOK_TOKEN>\"\n",
+        "\n[[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", 'a \"b\"']\n\
+         events = [\"scheduled\", \"deleted\", \"paused\", \"failed\"]\ntimeout = \"10s\"\n",
+    ];
+    for part in expected {
+        assert!(shown.contains(part), "{part}\nnot in\n{shown}");
+    }
+    // What `config show` prints loads back to the same settings (the tokens, now inline, aside).
+    let again = Config::parse(&shown, Path::new("/etc/shelflife/config.toml"), &env)
+        .expect("config show reads back")
+        .config;
+    assert_eq!(again.leaving_soon, config.leaving_soon);
+    assert_eq!(again.rules, config.rules);
+    let settings = |c: &Config| -> Vec<String> {
+        c.notify
+            .iter()
+            .map(|t| format!("{} {:?} {:?}", t.name, t.events, t.timeout))
+            .collect()
+    };
+    assert_eq!(settings(&again), settings(&config));
+
+    let off = with_notice(3, "[leaving_soon]\nenabled = false\n");
+    let shown = parse(&off).expect("valid").config.to_redacted_toml();
+    assert!(
+        shown.contains("\n[leaving_soon]\nenabled = false\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("# [[notify]] is not configured: no notifications"),
+        "{shown}"
+    );
+    let unused = parse(MINIMAL).expect("valid").config.to_redacted_toml();
+    assert!(
+        unused.contains("[leaving_soon]\n# unused while [rules] notice_days is 0\nenabled = true\ncollection = \"Leaving Soon\"\n"),
+        "{unused}"
+    );
+}
+
+#[test]
+fn world_readable_inline_token_warns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    let text = format!("{JF_ONLY}[notify]\n{NTFY}token = \"tk_secret\"\n");
+    std::fs::write(&path, text).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let env = Env::from_pairs([("SHELFLIFE_JELLYFIN_API_KEY", KEY)]);
+    let loaded = Config::load(&path, &env).expect("valid");
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("holds an inline token")
+                && w.contains("use token_file")
+                && w.contains("chmod 600")),
+        "{:?}",
+        loaded.warnings
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let loaded = Config::load(&path, &env).expect("valid");
+    assert!(!loaded.warnings.iter().any(|w| w.contains("inline token")));
+}
+
+#[test]
+fn an_arr_may_not_take_a_notify_targets_credential() {
+    let e = err(&MINIMAL.replace("[radarr]\n", "[radarr]\nname = \"notify-phone\"\n"));
+    assert!(
+        e.contains("`radarr.name` must not start with `notify-`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_examples_commented_out_notice_and_notify_tables_are_valid() {
+    // Uncomment what reads as TOML between `[leaving_soon]` and the next real table.
+    let start = EXAMPLE
+        .find("# [leaving_soon]")
+        .expect("the example shows [leaving_soon]");
+    let end = start + EXAMPLE[start..].find("\n[").expect("a table follows");
+    let block: String = EXAMPLE[start..end]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            l.starts_with('[') || toml::from_str::<toml::Table>(l).is_ok_and(|t| !t.is_empty())
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let text = with_notice(3, &block);
+    let config = parse(&text)
+        .unwrap_or_else(|e| panic!("{e}\n{block}"))
+        .config;
+    assert_eq!(
+        config.leaving_soon.collection.as_deref(),
+        Some("Leaving Soon")
+    );
+    let names: Vec<&str> = config.notify.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["phone", "mail"], "{block}");
+    assert!(matches!(&config.notify[1].via, Via::Command { argv } if argv[0] == "apprise"));
 }

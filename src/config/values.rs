@@ -1,4 +1,4 @@
-//! The value types of the config file: URLs, durations, absolute paths, sizes. Each check
+//! The value types of the config file: URLs, names, durations, absolute paths, sizes. Each check
 //! names the key it read, through `invalid`.
 
 use std::time::Duration;
@@ -28,6 +28,33 @@ pub(super) fn url(
             ),
         )),
     }
+}
+
+/// Longest name an instance or a notify target may have: it becomes a file name, an environment
+/// variable and a metric label.
+const MAX_NAME: usize = 32;
+
+/// A name that names a credential file and an environment variable, so it is plain: `4k`,
+/// `anime`, `radarr-kids`.
+pub(super) fn plain_name(
+    name: String,
+    key: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<String, ConfigError> {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let starts_well = name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if !plain || !starts_well || name.len() > MAX_NAME {
+        return Err(invalid(
+            key,
+            format!(
+                "must be 1 to {MAX_NAME} lowercase letters, digits, `-` or `_`, starting with a \
+                 letter or digit (it names a credential file), not {name:?}"
+            ),
+        ));
+    }
+    Ok(name)
 }
 
 pub(super) fn duration(

@@ -57,6 +57,7 @@ impl Touches {
         }
         item.series_id = item.series_id.map(|s| self.share(s));
         item.series_name = item.series_name.map(|s| self.share(s));
+        item.season_id = item.season_id.map(|s| self.share(s));
         let k = self.items.len();
         self.by_id.insert(item.id.clone(), k);
         self.items.push(item);

@@ -14,6 +14,7 @@ fn movie(id: i32, bytes: u64) -> Decision {
         bytes,
         reason: Reason::Watched { days_ago: 30 },
         watched_at: None,
+        jellyfin_id: None,
     }
 }
 
@@ -37,6 +38,7 @@ fn outcome(outcomes: Vec<Outcome>, stopped: Option<Stop>) -> RunOutcome {
         }),
         refused: None,
         paused: None,
+        announced: Vec::new(),
     }
 }
 

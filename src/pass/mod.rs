@@ -5,6 +5,7 @@
 //! shows what `run` would do: the same journal applied, the same refusal.
 
 mod log;
+mod notify;
 mod space;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::config::{ArrConfig, Config, MountConfig};
 use crate::health::{self, gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
 use crate::metrics::{self, PassMetrics, Requests};
+use crate::notice::{Notice, Settled};
 use crate::outcome::{Preview, Refusal, RunOutcome};
 use crate::output;
 use crate::plan::Plan;
@@ -87,6 +89,16 @@ impl Pass {
         &self.sources
     }
 
+    /// The notice period of the config, shown through this pass's Jellyfin.
+    fn notice(&self) -> Notice<'_> {
+        Notice {
+            days: self.config.rules.notice_days,
+            collection: self.config.leaving_soon.collection.as_deref(),
+            jellyfin: &self.sources.jellyfin,
+            tz: jiff::tz::TimeZone::system(),
+        }
+    }
+
     /// What `run` would do now, without changing anything: plans afresh and applies the
     /// journal in `state` (when there is one) as `run` does, leaving out what a live pass
     /// already deleted and keeping what an unsettled deletion covers, then judges the plan
@@ -106,6 +118,14 @@ impl Pass {
                 done
             }
         };
+        let notice = self.notice();
+        if notice.is_on() {
+            let schedule = match state {
+                Some(state) => state.notices()?,
+                None => Vec::new(),
+            };
+            notice.preview(&mut plan, &schedule, now).await;
+        }
         let refused = Refusal::of(&plan, self.config.rules.max_deletions_per_run);
         Ok(Preview {
             plan,
@@ -201,6 +221,9 @@ impl Pass {
             }
         };
         log::started(&run_id, mode);
+        let was_paused = previous
+            .as_ref()
+            .is_some_and(|p| p.outcome == Some(state::Outcome::Paused));
         let mut health_gate =
             PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
         let result = self
@@ -263,6 +286,12 @@ impl Pass {
             }
         };
         self.leave_metrics(state, run, &metrics, health_gate.last_report(), finished);
+        // Dry runs rehearse: they announce nothing, so they tell nobody.
+        if mode == Mode::Live {
+            let tz = jiff::tz::TimeZone::system();
+            let messages = notify::messages(&result, was_paused, &run_id, now, &tz);
+            notify::send(&self.config, state, &messages, finished).await;
+        }
         result
     }
 
@@ -323,6 +352,7 @@ impl Pass {
                 report: None,
                 refused: None,
                 paused: Some(reason),
+                announced: Vec::new(),
             });
         }
         if let Some(prev) = previous.filter(|p| p.outcome == Some(state::Outcome::Paused)) {
@@ -345,6 +375,24 @@ impl Pass {
         }
         // What an interrupted pass may still be deleting is not touched again.
         record::hold(&mut plan, held);
+        // With a notice period, only what was announced long enough ago is left to delete.
+        let notice = self.notice();
+        let settled = match mode {
+            Mode::Live if notice.is_on() => {
+                // The collection changes as the storage allows deletions: a missing mount makes
+                // Jellyfin drop items, which must not read as rescues.
+                let allowed = health_gate.before_delete(std::time::Instant::now()).await;
+                notice
+                    .settle(&mut plan, state, &run_id, now, allowed)
+                    .await?
+            }
+            _ => {
+                if notice.is_on() {
+                    notice.preview(&mut plan, &state.notices()?, now).await;
+                }
+                Settled::default()
+            }
+        };
         log::kept(&run_id, mode, &plan);
 
         systemd::progress(&format!("planning: {} to delete", plan.deletions().count()));
@@ -362,6 +410,7 @@ impl Pass {
                 report: None,
                 refused: Some(refusal),
                 paused: None,
+                announced: settled.announced,
             });
         }
 
@@ -372,6 +421,9 @@ impl Pass {
             .filter(|r| r.add_import_exclusion)
             .map(|r| r.name.as_str())
             .collect();
+        if mode == Mode::Live {
+            notice.release(&mut plan, &settled, state, &run_id).await?;
+        }
         let (decisions, actions) = record::new_actions(&plan);
         let ids = state.plan_actions(run, &actions, Timestamp::now())?;
         let report = {
@@ -406,6 +458,7 @@ impl Pass {
             report: Some(report),
             refused: None,
             paused: None,
+            announced: settled.announced,
         })
     }
 

@@ -488,6 +488,7 @@ pub(crate) mod testkit {
             path: format!("/movies/{title}"),
             views: Views::from(vec![unseen()]),
             playing: false,
+            jellyfin_id: None,
         }
     }
 
@@ -613,11 +614,13 @@ pub(crate) mod testkit {
                 }),
                 views: Views::from(vec![unseen()]),
                 playing: false,
+                jellyfin_id: None,
             })
             .collect();
         Season {
             number,
             views: Views::from(vec![unseen()]),
+            jellyfin_id: None,
             episodes,
         }
     }

@@ -63,6 +63,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
                 bytes: movie.file.as_ref().map_or(0, |f| f.size),
                 reason,
                 watched_at,
+                jellyfin_id: movie.jellyfin_id,
             },
         ));
     }

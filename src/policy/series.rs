@@ -313,6 +313,10 @@ fn season_decision(
         },
         bytes,
         reason,
+        // The season's own item; an episode of it when Jellyfin did not name the season.
+        jellyfin_id: season
+            .jellyfin_id
+            .or_else(|| season.episodes.iter().find_map(|e| e.jellyfin_id)),
     };
     (key(show, season.number, SEASON_POSITION), decision)
 }
@@ -436,6 +440,7 @@ fn file_decision(
         },
         bytes: file.map_or(0, |f| f.size),
         reason,
+        jellyfin_id: episodes.iter().find_map(|j| j.ep.jellyfin_id),
     };
     (key(show, season.number, first), decision)
 }

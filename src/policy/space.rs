@@ -147,6 +147,7 @@ mod tests {
                 days_ago: days as u32,
             },
             watched_at: Some(1_000_000_000 - days * 86_400),
+            jellyfin_id: None,
         }
     }
 

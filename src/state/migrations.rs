@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -103,6 +103,51 @@ UPDATE actions SET instance = service;
 UPDATE actions SET target_json = json_set(target_json, '$.instance', service)
     WHERE json_valid(target_json) AND json_type(target_json, '$.instance') IS NULL;
 CREATE INDEX actions_by_instance ON actions (instance, finished_at) WHERE state = 'done';
+";
+
+/// The notice period (`notice_days`): what is announced to go and when (`notices`, one row per
+/// target while it is on the schedule or kept by hand), what happened to those announcements
+/// (`notice_events`, for `history`), and the notifications not yet delivered (`outbox`, retried
+/// at each pass until a target takes them).
+const V5: &str = "
+CREATE TABLE notices (
+    target_key   TEXT    PRIMARY KEY,
+    instance     TEXT    NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('movie', 'season', 'episode')),
+    title        TEXT    NOT NULL,
+    bytes        INTEGER NOT NULL CHECK (bytes >= 0),
+    jellyfin_id  TEXT,
+    state        TEXT    NOT NULL CHECK (state IN ('scheduled', 'leaving', 'kept')),
+    scheduled_at INTEGER NOT NULL,
+    due_at       INTEGER NOT NULL,
+    kept_reason  TEXT,
+    CHECK ((state = 'kept') = (kept_reason IS NOT NULL))
+) STRICT;
+
+CREATE TABLE notice_events (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    run_key    TEXT,
+    target_key TEXT    NOT NULL,
+    instance   TEXT    NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('movie', 'season', 'episode')),
+    title      TEXT    NOT NULL,
+    bytes      INTEGER NOT NULL CHECK (bytes >= 0),
+    event      TEXT    NOT NULL CHECK (event IN ('scheduled', 'rescued')),
+    detail     TEXT    NOT NULL
+) STRICT;
+
+CREATE INDEX notice_events_at ON notice_events (at);
+
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    target     TEXT    NOT NULL,
+    event      TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    last_error TEXT
+) STRICT;
 ";
 
 /// What the header and catalogue of a file say about it.

@@ -24,6 +24,7 @@ mod journal;
 pub mod lock;
 mod maintenance;
 pub mod migrations;
+mod notice;
 mod query;
 pub mod types;
 
@@ -41,6 +42,7 @@ use rusqlite::{Connection, OpenFlags, Row, Transaction, TransactionBehavior};
 pub use error::{Cause, StateError};
 pub use lock::{LockError, RunLock};
 pub use migrations::{APPLICATION_ID, SCHEMA_VERSION};
+pub use notice::{NoticeEvent, NoticeEventRow, NoticeRow, NoticeState, OutboxRow};
 pub use types::{
     ActionId, ActionKind, ActionRow, ActionState, HistoryRow, Mode, NewAction, Outcome,
     PruneCounts, RunCounts, RunId, RunRow, Service, TargetKey, UnknownValue,

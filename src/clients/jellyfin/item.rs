@@ -62,6 +62,9 @@ pub struct Item {
     /// episode of a series names the same one.
     pub series_id: Option<Arc<str>>,
     pub series_name: Option<Arc<str>>,
+    /// On episodes: the Season item (`SeasonId`), which a "Leaving Soon" collection holds for a
+    /// season that goes whole. Shared like `series_id`.
+    pub season_id: Option<Arc<str>>,
     /// On episodes: the season number (0 = specials).
     pub parent_index_number: Option<i32>,
     /// On episodes: the episode number; on seasons: the season number.
@@ -95,6 +98,8 @@ struct RawItem {
     #[serde(default)]
     series_name: Option<String>,
     #[serde(default)]
+    season_id: Option<String>,
+    #[serde(default)]
     parent_index_number: Option<i32>,
     #[serde(default)]
     index_number: Option<i32>,
@@ -121,6 +126,7 @@ impl From<RawItem> for Item {
             },
             series_id: raw.series_id.map(Into::into),
             series_name: raw.series_name.map(Into::into),
+            season_id: raw.season_id.map(Into::into),
             parent_index_number: raw.parent_index_number,
             index_number: raw.index_number,
             index_number_end: raw.index_number_end,

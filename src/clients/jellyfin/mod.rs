@@ -1,4 +1,4 @@
-//! Jellyfin: users, per-user watched and favourite items, sessions, library refresh.
+//! Jellyfin: users, per-user watched and favourite items, sessions, library refresh, collections.
 //!
 //! Jellyfin writes PascalCase JSON and omits nulls, so every optional field here is an `Option`
 //! or has a default. An API key has no user of its own: per-user state (`UserData`) only comes
@@ -6,14 +6,18 @@
 //! come only when asked for in `fields`.
 //!
 //! [`JellyfinClient`] is here with the small calls; the items are in `item` (with their
-//! provider ids in `provider_ids`), the paged reading of a listing in `listing`, and the paths
-//! asked for on their own in `media_paths`.
+//! provider ids in `provider_ids`), the paged reading of a listing in `listing`, the paths
+//! asked for on their own in `media_paths`, and the collections (BoxSets: find, create, read,
+//! add, remove) in `collections`.
 
+mod collections;
 mod item;
 mod listing;
 mod media_paths;
 mod provider_ids;
 
+#[cfg(test)]
+mod collections_tests;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +26,7 @@ use serde::Deserialize;
 
 use super::http::{ApiError, BuildError, Http, HttpSettings, RequestStats, Service, ServiceClient};
 
+pub use collections::COLLECTION_BATCH;
 pub use item::{Item, ItemKind, UserData};
 pub use listing::{ItemFilter, Listing};
 pub use provider_ids::ProviderIds;

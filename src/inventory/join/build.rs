@@ -7,7 +7,7 @@ use crate::clients::http::{Server, Service};
 use crate::clients::{sonarr, RootFolder, Tag};
 use crate::inventory::{Inventory, RadarrData, RootFolderState, SonarrData};
 use crate::library::{
-    Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
+    Episode, JellyfinId, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
 };
 
 /// Sonarr's episode `e` as the library holds it, for `users` counted users none of whom has
@@ -23,6 +23,7 @@ pub fn library_episode(e: sonarr::Episode, users: usize) -> (i32, Episode) {
         file,
         views: Views::untouched(users),
         playing: false,
+        jellyfin_id: None,
     };
     (e.season_number, episode)
 }
@@ -39,6 +40,7 @@ pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
         .map(|(number, episodes)| Season {
             number,
             views: Views::untouched(users),
+            jellyfin_id: None,
             episodes,
         })
         .collect()
@@ -46,10 +48,17 @@ pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
 
 /// What a [`Joiner`](super::Joiner) found: views and play flags by *arr entry, and what matched nothing.
 pub struct Joined {
-    /// Views and play flags, indexed like `RadarrData::movies`.
-    pub(super) movies: Option<(Vec<Views>, Vec<bool>)>,
+    pub(super) movies: Option<MoviesJoined>,
     pub(super) series: Option<SeriesJoined>,
     pub(super) unmatched: Vec<Unmatched>,
+}
+
+/// What a [`Joiner`](super::Joiner) found of the movies: views, play flags and Jellyfin items,
+/// indexed like `RadarrData::movies` (every instance's, one after the other).
+pub(super) struct MoviesJoined {
+    pub(super) views: Vec<Views>,
+    pub(super) playing: Vec<bool>,
+    pub(super) ids: Vec<Option<JellyfinId>>,
 }
 
 /// What a [`Joiner`](super::Joiner) found of the series, indexed like `SonarrData::series`.
@@ -77,8 +86,10 @@ impl Joined {
             ..Library::default()
         };
         let mut root_folders = Vec::new();
-        if let Some((views, playing)) = self.movies {
-            let (mut views, mut playing) = (views.into_iter(), playing.into_iter());
+        if let Some(joined) = self.movies {
+            let mut views = joined.views.into_iter();
+            let mut playing = joined.playing.into_iter();
+            let mut ids = joined.ids.into_iter();
             for r in radarr {
                 let server = Server::new(Service::Radarr, &r.instance);
                 let roots = roots(server, &r.root_folders, &mut root_folders);
@@ -86,7 +97,8 @@ impl Joined {
                 let count = r.movies.len();
                 let views = views.by_ref().take(count);
                 let playing = playing.by_ref().take(count);
-                library.movies.extend(build_movies(r, views, playing));
+                let ids = ids.by_ref().take(count);
+                library.movies.extend(build_movies(r, views, playing, ids));
             }
         }
         if let Some(mut joined) = self.series {
@@ -148,14 +160,12 @@ fn build_movies(
     r: RadarrData,
     views: impl Iterator<Item = Views>,
     playing: impl Iterator<Item = bool>,
+    ids: impl Iterator<Item = Option<JellyfinId>>,
 ) -> impl Iterator<Item = Movie> {
     let labels = label_map(r.tags);
     let instance = r.instance;
-    r.movies
-        .into_iter()
-        .zip(views)
-        .zip(playing)
-        .map(move |((m, views), playing)| Movie {
+    r.movies.into_iter().zip(views).zip(playing).zip(ids).map(
+        move |(((m, views), playing), jellyfin_id)| Movie {
             instance: instance.clone(),
             radarr_id: m.id,
             tmdb_id: m.tmdb_id.filter(|&t| t > 0),
@@ -166,7 +176,9 @@ fn build_movies(
             path: m.path.unwrap_or_default(),
             views,
             playing,
-        })
+            jellyfin_id,
+        },
+    )
 }
 
 pub(super) fn series_status(status: Option<&str>) -> SeriesStatus {
@@ -231,6 +243,7 @@ fn build_seasons(
             let mut season = season.unwrap_or_else(|| Season {
                 number,
                 views: Views::untouched(n),
+                jellyfin_id: None,
                 episodes: Vec::new(),
             });
             if let Some(views) = joined.season_views.remove(&(si, number)) {

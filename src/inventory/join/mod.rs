@@ -33,10 +33,10 @@ use super::paths::PathMap;
 use super::touches::{merge_view, view_of};
 use super::{InventoryOptions, RadarrData, SonarrData, Touches};
 use crate::clients::jellyfin::{Item, ItemKind, Session};
-use crate::library::{Season, Unmatched, Views};
+use crate::library::{JellyfinId, Season, Unmatched, Views};
 
-use build::SeriesJoined;
 pub use build::{library_episode, seasons_of, Joined};
+use build::{MoviesJoined, SeriesJoined};
 use index::parse_id;
 use movies::MovieIndex;
 use series::{find_episodes, SeriesIndex};
@@ -69,6 +69,8 @@ pub struct Joiner<'a> {
 struct MovieSide<'a> {
     idx: MovieIndex<'a>,
     views: Vec<Views>,
+    /// The Jellyfin item each movie was found to be.
+    ids: Vec<Option<JellyfinId>>,
     /// Matches of the items playing now.
     playing: HashMap<&'a str, usize>,
 }
@@ -104,6 +106,7 @@ impl<'a> Joiner<'a> {
             let idx = MovieIndex::new(radarr);
             MovieSide {
                 views: vec![Views::untouched(users); idx.len()],
+                ids: vec![None; idx.len()],
                 idx,
                 playing: HashMap::new(),
             }
@@ -256,6 +259,7 @@ impl<'a> Joiner<'a> {
         match side.idx.find(item, &self.map) {
             Found::One(m) => {
                 merge_views(&mut side.views[m], views);
+                side.ids[m] = side.ids[m].or_else(|| JellyfinId::parse(&item.id));
                 if let Some(&id) = self.playing_ids.get(&*item.id) {
                     side.playing.insert(id, m);
                 }
@@ -284,8 +288,13 @@ impl<'a> Joiner<'a> {
         };
         match find_episodes(seasons, by_path, item, &self.map, &title) {
             Found::One(found) => {
+                let season_id = item.season_id.as_deref().and_then(JellyfinId::parse);
                 for &(s, e) in &found {
-                    merge_views(&mut seasons[s].episodes[e].views, views);
+                    let episode = &mut seasons[s].episodes[e];
+                    merge_views(&mut episode.views, views);
+                    episode.jellyfin_id =
+                        episode.jellyfin_id.or_else(|| JellyfinId::parse(&item.id));
+                    seasons[s].jellyfin_id = seasons[s].jellyfin_id.or(season_id);
                 }
                 if let Some(&id) = self.playing_ids.get(&*item.id) {
                     side.playing.insert(id, (si, found));
@@ -333,7 +342,11 @@ impl<'a> Joiner<'a> {
             }
         }
         Joined {
-            movies: self.movies.map(|side| (side.views, movies_playing)),
+            movies: self.movies.map(|side| MoviesJoined {
+                views: side.views,
+                playing: movies_playing,
+                ids: side.ids,
+            }),
             series: self.series.map(|side| SeriesJoined {
                 seasons: side.seasons,
                 series_views: side.series_views,
