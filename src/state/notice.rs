@@ -7,7 +7,7 @@
 //! that the next pass does not put it back.
 
 use jiff::Timestamp;
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 
 use super::types::{ActionKind, TargetKey};
 use super::{timestamp, to_secs, State, StateError};
@@ -85,11 +85,9 @@ impl State {
     /// Every target on the schedule, by due date.
     pub fn notices(&self) -> Result<Vec<NoticeRow>, StateError> {
         self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT target_key, title, bytes, jellyfin_id, state, scheduled_at, due_at,
-                        kept_reason
-                 FROM notices ORDER BY due_at, title",
-            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {NOTICE_COLUMNS} FROM notices ORDER BY due_at, title"
+            ))?;
             let rows = stmt.query_map([], notice_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
@@ -139,20 +137,7 @@ impl State {
         now: Timestamp,
     ) -> Result<(), StateError> {
         self.write(|tx| {
-            let row = tx
-                .query_row(
-                    "SELECT target_key, title, bytes, jellyfin_id, state, scheduled_at, due_at,
-                            kept_reason
-                     FROM notices WHERE target_key = ?1",
-                    [target],
-                    notice_row,
-                )
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
-            if let Some(row) = row.filter(|r| r.state != NoticeState::Kept) {
+            if let Some(row) = notice_of(tx, target)?.filter(|r| r.state != NoticeState::Kept) {
                 insert_event(tx, now, run_key, &row, NoticeEvent::Rescued, why)?;
             }
             tx.execute("DELETE FROM notices WHERE target_key = ?1", [target])?;
@@ -174,14 +159,7 @@ impl State {
                  WHERE target_key = ?1 AND state = 'scheduled'",
                 params![target, why],
             )?;
-            if changed > 0 {
-                let row = tx.query_row(
-                    "SELECT target_key, title, bytes, jellyfin_id, state, scheduled_at, due_at,
-                            kept_reason
-                     FROM notices WHERE target_key = ?1",
-                    [target],
-                    notice_row,
-                )?;
+            if let Some(row) = notice_of(tx, target)?.filter(|_| changed > 0) {
                 insert_event(tx, now, run_key, &row, NoticeEvent::Rescued, why)?;
             }
             Ok(())
@@ -301,6 +279,23 @@ impl State {
             Ok(())
         })
     }
+}
+
+/// The columns [`notice_row`] reads, in its order.
+const NOTICE_COLUMNS: &str =
+    "target_key, title, bytes, jellyfin_id, state, scheduled_at, due_at, kept_reason";
+
+/// The schedule's row of `target`, if it has one.
+fn notice_of(
+    tx: &rusqlite::Transaction<'_>,
+    target: &TargetKey,
+) -> rusqlite::Result<Option<NoticeRow>> {
+    tx.query_row(
+        &format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE target_key = ?1"),
+        [target],
+        notice_row,
+    )
+    .optional()
 }
 
 fn notice_row(r: &Row<'_>) -> rusqlite::Result<NoticeRow> {
