@@ -1,0 +1,380 @@
+//! The notice period and the Leaving Soon collection, over HTTP against the simulated stack.
+//! Time is driven through the clock a pass takes (`Pass::run(mode, now, …)`) and the simulated
+//! servers' own (`World::now`): day `n` is `n` × 24 hours after the first pass.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use jiff::{SignedDuration, Timestamp};
+use shelflife::apply::Mode;
+use shelflife::config::{Config, Env};
+use shelflife::outcome::RunOutcome;
+use shelflife::pass::Pass;
+use shelflife::plan::{Reason, Verdict};
+use shelflife::state::{NoticeEvent, NoticeState, State};
+use shelflife_sim::{MovieSpec, Recorded, Service, SimStack, World};
+
+const COLLECTION: &str = "Leaving Soon";
+
+/// A stack, a pass over it and its state file, at day 0 of the test's own calendar.
+struct Days {
+    stack: SimStack,
+    dir: tempfile::TempDir,
+    pass: Pass,
+    state: State,
+    start: Timestamp,
+}
+
+impl Days {
+    async fn start(world: World, extra: &str) -> Days {
+        let start = world.now;
+        let stack = SimStack::start(world)
+            .await
+            .expect("simulated stack starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state_path = dir.path().join("state.db");
+        let text = format!(
+            "{}\n[state]\npath = {:?}\n",
+            stack.config_toml(extra),
+            state_path.display().to_string()
+        );
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, &text).expect("write config");
+        let config: Config = Config::parse(&text, &config_path, &Env::default())
+            .expect("config")
+            .config;
+        let pass = Pass::new(config).expect("pass");
+        let state = State::open(&state_path).expect("state");
+        Days {
+            stack,
+            dir,
+            pass,
+            state,
+            start,
+        }
+    }
+
+    fn at(&self, day: i64) -> Timestamp {
+        self.start + SignedDuration::from_hours(24 * day)
+    }
+
+    /// A live pass on `day`, the servers' clock set to it first.
+    async fn live(&mut self, day: i64) -> RunOutcome {
+        let now = self.at(day);
+        self.stack.with_world(|w| w.now = now);
+        self.pass
+            .run(Mode::Live, now, &mut self.state)
+            .await
+            .expect("the pass runs")
+    }
+
+    fn id_of(&self, title: &str) -> String {
+        self.stack
+            .with_world(|w| w.find_movie(title).expect(title).jellyfin_id.clone())
+    }
+
+    /// The Jellyfin ids the collection holds now (empty when it does not exist).
+    fn collection(&self) -> Vec<String> {
+        self.stack.with_world(|w| {
+            w.find_collection(COLLECTION)
+                .map(|c| {
+                    c.items
+                        .iter()
+                        .map(|i| i.replace('-', "").to_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    fn in_collection(&self, title: &str) -> bool {
+        self.collection().contains(&self.id_of(title))
+    }
+
+    fn movie_exists(&self, title: &str) -> bool {
+        // Radarr drops the record when it answers, and the files a moment later.
+        self.stack
+            .with_world(|w| w.find_movie(title).is_some_and(|m| m.in_radarr))
+    }
+
+    /// The titles on the schedule, in any state but kept.
+    fn scheduled(&self) -> Vec<String> {
+        let mut titles: Vec<String> = (self.state.notices().expect("notices").into_iter())
+            .filter(|r| r.state != NoticeState::Kept)
+            .map(|r| r.title)
+            .collect();
+        titles.sort();
+        for t in &mut titles {
+            // "Alien (1990)" → "Alien"
+            if let Some((name, _)) = t.split_once(" (") {
+                *t = name.to_owned();
+            }
+        }
+        titles
+    }
+
+    fn favourite(&self, title: &str) {
+        self.stack.with_world(|w| {
+            let movie = w.movies.iter_mut().find(|m| m.title == title).expect(title);
+            movie.watch.entry("alice".to_owned()).or_default().favorite = true;
+        });
+    }
+
+    /// Takes `title` out of the collection, as someone in the household would in Jellyfin.
+    fn take_out_by_hand(&self, title: &str) {
+        let id = self.id_of(title);
+        self.stack.with_world(|w| {
+            let c = (w.collections.iter_mut())
+                .find(|c| c.name == COLLECTION)
+                .expect("the collection exists");
+            c.items.retain(|i| i.replace('-', "").to_lowercase() != id);
+        });
+    }
+
+    fn writes(&self, service: Service) -> Vec<Recorded> {
+        (self.stack.writes().into_iter())
+            .filter(|(s, _)| *s == service)
+            .map(|(_, r)| r)
+            .collect()
+    }
+
+    fn radarr_deletes(&self) -> usize {
+        self.writes(Service::Radarr)
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count()
+    }
+
+    /// The output of `shelflife <args>` against this stack and state file: what people read.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"))
+            .arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .args(args)
+            .env_remove("SHELFLIFE_CONFIG")
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "shelflife {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+fn movies(titles: &[&str]) -> World {
+    (titles.iter().enumerate()).fold(World::new(Timestamp::now()).user("alice"), |w, (i, t)| {
+        w.movie(MovieSpec::new(t, 1990 + i as i32).watched("alice", 20.0))
+    })
+}
+
+fn reason_of(outcome: &RunOutcome, title: &str) -> Reason {
+    (outcome.plan.decisions.iter())
+        .find(|d| d.title.contains(title))
+        .unwrap_or_else(|| panic!("{title} is in the plan"))
+        .reason
+        .clone()
+}
+
+const THREE_DAYS: &str = "[rules]\nnotice_days = 3\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_days_notice_announces_rescues_and_deletes_only_when_due() {
+    let mut days = Days::start(movies(&["Alien", "Heat", "Arrival"]), THREE_DAYS).await;
+    let tz = jiff::tz::TimeZone::system();
+    let due = days.at(3).to_zoned(tz).date();
+
+    // Day 0: all three are announced and shown, nothing is deleted.
+    let day0 = days.live(0).await;
+    assert_eq!(day0.announced.len(), 3, "{:?}", day0.announced);
+    assert_eq!(days.radarr_deletes(), 0, "nothing goes on the first day");
+    for title in ["Alien", "Heat", "Arrival"] {
+        assert!(days.in_collection(title), "{title} is in Leaving Soon");
+        assert_eq!(reason_of(&day0, title), Reason::Scheduled { due });
+        assert!(days.movie_exists(title));
+    }
+    let plan = days.cli(&["plan"]);
+    assert!(
+        plan.contains(&format!("scheduled, goes on {due}")),
+        "plan shows the date: {plan}"
+    );
+    let status = days.cli(&["status"]);
+    assert!(
+        status.contains("Leaving soon: 3 items") && status.contains(&due.to_string()),
+        "status lists what is leaving: {status}"
+    );
+
+    // Day 1: nothing new, nothing goes; then Heat is made a favourite.
+    let day1 = days.live(1).await;
+    assert!(
+        day1.announced.is_empty(),
+        "announced once: {:?}",
+        day1.announced
+    );
+    assert_eq!(days.radarr_deletes(), 0);
+    days.favourite("Heat");
+
+    // Day 2: Heat is off the schedule and out of the collection; the others wait.
+    let day2 = days.live(2).await;
+    assert_eq!(days.scheduled(), ["Alien", "Arrival"]);
+    assert!(!days.in_collection("Heat"), "{:?}", days.collection());
+    assert!(days.in_collection("Alien") && days.in_collection("Arrival"));
+    assert_eq!(days.radarr_deletes(), 0);
+    assert_eq!(day2.plan.deletions().count(), 0);
+    let rescued = (days
+        .state
+        .notice_events(None, None, None)
+        .unwrap()
+        .into_iter())
+    .filter(|e| e.event == NoticeEvent::Rescued)
+    .map(|e| e.title)
+    .collect::<Vec<_>>();
+    assert_eq!(rescued.len(), 1, "{rescued:?}");
+    assert!(rescued[0].contains("Heat"), "{rescued:?}");
+
+    // Day 3: the two due items leave the collection, and only then are they deleted.
+    days.stack.clear_log();
+    let day3 = days.live(3).await;
+    assert_eq!(day3.plan.deletions().count(), 2);
+    assert!(!days.movie_exists("Alien") && !days.movie_exists("Arrival"));
+    assert!(days.movie_exists("Heat"), "the favourite is never deleted");
+    assert!(days.collection().is_empty(), "{:?}", days.collection());
+    let writes = days.stack.writes();
+    let removal = writes
+        .iter()
+        .position(|(s, r)| *s == Service::Jellyfin && r.method == "DELETE")
+        .expect("a removal from the collection");
+    let first_delete = writes
+        .iter()
+        .position(|(s, r)| *s == Service::Radarr && r.method == "DELETE")
+        .expect("a movie delete");
+    assert!(
+        removal < first_delete,
+        "out of the collection first: {writes:?}"
+    );
+
+    // Day 4: Heat stays; nothing is left on the schedule.
+    let day4 = days.live(4).await;
+    assert_eq!(day4.plan.deletions().count(), 0);
+    assert!(days.scheduled().is_empty(), "{:?}", days.scheduled());
+    assert!(days.movie_exists("Heat"));
+
+    let history = days.cli(&["history"]);
+    for want in ["scheduled", "rescued", "Heat", "Alien", "Arrival"] {
+        assert!(history.contains(want), "{want} in history: {history}");
+    }
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&days.cli(&["history", "--json"])).expect("history --json");
+    let events = |event: &str| json.iter().filter(|v| v["event"] == event).count();
+    assert_eq!(
+        (events("scheduled"), events("rescued"), events("deleted")),
+        (3, 1, 2),
+        "{json:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_add_does_not_start_the_notice() {
+    let mut days = Days::start(movies(&["Alien"]), THREE_DAYS).await;
+    days.stack
+        .fail_path(Service::Jellyfin, "POST", "/Collections/", 500, 1);
+
+    let day0 = days.live(0).await;
+    assert!(day0.announced.is_empty(), "{:?}", day0.announced);
+    assert!(days.scheduled().is_empty(), "not on the schedule");
+    assert!(
+        matches!(reason_of(&day0, "Alien"), Reason::Postponed { .. }),
+        "{:?}",
+        reason_of(&day0, "Alien")
+    );
+
+    // Day 1 the add goes through: the notice starts now and ends three days later.
+    let day1 = days.live(1).await;
+    assert_eq!(day1.announced.len(), 1);
+    assert!(days.in_collection("Alien"));
+    let row = &days.state.notices().unwrap()[0];
+    assert_eq!(row.scheduled_at.as_second(), days.at(1).as_second());
+    days.live(3).await;
+    assert!(
+        days.movie_exists("Alien"),
+        "day 3 is two days into its notice"
+    );
+    days.live(4).await;
+    assert!(!days.movie_exists("Alien"), "its notice has passed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_removal_postpones_the_deletion() {
+    let mut days = Days::start(movies(&["Alien"]), THREE_DAYS).await;
+    days.live(0).await;
+    assert!(days.in_collection("Alien"));
+
+    days.stack
+        .fail_path(Service::Jellyfin, "DELETE", "/Collections/", 500, 1);
+    let day3 = days.live(3).await;
+    assert!(
+        matches!(reason_of(&day3, "Alien"), Reason::Postponed { .. }),
+        "{:?}",
+        reason_of(&day3, "Alien")
+    );
+    assert_eq!(
+        days.radarr_deletes(),
+        0,
+        "not deleted while it is still shown"
+    );
+    assert!(days.movie_exists("Alien") && days.in_collection("Alien"));
+
+    // The next pass takes it out, then deletes it.
+    days.live(4).await;
+    assert!(!days.in_collection("Alien"));
+    assert!(!days.movie_exists("Alien"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_taken_out_by_hand_is_kept() {
+    let mut days = Days::start(movies(&["Alien", "Heat"]), THREE_DAYS).await;
+    days.live(0).await;
+    days.take_out_by_hand("Heat");
+
+    let day1 = days.live(1).await;
+    assert_eq!(reason_of(&day1, "Heat"), Reason::KeptByHand);
+    assert!(!days.in_collection("Heat"), "not put back");
+    let kept = (days.state.notices().unwrap().into_iter())
+        .find(|r| r.title.contains("Heat"))
+        .expect("Heat is remembered");
+    assert_eq!(kept.state, NoticeState::Kept);
+
+    let day3 = days.live(3).await;
+    assert_eq!(reason_of(&day3, "Heat"), Reason::KeptByHand);
+    assert!(days.movie_exists("Heat"), "kept by hand");
+    assert!(!days.movie_exists("Alien"), "the other one went");
+    let status = days.cli(&["status"]);
+    assert!(
+        status.contains("Kept:") && status.contains("Heat"),
+        "{status}"
+    );
+    let verdicts: Vec<Verdict> = day3.plan.decisions.iter().map(|d| d.verdict).collect();
+    assert_eq!(
+        verdicts.iter().filter(|v| **v == Verdict::Delete).count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_notice_period_nothing_is_scheduled() {
+    let mut days = Days::start(movies(&["Alien"]), "").await;
+    let day0 = days.live(0).await;
+    assert!(day0.announced.is_empty());
+    assert!(!days.movie_exists("Alien"), "deleted at once, as before");
+    assert!(days.stack.with_world(|w| w.collections.is_empty()));
+    assert!(days
+        .writes(Service::Jellyfin)
+        .iter()
+        .all(|r| !r.path.to_lowercase().contains("collections")));
+}
