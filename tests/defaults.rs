@@ -14,7 +14,10 @@ use shelflife::config::{Config, Env, EXAMPLE};
 type Key = (String, String);
 
 /// Keys whose value in the documents is an example to copy, not a default.
-const EXAMPLES: &[(&str, &str)] = &[("health.mounts", "min_free_bytes")];
+const EXAMPLES: &[(&str, &str)] = &[
+    ("health.mounts", "min_free_bytes"),
+    ("rules", "notice_days"),
+];
 
 /// What `config show` prints for a config that sets only what has no default.
 fn effective_defaults() -> BTreeMap<Key, toml::Value> {

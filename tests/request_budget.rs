@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::days::{movies, Days};
 use common::two::{Two, ANIME_ROOT, UHD_ROOT};
 use common::{now, Harness};
 use shelflife_sim::{MovieSpec, Recorded, SeriesSpec, Service, SyntheticSpec, World};
@@ -160,4 +161,60 @@ async fn each_instance_adds_its_fixed_handful_and_nothing_per_item() {
         0,
         "only A's Jellyfin is asked"
     );
+}
+
+/// The requests of a pass that touch the Leaving Soon collection: finding it (a BoxSet listing),
+/// reading its items (`parentId=`), creating it, adding and removing.
+fn collection_calls(requests: &[Recorded]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| {
+            let path = r.path.to_lowercase();
+            path.starts_with("/collections")
+                || r.query.contains("includeItemTypes=BoxSet")
+                || r.query.contains("parentId=")
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_period_adds_a_few_batched_collection_calls() {
+    let titles: Vec<String> = (0..120).map(|i| format!("Movie {i}")).collect();
+    let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let mut days = Days::start(
+        movies(&titles),
+        "[rules]\nnotice_days = 3\nmax_deletions_per_run = 1000\n",
+    )
+    .await;
+    let batches = 120_usize.div_ceil(50);
+
+    // Day 0: find (a search, and the whole list of collections before deciding there is none),
+    // create, three adds of at most 50, one read back.
+    days.live(0).await;
+    let calls = collection_calls(&days.stack.requests(Service::Jellyfin));
+    assert_eq!(calls.len(), 2 + 1 + batches + 1, "{calls:#?}");
+    let adds: Vec<Recorded> = (days.stack.requests(Service::Jellyfin).into_iter())
+        .filter(|r| r.method == "POST" && r.path.contains("/Items"))
+        .collect();
+    assert_eq!(adds.len(), batches);
+    for add in &adds {
+        let ids = add.query.split("ids=").nth(1).unwrap_or("");
+        assert!(ids.split("%2C").count() <= 50, "{}", add.query);
+    }
+
+    // Day 1, nothing to change: find and read, whatever the collection holds.
+    days.stack.clear_log();
+    days.live(1).await;
+    let calls = collection_calls(&days.stack.requests(Service::Jellyfin));
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let arr = days.stack.count(Service::Radarr);
+    assert_eq!(arr, 2 + 3, "Radarr: the gate's 2 and the inventory's 3");
+
+    // Day 3: find, read, three removals; then one DELETE per movie, which Radarr requires.
+    days.stack.clear_log();
+    days.live(3).await;
+    let calls = collection_calls(&days.stack.requests(Service::Jellyfin));
+    assert_eq!(calls.len(), 2 + batches, "{calls:#?}");
+    assert_eq!(days.radarr_deletes(), 120);
 }

@@ -79,6 +79,8 @@ pub struct OutboxRow {
     pub body: String,
     pub created_at: Timestamp,
     pub attempts: u32,
+    /// Why the last attempt failed (without secrets: see `notify::SendError`).
+    pub last_error: Option<String>,
 }
 
 impl State {
@@ -245,7 +247,8 @@ impl State {
     pub fn outbox(&self) -> Result<Vec<OutboxRow>, StateError> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, target, event, body, created_at, attempts FROM outbox ORDER BY id",
+                "SELECT id, target, event, body, created_at, attempts, last_error FROM outbox
+                 ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(OutboxRow {
@@ -255,6 +258,7 @@ impl State {
                     body: r.get(3)?,
                     created_at: timestamp(r, 4)?,
                     attempts: r.get(5)?,
+                    last_error: r.get(6)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

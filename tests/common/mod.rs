@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod days;
 pub mod notify;
 pub mod two;
 
