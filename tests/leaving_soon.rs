@@ -206,3 +206,26 @@ async fn without_a_notice_period_nothing_is_scheduled() {
         .iter()
         .all(|r| !r.path.to_lowercase().contains("collections")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_item_gone_from_jellyfin_does_not_keep_the_others_from_their_notice() {
+    let mut days = Days::start(movies(&["Alien", "Heat", "Arrival"]), THREE_DAYS).await;
+    // Heat leaves Jellyfin's library after the pass listed it, right as the collection is
+    // created: Jellyfin then refuses any add that names it, with the others in it.
+    days.stack.on_request(|r, w| {
+        if r.method == "POST" && r.path == "/Collections" {
+            if let Some(m) = w.movies.iter_mut().find(|m| m.title == "Heat") {
+                m.in_jellyfin = false;
+            }
+        }
+    });
+
+    let day0 = days.live(0).await;
+    assert_eq!(days.scheduled(), ["Alien", "Arrival"]);
+    assert!(days.in_collection("Alien") && days.in_collection("Arrival"));
+    assert!(
+        matches!(reason_of(&day0, "Heat"), Reason::Postponed { .. }),
+        "{:?}",
+        reason_of(&day0, "Heat")
+    );
+}

@@ -21,6 +21,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::clients::jellyfin::{JellyfinClient, COLLECTION_BATCH};
+use crate::clients::ApiError;
 use crate::library::JellyfinId;
 use crate::plan::{Plan, Reason, Verdict};
 use crate::record::target_key;
@@ -154,14 +155,7 @@ impl Notice<'_> {
             }
             if let Some(id) = &collection_id {
                 for batch in changes.add.chunks(COLLECTION_BATCH) {
-                    let ids: Vec<String> = batch.iter().map(JellyfinId::to_string).collect();
-                    if let Err(err) = self.jellyfin.add_to_collection(id, &ids).await {
-                        tracing::warn!(
-                            run_id = run_key,
-                            "cannot put {} items into Leaving Soon, a later pass tries again: {err}",
-                            ids.len()
-                        );
-                    }
+                    self.add(id, batch, run_key).await;
                 }
                 match self.items(id).await {
                     Ok(items) => confirmed = Some(items),
@@ -201,6 +195,44 @@ impl Notice<'_> {
             due: changes.due,
             collection_id,
         })
+    }
+
+    /// Puts `batch` (at most [`COLLECTION_BATCH`]) into the collection. Jellyfin refuses a
+    /// whole batch for one id it no longer knows (an item gone since this pass listed it), so a
+    /// refused batch is tried again one id at a time, until two in a row are refused too (then
+    /// the collection itself is likely gone; the next pass lists afresh). Failures are logged:
+    /// what is not in the collection is not announced.
+    async fn add(&self, collection: &str, batch: &[JellyfinId], run_key: &str) {
+        let ids: Vec<String> = batch.iter().map(JellyfinId::to_string).collect();
+        let err = match self.jellyfin.add_to_collection(collection, &ids).await {
+            Ok(()) => return,
+            Err(err) => err,
+        };
+        tracing::warn!(
+            run_id = run_key,
+            "cannot put {} items into Leaving Soon, a later pass tries again: {err}",
+            ids.len()
+        );
+        if ids.len() < 2 || !matches!(err, ApiError::Rejected { .. }) {
+            return;
+        }
+        let mut refused = 0;
+        for id in &ids {
+            match (self
+                .jellyfin
+                .add_to_collection(collection, std::slice::from_ref(id)))
+            .await
+            {
+                Ok(()) => refused = 0,
+                Err(err) => {
+                    tracing::warn!(run_id = run_key, "Leaving Soon refused item {id}: {err}");
+                    refused += 1;
+                    if refused == 2 {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     async fn create(&self, run_key: &str) -> Option<String> {
