@@ -265,8 +265,9 @@ fn db_prune(path: &Path, older_than: &str) -> Exit {
         };
         let pruned = state.prune(cut_off)?;
         println!(
-            "pruned {} passes, {} actions and {} health records from before {cut_off}",
-            pruned.runs, pruned.actions, pruned.health_rows
+            "pruned {} passes, {} actions, {} health records and {} Leaving Soon events from \
+             before {cut_off}",
+            pruned.runs, pruned.actions, pruned.health_rows, pruned.notice_events
         );
         Ok(Exit::Ok)
     })();

@@ -58,8 +58,10 @@ impl State {
         Ok(())
     }
 
-    /// Drops finished runs that ended before `older_than`, with their actions. A run that has not
-    /// finished is never dropped (nor one with an unsettled `started` action).
+    /// Drops finished runs that ended before `older_than`, with their actions, and the health
+    /// records and Leaving Soon events from before it. A run that has not finished is never
+    /// dropped (nor one with an unsettled `started` action); the schedule itself is never
+    /// pruned: it is what is due.
     pub fn prune(&mut self, older_than: Timestamp) -> Result<PruneCounts, StateError> {
         self.write(|tx| {
             let cut = to_secs(older_than);
@@ -72,10 +74,12 @@ impl State {
                 [cut],
             )?;
             let health_rows = State::prune_health(tx, older_than)?;
+            let notice_events = tx.execute("DELETE FROM notice_events WHERE at < ?1", [cut])?;
             Ok(PruneCounts {
                 runs: runs as u64,
                 actions: actions as u64,
                 health_rows,
+                notice_events: notice_events as u64,
             })
         })
     }

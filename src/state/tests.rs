@@ -733,7 +733,8 @@ fn prune_drops_old_finished_runs_only() {
         PruneCounts {
             runs: 1,
             actions: 2,
-            health_rows: 0
+            health_rows: 0,
+            notice_events: 0
         }
     );
     assert!(state.run(old).unwrap().is_none());
@@ -742,6 +743,31 @@ fn prune_drops_old_finished_runs_only() {
         assert!(state.run(kept).unwrap().is_some(), "{kept} was pruned");
     }
     assert_eq!(state.prune(at(100)).unwrap(), PruneCounts::default());
+}
+
+#[test]
+fn prune_drops_old_leaving_soon_events_and_keeps_the_schedule() {
+    let (_dir, _path, mut state) = fresh();
+    let row = |id: i64, on: i64| crate::state::NoticeRow {
+        target: TargetKey::radarr_movie(id),
+        title: format!("Movie {id}"),
+        bytes: 1,
+        jellyfin_id: None,
+        state: crate::state::NoticeState::Scheduled,
+        scheduled_at: at(on),
+        due_at: at(on + 50),
+        kept_reason: None,
+    };
+    state.schedule(&[row(1, 0)], "old", at(0)).unwrap();
+    state.schedule(&[row(2, 500)], "new", at(500)).unwrap();
+
+    let counts = state.prune(at(100)).unwrap();
+    assert_eq!(counts.notice_events, 1);
+    let left: Vec<String> = (state.notice_events(None, None, None).unwrap().into_iter())
+        .map(|e| e.title)
+        .collect();
+    assert_eq!(left, ["Movie 2"]);
+    assert_eq!(state.notices().unwrap().len(), 2, "what is due stays");
 }
 
 #[test]

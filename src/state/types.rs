@@ -394,6 +394,8 @@ pub struct PruneCounts {
     pub actions: u64,
     /// Monitor samples and health transitions.
     pub health_rows: u64,
+    /// What the notice period recorded (scheduled, rescued), for `history`.
+    pub notice_events: u64,
 }
 
 #[cfg(test)]
