@@ -393,3 +393,6 @@ async fn command(target: &Target, argv: &[String], message: &Message) -> Result<
         out.status
     )))
 }
+
+#[cfg(test)]
+mod tests;

@@ -346,3 +346,6 @@ fn insert_event(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
