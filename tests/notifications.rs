@@ -19,9 +19,12 @@ use shelflife_testkit::Tmpfs;
 
 const CANARY: &str = ".shelflife-canary";
 
-/// What a receiver got: each POST's `Authorization` header and JSON body.
+/// One POST a receiver got: its `Authorization` header and its JSON body.
+type Received = (Option<String>, Value);
+
+/// What a receiver got.
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<(Option<String>, Value)>>>);
+struct Inbox(Arc<Mutex<Vec<Received>>>);
 
 impl Inbox {
     fn bodies(&self) -> Vec<Value> {
@@ -193,7 +196,7 @@ async fn a_command_target_gets_the_same_json_on_stdin() {
             .expect("JSON on stdin");
     assert_eq!(
         inbox.bodies(),
-        [stdin.clone()],
+        std::slice::from_ref(&stdin),
         "the same message both ways"
     );
     assert_eq!(stdin["event"], "deleted");

@@ -184,10 +184,10 @@ impl Config {
             };
             let _ = writeln!(out, "kind = {}", q(kind));
             if let Some(url) = url {
-                let _ = writeln!(out, "url = {}", q(url));
+                let _ = writeln!(out, "url = {}", q(&hide_url_path(url)));
             }
             if let Via::Command { argv } = &target.via {
-                let argv: Vec<String> = argv.iter().map(|a| q(a)).collect();
+                let argv: Vec<String> = argv.iter().map(|a| q(&hide_password(a))).collect();
                 let _ = writeln!(out, "command = [{}]", argv.join(", "));
             }
             let events: Vec<String> = target.events.iter().map(|e| q(e.as_str())).collect();
@@ -207,6 +207,34 @@ impl Config {
                 (None, _) => {}
             }
         }
+    }
+}
+
+/// A notification URL as `config show` prints it: a webhook's path (Slack's, Discord's) and an
+/// ntfy topic are as good as a password, so only `scheme://host[:port]/` is shown of it.
+fn hide_url_path(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.path() == "/" && u.query().is_none() && u.password().is_none() => url.to_owned(),
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            match u.port() {
+                Some(port) => format!("{}://{host}:{port}/<redacted>", u.scheme()),
+                None => format!("{}://{host}/<redacted>", u.scheme()),
+            }
+        }
+        Err(_) => "<redacted>".to_owned(),
+    }
+}
+
+/// A command argument with the password of a URL in it redacted (apprise's
+/// `mailtos://user:password@host`); any other argument as it is.
+fn hide_password(arg: &str) -> String {
+    match reqwest::Url::parse(arg) {
+        Ok(mut u) if u.password().is_some() => match u.set_password(Some("redacted")) {
+            Ok(()) => u.to_string(),
+            Err(()) => "<redacted>".to_owned(),
+        },
+        _ => arg.to_owned(),
     }
 }
 

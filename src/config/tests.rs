@@ -1183,12 +1183,13 @@ fn notice_and_notify_settings_show_without_their_tokens() {
          [[notify]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example.org/s\"\n\
          token = \"tk_inline_secret\"\nevents = [\"failed\"]\n\n\
          [[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/h\"\ntimeout = \"90s\"\n\n\
-         [[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", \"a \\\"b\\\"\"]\n",
+         [[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", \"a \\\"b\\\"\", \"mailtos://u:pw-secret@mail.example.org\"]\n",
     );
     let config = Config::parse(&text, Path::new("/etc/shelflife/config.toml"), &env)
         .expect("valid")
         .config;
     let shown = config.to_redacted_toml();
+    assert!(!shown.contains("pw-secret"), "{shown}");
     for secret in [KEY, "tk_inline_secret"] {
         assert!(!shown.contains(secret), "{shown}");
         assert!(!format!("{config:?}").contains(secret), "{config:?}");
@@ -1196,12 +1197,12 @@ fn notice_and_notify_settings_show_without_their_tokens() {
     #[rustfmt::skip]
     let expected = [
         "\n[leaving_soon]\nenabled = true\ncollection = 'Last \"Chance\"'\n",
-        "\n[[notify]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example.org/s\"\nevents = [\"failed\"]\n\
+        "\n[[notify]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example.org/<redacted>\"\nevents = [\"failed\"]\n\
          timeout = \"10s\"\ntoken = \"<redacted: from inline notify[1].token>\"\n",
-        "\n[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/h\"\n\
+        "\n[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9000/<redacted>\"\n\
          events = [\"scheduled\", \"deleted\", \"paused\", \"failed\"]\ntimeout = \"1m 30s\"\n\
          token = \"<redacted: from $SHELFLIFE_NOTIFY_HOOK_TOKEN>\"\n",
-        "\n[[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", 'a \"b\"']\n\
+        "\n[[notify]]\nname = \"apprise\"\nkind = \"command\"\ncommand = [\"apprise\", \"-t\", 'a \"b\"', \"mailtos://u:redacted@mail.example.org\"]\n\
          events = [\"scheduled\", \"deleted\", \"paused\", \"failed\"]\ntimeout = \"10s\"\n",
     ];
     for part in expected {
