@@ -229,3 +229,31 @@ async fn one_item_gone_from_jellyfin_does_not_keep_the_others_from_their_notice(
         reason_of(&day0, "Heat")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collection_emptied_behind_our_back_is_refilled_before_anything_goes() {
+    let mut days = Days::start(movies(&["Alien", "Heat"]), THREE_DAYS).await;
+    days.live(0).await;
+    // Jellyfin's own cleanup, after the drives mounted late, empties the collection.
+    days.stack.with_world(|w| {
+        for c in &mut w.collections {
+            c.items.clear();
+        }
+    });
+
+    let day3 = days.live(3).await;
+    assert_eq!(days.radarr_deletes(), 0, "no deletion while it is refilled");
+    assert!(days.in_collection("Alien") && days.in_collection("Heat"));
+    assert_eq!(
+        days.scheduled(),
+        ["Alien", "Heat"],
+        "nothing read as a rescue"
+    );
+    assert!(matches!(
+        reason_of(&day3, "Alien"),
+        Reason::Postponed { .. }
+    ));
+
+    days.live(4).await;
+    assert!(!days.movie_exists("Alien") && !days.movie_exists("Heat"));
+}
