@@ -221,9 +221,7 @@ impl Pass {
             }
         };
         log::started(&run_id, mode);
-        let was_paused = previous
-            .as_ref()
-            .is_some_and(|p| p.outcome == Some(state::Outcome::Paused));
+        let before = previous.as_ref().and_then(|p| p.outcome);
         let mut health_gate =
             PassGate::new(&self.config.health, &self.config.state.path, &self.sources);
         let result = self
@@ -289,7 +287,7 @@ impl Pass {
         // Dry runs rehearse: they announce nothing, so they tell nobody.
         if mode == Mode::Live {
             let tz = jiff::tz::TimeZone::system();
-            let messages = notify::messages(&result, was_paused, &run_id, now, &tz);
+            let messages = notify::messages(&result, before, &run_id, now, &tz);
             notify::send(&self.config, state, &messages, finished).await;
         }
         result

@@ -1,6 +1,8 @@
 //! What a live pass tells the `[[notify]]` targets: the items it announced (one digest), what
-//! it deleted (one summary), a pause (once per outage: not when the pass before was paused
-//! too) and a failure. Messages go through the outbox in the state file, after the deletions.
+//! it deleted (one summary), a pause and a failed pass (each once in a row: not when the pass
+//! before ended the same way, so a NAS down for a week is one message, not seven), and
+//! deletions that failed. Messages go through the outbox in the state file, after the
+//! deletions.
 
 use jiff::Timestamp;
 
@@ -9,14 +11,14 @@ use crate::config::Config;
 use crate::notice;
 use crate::notify::{Item, Message};
 use crate::outcome::RunOutcome;
-use crate::state::State;
+use crate::state::{self, State};
 
 use super::PassError;
 
-/// The messages of one pass that ended with `result`.
+/// The messages of one pass that ended with `result`, after a pass that ended as `before`.
 pub(super) fn messages(
     result: &Result<RunOutcome, PassError>,
-    was_paused: bool,
+    before: Option<state::Outcome>,
     run_id: &str,
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
@@ -24,6 +26,7 @@ pub(super) fn messages(
     let host = host();
     let outcome = match result {
         Ok(outcome) => outcome,
+        Err(_) if before == Some(state::Outcome::Failed) => return Vec::new(),
         Err(err) => {
             return vec![Message::failed(
                 host,
@@ -35,7 +38,7 @@ pub(super) fn messages(
     };
     let mut out = Vec::new();
     if let Some(reason) = &outcome.paused {
-        if !was_paused {
+        if before != Some(state::Outcome::Paused) {
             out.push(Message::paused(
                 host.clone(),
                 run_id.to_owned(),
@@ -131,4 +134,84 @@ fn host() -> String {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "shelflife".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::apply::Mode;
+    use crate::notify::Event;
+    use crate::plan::Plan;
+    use crate::state::StateError;
+
+    fn at() -> Timestamp {
+        Timestamp::from_second(1_795_000_000).unwrap()
+    }
+
+    fn outcome(paused: Option<&str>) -> RunOutcome {
+        RunOutcome {
+            run_id: "r".to_owned(),
+            mode: Mode::Live,
+            plan: Plan::default(),
+            report: None,
+            refused: None,
+            paused: paused.map(str::to_owned),
+            announced: Vec::new(),
+        }
+    }
+
+    fn failed() -> Result<RunOutcome, PassError> {
+        Err(PassError::State(StateError::NoDirectory {
+            path: PathBuf::from("/gone/state.db"),
+            dir: PathBuf::from("/gone"),
+        }))
+    }
+
+    fn events(
+        result: &Result<RunOutcome, PassError>,
+        before: Option<state::Outcome>,
+    ) -> Vec<Event> {
+        let tz = jiff::tz::TimeZone::UTC;
+        (messages(result, before, "r", at(), &tz).iter())
+            .map(|m| m.event)
+            .collect()
+    }
+
+    #[test]
+    fn a_pause_is_told_once_in_a_row() {
+        let paused = Ok(outcome(Some("canary missing")));
+        assert_eq!(events(&paused, None), [Event::Paused]);
+        assert_eq!(
+            events(&paused, Some(state::Outcome::Completed)),
+            [Event::Paused]
+        );
+        assert_eq!(
+            events(&paused, Some(state::Outcome::Failed)),
+            [Event::Paused]
+        );
+        assert!(events(&paused, Some(state::Outcome::Paused)).is_empty());
+    }
+
+    #[test]
+    fn a_failed_pass_is_told_once_in_a_row() {
+        assert_eq!(
+            events(&failed(), Some(state::Outcome::Completed)),
+            [Event::Failed]
+        );
+        assert_eq!(
+            events(&failed(), Some(state::Outcome::Paused)),
+            [Event::Failed]
+        );
+        assert!(events(&failed(), Some(state::Outcome::Failed)).is_empty());
+        let tz = jiff::tz::TimeZone::UTC;
+        let told = messages(&failed(), None, "r", at(), &tz);
+        assert!(told[0].text.contains("/gone"), "{:?}", told[0].text);
+    }
+
+    #[test]
+    fn a_quiet_pass_tells_nothing() {
+        assert!(events(&Ok(outcome(None)), Some(state::Outcome::Paused)).is_empty());
+    }
 }
