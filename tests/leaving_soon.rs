@@ -38,7 +38,7 @@ async fn three_days_notice_announces_rescues_and_deletes_only_when_due() {
         "status lists what is leaving: {status}"
     );
 
-    // Day 1: nothing new, nothing goes; then Heat is made a favourite.
+    // Day 1: nothing new, nothing goes; then Heat is made a favourite, and the machine reboots.
     let day1 = days.live(1).await;
     assert!(
         day1.announced.is_empty(),
@@ -47,6 +47,7 @@ async fn three_days_notice_announces_rescues_and_deletes_only_when_due() {
     );
     assert_eq!(days.radarr_deletes(), 0);
     days.favourite("Heat");
+    days.restart();
 
     // Day 2: Heat is off the schedule and out of the collection; the others wait.
     let day2 = days.live(2).await;

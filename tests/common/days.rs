@@ -35,13 +35,8 @@ impl Days {
             stack.config_toml(extra),
             state_path.display().to_string()
         );
-        let config_path = dir.path().join("config.toml");
-        std::fs::write(&config_path, &text).expect("write config");
-        let config: Config = Config::parse(&text, &config_path, &Env::default())
-            .expect("config")
-            .config;
-        let pass = Pass::new(config).expect("pass");
-        let state = State::open(&state_path).expect("state");
+        std::fs::write(dir.path().join("config.toml"), &text).expect("write config");
+        let (pass, state) = Days::open(dir.path());
         Days {
             stack,
             dir,
@@ -49,6 +44,23 @@ impl Days {
             state,
             start,
         }
+    }
+
+    /// A pass and the state file from the files in `dir`, as a new process would have them.
+    fn open(dir: &std::path::Path) -> (Pass, State) {
+        let path = dir.join("config.toml");
+        let text = std::fs::read_to_string(&path).expect("read config");
+        let config: Config = Config::parse(&text, &path, &Env::default())
+            .expect("config")
+            .config;
+        let pass = Pass::new(config).expect("pass");
+        let state = State::open(&dir.join("state.db")).expect("state");
+        (pass, state)
+    }
+
+    /// Starts over from the files, as after a reboot.
+    pub fn restart(&mut self) {
+        (self.pass, self.state) = Days::open(self.dir.path());
     }
 
     pub fn at(&self, day: i64) -> Timestamp {
