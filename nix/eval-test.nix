@@ -251,6 +251,33 @@ in
     };
   };
 
+  # Seerr, with its key as a credential.
+  seerr = eval {
+    shelflife = {
+      enable = true;
+      settings = settings // {
+        seerr = {
+          url = "http://127.0.0.1:5055";
+          request_protection_days = 14;
+        };
+      };
+      credentialFiles = credentialFiles // {
+        seerr = "/etc/credstore/shelflife.seerr";
+      };
+    };
+  };
+
+  # Seerr without its key: refused while the system is built, not at the nightly pass.
+  seerrNoKey = eval {
+    shelflife = {
+      enable = true;
+      inherit credentialFiles;
+      settings = settings // {
+        seerr.url = "http://127.0.0.1:5055";
+      };
+    };
+  };
+
   # The monitor without the module.
   monitorOnly = eval { shelflife.monitor.enable = true; };
 

@@ -132,6 +132,15 @@ let
       events = opt (types.listOf (types.enum [ "scheduled" "deleted" "paused" "failed" ])) "The events it gets. Default: all four.";
       timeout = opt types.str "How long one notification may take, 1s to 5m. Default: 10s.";
     };
+    seerr = {
+      url = opt types.str "Where Seerr (or Jellyseerr) answers, e.g. http://127.0.0.1:5055. Its key goes in credentialFiles.seerr.";
+      timeout = opt types.str "Deadline of one small request or write, e.g. \"30s\".";
+      list_timeout = opt types.str "Deadline for the first byte of a page of requests or media, e.g. \"3m\".";
+      connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
+      retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
+      keep_until_requester_watched = opt types.bool "Keep a title until the Jellyfin user who requested it has watched it; shelflife's default is false.";
+      request_protection_days = opt (types.ints.between 0 365) "Keep anything requested fewer than this many days ago; shelflife's default is 0 (off).";
+    };
     path_map = {
       jellyfin = req types.str "A path prefix as Jellyfin sees it.";
       arr = req types.str "The same prefix as Radarr/Sonarr see it.";
@@ -221,6 +230,11 @@ let
           credentialFiles."notify-<name>", never here.
         '';
       };
+      seerr = mkOption {
+        type = types.nullOr (table typed.seerr);
+        default = null;
+        description = "Seerr (Jellyseerr): cleaned up after each deletion so that the title can be requested again; null leaves it alone. Its key goes in credentialFiles.seerr.";
+      };
       path_map = mkOption {
         type = types.listOf (table typed.path_map);
         default = [ ];
@@ -286,7 +300,7 @@ let
       {
         inherit generated;
       }
-      // lib.genAttrs (map keyVariable ([ "jellyfin" ] ++ map (i: i.name) instances)) (
+      // lib.genAttrs (map keyVariable configured) (
         _: "build-time-dummy"
       )
     )
@@ -313,8 +327,14 @@ let
     else
       [ (entry "settings.${arr}" value) ]
   ) arrs;
-  # The credentials the config needs: Jellyfin's and each instance's.
-  configured = [ "jellyfin" ] ++ map (i: i.name) instances;
+  # Seerr, when it is configured, as an entry like an instance's.
+  seerrEntry = lib.optional (cfg.settings.seerr != null) {
+    name = "seerr";
+    where = "settings.seerr";
+    table = cfg.settings.seerr;
+  };
+  # The credentials the config needs: Jellyfin's, each instance's and Seerr's.
+  configured = [ "jellyfin" ] ++ map (i: i.name) (instances ++ seerrEntry);
   # Every notify target: its name as shelflife gives it (a single one may leave it out: its kind),
   # where it sits in `settings`, and its table.
   notifyTargets = lib.imap1 (i: table: {
@@ -341,7 +361,7 @@ let
           ]
         )
       )
-      ([ { where = "settings.jellyfin"; table = cfg.settings.jellyfin; } ] ++ instances)
+      ([ { where = "settings.jellyfin"; table = cfg.settings.jellyfin; } ] ++ instances ++ seerrEntry)
     ++ lib.concatMap (
       { where, table, ... }:
       map (k: "${where}.${k}") (
@@ -423,7 +443,7 @@ in
         # Any other name is an *arr instance's (`hd`, `4k`, `anime`) or a notify target's token
         # (`notify-phone`), typed the same way.
         freeformType = types.attrsOf (types.nullOr types.str);
-        options = lib.genAttrs ([ "jellyfin" ] ++ arrs) (
+        options = lib.genAttrs ([ "jellyfin" ] ++ arrs ++ [ "seerr" ]) (
           service:
           mkOption {
             type = types.nullOr types.str;
@@ -446,7 +466,7 @@ in
           "notify-phone" = "/etc/credstore/shelflife.notify-phone";
         }
       '';
-      description = "API key files by server: `jellyfin`, and each *arr instance by its name (`radarr`, `sonarr` for a single table); the token of a notify target that needs one as `notify-<name>`.";
+      description = "API key files by server: `jellyfin`, each *arr instance by its name (`radarr`, `sonarr` for a single table) and `seerr`; the token of a notify target that needs one as `notify-<name>`.";
     };
 
     schedule = mkOption {
@@ -515,7 +535,7 @@ in
         ++ map (i: {
           assertion = cfg.credentialFiles.${i.name} or null != null;
           message = "services.shelflife.${i.where} is set, but services.shelflife.credentialFiles.${i.name} is not: shelflife needs the API key of ${i.name}.";
-        }) ([ { name = "jellyfin"; where = "settings.jellyfin"; } ] ++ instances)
+        }) ([ { name = "jellyfin"; where = "settings.jellyfin"; } ] ++ instances ++ seerrEntry)
         ++ [
           {
             assertion = lib.unique configured == configured;

@@ -29,6 +29,8 @@ users = ["alice"]
 url = "http://127.0.0.1:7878"
 [sonarr]
 url = "http://127.0.0.1:8989"
+[seerr]
+url = "http://127.0.0.1:5055"
 [[health.mounts]]
 path = "/srv/media"
 "#;
@@ -36,6 +38,7 @@ path = "/srv/media"
         ("SHELFLIFE_JELLYFIN_API_KEY", "k"),
         ("SHELFLIFE_RADARR_API_KEY", "k"),
         ("SHELFLIFE_SONARR_API_KEY", "k"),
+        ("SHELFLIFE_SEERR_API_KEY", "k"),
     ]);
     let config = Config::parse(text, Path::new("minimal.toml"), &env)
         .expect("the minimal config is valid")
@@ -59,6 +62,8 @@ path = "/srv/media"
         ("radarr", "api_key"),
         ("sonarr", "url"),
         ("sonarr", "api_key"),
+        ("seerr", "url"),
+        ("seerr", "api_key"),
         ("health.mounts", "path"),
     ] {
         defaults.remove(&(set.0.to_owned(), set.1.to_owned()));

@@ -159,6 +159,7 @@ fn the_secrets_left_out_are_schema_keys() {
         ("jellyfin", API_KEYS),
         ("radarr", API_KEYS),
         ("sonarr", API_KEYS),
+        ("seerr", API_KEYS),
         ("notify", TOKENS),
     ];
     for (table, secrets) in tables {

@@ -136,7 +136,7 @@ fn both_services_share_user_state_and_credentials() {
         .iter()
         .map(|v| v.split(':').next().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(ids, ["jellyfin", "radarr", "sonarr"]);
+    assert_eq!(ids, ["jellyfin", "radarr", "sonarr", "seerr"]);
 }
 
 #[test]

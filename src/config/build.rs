@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::notice;
 use super::raw::{self, RawSize};
+use super::seerr;
 use super::values::{absolute, duration, parse_size, plain_name, url};
 use super::{
     secrets, ArrConfig, Config, ConfigError, Env, HealthConfig, JellyfinConfig, MetricsConfig,
@@ -45,6 +46,7 @@ pub(super) fn build(
     let rules = rules(raw.rules.unwrap_or_default(), watched_by, &invalid)?;
     let leaving_soon = notice::leaving_soon(raw.leaving_soon, &rules, source, warnings, &invalid)?;
     let (notify, notify_token_origins) = notice::targets(raw.notify, source, env, &invalid)?;
+    let seerr = seerr::seerr(raw.seerr, source, env, &invalid)?;
     let path_map = path_maps(raw.path_map.unwrap_or_default(), &invalid)?;
     let health = health(raw.health.unwrap_or_default(), &invalid)?;
     let state_path = state_path(raw.state.and_then(|s| s.path), env, &invalid)?;
@@ -75,6 +77,7 @@ pub(super) fn build(
         leaving_soon,
         notify,
         notify_token_origins,
+        seerr,
         path_map,
         health,
         state: StateConfig { path: state_path },
@@ -320,7 +323,7 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
 }
 
 /// The request limits of service `name` (`jellyfin`, `radarr`, `sonarr`).
-fn http_settings(
+pub(super) fn http_settings(
     raw: raw::RawHttp,
     name: &str,
     invalid: Invalid,

@@ -10,6 +10,7 @@ mod build;
 mod notice;
 mod raw;
 mod secrets;
+mod seerr;
 mod show;
 mod values;
 
@@ -43,6 +44,8 @@ pub struct Config {
     pub notify: Vec<crate::notify::Target>,
     /// Where each token in `notify` was read from, by target name, for `config show`.
     notify_token_origins: BTreeMap<String, String>,
+    /// Seerr (Jellyseerr), cleaned up after each deletion. `None`: not configured.
+    pub seerr: Option<SeerrConfig>,
     pub path_map: Vec<PathMap>,
     pub health: HealthConfig,
     pub state: StateConfig,
@@ -57,6 +60,19 @@ pub struct JellyfinConfig {
     pub users: Vec<String>,
     /// Deadlines and retries of its requests.
     pub http: HttpSettings,
+}
+
+/// `[seerr]`: the request manager whose records are cleaned up after a deletion, so that the
+/// title can be requested again, and (optionally) whose requesters have a say.
+#[derive(Debug, Clone)]
+pub struct SeerrConfig {
+    pub url: String,
+    pub api_key: Secret,
+    pub http: HttpSettings,
+    /// Keep a title until the Jellyfin user who requested it has watched it.
+    pub keep_until_requester_watched: bool,
+    /// Keep anything requested fewer than this many days ago; 0: off.
+    pub request_protection_days: u32,
 }
 
 /// One Radarr or Sonarr instance.

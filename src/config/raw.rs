@@ -17,6 +17,7 @@ pub(super) struct RawConfig {
     pub rules: Option<RawRules>,
     pub leaving_soon: Option<RawLeavingSoon>,
     pub notify: Option<Tables<RawNotify>>,
+    pub seerr: Option<RawSeerr>,
     pub path_map: Option<Vec<RawPathMap>>,
     pub health: Option<RawHealth>,
     pub state: Option<RawState>,
@@ -107,6 +108,7 @@ macro_rules! take_http {
 }
 
 take_http!(RawJellyfin);
+take_http!(RawSeerr);
 take_http!(RawArr);
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +130,20 @@ pub(super) struct RawRules {
 pub(super) struct RawLeavingSoon {
     pub enabled: Option<bool>,
     pub collection: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSeerr {
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_file: Option<String>,
+    pub timeout: Option<String>,
+    pub list_timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub retries: Option<i64>,
+    pub keep_until_requester_watched: Option<bool>,
+    pub request_protection_days: Option<i64>,
 }
 
 /// One notification target: `[notify]`, or an entry of `[[notify]]`.
@@ -220,6 +236,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "rules",
             "leaving_soon",
             "notify",
+            "seerr",
             "path_map",
             "health",
             "state",
@@ -332,6 +349,20 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
     ),
     ("state", &["path"]),
     ("metrics", &["textfile"]),
+    (
+        "seerr",
+        &[
+            "url",
+            "api_key",
+            "api_key_file",
+            "timeout",
+            "list_timeout",
+            "connect_timeout",
+            "retries",
+            "keep_until_requester_watched",
+            "request_protection_days",
+        ],
+    ),
 ];
 
 fn known_keys(table: &str) -> Option<&'static [&'static str]> {

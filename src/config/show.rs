@@ -71,6 +71,27 @@ impl Config {
         let _ = writeln!(out, "max_deletions_per_run = {}", r.max_deletions_per_run);
         let _ = writeln!(out, "copies = {}", q(r.copies.as_str()));
         self.notice_lines(&mut out);
+        match &self.seerr {
+            None => {
+                let _ = writeln!(out, "\n# [seerr] is not configured: left alone");
+            }
+            Some(s) => {
+                let _ = writeln!(out, "\n[seerr]");
+                let _ = writeln!(out, "url = {}", q(&s.url));
+                let _ = writeln!(out, "api_key = {}", q(&s.api_key.to_string()));
+                let _ = writeln!(
+                    out,
+                    "keep_until_requester_watched = {}",
+                    s.keep_until_requester_watched
+                );
+                let _ = writeln!(
+                    out,
+                    "request_protection_days = {}",
+                    s.request_protection_days
+                );
+                http_lines(&mut out, &s.http);
+            }
+        }
         for m in &self.path_map {
             let _ = writeln!(out, "\n[[path_map]]");
             let _ = writeln!(out, "jellyfin = {}", q(&m.jellyfin));

@@ -1299,3 +1299,90 @@ fn the_examples_commented_out_notice_and_notify_tables_are_valid() {
     assert_eq!(names, ["phone", "mail"], "{block}");
     assert!(matches!(&config.notify[1].via, Via::Command { argv } if argv[0] == "apprise"));
 }
+
+#[test]
+fn seerr_is_optional_and_read_with_its_key_and_limits() {
+    let none = parse(MINIMAL).expect("valid").config;
+    assert!(none.seerr.is_none());
+    assert!(none
+        .to_redacted_toml()
+        .contains("# [seerr] is not configured: left alone"));
+
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("SHELFLIFE_SEERR_API_KEY", "seerr-secret-key"),
+    ]);
+    let text = format!(
+        "{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n\
+         keep_until_requester_watched = true\nrequest_protection_days = 14\n"
+    );
+    let config = Config::parse(&text, Path::new("c.toml"), &env)
+        .expect("valid")
+        .config;
+    let seerr = config.seerr.as_ref().expect("[seerr]");
+    assert_eq!(seerr.url, "http://127.0.0.1:5055");
+    assert_eq!(seerr.api_key.expose(), "seerr-secret-key");
+    assert_eq!(seerr.http.list_timeout, Duration::from_secs(120));
+    assert!(seerr.keep_until_requester_watched);
+    assert_eq!(seerr.request_protection_days, 14);
+    let shown = config.to_redacted_toml();
+    assert!(!shown.contains("seerr-secret-key"), "{shown}");
+    assert!(
+        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\nkeep_until_requester_watched = true\nrequest_protection_days = 14\n"),
+        "{shown}"
+    );
+    let again = Config::parse(&shown, Path::new("c.toml"), &env).expect("show reads back");
+    let again = again.config.seerr.expect("[seerr]");
+    assert_eq!(again.request_protection_days, 14);
+    assert_eq!(again.http, seerr.http);
+
+    // The defaults: the requesters have no say.
+    let plain = format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\n");
+    let plain = Config::parse(&plain, Path::new("c.toml"), &env)
+        .expect("valid")
+        .config
+        .seerr
+        .expect("[seerr]");
+    assert!(!plain.keep_until_requester_watched);
+    assert_eq!(plain.request_protection_days, 0);
+}
+
+#[test]
+fn seerr_mistakes_are_named() {
+    let env = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+        ("SHELFLIFE_SEERR_API_KEY", KEY),
+    ]);
+    let err = |body: &str| {
+        let text = format!("{MINIMAL}\n[seerr]\n{body}\n");
+        match Config::parse(&text, Path::new("c.toml"), &env) {
+            Ok(_) => panic!("accepted: {body}"),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(err("").contains("`seerr.url` is required"), "{}", err(""));
+    let e = err("url = \"http://s\"\nrequest_protection_days = 400");
+    assert!(e.contains("`seerr.request_protection_days` must be"), "{e}");
+    let e = err("url = \"http://s\"\nrequest_protection_days = -1");
+    assert!(e.contains("from 0 to 365, not -1"), "{e}");
+    let e = err("url = \"http://s\"\nkeep_until_requester = true");
+    assert!(
+        e.contains("did you mean `keep_until_requester_watched`"),
+        "{e}"
+    );
+    let e = err("url = \"not a url\"");
+    assert!(e.contains("seerr.url"), "{e}");
+    // No key anywhere: the places looked are named.
+    let bare = Env::from_pairs([
+        ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
+        ("SHELFLIFE_RADARR_API_KEY", KEY),
+    ]);
+    let text = format!("{MINIMAL}\n[seerr]\nurl = \"http://s:5055\"\n");
+    let e = Config::parse(&text, Path::new("c.toml"), &bare)
+        .err()
+        .expect("no key")
+        .to_string();
+    assert!(e.contains("SHELFLIFE_SEERR_API_KEY"), "{e}");
+}
