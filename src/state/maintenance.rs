@@ -75,6 +75,12 @@ impl State {
             )?;
             let health_rows = State::prune_health(tx, older_than)?;
             let notice_events = tx.execute("DELETE FROM notice_events WHERE at < ?1", [cut])?;
+            // Seerr's cleanups go with their actions; one still waiting has no action left to
+            // wait for.
+            tx.execute(
+                "DELETE FROM seerr_cleanups WHERE action_id NOT IN (SELECT id FROM actions)",
+                [],
+            )?;
             Ok(PruneCounts {
                 runs: runs as u64,
                 actions: actions as u64,

@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -148,6 +148,32 @@ CREATE TABLE outbox (
     attempts   INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     last_error TEXT
 ) STRICT;
+";
+
+/// Seerr's records to clean up after a deletion, one per action that deleted a movie or a
+/// whole season: `waiting` until the action is done and Seerr took the change, then `cleaned`,
+/// `not_found` (Seerr held nothing of it) or `failed` (given up on after a week of failures).
+/// A `series` row is a season of a series whose every season went in its run: once all of
+/// them are done, the series' media record goes whole.
+const V6: &str = "
+CREATE TABLE seerr_cleanups (
+    id          INTEGER PRIMARY KEY,
+    action_id   INTEGER NOT NULL UNIQUE,
+    run_id      INTEGER NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('movie', 'season', 'series')),
+    tmdb_id     INTEGER,
+    tvdb_id     INTEGER,
+    season      INTEGER,
+    series_key  TEXT,
+    state       TEXT    NOT NULL DEFAULT 'waiting'
+                CHECK (state IN ('waiting', 'cleaned', 'not_found', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    detail      TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX seerr_cleanups_waiting ON seerr_cleanups (state) WHERE state = 'waiting';
 ";
 
 /// What the header and catalogue of a file say about it.

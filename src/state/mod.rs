@@ -26,6 +26,7 @@ mod maintenance;
 pub mod migrations;
 mod notice;
 mod query;
+mod seerr;
 pub mod types;
 
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use error::{Cause, StateError};
 pub use lock::{LockError, RunLock};
 pub use migrations::{APPLICATION_ID, SCHEMA_VERSION};
 pub use notice::{NoticeEvent, NoticeEventRow, NoticeRow, NoticeState, OutboxRow};
+pub use seerr::{CleanupEnd, CleanupKind, DueCleanup, NewCleanup};
 pub use types::{
     ActionId, ActionKind, ActionRow, ActionState, HistoryRow, Mode, NewAction, Outcome,
     PruneCounts, RunCounts, RunId, RunRow, Service, TargetKey, UnknownValue,

@@ -134,8 +134,10 @@ impl State {
         instance: Option<&str>,
     ) -> Result<Vec<HistoryRow>, StateError> {
         let sql = format!(
-            "SELECT a.id, r.run_key, a.finished_at, a.target_key, a.title, a.reason, a.bytes
+            "SELECT a.id, r.run_key, a.finished_at, a.target_key, a.title, a.reason, a.bytes,
+                    c.state, c.detail
              FROM actions a JOIN runs r ON r.id = a.run_id
+             LEFT JOIN seerr_cleanups c ON c.action_id = a.id
              WHERE {DONE_LIVE}
                AND (?1 IS NULL OR a.finished_at >= ?1) AND (?2 IS NULL OR a.kind = ?2)
                AND (?3 IS NULL OR a.instance = ?3)
@@ -210,5 +212,7 @@ fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         title: r.get(4)?,
         reason: r.get(5)?,
         bytes: r.get(6)?,
+        seerr: r.get(7)?,
+        seerr_detail: r.get(8)?,
     })
 }

@@ -385,6 +385,11 @@ pub struct HistoryRow {
     pub title: String,
     pub reason: String,
     pub bytes: u64,
+    /// Where Seerr's cleanup of it stands (`waiting`, `cleaned`, `not_found`, `failed`);
+    /// `None` when Seerr has nothing to do with it.
+    pub seerr: Option<String>,
+    /// What Seerr's cleanup did, or its last error.
+    pub seerr_detail: Option<String>,
 }
 
 /// What [`crate::state::State::prune`] removed.
