@@ -34,6 +34,7 @@ pub mod state;
 pub mod apply;
 pub mod notice;
 pub mod record;
+pub mod seerr;
 
 // Reporting: how a pass ended, what people read, what Prometheus scrapes.
 pub mod metrics;

@@ -22,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["clients", "inventory", "health", "notify"],
     ),
     ("records and settings", &["state", "defaults", "config"]),
-    ("acting", &["apply", "record", "notice"]),
+    ("acting", &["apply", "record", "notice", "seerr"]),
     ("reporting", &["outcome", "output", "metrics"]),
     ("running", &["monitor", "pass"]),
 ];

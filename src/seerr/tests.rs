@@ -1,0 +1,170 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::library::{Episode, MediaFile, Movie, Season, Series, SeriesStatus, Views};
+use crate::plan::Reason;
+
+fn file(id: i32) -> Option<MediaFile> {
+    Some(MediaFile {
+        id,
+        path: format!("/media/{id}.mkv").into(),
+        size: 1,
+    })
+}
+
+fn movie(radarr_id: i32, tmdb: Option<i32>) -> Movie {
+    Movie {
+        instance: "radarr".into(),
+        radarr_id,
+        tmdb_id: tmdb,
+        title: format!("Movie {radarr_id}"),
+        year: None,
+        tags: Vec::new(),
+        file: file(radarr_id),
+        path: format!("/movies/{radarr_id}"),
+        views: Views::untouched(1),
+        playing: false,
+        jellyfin_id: None,
+    }
+}
+
+/// Series 7 (TVDB 81189) with a file in each of `seasons`, and season 9 without any.
+fn series(seasons: &[i32]) -> Series {
+    let mut all: Vec<Season> = (seasons.iter())
+        .map(|&n| Season {
+            number: n,
+            views: Views::untouched(1),
+            jellyfin_id: None,
+            episodes: vec![Episode {
+                sonarr_id: n * 10,
+                number: 1,
+                file: file(n * 100),
+                views: Views::untouched(1),
+                playing: false,
+                jellyfin_id: None,
+            }],
+        })
+        .collect();
+    all.push(Season {
+        number: 9,
+        views: Views::untouched(1),
+        jellyfin_id: None,
+        episodes: Vec::new(),
+    });
+    Series {
+        instance: "sonarr".into(),
+        sonarr_id: 7,
+        tvdb_id: Some(81189),
+        title: "Dark".to_owned(),
+        status: SeriesStatus::Ended,
+        tags: Vec::new(),
+        path: "/tv/Dark".to_owned(),
+        views: Views::untouched(1),
+        seasons: all,
+    }
+}
+
+fn delete(kind: Kind, target: Target) -> Decision {
+    Decision {
+        verdict: Verdict::Delete,
+        kind,
+        title: "t".to_owned(),
+        target,
+        bytes: 1,
+        reason: Reason::Watched { days_ago: 9 },
+        watched_at: None,
+        jellyfin_id: None,
+    }
+}
+
+fn radarr(movie_id: i32) -> Decision {
+    delete(
+        Kind::Movie,
+        Target::Radarr {
+            instance: "radarr".into(),
+            movie_id,
+        },
+    )
+}
+
+fn sonarr(kind: Kind, season: i32) -> Decision {
+    delete(
+        kind,
+        Target::Sonarr {
+            instance: "sonarr".into(),
+            series_id: 7,
+            season,
+            episode_ids: vec![season * 10],
+            episode_file_ids: vec![season * 100],
+        },
+    )
+}
+
+fn cleanups(library: &Library, decisions: Vec<Decision>) -> Vec<NewCleanup> {
+    let plan = Plan {
+        decisions,
+        ..Plan::default()
+    };
+    let (indexes, _) = crate::record::new_actions(&plan);
+    let ids: Vec<ActionId> = (0..indexes.len() as i64).map(|i| ActionId(i + 1)).collect();
+    Titles::of(library, &plan).cleanups(&plan, &indexes, &ids)
+}
+
+fn kinds(c: &[NewCleanup]) -> Vec<(CleanupKind, Option<i32>)> {
+    c.iter().map(|c| (c.kind, c.season)).collect()
+}
+
+#[test]
+fn a_movie_is_cleaned_up_by_its_tmdb_id() {
+    let library = Library {
+        movies: vec![movie(1, Some(603)), movie(2, None)],
+        ..Library::default()
+    };
+    let c = cleanups(&library, vec![radarr(1), radarr(2)]);
+    assert_eq!(
+        c.len(),
+        1,
+        "a movie without a TMDB id cannot be found: {c:?}"
+    );
+    assert_eq!(
+        (c[0].kind, c[0].tmdb_id, c[0].action),
+        (CleanupKind::Movie, Some(603), ActionId(1))
+    );
+}
+
+#[test]
+fn seasons_are_cleaned_up_one_by_one_unless_the_series_goes_whole() {
+    let library = Library {
+        series: vec![series(&[1, 2])],
+        ..Library::default()
+    };
+    let one = cleanups(&library, vec![sonarr(Kind::Season, 1)]);
+    assert_eq!(kinds(&one), [(CleanupKind::Season, Some(1))]);
+    assert_eq!(one[0].tvdb_id, Some(81189));
+    assert_eq!(one[0].series_key.as_deref(), Some("sonarr:7"));
+
+    // Every season with a file goes (season 9 has none): the whole series.
+    let both = cleanups(
+        &library,
+        vec![sonarr(Kind::Season, 1), sonarr(Kind::Season, 2)],
+    );
+    assert_eq!(
+        kinds(&both),
+        [
+            (CleanupKind::Series, Some(1)),
+            (CleanupKind::Series, Some(2))
+        ]
+    );
+
+    // Episodes leave Seerr alone: it requests by season.
+    assert!(cleanups(&library, vec![sonarr(Kind::Episode, 1)]).is_empty());
+    // With specials still on disk, the series is not gone.
+    let with_specials = Library {
+        series: vec![series(&[0, 1])],
+        ..Library::default()
+    };
+    assert_eq!(
+        kinds(&cleanups(&with_specials, vec![sonarr(Kind::Season, 1)])),
+        [(CleanupKind::Season, Some(1))]
+    );
+}
