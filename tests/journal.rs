@@ -147,7 +147,7 @@ fn deletes_of_gone_targets(h: &Harness, before: &Known) -> Vec<String> {
                     }
                 }
             }
-            Service::Jellyfin => {}
+            Service::Jellyfin | Service::Seerr => {}
         }
     }
     wrong

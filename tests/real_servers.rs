@@ -34,7 +34,7 @@ fn deletes_per_target(h: &Harness) -> BTreeMap<String, usize> {
                     *counts.entry(format!("episode file {id}")).or_insert(0) += 1;
                 }
             }
-            Service::Jellyfin => {}
+            Service::Jellyfin | Service::Seerr => {}
         }
     }
     counts

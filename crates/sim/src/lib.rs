@@ -1,5 +1,5 @@
-//! A simulated Jellyfin, Radarr and Sonarr over real HTTP on 127.0.0.1, for tests, the benchmark
-//! and `shelflife demo`.
+//! A simulated Jellyfin, Radarr, Sonarr and Seerr over real HTTP on 127.0.0.1, for tests, the
+//! benchmark and `shelflife demo`.
 //!
 //! The fakes are stateful and follow the API documents in `shared/api-specs/` independently of
 //! shelflife's clients (PascalCase and 7-digit dates for Jellyfin, camelCase and fraction-less
@@ -15,6 +15,11 @@
 //! ([`SimStack::slow_path`]), change the world between requests ([`SimStack::on_request`]) and
 //! rewrite answers ([`SimStack::rewrite`]).
 //!
+//! Seerr answers as seerr-team/seerr's routes, entities and request validator do (a media
+//! record's id is its own, not the TMDB id; deleting it takes its requests along; a deleted
+//! request resets the record's status unless it is AVAILABLE); the call that would make Seerr
+//! delete files itself is recorded ([`SimStack::seerr_violations`]).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use shelflife_sim::{MovieSpec, SimStack, World};
@@ -29,6 +34,7 @@
 mod arr;
 mod jellyfin;
 mod radarr;
+mod seerr;
 mod server;
 mod service;
 mod sonarr;
@@ -46,8 +52,10 @@ use tokio::task::JoinHandle;
 
 pub use server::{DeleteEvent, Recorded};
 pub use world::{
-    Collection, Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, Series,
-    SeriesSpec, Session, SyntheticSpec, User, Watch, World, MOVIES_ROOT, TV_ROOT,
+    Collection, Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, SeerrIds,
+    SeerrMedia, SeerrMediaStatus, SeerrMediaType, SeerrRequest, SeerrRequestStatus, SeerrSeason,
+    SeerrSeasonRequest, SeerrUser, SeerrWorld, Series, SeriesSpec, Session, SyntheticSpec, User,
+    Watch, World, MOVIES_ROOT, SEERR_FIRST_MEDIA_ID, SEERR_OWNER, TV_ROOT,
 };
 
 use server::{Faults, Inner, Shared};
@@ -57,8 +65,17 @@ pub use service::Service;
 pub const JELLYFIN_KEY: &str = "sim-jellyfin-key";
 pub const RADARR_KEY: &str = "sim-radarr-key";
 pub const SONARR_KEY: &str = "sim-sonarr-key";
+pub const SEERR_KEY: &str = "sim-seerr-key";
 
-/// Three running servers sharing one [`World`]. [`SimStack::shutdown`] stops them and waits
+/// The four servers, in the order of [`SimStack::start_on_with_seerr`]'s ports.
+const SERVICES: [Service; 4] = [
+    Service::Jellyfin,
+    Service::Radarr,
+    Service::Sonarr,
+    Service::Seerr,
+];
+
+/// Four running servers sharing one [`World`]. [`SimStack::shutdown`] stops them and waits
 /// until they have; dropping the stack only tells them to stop.
 pub struct SimStack {
     shared: Shared,
@@ -73,18 +90,27 @@ struct Running {
 }
 
 impl SimStack {
-    /// Binds Jellyfin, Radarr and Sonarr on 127.0.0.1 with ports the kernel picks, and serves
-    /// `world` until the stack is dropped. Must be called inside a tokio runtime.
+    /// Binds Jellyfin, Radarr, Sonarr and Seerr on 127.0.0.1 with ports the kernel picks, and
+    /// serves `world` until the stack is dropped. Must be called inside a tokio runtime.
     pub async fn start(world: World) -> std::io::Result<SimStack> {
-        SimStack::start_on(world, [0, 0, 0]).await
+        SimStack::start_on_with_seerr(world, [0, 0, 0, 0]).await
     }
 
-    /// [`SimStack::start`] on fixed ports (Jellyfin, Radarr, Sonarr; 0 lets the kernel pick).
+    /// [`SimStack::start`] on fixed ports (Jellyfin, Radarr, Sonarr; 0 lets the kernel pick);
+    /// Seerr gets a port the kernel picks.
     pub async fn start_on(world: World, ports: [u16; 3]) -> std::io::Result<SimStack> {
+        let [jellyfin, radarr, sonarr] = ports;
+        SimStack::start_on_with_seerr(world, [jellyfin, radarr, sonarr, 0]).await
+    }
+
+    /// [`SimStack::start`] on fixed ports (Jellyfin, Radarr, Sonarr, Seerr; 0 lets the kernel
+    /// pick).
+    pub async fn start_on_with_seerr(world: World, ports: [u16; 4]) -> std::io::Result<SimStack> {
         let keys = HashMap::from([
             (Service::Jellyfin, JELLYFIN_KEY.to_string()),
             (Service::Radarr, RADARR_KEY.to_string()),
             (Service::Sonarr, SONARR_KEY.to_string()),
+            (Service::Seerr, SEERR_KEY.to_string()),
         ]);
         let shared = Shared::new(Inner {
             world,
@@ -97,10 +123,7 @@ impl SimStack {
         });
         let mut urls = HashMap::new();
         let mut servers = Vec::new();
-        for (service, port) in [Service::Jellyfin, Service::Radarr, Service::Sonarr]
-            .into_iter()
-            .zip(ports)
-        {
+        for (service, port) in SERVICES.into_iter().zip(ports) {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             let addr = listener.local_addr()?;
             urls.insert(service, format!("http://{addr}"));
@@ -146,6 +169,9 @@ impl SimStack {
     pub fn sonarr_url(&self) -> &str {
         self.url(Service::Sonarr)
     }
+    pub fn seerr_url(&self) -> &str {
+        self.url(Service::Seerr)
+    }
 
     /// A config file for this stack (keys inline, everything else default) plus `extra` TOML
     /// appended (e.g. a `[rules]` table).
@@ -161,6 +187,23 @@ impl SimStack {
             self.radarr_url(),
             self.sonarr_url(),
         )
+    }
+
+    /// A `[seerr]` table for this stack's Seerr (key inline), to append to
+    /// [`SimStack::config_toml`], which leaves Seerr out.
+    pub fn seerr_toml(&self) -> String {
+        format!(
+            "[seerr]\nurl = \"{}\"\napi_key = \"{SEERR_KEY}\"\n",
+            self.seerr_url()
+        )
+    }
+
+    /// Every `DELETE /api/v1/media/{id}/file` Seerr received, answered or refused (it deletes
+    /// the title through Radarr/Sonarr itself; shelflife must never call it), as
+    /// `DELETE <path>[?<query>]`. One answered by [`SimStack::fail_next`] or
+    /// [`SimStack::fail_path`] never reached Seerr and is not listed.
+    pub fn seerr_violations(&self) -> Vec<String> {
+        self.shared.lock().world.seerr.violations.clone()
     }
 
     /// Reads or changes the world under its lock.
@@ -301,7 +344,7 @@ impl SimStack {
         self.shared.lock().faults.legacy_auth = on;
     }
 
-    /// Stops the three servers and returns when they have stopped: their ports are closed (a
+    /// Stops the four servers and returns when they have stopped: their ports are closed (a
     /// connect is refused) and every request they had received has been answered. A request
     /// still slowed down by [`SimStack::slow_path`] is waited for. Work a request left running
     /// after its answer (Radarr's late file removal, a delete whose client gave up) is not:

@@ -93,7 +93,7 @@ pub(super) fn radarr(world: &mut World, r: &Request<'_>, effects: &mut Effects) 
 }
 
 /// The files under a movie folder.
-fn files_in(world: &World, folder: &str) -> Vec<String> {
+pub(super) fn files_in(world: &World, folder: &str) -> Vec<String> {
     let prefix = format!("{folder}/");
     world
         .files

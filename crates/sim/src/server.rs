@@ -1,5 +1,6 @@
 //! The HTTP side of the simulated stack: auth, fault injection, the request log, and one handler
-//! per service that answers the way the API documents say the real server does.
+//! per service that answers the way the API documents say the real server does (Seerr's
+//! handler does its own auth, see `seerr`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::world::World;
-use super::{jellyfin, radarr, sonarr};
+use super::{jellyfin, radarr, seerr, sonarr};
 use crate::service::Service;
 
 /// One request as a server saw it.
@@ -89,7 +90,7 @@ impl Default for Faults {
 pub(super) fn path_key(service: Service, path: &str) -> (Service, String) {
     match service {
         Service::Jellyfin => (service, path.to_ascii_lowercase()),
-        Service::Radarr | Service::Sonarr => (service, path.to_string()),
+        Service::Radarr | Service::Sonarr | Service::Seerr => (service, path.to_string()),
     }
 }
 
@@ -251,6 +252,7 @@ pub(super) async fn handle(
                     method: &method,
                     path: &path,
                     query: &query,
+                    headers: &headers,
                     body: &body_text,
                 };
                 let answer = carry_out(&work, service, &request);
@@ -340,6 +342,10 @@ fn carry_out(shared: &Shared, service: Service, request: &Request<'_>) -> Answer
         ),
         Service::Radarr => radarr::radarr(&mut inner.world, request, &mut effects),
         Service::Sonarr => sonarr::sonarr(&mut inner.world, request, &mut effects),
+        Service::Seerr => {
+            let key = inner.keys.get(&Service::Seerr).map_or("", String::as_str);
+            seerr::seerr(&mut inner.world, key, request, &mut effects)
+        }
     };
     if let (Some(event), Some(hook)) = (&effects.event, inner.faults.on_delete.clone()) {
         hook(event, inner.world_mut());
@@ -478,6 +484,9 @@ fn authorized(
             header("x-api-key") == Some(key.as_str())
                 || param(query, "apikey") == Some(key.as_str())
         }
+        // Seerr's refusals depend on the route (a 404 or 405 comes first, then a 401 for no
+        // credentials, a 403 for wrong ones): its handler answers for them.
+        Service::Seerr => true,
     }
 }
 
@@ -499,6 +508,8 @@ pub(super) struct Request<'a> {
     pub method: &'a Method,
     pub path: &'a str,
     pub query: &'a Query,
+    /// Seerr reads its own: `X-Api-Key`, `X-API-User`, `Content-Type`, the session cookie.
+    pub headers: &'a HeaderMap,
     pub body: &'a str,
 }
 

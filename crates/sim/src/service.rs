@@ -1,6 +1,6 @@
 //! Which simulated server a request went to.
 //!
-//! shelflife's clients have an enum of their own with the same three names; this crate does not
+//! shelflife's clients have an enum of their own with the same four names; this crate does not
 //! depend on shelflife (shelflife's demo depends on it), so the simulator keeps this copy.
 
 use std::fmt;
@@ -11,6 +11,8 @@ pub enum Service {
     Jellyfin,
     Radarr,
     Sonarr,
+    /// Seerr (Jellyseerr's successor): requests, not files.
+    Seerr,
 }
 
 impl fmt::Display for Service {
@@ -19,6 +21,7 @@ impl fmt::Display for Service {
             Service::Jellyfin => "Jellyfin",
             Service::Radarr => "Radarr",
             Service::Sonarr => "Sonarr",
+            Service::Seerr => "Seerr",
         })
     }
 }

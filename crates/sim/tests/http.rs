@@ -834,6 +834,7 @@ async fn time_to_headers(
         ),
         Service::Radarr => request.header("X-Api-Key", RADARR_KEY),
         Service::Sonarr => request.header("X-Api-Key", SONARR_KEY),
+        Service::Seerr => request.header("X-Api-Key", SEERR_KEY),
     };
     let started = std::time::Instant::now();
     match request.send().await {

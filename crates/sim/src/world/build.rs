@@ -27,7 +27,7 @@ impl World {
         self
     }
 
-    fn ago(&self, days: f64) -> Timestamp {
+    pub(super) fn ago(&self, days: f64) -> Timestamp {
         let secs = (days * 86_400.0).round() as i64;
         self.now
             .checked_sub(SignedDuration::from_secs(secs))

@@ -1,4 +1,5 @@
-//! The simulated media world: what Jellyfin, Radarr and Sonarr know, and which files exist.
+//! The simulated media world: what Jellyfin, Radarr, Sonarr and Seerr know, and which files
+//! exist.
 //!
 //! Built with short builders so a test scenario reads like a sentence:
 //!
@@ -12,13 +13,14 @@
 //! assert_eq!(world.movies.len(), 1);
 //! ```
 //!
-//! This module holds the model the three servers read and change; [`MovieSpec`] and
+//! This module holds the model the four servers read and change; [`MovieSpec`] and
 //! [`SeriesSpec`] (`spec`) say what to add, `build` turns them into items with ids, paths and
 //! files, and `seeds` has the ready-made worlds (the demo's library, the benchmark's synthetic
-//! one).
+//! one); `seerr` holds Seerr's own records and the builders of its requests.
 
 mod build;
 mod seeds;
+mod seerr;
 mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +30,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 pub use seeds::SyntheticSpec;
+pub use seerr::{
+    SeerrIds, SeerrMedia, SeerrMediaStatus, SeerrMediaType, SeerrRequest, SeerrRequestStatus,
+    SeerrSeason, SeerrSeasonRequest, SeerrUser, SeerrWorld, SEERR_FIRST_MEDIA_ID, SEERR_OWNER,
+};
 pub use spec::{MovieSpec, SeriesSpec};
 
 /// Where the *arrs keep movies and TV in every simulated world.
@@ -171,7 +177,7 @@ pub struct Session {
     pub item_id: String,
 }
 
-/// Everything the three servers know.
+/// Everything the four servers know.
 #[derive(Debug, Clone)]
 pub struct World {
     /// The clock the builders count "days ago" from.
@@ -198,6 +204,8 @@ pub struct World {
     pub refreshes: u32,
     /// Where the files are real ([`World::on_disk`]): each *arr path below this directory.
     pub disk: Option<PathBuf>,
+    /// Seerr's users, media records and requests (its ids are its own).
+    pub seerr: SeerrWorld,
     next_id: i32,
 }
 
@@ -252,6 +260,7 @@ impl World {
             import_exclusions: Vec::new(),
             refreshes: 0,
             disk: None,
+            seerr: SeerrWorld::new(now),
             next_id: 1,
         }
     }
