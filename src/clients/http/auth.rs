@@ -17,7 +17,9 @@ pub(super) fn header(
     }
     let (name, value) = match service.service {
         Service::Jellyfin => (AUTHORIZATION, format!("MediaBrowser Token=\"{key}\"")),
-        Service::Radarr | Service::Sonarr => (HeaderName::from_static("x-api-key"), key.to_owned()),
+        Service::Radarr | Service::Sonarr | Service::Seerr => {
+            (HeaderName::from_static("x-api-key"), key.to_owned())
+        }
     };
     let mut value = HeaderValue::from_str(&value).map_err(|_| BuildError::BadKey { service })?;
     value.set_sensitive(true);

@@ -128,6 +128,16 @@ pub enum ApiError {
         status: StatusCode,
         limit: usize,
     },
+    /// A paged list could not be read whole: it kept changing between its pages (offset paging
+    /// over a list that changes shifts records past the reader), or it did not end. A partial
+    /// list would make the caller decide on records that are missing; try again later.
+    #[error("{service} could not be read whole at {endpoint} after {readings} reading(s): {why}")]
+    Incomplete {
+        service: Server,
+        endpoint: Endpoint,
+        readings: usize,
+        why: String,
+    },
     /// shelflife refused to send a request that the server is known to mishandle (such as an
     /// empty bulk delete). A bug in the caller; nothing was sent.
     #[error("{endpoint} was not sent to {service}: {reason}")]
@@ -139,9 +149,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// True when the same request may succeed later (the server was down, slow or overloaded).
+    /// True when the same request may succeed later (the server was down, slow or overloaded,
+    /// or a list changed while it was read).
     pub fn is_transient(&self) -> bool {
-        matches!(self, ApiError::Unavailable { .. })
+        matches!(
+            self,
+            ApiError::Unavailable { .. } | ApiError::Incomplete { .. }
+        )
     }
 
     /// For a write: true when the server may have carried it out, in part or whole, although
@@ -168,6 +182,7 @@ impl ApiError {
             | ApiError::Unavailable { service, .. }
             | ApiError::Protocol { service, .. }
             | ApiError::TooLarge { service, .. }
+            | ApiError::Incomplete { service, .. }
             | ApiError::NotSent { service, .. } => *service,
         }
     }
@@ -185,13 +200,15 @@ impl ApiError {
                 cause: Cause::Status(s),
                 ..
             } => Some(*s),
-            ApiError::Unavailable { .. } | ApiError::NotSent { .. } => None,
+            ApiError::Unavailable { .. }
+            | ApiError::Incomplete { .. }
+            | ApiError::NotSent { .. } => None,
         }
     }
 }
 
 /// The first [`SNIPPET_CHARS`] characters of a body, lossily decoded, for error messages.
-pub(super) fn snippet(body: &[u8]) -> String {
+pub(crate) fn snippet(body: &[u8]) -> String {
     let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
     let text = String::from_utf8_lossy(head);
     let mut s: String = text.chars().take(SNIPPET_CHARS).collect();

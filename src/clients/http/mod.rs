@@ -36,6 +36,7 @@ use std::sync::Mutex;
 
 pub use base_url::{parse_base_url, BadBaseUrl};
 pub use client::{Answer, RequestStats, ServiceClient};
+pub(crate) use errors::snippet;
 pub use errors::{ApiError, BuildError, Cause, Endpoint};
 pub use lists::{too_many_malformed, Grouped, Malformed};
 pub use pool::Http;
@@ -47,11 +48,19 @@ pub enum Service {
     Jellyfin,
     Radarr,
     Sonarr,
+    /// Seerr or Jellyseerr (the request manager), whose records of a deleted title are removed
+    /// so that it can be requested again.
+    Seerr,
 }
 
 impl Service {
     /// Every service, in the order shelflife lists them.
-    pub const ALL: [Service; 3] = [Service::Jellyfin, Service::Radarr, Service::Sonarr];
+    pub const ALL: [Service; 4] = [
+        Service::Jellyfin,
+        Service::Radarr,
+        Service::Sonarr,
+        Service::Seerr,
+    ];
 
     /// Its name in the config file's tables, metric labels and log fields.
     pub fn key(self) -> &'static str {
@@ -59,6 +68,7 @@ impl Service {
             Service::Jellyfin => "jellyfin",
             Service::Radarr => "radarr",
             Service::Sonarr => "sonarr",
+            Service::Seerr => "seerr",
         }
     }
 }
@@ -69,6 +79,7 @@ impl fmt::Display for Service {
             Service::Jellyfin => "Jellyfin",
             Service::Radarr => "Radarr",
             Service::Sonarr => "Sonarr",
+            Service::Seerr => "Seerr",
         })
     }
 }
