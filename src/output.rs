@@ -393,7 +393,7 @@ pub fn history_json_with_notices(
 }
 
 fn history_value(r: &HistoryRow) -> serde_json::Value {
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "event": "deleted",
         "deleted_at": r.deleted_at.to_string(),
         "run_id": r.run_key,
@@ -404,7 +404,31 @@ fn history_value(r: &HistoryRow) -> serde_json::Value {
         "title": r.title,
         "reason": r.reason,
         "bytes": r.bytes,
-    })
+    });
+    // Seerr's cleanup, where there is one: `waiting`, `cleaned`, `not_found` or `failed`.
+    if let (Some(seerr), Some(map)) = (&r.seerr, value.as_object_mut()) {
+        map.insert("seerr".to_owned(), seerr.as_str().into());
+        map.insert(
+            "seerr_detail".to_owned(),
+            r.seerr_detail
+                .as_deref()
+                .map_or(serde_json::Value::Null, Into::into),
+        );
+    }
+    value
+}
+
+/// Seerr's cleanup of a deletion, as `history` shows it after the reason.
+fn seerr_note(r: &HistoryRow) -> String {
+    match r.seerr.as_deref() {
+        None => String::new(),
+        Some("waiting") => match &r.seerr_detail {
+            Some(last) => format!("  (seerr: waiting; last try: {last})"),
+            None => "  (seerr: waiting)".to_owned(),
+        },
+        Some("not_found") => "  (seerr: not found)".to_owned(),
+        Some(state) => format!("  (seerr: {state})"),
+    }
 }
 
 /// `history`: one line per deletion, newest first.
@@ -423,12 +447,13 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
         total += r.bytes;
         let _ = writeln!(
             out,
-            "{}  {:<7}  {:>7}  {:<title_width$}  {}",
+            "{}  {:<7}  {:>7}  {:<title_width$}  {}{}",
             short_time(r.deleted_at),
             r.target.kind(),
             format_bytes(r.bytes),
             key_title(&r.title, &r.target),
-            r.reason
+            r.reason,
+            seerr_note(r)
         );
     }
     let _ = writeln!(

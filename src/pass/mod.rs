@@ -16,6 +16,7 @@ use crate::apply::{self, Journal, Mode, NoJournal};
 use crate::clients::arr::{Arr, ArrClient};
 use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
+use crate::clients::SeerrClient;
 use crate::clients::Sources;
 use crate::config::{ArrConfig, Config, MountConfig};
 use crate::health::{self, gate, PassGate};
@@ -27,6 +28,7 @@ use crate::output;
 use crate::plan::Plan;
 use crate::policy::{self, MountPressure, SpacePressure};
 use crate::record::{self, Held, PassJournal, RecordError};
+use crate::seerr;
 use crate::state::{self, RunCounts, State, StateError};
 use crate::systemd;
 
@@ -52,6 +54,8 @@ pub enum PassError {
 pub struct Pass {
     config: Config,
     sources: Sources,
+    /// Seerr, when `[seerr]` is configured: cleaned up after the deletions.
+    seerr: Option<SeerrClient>,
 }
 
 /// A plan and what it was made from.
@@ -71,7 +75,17 @@ impl Pass {
         )?;
         let radarr = arr_clients(&http, &config.radarr)?;
         let sonarr = arr_clients(&http, &config.sonarr)?;
+        let seerr = match &config.seerr {
+            Some(s) => Some(SeerrClient::new(
+                &http,
+                &s.url,
+                s.api_key.expose(),
+                s.http.clone(),
+            )?),
+            None => None,
+        };
         Ok(Pass {
+            seerr,
             config,
             sources: Sources {
                 jellyfin,
@@ -295,10 +309,11 @@ impl Pass {
 
     /// Requests each configured server was sent by this pass, retries included.
     fn request_stats(&self) -> BTreeMap<String, Requests> {
-        self.sources
-            .each()
-            .into_iter()
-            .map(|(service, _, stats)| (service.key().to_owned(), stats.into()))
+        let seerr = (self.seerr.iter()).map(|s| (s.server(), s.stats()));
+        (self.sources.each().into_iter())
+            .map(|(service, _, stats)| (service, stats))
+            .chain(seerr)
+            .map(|(service, stats)| (service.key().to_owned(), stats.into()))
             .collect()
     }
 
@@ -367,6 +382,11 @@ impl Pass {
             library,
             root_folders,
         } = inventory;
+        // What Seerr knows the titles by, kept before the library goes.
+        let titles = match (mode, &self.seerr) {
+            (Mode::Live, Some(_)) => Some(seerr::Titles::of(&library, &plan)),
+            _ => None,
+        };
         drop(library);
         for done in record::drop_done(&mut plan, &state.done_targets()?) {
             log::done_before(&run_id, &done);
@@ -424,6 +444,9 @@ impl Pass {
         }
         let (decisions, actions) = record::new_actions(&plan);
         let ids = state.plan_actions(run, &actions, Timestamp::now())?;
+        if let Some(titles) = &titles {
+            state.add_cleanups(run, &titles.cleanups(&plan, &decisions, &ids), now)?;
+        }
         let report = {
             let mut journal = PassJournal::new(state, &decisions, &ids);
             let journal: &mut (dyn Journal + Send) = match mode {
@@ -449,6 +472,12 @@ impl Pass {
             (Mode::Live, None) => "not carried out".to_owned(),
         };
         state.skip_planned(run, &skipped, Timestamp::now())?;
+        // After the deletions, never before: Seerr's cleanup neither holds them up nor undoes
+        // them, and what it cannot do now waits in the state file for the next pass.
+        if let (Mode::Live, Some(client)) = (mode, &self.seerr) {
+            systemd::progress("cleaning up in Seerr");
+            seerr::clean(client, state, &run_id, now).await?;
+        }
         Ok(RunOutcome {
             run_id,
             mode,

@@ -6,11 +6,12 @@
 //! delete through Radarr or Sonarr itself).
 //!
 //! A live pass keeps a cleanup with each action before anything is deleted ([`Titles`]); after
-//! its deletions, [`clean`] asks Seerr about every cleanup whose action is done, this pass's
+//! its deletions, [`clean`] (in `clean`; the pure decisions are in `steps`) asks Seerr about every cleanup whose action is done, this pass's
 //! and those left by earlier passes. What fails is retried at the next pass for a week; it
 //! never undoes or holds up a deletion. Seerr is read afresh each time, in a few paged lists,
 //! never once per title.
 
+mod clean;
 mod steps;
 
 use std::collections::{BTreeSet, HashMap};
@@ -19,6 +20,7 @@ use crate::library::{Instance, Library};
 use crate::plan::{Decision, Kind, Plan, Target, Verdict};
 use crate::state::{ActionId, CleanupKind, NewCleanup};
 
+pub use clean::{clean, Cleaned};
 pub use steps::{Cleanup, Holdings, MediaRecord, RequestRecord, Step};
 
 /// The ids Seerr knows the deleted titles by, taken from the library before it is dropped.

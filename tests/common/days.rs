@@ -24,6 +24,15 @@ pub struct Days {
 
 impl Days {
     pub async fn start(world: World, extra: &str) -> Days {
+        Days::start_with(world, |_| extra.to_owned()).await
+    }
+
+    /// The same, with the simulated Seerr configured.
+    pub async fn start_with_seerr(world: World, extra: &str) -> Days {
+        Days::start_with(world, |stack| format!("{extra}\n{}", stack.seerr_toml())).await
+    }
+
+    async fn start_with(world: World, extra: impl FnOnce(&SimStack) -> String) -> Days {
         let start = world.now;
         let stack = SimStack::start(world)
             .await
@@ -32,7 +41,7 @@ impl Days {
         let state_path = dir.path().join("state.db");
         let text = format!(
             "{}\n[state]\npath = {:?}\n",
-            stack.config_toml(extra),
+            stack.config_toml(&extra(&stack)),
             state_path.display().to_string()
         );
         std::fs::write(dir.path().join("config.toml"), &text).expect("write config");

@@ -254,6 +254,14 @@ impl SimStack {
         queue.extend(std::iter::repeat_n(status, n));
     }
 
+    /// Ends the failures [`SimStack::fail_next`] and [`SimStack::fail_path`] left for
+    /// `service`: it is back up.
+    pub fn heal(&self, service: Service) {
+        let mut inner = self.shared.lock();
+        inner.faults.fail_next.remove(&service);
+        inner.faults.fail_path.retain(|f| f.service != service);
+    }
+
     /// The next `n` `method` requests to `service` whose path starts with `prefix` (Jellyfin's
     /// compared without case, as its routes are) get `status`; other requests are answered as
     /// usual meanwhile.

@@ -1,0 +1,215 @@
+//! Seerr after a deletion, over HTTP against the simulated Seerr: a deleted movie's media
+//! record and requests go, so it can be requested again; a deleted season leaves only its own
+//! request; a series that goes whole loses its record; Seerr down changes no deletion and is
+//! cleaned up at the next pass; `/media/{id}/file` is never called.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::days::Days;
+use jiff::Timestamp;
+use shelflife_sim::{
+    MovieSpec, SeerrMediaType, SeriesSpec, Service, World, SEERR_KEY, SEERR_OWNER,
+};
+
+const HEAT: i32 = 949;
+const DARK_TMDB: i32 = 70523;
+const DARK_TVDB: i32 = 334824;
+
+fn world() -> World {
+    World::new(Timestamp::now())
+        .user("alice")
+        .movie(
+            MovieSpec::new("Heat", 1995)
+                .tmdb(HEAT)
+                .watched("alice", 20.0),
+        )
+        .movie(MovieSpec::new("Alien", 1979).tmdb(348))
+}
+
+/// Asks the simulated Seerr for a new request, as someone in the house would: its status.
+async fn request_again(days: &Days, body: serde_json::Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/request", days.stack.seerr_url()))
+        .header("X-Api-Key", SEERR_KEY)
+        .json(&body)
+        .send()
+        .await
+        .expect("Seerr answers")
+        .status()
+        .as_u16()
+}
+
+fn movie_request(tmdb: i32) -> serde_json::Value {
+    serde_json::json!({"mediaType": "movie", "mediaId": tmdb, "is4k": false})
+}
+
+fn history(days: &Days) -> Vec<serde_json::Value> {
+    serde_json::from_str(&days.cli(&["history", "--json"])).expect("history --json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_movie_can_be_requested_again() {
+    let mut world = world();
+    let bob = world.seerr_user("bob", None);
+    let heat = world.seerr_movie_request(HEAT, bob, 30.0);
+    let alien = world.seerr_movie_request(348, SEERR_OWNER, 30.0);
+    let mut days = Days::start_with_seerr(world, "").await;
+    assert_eq!(
+        request_again(&days, movie_request(HEAT)).await,
+        409,
+        "requested already, before the pass"
+    );
+
+    let day0 = days.live(0).await;
+    assert_eq!(day0.plan.deletions().count(), 1);
+    assert!(!days.movie_exists("Heat"));
+    days.stack.with_world(|w| {
+        assert!(
+            w.seerr.media(heat.media).is_none(),
+            "the media record is gone"
+        );
+        assert!(w.seerr.request(heat.request).is_none(), "and its request");
+        assert!(
+            w.seerr.media(alien.media).is_some(),
+            "the other title is left alone"
+        );
+    });
+    // The record went by Seerr's own id, not the TMDB id.
+    let deletes: Vec<String> = (days.stack.writes().into_iter())
+        .filter(|(s, r)| *s == Service::Seerr && r.method == "DELETE")
+        .map(|(_, r)| r.path)
+        .collect();
+    assert_eq!(deletes, [format!("/api/v1/media/{}", heat.media)]);
+    assert_eq!(request_again(&days, movie_request(HEAT)).await, 201);
+
+    let rows = history(&days);
+    assert_eq!(rows[0]["seerr"], "cleaned", "{rows:#?}");
+    assert!(days.cli(&["history"]).contains("seerr: cleaned"));
+    assert!(days.stack.seerr_violations().is_empty());
+}
+
+/// Dark: an ended series with three seasons; season 1 watched.
+fn dark(world: World) -> World {
+    world.series(
+        SeriesSpec::new("Dark", true)
+            .tvdb(DARK_TVDB)
+            .season(1, 2)
+            .season(2, 2)
+            .season(3, 2)
+            .watched("alice", 1, 1..=2, 20.0),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_season_leaves_only_its_request() {
+    let mut world = dark(World::new(Timestamp::now()).user("alice"));
+    let bob = world.seerr_user("bob", None);
+    let first = world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[1], bob, 30.0);
+    let second = world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[2], SEERR_OWNER, 30.0);
+    let both = world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[1, 3], SEERR_OWNER, 30.0);
+    let mut days = Days::start_with_seerr(world, "").await;
+
+    let day0 = days.live(0).await;
+    assert_eq!(day0.plan.deletions().count(), 1, "season 1 only");
+    days.stack.with_world(|w| {
+        assert!(
+            w.seerr.request(first.request).is_none(),
+            "season 1's own request went"
+        );
+        assert!(
+            w.seerr.request(second.request).is_some(),
+            "season 2's stays"
+        );
+        let seasons: Vec<i32> = (w.seerr.request(both.request).expect("kept").seasons.iter())
+            .map(|s| s.season_number)
+            .collect();
+        assert_eq!(
+            seasons,
+            [3],
+            "season 1 left the request that held it with 3"
+        );
+        assert!(
+            w.seerr.media(first.media).is_some(),
+            "the series' record stays"
+        );
+        assert!(w.seerr.sent_to_arr.is_empty(), "{:?}", w.seerr.sent_to_arr);
+    });
+    assert!(days.stack.seerr_violations().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_that_goes_whole_loses_its_record() {
+    let world = World::new(Timestamp::now()).user("alice").series(
+        SeriesSpec::new("Dark", true)
+            .tvdb(DARK_TVDB)
+            .season(1, 2)
+            .season(2, 2)
+            .watched("alice", 1, 1..=2, 20.0)
+            .watched("alice", 2, 1..=2, 20.0),
+    );
+    let mut world = world;
+    let ids = world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[1, 2], SEERR_OWNER, 30.0);
+    let mut days = Days::start_with_seerr(world, "").await;
+
+    let day0 = days.live(0).await;
+    assert_eq!(day0.plan.deletions().count(), 2);
+    days.stack.with_world(|w| {
+        assert!(
+            w.seerr.media(ids.media).is_none(),
+            "gone as a movie would be"
+        );
+        assert!(w
+            .seerr
+            .media_by_tmdb(SeerrMediaType::Tv, DARK_TMDB)
+            .is_none());
+    });
+    let seerr_writes = (days.stack.writes().into_iter())
+        .filter(|(s, _)| *s == Service::Seerr)
+        .count();
+    assert_eq!(
+        seerr_writes, 1,
+        "one DELETE for the record, none per season"
+    );
+    assert!(days.stack.seerr_violations().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seerr_down_changes_no_deletion_and_is_cleaned_up_next_time() {
+    let mut world = world();
+    let heat = world.seerr_movie_request(HEAT, SEERR_OWNER, 30.0);
+    let mut days = Days::start_with_seerr(world, "").await;
+    days.stack.fail_next(Service::Seerr, 503, 50);
+
+    let day0 = days.live(0).await;
+    assert_eq!(day0.plan.deletions().count(), 1);
+    assert!(!days.movie_exists("Heat"), "deleted whatever Seerr says");
+    assert!(days
+        .stack
+        .with_world(|w| w.seerr.media(heat.media).is_some()));
+    let rows = history(&days);
+    assert_eq!(rows[0]["seerr"], "waiting", "{rows:#?}");
+
+    // Seerr is back: the next pass, with nothing to delete, cleans up.
+    days.stack.heal(Service::Seerr);
+    let day1 = days.live(1).await;
+    assert_eq!(day1.plan.deletions().count(), 0);
+    assert!(
+        days.stack
+            .with_world(|w| w.seerr.media(heat.media).is_none()),
+        "cleaned up at the next pass"
+    );
+    assert_eq!(history(&days)[0]["seerr"], "cleaned");
+    assert!(days.stack.seerr_violations().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_seerr_configured_nothing_is_asked_of_it() {
+    let mut world = world();
+    world.seerr_movie_request(HEAT, SEERR_OWNER, 30.0);
+    let mut days = Days::start(world, "").await;
+    days.live(0).await;
+    assert!(!days.movie_exists("Heat"));
+    assert_eq!(days.stack.count(Service::Seerr), 0);
+}
