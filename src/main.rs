@@ -312,7 +312,12 @@ async fn check(path: &Path, json: bool) -> Exit {
         Err(code) => return code,
     };
     let config = pass.config();
-    let report_ = health::check_all(&config.health, &config.state.path, pass.sources()).await;
+    let mut report_ = health::check_all(&config.health, &config.state.path, pass.sources()).await;
+    if let Some(seerr) = pass.seerr() {
+        report_
+            .findings
+            .push(health::servers::check_seerr(seerr).await);
+    }
     if json {
         match serde_json::to_string_pretty(&output::check_json(&report_, &warnings)) {
             Ok(text) => println!("{text}"),

@@ -213,3 +213,38 @@ async fn without_seerr_configured_nothing_is_asked_of_it() {
     assert!(!days.movie_exists("Heat"));
     assert_eq!(days.stack.count(Service::Seerr), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_whether_seerr_takes_the_key() {
+    let days = Days::start_with_seerr(world(), "").await;
+    let report = days.cli(&["check"]);
+    assert!(
+        report.contains("Seerr") && report.contains("the key acts as user 1"),
+        "{report}"
+    );
+
+    let config = days.dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace(SEERR_KEY, "wrong-key")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"))
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("Seerr"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("403") || line.to_lowercase().contains("key"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("wrong-key"),
+        "the key is never shown: {stdout}"
+    );
+}

@@ -5,7 +5,7 @@
 //! problem). Either makes that service unhealthy: it would answer a delete with a 409 at best.
 
 use crate::clients::http::{ApiError, Server, Service};
-use crate::clients::{HealthItem, RootFolder, Sources};
+use crate::clients::{HealthItem, RootFolder, SeerrClient, Sources};
 
 use super::{Category, Finding, Health};
 
@@ -116,6 +116,29 @@ fn arr_findings(
         }
     }
     findings
+}
+
+/// Seerr, for `check`: reachable with its key, as a user that may delete requests. Its
+/// `/status` is public, so the key is proved by asking who it is.
+pub async fn check_seerr(client: &SeerrClient) -> Finding {
+    match client.me().await {
+        Ok(user) if user.manages_requests() => Finding::ok(
+            Category::Server,
+            "Seerr",
+            format!("reachable, the key acts as user {}", user.id),
+        ),
+        Ok(user) => Finding::new(
+            Category::Server,
+            "Seerr",
+            Health::Degraded,
+            format!(
+                "the key acts as user {}, who may not manage requests: Seerr will refuse the \
+                 cleanup after a deletion (give that user Manage Requests, or use the owner's key)",
+                user.id
+            ),
+        ),
+        Err(err) => failed(client.server(), &err),
+    }
 }
 
 fn failed(service: Server, err: &ApiError) -> Finding {

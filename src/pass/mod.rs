@@ -103,6 +103,11 @@ impl Pass {
         &self.sources
     }
 
+    /// Seerr's client, when `[seerr]` is configured.
+    pub fn seerr(&self) -> Option<&SeerrClient> {
+        self.seerr.as_ref()
+    }
+
     /// The notice period of the config, shown through this pass's Jellyfin.
     fn notice(&self) -> Notice<'_> {
         Notice {

@@ -39,6 +39,8 @@ const COMMIT_TAG: &str = "94a70bb5fc9a4486857071a6fc048c8081fa7ca9";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route<'a> {
     Status,
+    /// `GET /auth/me`: the user the key acts as (routes/auth.ts).
+    Me,
     Requests,
     Request(&'a str),
     Media,
@@ -52,6 +54,7 @@ impl<'a> Route<'a> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match segments[..] {
             ["status"] => Some(Route::Status),
+            ["auth", "me"] => Some(Route::Me),
             ["request"] => Some(Route::Requests),
             ["request", id] if !id.is_empty() => Some(Route::Request(id)),
             ["media"] => Some(Route::Media),
@@ -64,7 +67,7 @@ impl<'a> Route<'a> {
     /// The methods the spec has for the route (others are a 405 from the validator).
     fn methods(self) -> &'static [Method] {
         match self {
-            Route::Status | Route::Media => &[Method::GET],
+            Route::Status | Route::Me | Route::Media => &[Method::GET],
             Route::Requests => &[Method::GET, Method::POST],
             Route::Request(_) => &[Method::GET, Method::PUT, Method::DELETE],
             Route::MediaItem(_) | Route::MediaFile(_) => &[Method::DELETE],
@@ -133,6 +136,7 @@ pub(super) fn seerr(
     };
     let body = body.unwrap_or_else(|| json!({}));
     match (route, r.method) {
+        (Route::Me, _) => ok(render::user(&user)),
         (Route::Requests, &Method::GET) => requests::list(world, &user, r.query),
         (Route::Requests, _) => create::create(world, &user, &body),
         (Route::Request(id), &Method::GET) => requests::get(world, &user, id),
