@@ -258,7 +258,7 @@ in
       settings = settings // {
         seerr = {
           url = "http://127.0.0.1:5055";
-          request_protection_days = 14;
+          timeout = "20s";
         };
       };
       credentialFiles = credentialFiles // {

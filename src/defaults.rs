@@ -42,11 +42,6 @@ pub const LEAVING_SOON_ENABLED: bool = true;
 pub const LEAVING_SOON_COLLECTION: &str = "Leaving Soon";
 
 /// `[[notify]]`: how long one notification may take (a request, or the command to exit).
-/// `[seerr] keep_until_requester_watched`: the requester has no say unless asked for.
-pub const KEEP_UNTIL_REQUESTER_WATCHED: bool = false;
-/// `[seerr] request_protection_days`: 0, no protection for new requests.
-pub const REQUEST_PROTECTION_DAYS: u32 = 0;
-
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `[[notify]] events` left out: every event.

@@ -63,16 +63,12 @@ pub struct JellyfinConfig {
 }
 
 /// `[seerr]`: the request manager whose records are cleaned up after a deletion, so that the
-/// title can be requested again, and (optionally) whose requesters have a say.
+/// title can be requested again.
 #[derive(Debug, Clone)]
 pub struct SeerrConfig {
     pub url: String,
     pub api_key: Secret,
     pub http: HttpSettings,
-    /// Keep a title until the Jellyfin user who requested it has watched it.
-    pub keep_until_requester_watched: bool,
-    /// Keep anything requested fewer than this many days ago; 0: off.
-    pub request_protection_days: u32,
 }
 
 /// One Radarr or Sonarr instance.

@@ -142,8 +142,6 @@ pub(super) struct RawSeerr {
     pub list_timeout: Option<String>,
     pub connect_timeout: Option<String>,
     pub retries: Option<i64>,
-    pub keep_until_requester_watched: Option<bool>,
-    pub request_protection_days: Option<i64>,
 }
 
 /// One notification target: `[notify]`, or an entry of `[[notify]]`.
@@ -359,8 +357,6 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "list_timeout",
             "connect_timeout",
             "retries",
-            "keep_until_requester_watched",
-            "request_protection_days",
         ],
     ),
 ];

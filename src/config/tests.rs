@@ -12,6 +12,7 @@ fn env() -> Env {
         ("SHELFLIFE_JELLYFIN_API_KEY", KEY),
         ("SHELFLIFE_RADARR_API_KEY", KEY),
         ("SHELFLIFE_SONARR_API_KEY", KEY),
+        ("SHELFLIFE_SEERR_API_KEY", KEY),
     ])
 }
 
@@ -1273,7 +1274,7 @@ fn an_arr_may_not_take_a_notify_targets_credential() {
 }
 
 #[test]
-fn the_examples_commented_out_notice_and_notify_tables_are_valid() {
+fn the_examples_commented_out_notice_notify_and_seerr_tables_are_valid() {
     // Uncomment what reads as TOML between `[leaving_soon]` and the next real table.
     let start = EXAMPLE
         .find("# [leaving_soon]")
@@ -1298,6 +1299,11 @@ fn the_examples_commented_out_notice_and_notify_tables_are_valid() {
     let names: Vec<&str> = config.notify.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["phone", "mail"], "{block}");
     assert!(matches!(&config.notify[1].via, Via::Command { argv } if argv[0] == "apprise"));
+    assert_eq!(
+        config.seerr.as_ref().map(|s| s.url.as_str()),
+        Some("http://127.0.0.1:5055"),
+        "{block}"
+    );
 }
 
 #[test]
@@ -1313,10 +1319,8 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
         ("SHELFLIFE_RADARR_API_KEY", KEY),
         ("SHELFLIFE_SEERR_API_KEY", "seerr-secret-key"),
     ]);
-    let text = format!(
-        "{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n\
-         keep_until_requester_watched = true\nrequest_protection_days = 14\n"
-    );
+    let text =
+        format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n");
     let config = Config::parse(&text, Path::new("c.toml"), &env)
         .expect("valid")
         .config;
@@ -1324,28 +1328,15 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
     assert_eq!(seerr.url, "http://127.0.0.1:5055");
     assert_eq!(seerr.api_key.expose(), "seerr-secret-key");
     assert_eq!(seerr.http.list_timeout, Duration::from_secs(120));
-    assert!(seerr.keep_until_requester_watched);
-    assert_eq!(seerr.request_protection_days, 14);
     let shown = config.to_redacted_toml();
     assert!(!shown.contains("seerr-secret-key"), "{shown}");
     assert!(
-        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\nkeep_until_requester_watched = true\nrequest_protection_days = 14\n"),
+        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\ntimeout = "),
         "{shown}"
     );
     let again = Config::parse(&shown, Path::new("c.toml"), &env).expect("show reads back");
     let again = again.config.seerr.expect("[seerr]");
-    assert_eq!(again.request_protection_days, 14);
     assert_eq!(again.http, seerr.http);
-
-    // The defaults: the requesters have no say.
-    let plain = format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\n");
-    let plain = Config::parse(&plain, Path::new("c.toml"), &env)
-        .expect("valid")
-        .config
-        .seerr
-        .expect("[seerr]");
-    assert!(!plain.keep_until_requester_watched);
-    assert_eq!(plain.request_protection_days, 0);
 }
 
 #[test]
@@ -1363,15 +1354,13 @@ fn seerr_mistakes_are_named() {
         }
     };
     assert!(err("").contains("`seerr.url` is required"), "{}", err(""));
-    let e = err("url = \"http://s\"\nrequest_protection_days = 400");
-    assert!(e.contains("`seerr.request_protection_days` must be"), "{e}");
-    let e = err("url = \"http://s\"\nrequest_protection_days = -1");
-    assert!(e.contains("from 0 to 365, not -1"), "{e}");
-    let e = err("url = \"http://s\"\nkeep_until_requester = true");
+    let e = err("url = \"http://s\"\nretries = 11");
     assert!(
-        e.contains("did you mean `keep_until_requester_watched`"),
+        e.contains("`seerr.retries` must be between 0 and 10"),
         "{e}"
     );
+    let e = err("url = \"http://s\"\nlist_timout = \"1m\"");
+    assert!(e.contains("did you mean `list_timeout`"), "{e}");
     let e = err("url = \"not a url\"");
     assert!(e.contains("seerr.url"), "{e}");
     // No key anywhere: the places looked are named.
