@@ -82,12 +82,23 @@ async fn a_deleted_movie_can_be_requested_again() {
         .map(|(_, r)| r.path)
         .collect();
     assert_eq!(deletes, [format!("/api/v1/media/{}", heat.media)]);
+    // Two lists read once each (a page apiece here), then the one write: nothing per title.
+    let reads: Vec<String> = (days.stack.requests(Service::Seerr).into_iter())
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(reads, ["/api/v1/request", "/api/v1/media"]);
     assert_eq!(request_again(&days, movie_request(HEAT)).await, 201);
 
     let rows = history(&days);
     assert_eq!(rows[0]["seerr"], "cleaned", "{rows:#?}");
     assert!(days.cli(&["history"]).contains("seerr: cleaned"));
     assert!(days.stack.seerr_violations().is_empty());
+
+    // A pass with nothing to clean up asks Seerr nothing.
+    days.stack.clear_log();
+    days.live(1).await;
+    assert_eq!(days.stack.count(Service::Seerr), 0);
 }
 
 /// Dark: an ended series with three seasons; season 1 watched.
