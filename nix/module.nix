@@ -138,6 +138,7 @@ let
       list_timeout = opt types.str "Deadline for the first byte of a page of requests or media, e.g. \"3m\".";
       connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
       retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
+      request_protection_days = opt (types.ints.between 0 365) "Keep anything requested in Seerr fewer than this many days ago; shelflife's default is 0 (off).";
     };
     path_map = {
       jellyfin = req types.str "A path prefix as Jellyfin sees it.";

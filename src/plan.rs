@@ -148,6 +148,8 @@ pub enum Reason {
     /// Someone took it out of the "Leaving Soon" collection by hand: kept while it stays
     /// eligible.
     KeptByHand,
+    /// Requested in Seerr fewer than `request_protection_days` ago.
+    Requested { by: String, days_ago: i64 },
     /// Due, but it could not be taken out of the "Leaving Soon" collection first (or the
     /// collection could not be read): a later pass tries again.
     Postponed { why: String },
@@ -193,6 +195,7 @@ impl Reason {
             Reason::FreesNothing { .. } => "frees_nothing",
             Reason::Scheduled { .. } => "scheduled",
             Reason::KeptByHand => "kept_by_hand",
+            Reason::Requested { .. } => "requested",
             Reason::Postponed { .. } => "postponed",
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
             // Counted by what keeps the copy it comes from.
@@ -250,6 +253,11 @@ impl fmt::Display for Reason {
             Reason::FreesNothing { why } => write!(f, "would free nothing: {why}"),
             Reason::Scheduled { due } => write!(f, "scheduled, goes on {due}"),
             Reason::KeptByHand => f.write_str("taken out of Leaving Soon by hand"),
+            Reason::Requested { by, days_ago: 0 } => write!(f, "requested by {by} today"),
+            Reason::Requested { by, days_ago: 1 } => write!(f, "requested by {by} 1 day ago"),
+            Reason::Requested { by, days_ago } => {
+                write!(f, "requested by {by} {days_ago} days ago")
+            }
             Reason::Postponed { why } => write!(f, "postponed: {why}"),
             Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),
             Reason::Space(s) => write!(

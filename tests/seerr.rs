@@ -259,3 +259,71 @@ async fn check_says_whether_seerr_takes_the_key() {
         "the key is never shown: {stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recent_request_keeps_the_title_and_names_the_requester() {
+    let mut world = dark(
+        World::new(Timestamp::now())
+            .user("alice")
+            .movie(
+                MovieSpec::new("Heat", 1995)
+                    .tmdb(HEAT)
+                    .watched("alice", 20.0),
+            )
+            .movie(
+                MovieSpec::new("Alien", 1979)
+                    .tmdb(348)
+                    .watched("alice", 20.0),
+            ),
+    );
+    let bob = world.seerr_user("bob", None);
+    world.seerr_movie_request(HEAT, bob, 3.0);
+    world.seerr_movie_request(348, bob, 40.0);
+    world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[1], bob, 1.0);
+    let mut days = Days::start_with_seerr(world, "request_protection_days = 14\n").await;
+
+    let plan = days.cli(&["plan"]);
+    assert!(plan.contains("requested by bob 3 days ago"), "{plan}");
+    days.stack.clear_log();
+    let day0 = days.live(0).await;
+    let reason = |title: &str| {
+        (day0.plan.decisions.iter())
+            .find(|d| d.title.contains(title))
+            .map(|d| d.reason.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(reason("Heat"), "requested by bob 3 days ago");
+    assert_eq!(reason("Dark S01"), "requested by bob 1 day ago");
+    assert!(days.movie_exists("Heat"), "requested lately");
+    assert!(!days.movie_exists("Alien"), "requested long ago: it goes");
+    // One paged read of the requests while planning, whatever the library's size.
+    let reads = (days.stack.requests(Service::Seerr).into_iter())
+        .filter(|r| r.method == "GET" && r.path == "/api/v1/request")
+        .count();
+    assert_eq!(reads, 2, "one for the plan, one for Alien's cleanup");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_request_protection_seerr_down_keeps_everything() {
+    let mut world = world();
+    world.seerr_movie_request(348, SEERR_OWNER, 40.0);
+    let mut days =
+        Days::start_with_seerr(world, "request_protection_days = 14\nretries = 0\n").await;
+    days.stack.fail_next(Service::Seerr, 503, 10);
+    let day0 = days.live(0).await;
+    assert_eq!(day0.plan.deletions().count(), 0);
+    assert!(
+        days.movie_exists("Heat"),
+        "any request could have protected it"
+    );
+    let heat = (day0.plan.decisions.iter())
+        .find(|d| d.title.contains("Heat"))
+        .unwrap();
+    assert!(
+        heat.reason
+            .to_string()
+            .contains("Seerr's requests could not be read"),
+        "{}",
+        heat.reason
+    );
+}

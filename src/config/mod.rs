@@ -69,6 +69,8 @@ pub struct SeerrConfig {
     pub url: String,
     pub api_key: Secret,
     pub http: HttpSettings,
+    /// Keep anything requested fewer than this many days ago; 0: off.
+    pub request_protection_days: u32,
 }
 
 /// One Radarr or Sonarr instance.

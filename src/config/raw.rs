@@ -142,6 +142,7 @@ pub(super) struct RawSeerr {
     pub list_timeout: Option<String>,
     pub connect_timeout: Option<String>,
     pub retries: Option<i64>,
+    pub request_protection_days: Option<i64>,
 }
 
 /// One notification target: `[notify]`, or an entry of `[[notify]]`.
@@ -357,6 +358,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "list_timeout",
             "connect_timeout",
             "retries",
+            "request_protection_days",
         ],
     ),
 ];
@@ -505,7 +507,11 @@ mod tests {
                     | "add_import_exclusion"
                     | "allow_readonly"
                     | "enabled" => "true",
-                    "grace_days" | "notice_days" | "max_deletions_per_run" | "retries" => "1",
+                    "grace_days"
+                    | "notice_days"
+                    | "max_deletions_per_run"
+                    | "retries"
+                    | "request_protection_days" => "1",
                     "partial_season_threshold"
                     | "min_free_percent"
                     | "below_free_percent"

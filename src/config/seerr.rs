@@ -1,4 +1,4 @@
-//! `[seerr]`: where Seerr (or Jellyseerr) is, and its key.
+//! `[seerr]`: where Seerr (or Jellyseerr) is, its key, and how long a new request protects.
 
 use std::path::Path;
 
@@ -6,6 +6,10 @@ use super::build::{http_settings, Invalid};
 use super::raw::RawSeerr;
 use super::values::url;
 use super::{secrets, ConfigError, Env, SeerrConfig};
+use crate::defaults;
+
+/// Longest protection of a new request: a year, as for the notice period.
+const MAX_PROTECTION_DAYS: u32 = 365;
 
 /// Its name in messages, credentials (`$CREDENTIALS_DIRECTORY/seerr`) and the environment
 /// (`SHELFLIFE_SEERR_API_KEY`).
@@ -32,9 +36,24 @@ pub(super) fn seerr(
     }
     let seerr_url = url(raw.url.as_deref(), "seerr.url", invalid)?;
     let http = http_settings(raw.http(), NAME, invalid)?;
+    let days = match raw.request_protection_days {
+        None => defaults::REQUEST_PROTECTION_DAYS,
+        Some(d) => u32::try_from(d)
+            .ok()
+            .filter(|d| *d <= MAX_PROTECTION_DAYS)
+            .ok_or_else(|| {
+                invalid(
+                    "seerr.request_protection_days",
+                    format!(
+                        "must be a whole number of days from 0 to {MAX_PROTECTION_DAYS}, not {d}"
+                    ),
+                )
+            })?,
+    };
     Ok(Some(SeerrConfig {
         url: seerr_url,
         api_key: secrets::resolve(NAME, NAME, raw.api_key, raw.api_key_file, source, env)?,
         http,
+        request_protection_days: days,
     }))
 }

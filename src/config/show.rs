@@ -79,6 +79,11 @@ impl Config {
                 let _ = writeln!(out, "\n[seerr]");
                 let _ = writeln!(out, "url = {}", q(&s.url));
                 let _ = writeln!(out, "api_key = {}", q(&s.api_key.to_string()));
+                let _ = writeln!(
+                    out,
+                    "request_protection_days = {}",
+                    s.request_protection_days
+                );
                 http_lines(&mut out, &s.http);
             }
         }

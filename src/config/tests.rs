@@ -1319,8 +1319,10 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
         ("SHELFLIFE_RADARR_API_KEY", KEY),
         ("SHELFLIFE_SEERR_API_KEY", "seerr-secret-key"),
     ]);
-    let text =
-        format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n");
+    let text = format!(
+        "{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n\
+         request_protection_days = 14\n"
+    );
     let config = Config::parse(&text, Path::new("c.toml"), &env)
         .expect("valid")
         .config;
@@ -1328,15 +1330,26 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
     assert_eq!(seerr.url, "http://127.0.0.1:5055");
     assert_eq!(seerr.api_key.expose(), "seerr-secret-key");
     assert_eq!(seerr.http.list_timeout, Duration::from_secs(120));
+    assert_eq!(seerr.request_protection_days, 14);
     let shown = config.to_redacted_toml();
     assert!(!shown.contains("seerr-secret-key"), "{shown}");
     assert!(
-        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\ntimeout = "),
+        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\nrequest_protection_days = 14\ntimeout = "),
         "{shown}"
     );
     let again = Config::parse(&shown, Path::new("c.toml"), &env).expect("show reads back");
     let again = again.config.seerr.expect("[seerr]");
     assert_eq!(again.http, seerr.http);
+    assert_eq!(again.request_protection_days, 14);
+    let plain = format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\n");
+    let plain = Config::parse(&plain, Path::new("c.toml"), &env)
+        .expect("valid")
+        .config;
+    assert_eq!(
+        plain.seerr.expect("[seerr]").request_protection_days,
+        0,
+        "off by default"
+    );
 }
 
 #[test]
@@ -1354,6 +1367,10 @@ fn seerr_mistakes_are_named() {
         }
     };
     assert!(err("").contains("`seerr.url` is required"), "{}", err(""));
+    let e = err("url = \"http://s\"\nrequest_protection_days = 400");
+    assert!(e.contains("`seerr.request_protection_days` must be"), "{e}");
+    let e = err("url = \"http://s\"\nrequest_protection_days = -1");
+    assert!(e.contains("from 0 to 365, not -1"), "{e}");
     let e = err("url = \"http://s\"\nretries = 11");
     assert!(
         e.contains("`seerr.retries` must be between 0 and 10"),

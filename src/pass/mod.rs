@@ -173,6 +173,14 @@ impl Pass {
             .max()
             .unwrap_or_default();
         space::limit(&mut plan, &inventory.library, &pressure, timeout).await;
+        if let (Some(client), Some(settings)) = (&self.seerr, &self.config.seerr) {
+            let days = settings.request_protection_days;
+            if days > 0 {
+                let requests = client.requests().await.map_err(|e| e.to_string());
+                let requests = requests.as_deref().map_err(Clone::clone);
+                seerr::protect(&mut plan, &inventory.library, requests, now, days);
+            }
+        }
         Ok(Planned { plan, inventory })
     }
 

@@ -10,8 +10,12 @@
 //! and those left by earlier passes. What fails is retried at the next pass for a week; it
 //! never undoes or holds up a deletion. Seerr is read afresh each time, in a few paged lists,
 //! never once per title.
+//!
+//! With `request_protection_days`, [`protect`] (in `protect`) keeps what was requested lately,
+//! naming the requester, from one paged read of the requests while the pass plans.
 
 mod clean;
+mod protect;
 mod steps;
 
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +25,7 @@ use crate::plan::{Decision, Kind, Plan, Target, Verdict};
 use crate::state::{ActionId, CleanupKind, NewCleanup};
 
 pub use clean::{clean, Cleaned};
+pub use protect::protect;
 pub use steps::{Cleanup, Holdings, MediaRecord, RequestRecord, Step};
 
 /// The ids Seerr knows the deleted titles by, taken from the library before it is dropped.

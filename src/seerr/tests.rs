@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::clients::seerr::Request;
 use crate::library::{Episode, MediaFile, Movie, Season, Series, SeriesStatus, Views};
 use crate::plan::Reason;
+use jiff::Timestamp;
 
 fn file(id: i32) -> Option<MediaFile> {
     Some(MediaFile {
@@ -167,4 +169,81 @@ fn seasons_are_cleaned_up_one_by_one_unless_the_series_goes_whole() {
         kinds(&cleanups(&with_specials, vec![sonarr(Kind::Season, 1)])),
         [(CleanupKind::Season, Some(1))]
     );
+}
+
+/// A request as Seerr lists it: `status` 2 (approved) or 3 (declined), made `days_ago` days
+/// before `at(0)`.
+fn seerr_request(movie: bool, id: i64, status: i32, seasons: &[i32], days_ago: i64) -> Request {
+    let created = at(-days_ago * 86_400);
+    let seasons: Vec<serde_json::Value> = (seasons.iter())
+        .map(|n| serde_json::json!({"id": 100 + n, "seasonNumber": n, "status": 2}))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "id": 1, "status": status, "createdAt": created.to_string(), "is4k": false,
+        "media": {"id": 1001, "mediaType": if movie { "movie" } else { "tv" }, "tmdbId": id,
+                  "tvdbId": if movie { serde_json::Value::Null } else { id.into() },
+                  "status": 5, "status4k": 1},
+        "seasons": seasons,
+        "requestedBy": {"id": 3, "jellyfinUsername": "bob", "displayName": "Bob"},
+    }))
+    .expect("a request as Seerr writes it")
+}
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_795_000_000 + secs).unwrap()
+}
+
+fn reasons(plan: &Plan) -> Vec<String> {
+    plan.decisions
+        .iter()
+        .map(|d| d.reason.to_string())
+        .collect()
+}
+
+#[test]
+fn a_request_newer_than_the_protection_keeps_its_title() {
+    let library = Library {
+        movies: vec![movie(1, Some(603)), movie(2, Some(604))],
+        series: vec![series(&[1, 2])],
+        ..Library::default()
+    };
+    let plan = || Plan {
+        decisions: vec![
+            radarr(1),
+            radarr(2),
+            sonarr(Kind::Season, 1),
+            sonarr(Kind::Season, 2),
+        ],
+        ..Plan::default()
+    };
+    let requests = [
+        seerr_request(true, 603, 2, &[], 3),
+        seerr_request(true, 604, 2, &[], 40),
+        seerr_request(false, 81189, 2, &[2], 0),
+        // Declined: it protects nothing.
+        seerr_request(false, 81189, 3, &[1], 0),
+    ];
+    let mut p = plan();
+    protect(&mut p, &library, Ok(&requests), at(0), 14);
+    assert_eq!(
+        reasons(&p),
+        [
+            "requested by bob 3 days ago",
+            "watched 9 days ago",
+            "watched 9 days ago",
+            "requested by bob today"
+        ]
+    );
+    assert_eq!(p.deletions().count(), 2);
+
+    // Off: nothing changes, and nothing is asked.
+    let mut off = plan();
+    protect(&mut off, &library, Ok(&requests), at(0), 0);
+    assert_eq!(off, plan());
+
+    // Unreadable: every deletion is kept.
+    let mut unknown = plan();
+    protect(&mut unknown, &library, Err("503".to_owned()), at(0), 14);
+    assert_eq!(unknown.deletions().count(), 0);
+    assert!(reasons(&unknown)[0].contains("Seerr's requests could not be read"));
 }

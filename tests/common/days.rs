@@ -27,9 +27,12 @@ impl Days {
         Days::start_with(world, |_| extra.to_owned()).await
     }
 
-    /// The same, with the simulated Seerr configured.
-    pub async fn start_with_seerr(world: World, extra: &str) -> Days {
-        Days::start_with(world, |stack| format!("{extra}\n{}", stack.seerr_toml())).await
+    /// The same, with the simulated Seerr configured; `seerr_keys` go in its `[seerr]` table.
+    pub async fn start_with_seerr(world: World, seerr_keys: &str) -> Days {
+        Days::start_with(world, |stack| {
+            format!("{}{seerr_keys}\n", stack.seerr_toml())
+        })
+        .await
     }
 
     async fn start_with(world: World, extra: impl FnOnce(&SimStack) -> String) -> Days {

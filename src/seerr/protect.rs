@@ -1,0 +1,135 @@
+//! `request_protection_days`: what someone asked for in Seerr lately is not deleted yet. Pure:
+//! the plan, the library it was made from, Seerr's requests (or why they could not be read) and
+//! the time in; the plan's deletions that a recent request covers become keeps that name the
+//! requester. Requests that could not be read keep every deletion: any of them could be
+//! covered.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::clients::seerr::{MediaType, Request, RequestStatus};
+use crate::library::{Instance, Library};
+use crate::plan::{Plan, Reason, Target, Verdict};
+
+/// The newest request of a title (a movie by TMDB id, a season by TVDB id and number).
+#[derive(Debug, Clone)]
+struct Recent {
+    by: String,
+    at: Timestamp,
+}
+
+/// Keeps the deletions of `plan` that a request made fewer than `days` days before `now`
+/// covers. A declined request protects nothing.
+pub fn protect(
+    plan: &mut Plan,
+    library: &Library,
+    requests: Result<&[Request], String>,
+    now: Timestamp,
+    days: u32,
+) {
+    if days == 0 {
+        return;
+    }
+    let requests = match requests {
+        Ok(requests) => requests,
+        Err(why) => {
+            let why = format!("Seerr's requests could not be read, and one may protect it: {why}");
+            for d in plan
+                .decisions
+                .iter_mut()
+                .filter(|d| d.verdict == Verdict::Delete)
+            {
+                d.verdict = Verdict::Keep;
+                d.reason = Reason::Incomplete { why: why.clone() };
+            }
+            return;
+        }
+    };
+    let since = now
+        .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
+        .unwrap_or(Timestamp::MIN);
+    let mut movies: HashMap<i64, Recent> = HashMap::new();
+    let mut seasons: HashMap<(i64, i32), Recent> = HashMap::new();
+    for r in requests {
+        if r.created_at < since || r.status == RequestStatus::Declined {
+            continue;
+        }
+        let recent = Recent {
+            by: requester(r),
+            at: r.created_at,
+        };
+        let newer = |old: &Recent| old.at < recent.at;
+        match (r.media.media_type, r.media.tvdb_id) {
+            (MediaType::Movie, _) => {
+                let slot = movies
+                    .entry(r.media.tmdb_id)
+                    .or_insert_with(|| recent.clone());
+                if newer(slot) {
+                    *slot = recent.clone();
+                }
+            }
+            (MediaType::Tv, Some(tvdb)) => {
+                for s in &r.seasons {
+                    let slot =
+                        (seasons.entry((tvdb, s.season_number))).or_insert_with(|| recent.clone());
+                    if newer(slot) {
+                        *slot = recent.clone();
+                    }
+                }
+            }
+            // Without a TVDB id, Sonarr's series cannot be told; Seerr fills it for nearly all.
+            (MediaType::Tv, None) => {}
+        }
+    }
+    if movies.is_empty() && seasons.is_empty() {
+        return;
+    }
+    let tmdb: HashMap<(&Instance, i32), i64> = (library.movies.iter())
+        .filter_map(|m| {
+            m.tmdb_id
+                .map(|t| ((&m.instance, m.radarr_id), i64::from(t)))
+        })
+        .collect();
+    let tvdb: HashMap<(&Instance, i32), i64> = (library.series.iter())
+        .filter_map(|s| {
+            s.tvdb_id
+                .map(|t| ((&s.instance, s.sonarr_id), i64::from(t)))
+        })
+        .collect();
+    for d in plan
+        .decisions
+        .iter_mut()
+        .filter(|d| d.verdict == Verdict::Delete)
+    {
+        let recent = match &d.target {
+            Target::Radarr { instance, movie_id } => {
+                tmdb.get(&(instance, *movie_id)).and_then(|t| movies.get(t))
+            }
+            Target::Sonarr {
+                instance,
+                series_id,
+                season,
+                ..
+            } => tvdb
+                .get(&(instance, *series_id))
+                .and_then(|t| seasons.get(&(*t, *season))),
+        };
+        if let Some(recent) = recent {
+            d.verdict = Verdict::Keep;
+            d.reason = Reason::Requested {
+                by: recent.by.clone(),
+                days_ago: now.duration_since(recent.at).as_hours().max(0) / 24,
+            };
+        }
+    }
+}
+
+/// The requester as people know them: the Jellyfin name Seerr has, else Seerr's own.
+fn requester(r: &Request) -> String {
+    let u = &r.requested_by;
+    (u.jellyfin_username.as_deref())
+        .or(u.display_name.as_deref())
+        .or(u.username.as_deref())
+        .map_or_else(|| format!("Seerr user {}", u.id), str::to_owned)
+}
