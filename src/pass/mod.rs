@@ -456,10 +456,10 @@ impl Pass {
             notice.release(&mut plan, &settled, state, &run_id).await?;
         }
         let (decisions, actions) = record::new_actions(&plan);
-        let ids = state.plan_actions(run, &actions, Timestamp::now())?;
-        if let Some(titles) = &titles {
-            state.add_cleanups(run, &titles.cleanups(&plan, &decisions, &ids), now)?;
-        }
+        // Seerr's cleanups go on record with their actions, in one transaction.
+        let ids = state.plan_actions_with(run, &actions, Timestamp::now(), |ids| {
+            (titles.as_ref()).map_or_else(Vec::new, |t| t.cleanups(&plan, &decisions, ids))
+        })?;
         let report = {
             let mut journal = PassJournal::new(state, &decisions, &ids);
             let journal: &mut (dyn Journal + Send) = match mode {

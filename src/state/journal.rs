@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::seerr::{insert_cleanups, NewCleanup};
 use super::types::{ActionId, ActionState, Mode, NewAction, Outcome, RunCounts, RunId};
 use super::{to_secs, Failure, State, StateError};
 
@@ -106,6 +107,18 @@ impl State {
         actions: &[NewAction],
         now: Timestamp,
     ) -> Result<Vec<ActionId>, StateError> {
+        self.plan_actions_with(run, actions, now, |_| Vec::new())
+    }
+
+    /// The same, with what Seerr must forget of them (`cleanups`, given the actions' ids) in
+    /// the same transaction: no action is on record without its cleanup.
+    pub fn plan_actions_with(
+        &mut self,
+        run: RunId,
+        actions: &[NewAction],
+        now: Timestamp,
+        cleanups: impl FnOnce(&[ActionId]) -> Vec<NewCleanup>,
+    ) -> Result<Vec<ActionId>, StateError> {
         self.write(|tx| {
             require_unfinished(tx, run, "take new actions")?;
             let mut insert = tx.prepare(
@@ -130,6 +143,7 @@ impl State {
                 ])?;
                 ids.push(ActionId(tx.last_insert_rowid()));
             }
+            insert_cleanups(tx, run, &cleanups(&ids), now)?;
             Ok(ids)
         })
     }

@@ -111,39 +111,34 @@ pub struct DueCleanup {
 const SIBLINGS: &str = "FROM seerr_cleanups s JOIN actions sa ON sa.id = s.action_id
      WHERE s.run_id = c.run_id AND s.series_key = c.series_key AND s.id != c.id";
 
-impl State {
-    /// Keeps `cleanups` for the actions of run `run` (just planned, not yet carried out).
-    pub fn add_cleanups(
-        &mut self,
-        run: RunId,
-        cleanups: &[NewCleanup],
-        now: Timestamp,
-    ) -> Result<(), StateError> {
-        if cleanups.is_empty() {
-            return Ok(());
-        }
-        self.write(|tx| {
-            let mut insert = tx.prepare(
-                "INSERT INTO seerr_cleanups (action_id, run_id, kind, tmdb_id, tvdb_id, season,
-                                             series_key, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            )?;
-            for c in cleanups {
-                insert.execute(params![
-                    c.action.0,
-                    run.0,
-                    c.kind.as_str(),
-                    c.tmdb_id,
-                    c.tvdb_id,
-                    c.season,
-                    c.series_key,
-                    to_secs(now)
-                ])?;
-            }
-            Ok(())
-        })
+/// Keeps `cleanups` for the actions of run `run`, in the transaction that plans them.
+pub(super) fn insert_cleanups(
+    tx: &rusqlite::Transaction<'_>,
+    run: RunId,
+    cleanups: &[NewCleanup],
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare(
+        "INSERT INTO seerr_cleanups (action_id, run_id, kind, tmdb_id, tvdb_id, season,
+                                     series_key, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    )?;
+    for c in cleanups {
+        insert.execute(params![
+            c.action.0,
+            run.0,
+            c.kind.as_str(),
+            c.tmdb_id,
+            c.tvdb_id,
+            c.season,
+            c.series_key,
+            to_secs(now)
+        ])?;
     }
+    Ok(())
+}
 
+impl State {
     /// The waiting cleanups whose action is done, oldest first.
     pub fn due_cleanups(&self) -> Result<Vec<DueCleanup>, StateError> {
         let sql = format!(

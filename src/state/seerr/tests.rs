@@ -1,4 +1,4 @@
-//! Seerr's cleanups in a real state file: kept with their actions, due once the action is done,
+//! Seerr's cleanups in a real state file: kept with their actions (one transaction), due once the action is done,
 //! ended or retried, shown in `history`, and pruned with their actions.
 
 use tempfile::TempDir;
@@ -47,14 +47,12 @@ fn a_cleanup_is_due_once_its_action_is_done() {
     let (_dir, mut state) = fresh();
     let run = state.begin_run("r", Mode::Live, at(0), 1).unwrap();
     let ids = state
-        .plan_actions(
+        .plan_actions_with(
             run,
             &[action(TargetKey::radarr_movie(1), "Heat (1995)")],
             at(0),
+            |ids| vec![cleanup(ids[0], CleanupKind::Movie, None)],
         )
-        .unwrap();
-    state
-        .add_cleanups(run, &[cleanup(ids[0], CleanupKind::Movie, None)], at(0))
         .unwrap();
     assert!(state.due_cleanups().unwrap().is_empty(), "not deleted yet");
 
@@ -104,23 +102,19 @@ fn a_series_waits_for_its_seasons_and_notices_one_that_stayed() {
     let (_dir, mut state) = fresh();
     let run = state.begin_run("r", Mode::Live, at(0), 1).unwrap();
     let ids = state
-        .plan_actions(
+        .plan_actions_with(
             run,
             &[
                 action(TargetKey::sonarr_season(7, &[1, 2]), "Dark S01"),
                 action(TargetKey::sonarr_season(7, &[3, 4]), "Dark S02"),
             ],
             at(0),
-        )
-        .unwrap();
-    state
-        .add_cleanups(
-            run,
-            &[
-                cleanup(ids[0], CleanupKind::Series, Some(1)),
-                cleanup(ids[1], CleanupKind::Series, Some(2)),
-            ],
-            at(0),
+            |ids| {
+                vec![
+                    cleanup(ids[0], CleanupKind::Series, Some(1)),
+                    cleanup(ids[1], CleanupKind::Series, Some(2)),
+                ]
+            },
         )
         .unwrap();
     done(&mut state, ids[0]);
@@ -132,4 +126,28 @@ fn a_series_waits_for_its_seasons_and_notices_one_that_stayed() {
     state.mark_failed(ids[1], "Sonarr said 500", at(2)).unwrap();
     let due = state.due_cleanups().unwrap();
     assert!(!due[0].siblings_open && due[0].siblings_kept, "{due:?}");
+}
+
+#[test]
+fn actions_and_their_cleanups_are_kept_all_or_nothing() {
+    let (_dir, mut state) = fresh();
+    let run = state.begin_run("r", Mode::Live, at(0), 1).unwrap();
+    // A cleanup for an action id that does not exist twice over: the UNIQUE action_id fails the
+    // transaction, and the actions go with it.
+    let failed = state.plan_actions_with(
+        run,
+        &[action(TargetKey::radarr_movie(1), "Heat (1995)")],
+        at(0),
+        |ids| {
+            vec![
+                cleanup(ids[0], CleanupKind::Movie, None),
+                cleanup(ids[0], CleanupKind::Movie, None),
+            ]
+        },
+    );
+    assert!(failed.is_err());
+    assert!(
+        state.run_actions(run).unwrap().is_empty(),
+        "no action without its cleanup"
+    );
 }
