@@ -53,8 +53,8 @@ use super::http::{
 };
 
 pub use types::{
-    Deleted, Media, MediaRef, MediaSeason, MediaStatus, MediaType, Request, RequestStatus,
-    SeasonRequest, SeasonsEdit, SeerrStatus, SeerrUser,
+    Deleted, Media, MediaSeason, MediaStatus, MediaType, Request, RequestStatus, SeasonRequest,
+    SeasonsEdit, SeerrStatus, SeerrUser,
 };
 
 /// Records per page of `/request` and `/media`. Seerr's default is 10 (20 for media) and it
@@ -152,7 +152,7 @@ impl SeerrClient {
             .await
     }
 
-    /// `DELETE /api/v1/media/{id}`: the media record (Seerr's id, [`MediaRef::id`], not the TMDB
+    /// `DELETE /api/v1/media/{id}`: the media record (Seerr's id, [`Media::id`], not the TMDB
     /// id) and, by cascade, its requests. 404 is [`Deleted::NotFound`] (see the module's notes:
     /// also a removal that failed). Never touches Radarr or Sonarr.
     pub async fn delete_media(&self, media_id: i64) -> Result<Deleted, ApiError> {

@@ -91,23 +91,6 @@ impl<'de> Deserialize<'de> for RequestStatus {
     }
 }
 
-/// A request's `media`: the media record it belongs to, as the request listing embeds it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MediaRef {
-    /// Seerr's own id of the record, the one `DELETE /media/{id}` takes (not the TMDB id).
-    pub id: i64,
-    pub tmdb_id: i64,
-    /// Absent on movies and on series TMDB knows no TVDB id for.
-    #[serde(default)]
-    pub tvdb_id: Option<i64>,
-    pub media_type: MediaType,
-    #[serde(default)]
-    pub status: MediaStatus,
-    #[serde(default)]
-    pub status4k: MediaStatus,
-}
-
 /// One season of a TV request (`SeasonRequest`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -153,7 +136,9 @@ impl SeerrUser {
 pub struct Request {
     pub id: i64,
     pub status: RequestStatus,
-    pub media: MediaRef,
+    /// Its media record, as the listing embeds it: without its seasons (the route's query
+    /// builder loads no eager relations), so `seasons` is empty here.
+    pub media: Media,
     /// The seasons a TV request holds; empty for a movie.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub seasons: Vec<SeasonRequest>,
@@ -220,13 +205,15 @@ pub struct MediaSeason {
     pub status4k: MediaStatus,
 }
 
-/// A media record (`Media`): Seerr's entry for one title, which its requests hang off.
+/// A media record (`Media`): Seerr's entry for one title, which its requests hang off; also a
+/// request's `media`, as the request listing embeds it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Media {
     /// Seerr's own id, the one `DELETE /media/{id}` takes.
     pub id: i64,
     pub tmdb_id: i64,
+    /// Absent on movies and on series TMDB knows no TVDB id for.
     #[serde(default)]
     pub tvdb_id: Option<i64>,
     pub media_type: MediaType,
