@@ -62,6 +62,8 @@ pub struct Pass {
 pub struct Planned {
     pub plan: Plan,
     pub inventory: Inventory,
+    /// The ids Seerr knows the plan's titles by, when `[seerr]` is configured.
+    pub titles: Option<seerr::Titles>,
 }
 
 impl Pass {
@@ -173,15 +175,22 @@ impl Pass {
             .max()
             .unwrap_or_default();
         space::limit(&mut plan, &inventory.library, &pressure, timeout).await;
-        if let (Some(client), Some(settings)) = (&self.seerr, &self.config.seerr) {
+        let titles = (self.seerr.as_ref()).map(|_| seerr::Titles::of(&inventory.library, &plan));
+        if let (Some(client), Some(settings), Some(titles)) =
+            (&self.seerr, &self.config.seerr, &titles)
+        {
             let days = settings.request_protection_days;
             if days > 0 {
                 let requests = client.requests().await.map_err(|e| e.to_string());
                 let requests = requests.as_deref().map_err(Clone::clone);
-                seerr::protect(&mut plan, &inventory.library, requests, now, days);
+                seerr::protect(&mut plan, titles, requests, now, days);
             }
         }
-        Ok(Planned { plan, inventory })
+        Ok(Planned {
+            plan,
+            inventory,
+            titles,
+        })
     }
 
     /// How full each mount with grace tiers is now, measured as the mount checks measure (a
@@ -388,6 +397,7 @@ impl Pass {
         let Planned {
             mut plan,
             inventory,
+            titles,
         } = self.plan(now).await?;
         // The plan holds all that is left to do; on a large library the library is most of a
         // pass's memory, and recording the plan needs about as much again.
@@ -395,11 +405,8 @@ impl Pass {
             library,
             root_folders,
         } = inventory;
-        // What Seerr knows the titles by, kept before the library goes.
-        let titles = match (mode, &self.seerr) {
-            (Mode::Live, Some(_)) => Some(seerr::Titles::of(&library, &plan)),
-            _ => None,
-        };
+        // Only a live pass leaves Seerr something to clean up.
+        let titles = titles.filter(|_| mode == Mode::Live);
         drop(library);
         for done in record::drop_done(&mut plan, &state.done_targets()?) {
             log::done_before(&run_id, &done);

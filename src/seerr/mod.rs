@@ -45,7 +45,18 @@ struct SeriesIds {
 }
 
 impl Titles {
-    /// The ids of the titles `plan` deletes.
+    /// The TMDB id of a Radarr movie the plan deletes.
+    pub fn tmdb(&self, instance: &Instance, movie_id: i32) -> Option<i32> {
+        self.movies.get(&(instance.clone(), movie_id)).copied()
+    }
+
+    /// The TVDB id of a Sonarr series the plan deletes from.
+    pub fn tvdb(&self, instance: &Instance, series_id: i32) -> Option<i32> {
+        (self.series.get(&(instance.clone(), series_id))).and_then(|s| s.tvdb_id)
+    }
+
+    /// The ids of the titles `plan` deletes (movies, and series it deletes seasons or
+    /// episodes of).
     pub fn of(library: &Library, plan: &Plan) -> Titles {
         let mut titles = Titles::default();
         let deleting = || {
@@ -60,7 +71,6 @@ impl Titles {
             })
             .collect();
         let series: BTreeSet<(&str, i32)> = deleting()
-            .filter(|d| d.kind == Kind::Season)
             .filter_map(|d| match &d.target {
                 Target::Sonarr {
                     instance,

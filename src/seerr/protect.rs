@@ -1,5 +1,5 @@
 //! `request_protection_days`: what someone asked for in Seerr lately is not deleted yet. Pure:
-//! the plan, the library it was made from, Seerr's requests (or why they could not be read) and
+//! the plan, the ids of the titles it deletes ([`Titles`]), Seerr's requests (or why they could not be read) and
 //! the time in; the plan's deletions that a recent request covers become keeps that name the
 //! requester. Requests that could not be read keep every deletion: any of them could be
 //! covered.
@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::Titles;
 use crate::clients::seerr::{MediaType, Request, RequestStatus};
-use crate::library::{Instance, Library};
 use crate::plan::{Plan, Reason, Target, Verdict};
 
 /// The newest request of a title (a movie by TMDB id, a season by TVDB id and number).
@@ -23,7 +23,7 @@ struct Recent {
 /// covers. A declined request protects nothing.
 pub fn protect(
     plan: &mut Plan,
-    library: &Library,
+    titles: &Titles,
     requests: Result<&[Request], String>,
     now: Timestamp,
     days: u32,
@@ -85,18 +85,6 @@ pub fn protect(
     if movies.is_empty() && seasons.is_empty() {
         return;
     }
-    let tmdb: HashMap<(&Instance, i32), i64> = (library.movies.iter())
-        .filter_map(|m| {
-            m.tmdb_id
-                .map(|t| ((&m.instance, m.radarr_id), i64::from(t)))
-        })
-        .collect();
-    let tvdb: HashMap<(&Instance, i32), i64> = (library.series.iter())
-        .filter_map(|s| {
-            s.tvdb_id
-                .map(|t| ((&s.instance, s.sonarr_id), i64::from(t)))
-        })
-        .collect();
     for d in plan
         .decisions
         .iter_mut()
@@ -104,16 +92,15 @@ pub fn protect(
     {
         let recent = match &d.target {
             Target::Radarr { instance, movie_id } => {
-                tmdb.get(&(instance, *movie_id)).and_then(|t| movies.get(t))
+                (titles.tmdb(instance, *movie_id)).and_then(|t| movies.get(&i64::from(t)))
             }
             Target::Sonarr {
                 instance,
                 series_id,
                 season,
                 ..
-            } => tvdb
-                .get(&(instance, *series_id))
-                .and_then(|t| seasons.get(&(*t, *season))),
+            } => (titles.tvdb(instance, *series_id))
+                .and_then(|t| seasons.get(&(i64::from(t), *season))),
         };
         if let Some(recent) = recent {
             d.verdict = Verdict::Keep;

@@ -223,8 +223,9 @@ fn a_request_newer_than_the_protection_keeps_its_title() {
         // Declined: it protects nothing.
         seerr_request(false, 81189, 3, &[1], 0),
     ];
+    let titles = Titles::of(&library, &plan());
     let mut p = plan();
-    protect(&mut p, &library, Ok(&requests), at(0), 14);
+    protect(&mut p, &titles, Ok(&requests), at(0), 14);
     assert_eq!(
         reasons(&p),
         [
@@ -238,12 +239,12 @@ fn a_request_newer_than_the_protection_keeps_its_title() {
 
     // Off: nothing changes, and nothing is asked.
     let mut off = plan();
-    protect(&mut off, &library, Ok(&requests), at(0), 0);
+    protect(&mut off, &titles, Ok(&requests), at(0), 0);
     assert_eq!(off, plan());
 
     // Unreadable: every deletion is kept.
     let mut unknown = plan();
-    protect(&mut unknown, &library, Err("503".to_owned()), at(0), 14);
+    protect(&mut unknown, &titles, Err("503".to_owned()), at(0), 14);
     assert_eq!(unknown.deletions().count(), 0);
     assert!(reasons(&unknown)[0].contains("Seerr's requests could not be read"));
 }
