@@ -237,13 +237,7 @@ async fn check_says_whether_seerr_takes_the_key() {
     let config = days.dir.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, text.replace(SEERR_KEY, "wrong-key")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"))
-        .arg("--config")
-        .arg(&config)
-        .arg("check")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let out = common::shelflife(&config, &["check"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     let line = stdout

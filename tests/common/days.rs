@@ -168,15 +168,7 @@ impl Days {
 
     /// The output of `shelflife <args>` against this stack and state file: what people read.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"))
-            .arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .args(args)
-            .env_remove("SHELFLIFE_CONFIG")
-            .env_remove("JOURNAL_STREAM")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("CREDENTIALS_DIRECTORY")
-            .env("NO_COLOR", "1")
+        let out = super::shelflife(&self.dir.path().join("config.toml"), args)
             .output()
             .expect("the binary runs");
         assert!(

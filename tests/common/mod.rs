@@ -40,6 +40,19 @@ pub fn small_library() -> World {
         )
 }
 
+/// `shelflife --config <config> <args>`, with none of the caller's systemd environment.
+pub fn shelflife(config: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"));
+    cmd.arg("--config").arg(config).args(args);
+    cmd.env_remove("SHELFLIFE_CONFIG")
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .env_remove("STATE_DIRECTORY")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 pub struct Harness {
     pub stack: SimStack,
     pub dir: tempfile::TempDir,
@@ -84,15 +97,7 @@ impl Harness {
 
     /// `shelflife --config <config> <args>`, with none of the caller's systemd environment.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shelflife"));
-        cmd.arg("--config").arg(&self.config).args(args);
-        cmd.env_remove("SHELFLIFE_CONFIG")
-            .env_remove("JOURNAL_STREAM")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("CREDENTIALS_DIRECTORY")
-            .env_remove("STATE_DIRECTORY")
-            .env("NO_COLOR", "1");
-        cmd
+        shelflife(&self.config, args)
     }
 
     /// Starts the binary without waiting for it; its output is captured.
