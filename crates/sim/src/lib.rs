@@ -176,8 +176,12 @@ impl SimStack {
     /// A config file for this stack (keys inline, everything else default) plus `extra` TOML
     /// appended (e.g. a `[rules]` table).
     pub fn config_toml(&self, extra: &str) -> String {
-        let users: Vec<String> =
-            self.with_world(|w| w.users.iter().map(|u| format!("{:?}", u.name)).collect());
+        let users: Vec<String> = self.with_world(|w| {
+            (w.users.iter())
+                .filter(|u| u.counted)
+                .map(|u| format!("{:?}", u.name))
+                .collect()
+        });
         format!(
             "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\nusers = [{}]\n\n\
              [radarr]\nurl = \"{}\"\napi_key = \"{RADARR_KEY}\"\n\n\

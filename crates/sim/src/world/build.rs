@@ -11,13 +11,31 @@ use super::{
 };
 
 impl World {
-    pub fn user(mut self, name: &str) -> Self {
+    pub fn user(self, name: &str) -> Self {
+        self.add_user(name, true)
+    }
+
+    /// A Jellyfin user whose views shelflife does not count (not in the config's `users`):
+    /// someone who requests in Seerr, say.
+    pub fn guest(self, name: &str) -> Self {
+        self.add_user(name, false)
+    }
+
+    fn add_user(mut self, name: &str, counted: bool) -> Self {
         let n = self.users.len() as i32 + 1;
         self.users.push(User {
             id: guid(n, 0xaa),
             name: name.to_string(),
+            counted,
         });
         self
+    }
+
+    /// The Jellyfin id of user `name`.
+    pub fn user_id(&self, name: &str) -> Option<String> {
+        (self.users.iter())
+            .find(|u| u.name == name)
+            .map(|u| u.id.clone())
     }
 
     /// Jellyfin sees `arr_prefix/…` as `jellyfin_prefix/…` (a container mount).

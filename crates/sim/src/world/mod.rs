@@ -53,6 +53,9 @@ pub struct User {
     /// Jellyfin user id: 32 lowercase hex digits.
     pub id: String,
     pub name: String,
+    /// Named in the config's `users` by [`SimStack::config_toml`](crate::SimStack::config_toml);
+    /// a guest is not.
+    pub counted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
