@@ -66,7 +66,7 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && t.good.configFile.generated.notify == [ ]
       && t.seerr.failedAssertions == [ ]
       && builtins.elem \"seerr:/etc/credstore/shelflife.seerr\" t.seerr.serviceConfig.shelflife.LoadCredential
-      && t.seerr.configFile.generated.seerr == { url = \"http://127.0.0.1:5055\"; timeout = \"20s\"; }
+      && t.seerr.configFile.generated.seerr == { url = \"http://127.0.0.1:5055\"; timeout = \"20s\"; keep_until_requester_watched = true; }
       && t.seerr.configFile.env ? SHELFLIFE_SEERR_API_KEY
       && !(t.good.configFile.generated ? seerr)
       && t.seerrNoKey.failedAssertions == [ \"services.shelflife.settings.seerr is set, but services.shelflife.credentialFiles.seerr is not: shelflife needs the API key of seerr.\" ]

@@ -259,6 +259,7 @@ in
         seerr = {
           url = "http://127.0.0.1:5055";
           timeout = "20s";
+          keep_until_requester_watched = true;
         };
       };
       credentialFiles = credentialFiles // {

@@ -139,6 +139,7 @@ let
       connect_timeout = opt types.str "Deadline for connecting, e.g. \"5s\".";
       retries = opt (types.ints.between 0 10) "Extra attempts after a transient failure (a list is retried once).";
       request_protection_days = opt (types.ints.between 0 365) "Keep anything requested in Seerr fewer than this many days ago; shelflife's default is 0 (off).";
+      keep_until_requester_watched = opt types.bool "Keep a requested title until the Jellyfin user who requested it (matched by Seerr's Jellyfin user id, then by name) has watched it; shelflife's default is false.";
     };
     path_map = {
       jellyfin = req types.str "A path prefix as Jellyfin sees it.";

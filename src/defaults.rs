@@ -41,10 +41,12 @@ pub const MIN_FREE_BYTES: u64 = 0;
 pub const LEAVING_SOON_ENABLED: bool = true;
 pub const LEAVING_SOON_COLLECTION: &str = "Leaving Soon";
 
-/// `[[notify]]`: how long one notification may take (a request, or the command to exit).
 /// `[seerr] request_protection_days`: 0, a request protects nothing.
 pub const REQUEST_PROTECTION_DAYS: u32 = 0;
+/// `[seerr] keep_until_requester_watched`: off, the counted users alone decide.
+pub const KEEP_UNTIL_REQUESTER_WATCHED: bool = false;
 
+/// `[[notify]]`: how long one notification may take (a request, or the command to exit).
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `[[notify]] events` left out: every event.

@@ -74,6 +74,8 @@ pub struct RootFolderState {
 pub struct Inventory {
     pub library: Library,
     pub root_folders: Vec<RootFolderState>,
+    /// Every Jellyfin user, counted or not: Seerr's requesters are found among them.
+    pub users: Vec<jellyfin::User>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -338,6 +340,7 @@ pub async fn collect(
     let joined = joiner.finish();
     let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr);
     inventory.library.doubts = doubts;
+    inventory.users = all_users;
     Ok(inventory)
 }
 

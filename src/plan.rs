@@ -150,6 +150,11 @@ pub enum Reason {
     KeptByHand,
     /// Requested in Seerr fewer than `request_protection_days` ago.
     Requested { by: String, days_ago: i64 },
+    /// Requested in Seerr by someone who has not watched it yet (`keep_until_requester_watched`).
+    RequesterNotWatched { by: String },
+    /// Requested in Seerr by someone who matches no Jellyfin user, by id or by name: whether
+    /// they watched it cannot be told (`keep_until_requester_watched`).
+    RequesterUnknown { by: String },
     /// Due, but it could not be taken out of the "Leaving Soon" collection first (or the
     /// collection could not be read): a later pass tries again.
     Postponed { why: String },
@@ -196,6 +201,8 @@ impl Reason {
             Reason::Scheduled { .. } => "scheduled",
             Reason::KeptByHand => "kept_by_hand",
             Reason::Requested { .. } => "requested",
+            Reason::RequesterNotWatched { .. } => "requester_not_watched",
+            Reason::RequesterUnknown { .. } => "requester_unknown",
             Reason::Postponed { .. } => "postponed",
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
             // Counted by what keeps the copy it comes from.
@@ -257,6 +264,12 @@ impl fmt::Display for Reason {
             Reason::Requested { by, days_ago: 1 } => write!(f, "requested by {by} 1 day ago"),
             Reason::Requested { by, days_ago } => {
                 write!(f, "requested by {by} {days_ago} days ago")
+            }
+            Reason::RequesterNotWatched { by } => {
+                write!(f, "requested by {by}, who has not watched it yet")
+            }
+            Reason::RequesterUnknown { by } => {
+                write!(f, "requested by {by}, who matches no Jellyfin user")
             }
             Reason::Postponed { why } => write!(f, "postponed: {why}"),
             Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),

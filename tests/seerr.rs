@@ -9,6 +9,7 @@ mod common;
 
 use common::days::Days;
 use jiff::Timestamp;
+use shelflife::plan::Verdict;
 use shelflife_sim::{
     MovieSpec, SeerrMediaType, SeriesSpec, Service, World, SEERR_KEY, SEERR_OWNER,
 };
@@ -320,4 +321,168 @@ async fn with_request_protection_seerr_down_keeps_everything() {
         "{}",
         heat.reason
     );
+}
+
+/// How many pages of `user`'s played items Jellyfin was asked for.
+fn played_pages_of(days: &Days, user_id: &str) -> usize {
+    (days.stack.requests(Service::Jellyfin).into_iter())
+        .filter(|r| {
+            r.path.ends_with("/Items")
+                && r.query.contains(&format!("userId={user_id}"))
+                && r.query.contains("isPlayed=true")
+        })
+        .count()
+}
+
+/// `name` has played movie `title`, `days_ago` days before the world's start.
+fn watch_movie(days: &Days, title: &str, name: &str, days_ago: i64) {
+    let at = days.at(-days_ago);
+    days.stack.with_world(|w| {
+        let movie = w.movies.iter_mut().find(|m| m.title == title).expect(title);
+        let watch = movie.watch.entry(name.to_owned()).or_default();
+        (watch.played, watch.last_played) = (true, Some(at));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_title_waits_for_its_requester_to_watch_it() {
+    let mut world = World::new(Timestamp::now())
+        .user("alice")
+        .guest("bob")
+        .guest("dave")
+        .movie(
+            MovieSpec::new("Heat", 1995)
+                .tmdb(HEAT)
+                .watched("alice", 20.0),
+        )
+        .movie(
+            MovieSpec::new("Alien", 1979)
+                .tmdb(348)
+                .watched("alice", 20.0)
+                .watched("bob", 5.0),
+        )
+        .movie(
+            MovieSpec::new("Dune", 2021)
+                .tmdb(438631)
+                .watched("alice", 20.0),
+        )
+        .movie(
+            MovieSpec::new("Up", 2009)
+                .tmdb(14160)
+                .watched("alice", 20.0),
+        )
+        .movie(
+            MovieSpec::new("Brazil", 1985)
+                .tmdb(68)
+                .watched("alice", 20.0)
+                .watched("dave", 3.0),
+        );
+    let (alice_id, bob_id) = (world.user_id("alice"), world.user_id("bob"));
+    // Bob signs in to Seerr with Jellyfin: Seerr has his Jellyfin id, and the name he had in
+    // Jellyfin when he first signed in. Dave is known by name alone; Carol is a Seerr account
+    // of her own, with no Jellyfin user.
+    let bob = world.seerr_user("bobby", bob_id.as_deref());
+    let dave = world.seerr_user("Dave", None);
+    let carol = world.seerr_user("carol", None);
+    let alice = world.seerr_owner("alice", alice_id.as_deref());
+    world.seerr_movie_request(HEAT, bob, 40.0);
+    world.seerr_movie_request(348, bob, 40.0);
+    world.seerr_movie_request(438631, carol, 40.0);
+    world.seerr_movie_request(14160, alice, 40.0);
+    world.seerr_movie_request(68, dave, 40.0);
+    let mut days = Days::start_with_seerr(world, "keep_until_requester_watched = true\n").await;
+
+    let plan = days.cli(&["plan"]);
+    assert!(
+        plan.contains("requested by bobby, who has not watched it yet"),
+        "{plan}"
+    );
+    days.stack.clear_log();
+    let day0 = days.live(0).await;
+    let reason = |title: &str| {
+        (day0.plan.decisions.iter())
+            .find(|d| d.title.contains(title))
+            .map(|d| (d.verdict, d.reason.to_string()))
+            .expect(title)
+    };
+    assert_eq!(
+        reason("Heat"),
+        (
+            Verdict::Keep,
+            "requested by bobby, who has not watched it yet".to_owned()
+        ),
+        "watched by the counted user, not by its requester"
+    );
+    assert_eq!(
+        reason("Dune"),
+        (
+            Verdict::Keep,
+            "requested by carol, who matches no Jellyfin user".to_owned()
+        )
+    );
+    assert!(days.movie_exists("Heat") && days.movie_exists("Dune"));
+    for gone in ["Alien", "Up", "Brazil"] {
+        assert!(!days.movie_exists(gone), "{gone}: its requester watched it");
+    }
+    // The requests once, and one page of played items per requester who is not counted;
+    // Alice's own views are in the library already.
+    let reads = (days.stack.requests(Service::Seerr).into_iter())
+        .filter(|r| r.method == "GET" && r.path == "/api/v1/request")
+        .count();
+    assert_eq!(reads, 2, "one for the plan, one for the cleanups");
+    assert_eq!(played_pages_of(&days, bob_id.as_deref().unwrap()), 1);
+    assert_eq!(played_pages_of(&days, alice_id.as_deref().unwrap()), 1);
+
+    // Bob watches Heat: past the grace of the counted user already, it goes.
+    watch_movie(&days, "Heat", "bob", 0);
+    days.live(1).await;
+    assert!(!days.movie_exists("Heat"), "its requester has watched it");
+    assert!(days.movie_exists("Dune"), "still nobody to ask");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_season_waits_until_its_requester_has_watched_every_episode() {
+    let mut world = World::new(Timestamp::now())
+        .user("alice")
+        .guest("bob")
+        .series(
+            SeriesSpec::new("Dark", true)
+                .tvdb(DARK_TVDB)
+                .season(1, 2)
+                .season(2, 2)
+                .watched("alice", 1, 1..=2, 20.0)
+                .watched("bob", 1, 1..=1, 5.0),
+        );
+    let bob_id = world.user_id("bob");
+    let bob = world.seerr_user("bob", bob_id.as_deref());
+    world.seerr_tv_request(DARK_TMDB, Some(DARK_TVDB), &[1], bob, 40.0);
+    let mut days = Days::start_with_seerr(world, "keep_until_requester_watched = true\n").await;
+    let day0 = days.live(0).await;
+    let s01 = (day0.plan.decisions.iter())
+        .find(|d| d.title.contains("Dark S01"))
+        .expect("Dark S01");
+    assert_eq!(
+        (s01.verdict, s01.reason.to_string()),
+        (
+            Verdict::Keep,
+            "requested by bob, who has not watched it yet".to_owned()
+        ),
+        "bob has seen one episode of two"
+    );
+    days.stack.with_world(|w| {
+        assert!(w.episode_file_exists("Dark", 1, 1) && w.episode_file_exists("Dark", 1, 2));
+        let dark = w.series.iter_mut().find(|s| s.title == "Dark").unwrap();
+        let e2 = (dark.episodes.iter_mut())
+            .find(|e| e.season == 1 && e.number == 2)
+            .unwrap();
+        let watch = e2.watch.entry("bob".to_owned()).or_default();
+        (watch.played, watch.last_played) = (true, Some(w.now));
+    });
+    days.live(1).await;
+    days.stack.with_world(|w| {
+        assert!(
+            !w.episode_file_exists("Dark", 1, 1) && !w.episode_file_exists("Dark", 1, 2),
+            "bob has seen the season"
+        );
+    });
 }

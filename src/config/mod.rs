@@ -71,6 +71,8 @@ pub struct SeerrConfig {
     pub http: HttpSettings,
     /// Keep anything requested fewer than this many days ago; 0: off.
     pub request_protection_days: u32,
+    /// Keep a requested title until the Jellyfin user who requested it has watched it.
+    pub keep_until_requester_watched: bool,
 }
 
 /// One Radarr or Sonarr instance.

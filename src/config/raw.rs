@@ -143,6 +143,7 @@ pub(super) struct RawSeerr {
     pub connect_timeout: Option<String>,
     pub retries: Option<i64>,
     pub request_protection_days: Option<i64>,
+    pub keep_until_requester_watched: Option<bool>,
 }
 
 /// One notification target: `[notify]`, or an entry of `[[notify]]`.
@@ -359,6 +360,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "connect_timeout",
             "retries",
             "request_protection_days",
+            "keep_until_requester_watched",
         ],
     ),
 ];
@@ -506,6 +508,7 @@ mod tests {
                     | "protect_latest_season"
                     | "add_import_exclusion"
                     | "allow_readonly"
+                    | "keep_until_requester_watched"
                     | "enabled" => "true",
                     "grace_days"
                     | "notice_days"

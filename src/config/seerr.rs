@@ -55,5 +55,8 @@ pub(super) fn seerr(
         api_key: secrets::resolve(NAME, NAME, raw.api_key, raw.api_key_file, source, env)?,
         http,
         request_protection_days: days,
+        keep_until_requester_watched: raw
+            .keep_until_requester_watched
+            .unwrap_or(defaults::KEEP_UNTIL_REQUESTER_WATCHED),
     }))
 }

@@ -84,6 +84,11 @@ impl Config {
                     "request_protection_days = {}",
                     s.request_protection_days
                 );
+                let _ = writeln!(
+                    out,
+                    "keep_until_requester_watched = {}",
+                    s.keep_until_requester_watched
+                );
                 http_lines(&mut out, &s.http);
             }
         }

@@ -1321,7 +1321,7 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
     ]);
     let text = format!(
         "{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\nlist_timeout = \"2m\"\n\
-         request_protection_days = 14\n"
+         request_protection_days = 14\nkeep_until_requester_watched = true\n"
     );
     let config = Config::parse(&text, Path::new("c.toml"), &env)
         .expect("valid")
@@ -1331,25 +1331,25 @@ fn seerr_is_optional_and_read_with_its_key_and_limits() {
     assert_eq!(seerr.api_key.expose(), "seerr-secret-key");
     assert_eq!(seerr.http.list_timeout, Duration::from_secs(120));
     assert_eq!(seerr.request_protection_days, 14);
+    assert!(seerr.keep_until_requester_watched);
     let shown = config.to_redacted_toml();
     assert!(!shown.contains("seerr-secret-key"), "{shown}");
     assert!(
-        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\nrequest_protection_days = 14\ntimeout = "),
+        shown.contains("\n[seerr]\nurl = \"http://127.0.0.1:5055\"\napi_key = \"<redacted: from $SHELFLIFE_SEERR_API_KEY>\"\nrequest_protection_days = 14\nkeep_until_requester_watched = true\ntimeout = "),
         "{shown}"
     );
     let again = Config::parse(&shown, Path::new("c.toml"), &env).expect("show reads back");
     let again = again.config.seerr.expect("[seerr]");
     assert_eq!(again.http, seerr.http);
     assert_eq!(again.request_protection_days, 14);
+    assert!(again.keep_until_requester_watched);
     let plain = format!("{MINIMAL}\n[seerr]\nurl = \"http://127.0.0.1:5055\"\n");
     let plain = Config::parse(&plain, Path::new("c.toml"), &env)
         .expect("valid")
         .config;
-    assert_eq!(
-        plain.seerr.expect("[seerr]").request_protection_days,
-        0,
-        "off by default"
-    );
+    let plain = plain.seerr.expect("[seerr]");
+    assert_eq!(plain.request_protection_days, 0, "off by default");
+    assert!(!plain.keep_until_requester_watched, "off by default");
 }
 
 #[test]

@@ -180,10 +180,24 @@ impl Pass {
             (&self.seerr, &self.config.seerr, &titles)
         {
             let days = settings.request_protection_days;
-            if days > 0 {
+            let until_watched = settings.keep_until_requester_watched;
+            if days > 0 || until_watched {
+                // One paged read of the requests serves both.
                 let requests = client.requests().await.map_err(|e| e.to_string());
                 let requests = requests.as_deref().map_err(Clone::clone);
-                seerr::protect(&mut plan, titles, requests, now, days);
+                seerr::protect(&mut plan, titles, requests.clone(), now, days);
+                if until_watched {
+                    let (library, jellyfin) = (&inventory.library, &self.sources.jellyfin);
+                    seerr::keep_until_watched(
+                        &mut plan,
+                        library,
+                        titles,
+                        requests,
+                        jellyfin,
+                        &inventory.users,
+                    )
+                    .await;
+                }
             }
         }
         Ok(Planned {
@@ -404,6 +418,7 @@ impl Pass {
         let Inventory {
             library,
             root_folders,
+            ..
         } = inventory;
         // Only a live pass leaves Seerr something to clean up.
         let titles = titles.filter(|_| mode == Mode::Live);

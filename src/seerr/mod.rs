@@ -12,20 +12,25 @@
 //! never once per title.
 //!
 //! With `request_protection_days`, [`protect`] (in `protect`) keeps what was requested lately,
-//! naming the requester, from one paged read of the requests while the pass plans.
+//! naming the requester, from one paged read of the requests while the pass plans; with
+//! `keep_until_requester_watched`, [`keep_until_watched`] (in `requester`) keeps, from the same
+//! read, what a requester has not watched yet.
 
 mod clean;
 mod protect;
+mod requester;
 mod steps;
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::clients::seerr::SeerrUser;
 use crate::library::{Instance, Library};
-use crate::plan::{Decision, Kind, Plan, Target, Verdict};
+use crate::plan::{Decision, Kind, Plan, Reason, Target, Verdict};
 use crate::state::{ActionId, CleanupKind, NewCleanup};
 
 pub use clean::{clean, Cleaned};
 pub use protect::protect;
+pub use requester::{asked, identify, judge, keep_until_watched, Asked, Say, Who};
 pub use steps::{Cleanup, Holdings, MediaRecord, RequestRecord, Step};
 
 /// The ids Seerr knows the deleted titles by, taken from the library before it is dropped.
@@ -182,6 +187,24 @@ impl Titles {
             }
         }
         out
+    }
+}
+
+/// The requester as people know them: the Jellyfin name Seerr has, else Seerr's own.
+fn requester_name(u: &SeerrUser) -> String {
+    (u.jellyfin_username.as_deref())
+        .or(u.display_name.as_deref())
+        .or(u.username.as_deref())
+        .map_or_else(|| format!("Seerr user {}", u.id), str::to_owned)
+}
+
+/// Keeps every deletion of `plan`, because of `why` (what Seerr would have told is unknown).
+fn keep_every_deletion(plan: &mut Plan, why: &str) {
+    for d in (plan.decisions.iter_mut()).filter(|d| d.verdict == Verdict::Delete) {
+        d.verdict = Verdict::Keep;
+        d.reason = Reason::Incomplete {
+            why: why.to_owned(),
+        };
     }
 }
 

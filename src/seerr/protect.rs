@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::Titles;
+use super::{keep_every_deletion, requester_name, Titles};
 use crate::clients::seerr::{MediaType, Request, RequestStatus};
 use crate::plan::{Plan, Reason, Target, Verdict};
 
@@ -34,15 +34,10 @@ pub fn protect(
     let requests = match requests {
         Ok(requests) => requests,
         Err(why) => {
-            let why = format!("Seerr's requests could not be read, and one may protect it: {why}");
-            for d in plan
-                .decisions
-                .iter_mut()
-                .filter(|d| d.verdict == Verdict::Delete)
-            {
-                d.verdict = Verdict::Keep;
-                d.reason = Reason::Incomplete { why: why.clone() };
-            }
+            keep_every_deletion(
+                plan,
+                &format!("Seerr's requests could not be read, and one may protect it: {why}"),
+            );
             return;
         }
     };
@@ -56,7 +51,7 @@ pub fn protect(
             continue;
         }
         let recent = Recent {
-            by: requester(r),
+            by: requester_name(&r.requested_by),
             at: r.created_at,
         };
         let newer = |old: &Recent| old.at < recent.at;
@@ -110,13 +105,4 @@ pub fn protect(
             };
         }
     }
-}
-
-/// The requester as people know them: the Jellyfin name Seerr has, else Seerr's own.
-fn requester(r: &Request) -> String {
-    let u = &r.requested_by;
-    (u.jellyfin_username.as_deref())
-        .or(u.display_name.as_deref())
-        .or(u.username.as_deref())
-        .map_or_else(|| format!("Seerr user {}", u.id), str::to_owned)
 }

@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashSet;
+
 use super::*;
 use crate::clients::seerr::Request;
-use crate::library::{Episode, MediaFile, Movie, Season, Series, SeriesStatus, Views};
+use crate::library::{Episode, MediaFile, Movie, Season, Series, SeriesStatus, UserView, Views};
 use crate::plan::Reason;
 use jiff::Timestamp;
 
@@ -247,4 +249,139 @@ fn a_request_newer_than_the_protection_keeps_its_title() {
     protect(&mut unknown, &titles, Err("503".to_owned()), at(0), 14);
     assert_eq!(unknown.deletions().count(), 0);
     assert!(reasons(&unknown)[0].contains("Seerr's requests could not be read"));
+}
+
+fn seerr_user(id: i64, jellyfin_id: Option<&str>, name: Option<&str>) -> SeerrUser {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "jellyfinUserId": jellyfin_id, "jellyfinUsername": name,
+        "displayName": name.unwrap_or("someone@example.org"),
+    }))
+    .expect("a user as Seerr writes it")
+}
+
+fn jellyfin_user(id: &str, name: &str) -> crate::clients::jellyfin::User {
+    crate::clients::jellyfin::User {
+        id: id.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+#[test]
+fn a_requester_is_found_by_jellyfin_id_then_by_name() {
+    let bob_id = "0123456789abcdef0123456789abcdef";
+    let users = [
+        jellyfin_user("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Alice"),
+        jellyfin_user(bob_id, "Robert"),
+    ];
+    let counted = ["Alice".to_owned()];
+    let robert = Who::Other {
+        id: bob_id.to_owned(),
+        name: "Robert".to_owned(),
+    };
+    // The id wins over a name that has changed since, with or without dashes.
+    let by_id = seerr_user(3, Some(bob_id), Some("Alice"));
+    assert_eq!(identify(&by_id, &users, &counted), robert);
+    let dashed = seerr_user(3, Some("01234567-89AB-CDEF-0123-456789ABCDEF"), None);
+    assert_eq!(identify(&dashed, &users, &counted), robert);
+    // An id Jellyfin does not know: the name, in any case.
+    let stale = seerr_user(4, Some("ffffffffffffffffffffffffffffffff"), Some("alice "));
+    assert_eq!(identify(&stale, &users, &counted), Who::Counted(0));
+    assert_eq!(
+        identify(&seerr_user(5, None, Some("ROBERT")), &users, &counted),
+        robert
+    );
+    assert_eq!(
+        identify(&seerr_user(6, None, Some("carol")), &users, &counted),
+        Who::Unknown
+    );
+}
+
+/// Movie 1 (TMDB 603) and season 1 of Dark, both to be deleted; the requests of `users`.
+fn requested_by(users: &[&SeerrUser], status: i32) -> (Library, Plan, Vec<Request>) {
+    let mut m = movie(1, Some(603));
+    m.jellyfin_id = crate::library::JellyfinId::parse("11111111111111111111111111111111");
+    m.views = Views::from(vec![UserView::new(true, Some(at(-9 * 86_400)), false)]);
+    let library = Library {
+        users: vec!["alice".to_owned()],
+        movies: vec![m],
+        series: vec![series(&[1])],
+        ..Library::default()
+    };
+    let plan = Plan {
+        decisions: vec![radarr(1), sonarr(Kind::Season, 1)],
+        ..Plan::default()
+    };
+    let mut requests = Vec::new();
+    for u in users {
+        for r in [
+            seerr_request(true, 603, status, &[], 30),
+            seerr_request(false, 81189, status, &[1], 30),
+        ] {
+            requests.push(Request {
+                requested_by: (*u).clone(),
+                ..r
+            });
+        }
+    }
+    (library, plan, requests)
+}
+
+#[test]
+fn a_deletion_waits_for_every_requester() {
+    let (alice, bob) = (
+        seerr_user(1, None, Some("alice")),
+        seerr_user(2, None, Some("bob")),
+    );
+    let (library, plan, requests) = requested_by(&[&alice, &bob], 2);
+    let titles = Titles::of(&library, &plan);
+    let asked = asked(&plan, &titles, &requests);
+    assert_eq!(asked.deletions.len(), 2, "the movie and the season");
+    let ids: Vec<i64> = asked.requesters().iter().map(|u| u.id).collect();
+    assert_eq!(ids, [1, 2], "each requester once");
+
+    let judged = |says: HashMap<i64, Say>| {
+        let mut p = plan.clone();
+        judge(&mut p, &library, &asked, &says);
+        reasons(&p)
+    };
+    let movie_id = library.movies[0].jellyfin_id.unwrap();
+    // Alice (counted) watched the movie, not the season; Bob watched the movie.
+    let both = judged(HashMap::from([
+        (1, Say::Counted(0)),
+        (2, Say::Played(HashSet::from([movie_id]))),
+    ]));
+    assert_eq!(
+        both,
+        [
+            "watched 9 days ago",
+            "requested by alice, who has not watched it yet"
+        ]
+    );
+    // Bob has not watched it: the movie waits for him, though Alice has.
+    let bob_not = judged(HashMap::from([
+        (1, Say::Counted(0)),
+        (2, Say::Played(HashSet::new())),
+    ]));
+    assert_eq!(bob_not[0], "requested by bob, who has not watched it yet");
+    // What cannot be told keeps it, and says why.
+    let unknown = judged(HashMap::from([(1, Say::Counted(0)), (2, Say::Unknown)]));
+    assert_eq!(unknown[0], "requested by bob, who matches no Jellyfin user");
+    let unread = judged(HashMap::from([
+        (1, Say::Counted(0)),
+        (
+            2,
+            Say::Unreadable("the played items of bob could not be read: 500".to_owned()),
+        ),
+    ]));
+    assert!(
+        unread[0].contains("the played items of bob could not be read"),
+        "{unread:?}"
+    );
+    let missing = judged(HashMap::from([(1, Say::Counted(0))]));
+    assert!(missing[0].contains("could not be read"), "{missing:?}");
+
+    // A declined request asked for nothing.
+    let (library, plan, declined) = requested_by(&[&bob], 3);
+    let titles = Titles::of(&library, &plan);
+    assert!(super::asked(&plan, &titles, &declined).deletions.is_empty());
 }

@@ -34,7 +34,7 @@ pub use provider_ids::ProviderIds;
 /// Items per `/Items` page. Large pages keep the request count low; Jellyfin has no maximum.
 pub const PAGE_SIZE: usize = 1000;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct User {
     pub id: String,

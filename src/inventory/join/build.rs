@@ -117,6 +117,7 @@ impl Joined {
         Inventory {
             library,
             root_folders,
+            users: Vec::new(),
         }
     }
 }
