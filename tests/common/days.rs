@@ -22,6 +22,17 @@ pub struct Days {
     pub start: Timestamp,
 }
 
+/// No test may see shelflife ask Seerr to delete files (`/media/{id}/file`): checked as each
+/// test's days end, unless the test failed already.
+impl Drop for Days {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let violations = self.stack.seerr_violations();
+            assert!(violations.is_empty(), "Seerr was asked: {violations:?}");
+        }
+    }
+}
+
 impl Days {
     pub async fn start(world: World, extra: &str) -> Days {
         Days::start_with(world, |_| extra.to_owned()).await
