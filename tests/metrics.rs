@@ -280,3 +280,71 @@ async fn each_monitor_round_rewrites_the_file_with_the_last_pass_in_it() {
             > value(&first, "shelflife_health_checked_timestamp_seconds")
     );
 }
+
+/// `packaging/prometheus/shelflife.rules.yml`, the alert rules shipped with shelflife.
+const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/prometheus");
+
+/// The alert rules are valid (`promtool check rules`), pass their unit tests (`promtool test
+/// rules`: each alert fires on a series that should trip it, and stays quiet on one that should
+/// not), and query only metrics a pass writes, so the two cannot drift apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_rules_hold_and_query_what_a_pass_writes() {
+    let Some(promtool) = tool("promtool") else {
+        return;
+    };
+    for args in [
+        ["check", "rules", "shelflife.rules.yml"],
+        ["test", "rules", "shelflife.rules.test.yml"],
+    ] {
+        let out = Command::new(&promtool)
+            .args(args)
+            .current_dir(RULES)
+            .output()
+            .expect("promtool runs");
+        assert!(
+            out.status.success(),
+            "promtool {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((_disk, extra)) = setup(dir.path()) else {
+        return;
+    };
+    let h = Harness::start(small_library(), &extra).await;
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(textfile(dir.path())).expect("the pass wrote the metrics");
+    let written: std::collections::BTreeSet<&str> = (text.lines())
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let rules =
+        std::fs::read_to_string(Path::new(RULES).join("shelflife.rules.yml")).expect("the rules");
+    let queried = metric_names(&rules);
+    assert_eq!(queried.len(), 6, "{queried:?}");
+    for name in &queried {
+        assert!(
+            written.contains(name.as_str()),
+            "the rules query {name}, which a pass does not write; it writes {written:?}"
+        );
+    }
+}
+
+/// The `shelflife_…` metric names in `text`.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("shelflife_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
