@@ -60,6 +60,28 @@ impl Titles {
         (self.series.get(&(instance.clone(), series_id))).and_then(|s| s.tvdb_id)
     }
 
+    /// What `movies` (by TMDB id) or `seasons` (by TVDB id and season number) hold for the
+    /// title of `target`: a movie, or the season of a series it deletes from.
+    pub fn requested<'m, T>(
+        &self,
+        target: &Target,
+        movies: &'m HashMap<i64, T>,
+        seasons: &'m HashMap<(i64, i32), T>,
+    ) -> Option<&'m T> {
+        match target {
+            Target::Radarr { instance, movie_id } => {
+                (self.tmdb(instance, *movie_id)).and_then(|t| movies.get(&i64::from(t)))
+            }
+            Target::Sonarr {
+                instance,
+                series_id,
+                season,
+                ..
+            } => (self.tvdb(instance, *series_id))
+                .and_then(|t| seasons.get(&(i64::from(t), *season))),
+        }
+    }
+
     /// The ids of the titles `plan` deletes (movies, and series it deletes seasons or
     /// episodes of).
     pub fn of(library: &Library, plan: &Plan) -> Titles {

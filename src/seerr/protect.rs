@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{keep_every_deletion, requester_name, Titles};
 use crate::clients::seerr::{MediaType, Request, RequestStatus};
-use crate::plan::{Plan, Reason, Target, Verdict};
+use crate::plan::{Plan, Reason, Verdict};
 
 /// The newest request of a title (a movie by TMDB id, a season by TVDB id and number).
 #[derive(Debug, Clone)]
@@ -85,19 +85,7 @@ pub fn protect(
         .iter_mut()
         .filter(|d| d.verdict == Verdict::Delete)
     {
-        let recent = match &d.target {
-            Target::Radarr { instance, movie_id } => {
-                (titles.tmdb(instance, *movie_id)).and_then(|t| movies.get(&i64::from(t)))
-            }
-            Target::Sonarr {
-                instance,
-                series_id,
-                season,
-                ..
-            } => (titles.tvdb(instance, *series_id))
-                .and_then(|t| seasons.get(&(i64::from(t), *season))),
-        };
-        if let Some(recent) = recent {
+        if let Some(recent) = titles.requested(&d.target, &movies, &seasons) {
             d.verdict = Verdict::Keep;
             d.reason = Reason::Requested {
                 by: recent.by.clone(),

@@ -191,19 +191,7 @@ pub fn asked<'r>(plan: &Plan, titles: &Titles, requests: &'r [Request]) -> Asked
         if d.verdict != Verdict::Delete {
             continue;
         }
-        let users = match &d.target {
-            Target::Radarr { instance, movie_id } => {
-                (titles.tmdb(instance, *movie_id)).and_then(|t| movies.get(&i64::from(t)))
-            }
-            Target::Sonarr {
-                instance,
-                series_id,
-                season,
-                ..
-            } => (titles.tvdb(instance, *series_id))
-                .and_then(|t| seasons.get(&(i64::from(t), *season))),
-        };
-        if let Some(users) = users {
+        if let Some(users) = titles.requested(&d.target, &movies, &seasons) {
             asked.deletions.push((i, users.clone()));
         }
     }
