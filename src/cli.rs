@@ -46,6 +46,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Check that the servers and their root folders are reachable and healthy.
     Check(CheckArgs),
+    /// Where Jellyfin, Radarr and Sonarr disagree: files the *arrs will download again, items
+    /// no *arr matches, files Jellyfin does not show. Changes nothing.
+    Drift(DriftArgs),
     /// Long-running health monitor for systemd (Type=notify, watchdog).
     Monitor,
     /// Last pass, whether paused and why, pending actions.
@@ -91,6 +94,13 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

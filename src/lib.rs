@@ -42,5 +42,6 @@ pub mod outcome;
 pub mod output;
 
 // Running: the monitor's loop and one pass end to end.
+pub mod drift;
 pub mod monitor;
 pub mod pass;

@@ -64,6 +64,7 @@ async fn dispatch(cli: Cli) -> Exit {
         Command::Run(args) => run(config_path, &args).await,
         Command::Plan(args) => plan(config_path, &args).await,
         Command::Check(args) => check(config_path, args.json).await,
+        Command::Drift(args) => drift(config_path, args.json).await,
         Command::Config(ConfigCommand::Check) => config_check(config_path),
         Command::Config(ConfigCommand::Show) => config_show(config_path),
         Command::Demo(args) => run_demo(args.apply).await,
@@ -333,6 +334,34 @@ async fn check(path: &Path, json: bool) -> Exit {
         }
     }
     report_.exit()
+}
+
+async fn drift(path: &Path, json: bool) -> Exit {
+    let pass = match setup(path, Exit::Usage) {
+        Ok((pass, warnings)) => {
+            log_warnings(&warnings);
+            pass
+        }
+        Err(code) => return code,
+    };
+    let result = async {
+        let config = pass.config();
+        let path_map: Vec<(String, String)> = (config.path_map.iter())
+            .map(|m| (m.jellyfin.clone(), m.arr.clone()))
+            .collect();
+        let found = shelflife::drift::collect(pass.sources(), &path_map, Timestamp::now())
+            .await
+            .context("cannot read the servers for the drift report")?;
+        if json {
+            let text = serde_json::to_string_pretty(&found.json())
+                .context("cannot write the report as JSON")?;
+            println!("{text}");
+        } else {
+            print!("{}", found.render());
+        }
+        Ok(Exit::Ok)
+    };
+    report(result.await, Exit::Failed)
 }
 
 async fn run_monitor(path: &Path) -> Exit {

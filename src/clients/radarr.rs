@@ -40,6 +40,9 @@ pub struct Movie {
     pub path: Option<String>,
     #[serde(default)]
     pub tags: Vec<i32>,
+    /// Radarr searches for a monitored movie that has no file: `drift` reports those.
+    #[serde(default)]
+    pub monitored: bool,
     #[serde(default)]
     pub movie_file: Option<MovieFile>,
 }

@@ -50,6 +50,9 @@ pub struct Series {
     pub path: Option<String>,
     #[serde(default)]
     pub tags: Vec<i32>,
+    /// Sonarr searches only for the monitored episodes of a monitored series.
+    #[serde(default)]
+    pub monitored: bool,
     #[serde(default)]
     pub seasons: Vec<SeasonInfo>,
 }
@@ -85,6 +88,10 @@ pub struct Episode {
     pub episode_file_id: i32,
     #[serde(default)]
     pub monitored: bool,
+    /// When it aired or airs, as Sonarr wrote it. Text, read only by `drift`: a date in an odd
+    /// shape must not make the whole record unreadable for a pass.
+    #[serde(default)]
+    pub air_date_utc: Option<String>,
     /// Filled in by [`SonarrClient::episodes`] whenever `episode_file_id > 0` and Sonarr knows
     /// the file.
     #[serde(default)]

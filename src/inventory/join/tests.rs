@@ -144,6 +144,7 @@ fn movie(id: i32, tmdb: i32, imdb: &str, folder: &str) -> radarr::Movie {
         imdb_id: (!imdb.is_empty()).then(|| imdb.to_owned()),
         path: Some(folder.into()),
         tags: vec![],
+        monitored: true,
         movie_file: Some(radarr::MovieFile {
             id: id * 10,
             path: Some(format!("{folder}/file.mkv")),
@@ -160,6 +161,7 @@ fn series(id: i32, tvdb: i32, folder: &str, status: &str, seasons: &[i32]) -> so
         tvdb_id: Some(tvdb),
         path: Some(folder.into()),
         tags: vec![],
+        monitored: true,
         seasons: seasons
             .iter()
             .map(|&n| sonarr::SeasonInfo {
@@ -180,6 +182,7 @@ fn ep(id: i32, series: &sonarr::Series, s: i32, e: i32) -> sonarr::Episode {
         episode_number: e,
         episode_file_id: id * 10,
         monitored: true,
+        air_date_utc: None,
         episode_file: Some(sonarr::EpisodeFile {
             id: id * 10,
             series_id: series.id,
