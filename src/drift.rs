@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::clients::http::ApiError;
 use crate::clients::jellyfin::{Item, ItemFilter, ItemKind};
 use crate::clients::{radarr, sonarr, Sources};
-use crate::inventory::{covers, library_episode, InventoryOptions, Joiner, RadarrData, SonarrData};
+use crate::inventory::{
+    covers, library_episode, Inventory, InventoryOptions, Joiner, RadarrData, SonarrData,
+};
 use crate::library::{Library, Season, UserView, Views};
 
 /// A kind of disagreement, in the order the report lists them.
@@ -98,15 +100,6 @@ pub struct Wanted {
     pub episode: i32,
 }
 
-/// True when Sonarr will look for a file for `e`: monitored, aired by `now`, without a file.
-/// Whether its series is monitored is checked with the series.
-pub fn wants_file(e: &sonarr::Episode, now: Timestamp) -> bool {
-    let aired = (e.air_date_utc.as_deref())
-        .and_then(|t| t.parse::<Timestamp>().ok())
-        .is_some_and(|t| t <= now);
-    e.monitored && aired && e.episode_file_id == 0 && e.episode_file.is_none()
-}
-
 impl Drift {
     /// The disagreements in a library joined from every Jellyfin movie and episode (with
     /// `unmatched` the items that matched nothing), the *arrs' lists it was joined from, and the
@@ -119,11 +112,7 @@ impl Drift {
     ) -> Drift {
         let mut entries = Vec::new();
         for r in radarr {
-            for m in r
-                .movies
-                .iter()
-                .filter(|m| m.monitored && m.movie_file.is_none())
-            {
+            for m in r.movies.iter().filter(|m| m.wants_file()) {
                 entries.push(Entry {
                     kind: Kind::RadarrMissingFile,
                     instance: Some(r.instance.to_string()),
@@ -259,6 +248,21 @@ impl Drift {
     }
 }
 
+/// The disagreements a pass counts from what it fetched anyway, for the `shelflife_drift_items`
+/// gauge: what the *arrs will download again, and the counted users' played and favourite items
+/// that match nothing. What Jellyfin does not show needs every Jellyfin item, which only `drift`
+/// reads.
+pub fn of_pass(inventory: &Inventory) -> Vec<(Kind, u64)> {
+    vec![
+        (Kind::RadarrMissingFile, inventory.missing.movies),
+        (Kind::SonarrMissingFile, inventory.missing.episodes),
+        (
+            Kind::JellyfinUnmatched,
+            inventory.library.unmatched.len() as u64,
+        ),
+    ]
+}
+
 fn movie_title(m: &radarr::Movie) -> String {
     let title = m.title.as_deref().unwrap_or("(untitled)");
     match m.year {
@@ -289,7 +293,7 @@ pub async fn collect(
             let mut wanted = Vec::new();
             let aired = c
                 .aired_episodes(|e| {
-                    if wants_file(&e, now) {
+                    if sonarr::wants_file(&e, now) {
                         wanted.push(Wanted {
                             instance: k,
                             series_id: e.series_id,

@@ -27,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -48,6 +49,8 @@ pub struct InventoryOptions {
     pub path_map: Vec<(String, String)>,
     /// How many requests may be in flight at once.
     pub concurrency: usize,
+    /// When the pass runs: an episode that has aired by then and has no file is missing.
+    pub now: Timestamp,
 }
 
 impl Default for InventoryOptions {
@@ -56,6 +59,8 @@ impl Default for InventoryOptions {
             users: Vec::new(),
             path_map: Vec::new(),
             concurrency: 4,
+            // Nothing has aired by then: a caller that counts what is missing says when it is.
+            now: Timestamp::UNIX_EPOCH,
         }
     }
 }
@@ -76,6 +81,17 @@ pub struct Inventory {
     pub root_folders: Vec<RootFolderState>,
     /// Every Jellyfin user, counted or not: Seerr's requesters are found among them.
     pub users: Vec<jellyfin::User>,
+    /// What the *arrs want and have not got, as far as the lists fetched show it.
+    pub missing: Missing,
+}
+
+/// Files the *arrs will download again, counted from the lists a pass fetches anyway: monitored
+/// movies without a file, and monitored episodes of monitored series that have aired and have no
+/// file (as Sonarr's calendar lists them: episodes without an air date are not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Missing {
+    pub movies: u64,
+    pub episodes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +216,7 @@ pub async fn collect(
         let c = r.clone();
         tasks.spawn(async move { Ok(Got::RadarrRoots(k, c.root_folders().await?)) });
     }
+    let now = opts.now;
     for (k, s) in sources.sonarr.iter().enumerate() {
         let c = s.clone();
         tasks.spawn(async move { Ok(Got::Series(k, c.series().await?)) });
@@ -210,16 +227,25 @@ pub async fn collect(
         let c = s.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.
-            let mut without_files = HashSet::new();
+            let (mut without_files, mut missing) = (HashSet::new(), HashMap::new());
             let aired = c
                 .aired_episodes(|e| {
                     if sonarr::needs_file(&e) {
                         without_files.insert(e.series_id);
                     }
+                    if sonarr::wants_file(&e, now) {
+                        *missing.entry(e.series_id).or_insert(0u64) += 1;
+                    }
                     Some(library_episode(e, n).1)
                 })
                 .await?;
-            Ok(Got::Aired(k, aired.groups, without_files, aired.malformed))
+            Ok(Got::Aired(Calendar {
+                instance: k,
+                groups: aired.groups,
+                without_files,
+                missing,
+                malformed: aired.malformed,
+            }))
         });
     }
     let instance = |server: Server| -> Instance { server.name.into() };
@@ -243,16 +269,23 @@ pub async fn collect(
     // not embed.
     let mut aired: Vec<HashMap<i32, Vec<Season>>> = vec![HashMap::new(); sources.sonarr.len()];
     let mut without_files: Vec<HashSet<i32>> = vec![HashSet::new(); sources.sonarr.len()];
+    let mut missing_episodes = vec![HashMap::new(); sources.sonarr.len()];
     let mut doubts = Vec::new();
     for got in tasks.finish().await? {
         match got {
-            Got::Aired(k, a, w, malformed) => {
-                if let (Some(into), Some(without)) = (aired.get_mut(k), without_files.get_mut(k)) {
-                    (*into, *without) = (by_series(a, n), w);
+            Got::Aired(c) => {
+                let k = c.instance;
+                if let (Some(into), Some(without), Some(missing)) = (
+                    aired.get_mut(k),
+                    without_files.get_mut(k),
+                    missing_episodes.get_mut(k),
+                ) {
+                    (*into, *without, *missing) =
+                        (by_series(c.groups, n), c.without_files, c.missing);
                 }
                 let name = lists.sonarr.get(k).map(|s| s.instance.clone());
                 doubts.extend(series_doubts(
-                    &malformed,
+                    &c.malformed,
                     name.unwrap_or_default(),
                     None,
                     "the calendar",
@@ -337,8 +370,19 @@ pub async fn collect(
         }
         joiner.unload_untouched();
     }
+    let missing = Missing {
+        movies: (lists.radarr.iter().flat_map(|r| &r.movies))
+            .filter(|m| m.wants_file())
+            .count() as u64,
+        episodes: (lists.sonarr.iter().zip(&missing_episodes))
+            .flat_map(|(s, missing)| {
+                (s.series.iter().filter(|se| se.monitored)).filter_map(|se| missing.get(&se.id))
+            })
+            .sum(),
+    };
     let joined = joiner.finish();
     let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr);
+    inventory.missing = missing;
     inventory.library.doubts = doubts;
     inventory.users = all_users;
     Ok(inventory)
@@ -467,14 +511,20 @@ enum Got {
     SonarrTags(usize, Vec<Tag>),
     SonarrRoots(usize, Vec<RootFolder>),
     Episodes(usize, i32, sonarr::SeriesEpisodes),
-    /// The calendar's episodes by series and season, the series with files not embedded, and
-    /// the records that could not be read.
-    Aired(
-        usize,
-        HashMap<(i32, i32), Vec<Episode>>,
-        HashSet<i32>,
-        Vec<Malformed>,
-    ),
+    Aired(Calendar),
+}
+
+/// What one Sonarr instance's calendar gave.
+struct Calendar {
+    instance: usize,
+    /// Its episodes by series and season.
+    groups: HashMap<(i32, i32), Vec<Episode>>,
+    /// The series with files it did not embed.
+    without_files: HashSet<i32>,
+    /// Aired, monitored episodes without a file, by series.
+    missing: HashMap<i32, u64>,
+    /// The records that could not be read.
+    malformed: Vec<Malformed>,
 }
 
 impl Fetched {

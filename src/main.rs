@@ -345,12 +345,7 @@ async fn drift(path: &Path, json: bool) -> Exit {
         Err(code) => return code,
     };
     let result = async {
-        let config = pass.config();
-        let path_map: Vec<(String, String)> = (config.path_map.iter())
-            .map(|m| (m.jellyfin.clone(), m.arr.clone()))
-            .collect();
-        let found = shelflife::drift::collect(pass.sources(), &path_map, Timestamp::now())
-            .await
+        let found = (pass.drift(Timestamp::now()).await)
             .context("cannot read the servers for the drift report")?;
         if json {
             let text = serde_json::to_string_pretty(&found.json())

@@ -70,6 +70,10 @@ pub struct PassMetrics {
     /// The mounts kept at a free-space target (`space_mode = "when_low"`).
     #[serde(default)]
     pub space: Vec<SpaceMetrics>,
+    /// Disagreements between the servers by kind code (`radarr_missing_file`, …), as the pass
+    /// saw them; empty when it did not read the servers.
+    #[serde(default)]
+    pub drift: BTreeMap<String, u64>,
 }
 
 /// What one pass found and did on a mount kept at a free-space target.
@@ -134,6 +138,9 @@ impl PassMetrics {
                 .collect(),
             api,
             space: space_metrics(run),
+            drift: (run.drift.iter())
+                .map(|(kind, n)| (kind.code().to_owned(), *n))
+                .collect(),
         }
     }
 
@@ -295,6 +302,17 @@ fn render_pass(out: &mut Out, p: &PassMetrics) {
             &[("service", service), ("instance", instance)],
             r.errors as f64,
         );
+    }
+    if !p.drift.is_empty() {
+        out.family(
+            "shelflife_drift_items",
+            "Where Jellyfin, Radarr and Sonarr disagree, by kind, as the last pass saw it: \
+             files the *arrs will download again, and the counted users' watched or favourite \
+             items no *arr entry matches. `shelflife drift` reports every kind in full.",
+        );
+        for (kind, n) in &p.drift {
+            out.sample("shelflife_drift_items", &[("kind", kind)], *n as f64);
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub struct RunOutcome {
     pub paused: Option<String>,
     /// What this pass put on the notice period's schedule (`notice_days`).
     pub announced: Vec<crate::state::NoticeRow>,
+    /// The disagreements between the servers it saw ([`crate::drift::of_pass`]); none when it
+    /// paused before reading them.
+    pub drift: Vec<(crate::drift::Kind, u64)>,
 }
 
 impl RunOutcome {

@@ -10,14 +10,18 @@ use common::{now, small_library, Harness};
 use shelflife_sim::{MovieSpec, SeriesSpec, Service, World};
 
 /// One of each kind of drift: Tenet monitored without a file; Dark S01E02 aired without one;
-/// Solaris in Jellyfin only; Heat in Radarr only. Dark's special has no air date, so Sonarr's
+/// Solaris in Jellyfin only (and watched, so a pass sees it too); Heat in Radarr only. Dark's special has no air date, so Sonarr's
 /// calendar leaves it out: it is not checked, and not called unknown.
 fn drifting() -> World {
     World::new(now())
         .user("alice")
         .movie(MovieSpec::new("Alien", 1979).watched("alice", 20.0))
         .movie(MovieSpec::new("Tenet", 2020).no_file())
-        .movie(MovieSpec::new("Solaris", 1972).not_in_radarr())
+        .movie(
+            MovieSpec::new("Solaris", 1972)
+                .not_in_radarr()
+                .watched("alice", 20.0),
+        )
         .movie(MovieSpec::new("Heat", 1995).not_in_jellyfin())
         .series(
             SeriesSpec::new("Dark", true)
@@ -123,4 +127,32 @@ async fn drift_fails_when_a_server_cannot_be_read() {
         "{run:?}"
     );
     assert!(!run.stdout.contains("agree"), "{run:?}");
+}
+
+/// What a pass can count from what it fetches anyway goes in the metrics file; what Jellyfin does
+/// not show needs every Jellyfin item, which a pass does not read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_writes_the_drift_it_saw_to_the_metrics_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let textfile = dir.path().join("shelflife.prom");
+    let extra = format!(
+        "[metrics]\ntextfile = {:?}\n",
+        textfile.display().to_string()
+    );
+    let h = Harness::start(drifting(), &extra).await;
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(&textfile).expect("the pass wrote the metrics");
+    let drift: Vec<&str> = (text.lines())
+        .filter(|l| l.starts_with("shelflife_drift_items{"))
+        .collect();
+    assert_eq!(
+        drift,
+        [
+            "shelflife_drift_items{kind=\"jellyfin_unmatched\"} 1",
+            "shelflife_drift_items{kind=\"radarr_missing_file\"} 1",
+            "shelflife_drift_items{kind=\"sonarr_missing_file\"} 1",
+        ],
+        "{text}"
+    );
 }

@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("decisions", &["plan", "policy"]),
     (
         "servers and host",
-        &["clients", "inventory", "health", "notify"],
+        &["clients", "inventory", "drift", "health", "notify"],
     ),
     ("records and settings", &["state", "defaults", "config"]),
     ("acting", &["apply", "record", "notice", "seerr"]),

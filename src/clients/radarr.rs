@@ -51,6 +51,13 @@ pub struct Movie {
 #[derive(Debug)]
 pub enum Radarr {}
 
+impl Movie {
+    /// True when Radarr will download this movie again: monitored, without a file.
+    pub fn wants_file(&self) -> bool {
+        self.monitored && self.movie_file.is_none()
+    }
+}
+
 impl Arr for Radarr {
     const SERVICE: Service = Service::Radarr;
 }

@@ -88,8 +88,8 @@ pub struct Episode {
     pub episode_file_id: i32,
     #[serde(default)]
     pub monitored: bool,
-    /// When it aired or airs, as Sonarr wrote it. Text, read only by `drift`: a date in an odd
-    /// shape must not make the whole record unreadable for a pass.
+    /// When it aired or airs, as Sonarr wrote it. Text, read only by [`wants_file`]: a date in
+    /// an odd shape must not make the whole record unreadable for a pass.
     #[serde(default)]
     pub air_date_utc: Option<String>,
     /// Filled in by [`SonarrClient::episodes`] whenever `episode_file_id > 0` and Sonarr knows
@@ -311,6 +311,16 @@ impl ArrClient<Sonarr> {
         )
         .await
     }
+}
+
+/// True when Sonarr will look for a file for `e`: monitored, aired by `now`, without a file.
+/// Whether its series is monitored is the caller's to check. An air date that cannot be read
+/// counts as not aired.
+pub fn wants_file(e: &Episode, now: jiff::Timestamp) -> bool {
+    let aired = (e.air_date_utc.as_deref())
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .is_some_and(|t| t <= now);
+    e.monitored && aired && e.episode_file_id == 0 && e.episode_file.is_none()
 }
 
 /// An episode that has a file Sonarr did not embed (the v3 app ignores `includeEpisodeFile`).

@@ -54,6 +54,11 @@ fn pass() -> PassMetrics {
             frees_nothing: true,
             left: Some("deleting frees nothing".into()),
         }],
+        drift: [
+            ("radarr_missing_file".to_owned(), 2),
+            ("jellyfin_unmatched".to_owned(), 0),
+        ]
+        .into(),
     }
 }
 
@@ -154,6 +159,11 @@ fn the_last_pass_is_rendered_as_gauges() {
         v("shelflife_last_pass_api_requests{service=\"radarr\",instance=\"4k\"}"),
         5.0
     );
+    assert_eq!(
+        v("shelflife_drift_items{kind=\"radarr_missing_file\"}"),
+        2.0
+    );
+    assert_eq!(v("shelflife_drift_items{kind=\"jellyfin_unmatched\"}"), 0.0);
 }
 
 #[test]
@@ -244,4 +254,12 @@ fn passes_serialize_for_the_state_file_and_back() {
     let json = serde_json::to_string(&pass()).expect("json");
     let back: PassMetrics = serde_json::from_str(&json).expect("parse");
     assert_eq!(back, pass());
+}
+
+#[test]
+fn drift_is_left_out_when_the_pass_did_not_read_the_servers() {
+    let mut failed = pass();
+    failed.drift.clear();
+    let text = render(Some(&failed), None);
+    assert!(!text.contains("shelflife_drift_items"), "{text}");
 }

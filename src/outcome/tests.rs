@@ -39,6 +39,7 @@ fn outcome(outcomes: Vec<Outcome>, stopped: Option<Stop>) -> RunOutcome {
         refused: None,
         paused: None,
         announced: Vec::new(),
+        drift: Vec::new(),
     }
 }
 

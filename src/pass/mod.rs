@@ -155,16 +155,27 @@ impl Pass {
         })
     }
 
+    /// `[[path_map]]` as `(jellyfin prefix, arr prefix)` pairs.
+    fn path_pairs(&self) -> Vec<(String, String)> {
+        (self.config.path_map.iter())
+            .map(|m| (m.jellyfin.clone(), m.arr.clone()))
+            .collect()
+    }
+
+    /// The drift report: where the servers disagree. Reads every server once, changes nothing.
+    pub async fn drift(
+        &self,
+        now: Timestamp,
+    ) -> Result<crate::drift::Drift, crate::clients::ApiError> {
+        crate::drift::collect(&self.sources, &self.path_pairs(), now).await
+    }
+
     /// Fetches, joins and plans, without the journal. Changes nothing anywhere.
     pub async fn plan(&self, now: Timestamp) -> Result<Planned, PassError> {
         let options = InventoryOptions {
             users: self.config.jellyfin.users.clone(),
-            path_map: self
-                .config
-                .path_map
-                .iter()
-                .map(|m| (m.jellyfin.clone(), m.arr.clone()))
-                .collect(),
+            path_map: self.path_pairs(),
+            now,
             ..InventoryOptions::default()
         };
         let inventory = inventory::collect(&self.sources, &options).await?;
@@ -402,6 +413,7 @@ impl Pass {
                 refused: None,
                 paused: Some(reason),
                 announced: Vec::new(),
+                drift: Vec::new(),
             });
         }
         if let Some(prev) = previous.filter(|p| p.outcome == Some(state::Outcome::Paused)) {
@@ -413,6 +425,7 @@ impl Pass {
             inventory,
             titles,
         } = self.plan(now).await?;
+        let drift = crate::drift::of_pass(&inventory);
         // The plan holds all that is left to do; on a large library the library is most of a
         // pass's memory, and recording the plan needs about as much again.
         let Inventory {
@@ -464,6 +477,7 @@ impl Pass {
                 refused: Some(refusal),
                 paused: None,
                 announced: settled.announced,
+                drift,
             });
         }
 
@@ -521,6 +535,7 @@ impl Pass {
             refused: None,
             paused: None,
             announced: settled.announced,
+            drift,
         })
     }
 

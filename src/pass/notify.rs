@@ -159,6 +159,7 @@ mod tests {
             refused: None,
             paused: paused.map(str::to_owned),
             announced: Vec::new(),
+            drift: Vec::new(),
         }
     }
 

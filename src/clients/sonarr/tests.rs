@@ -136,3 +136,29 @@ async fn series_parse_with_omitted_fields() {
     assert_eq!(series[1].status, None);
     assert!(series[1].seasons.is_empty());
 }
+
+#[test]
+fn an_episode_wants_a_file_once_aired_while_monitored_and_without_one() {
+    let now: jiff::Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+    let episode = |aired: Option<&str>, monitored: bool, file_id: i32| Episode {
+        id: 1,
+        series_id: 5,
+        season_number: 1,
+        episode_number: 1,
+        episode_file_id: file_id,
+        monitored,
+        air_date_utc: aired.map(str::to_owned),
+        episode_file: None,
+    };
+    let aired = Some("2026-11-30T20:00:00Z");
+    assert!(wants_file(&episode(aired, true, 0), now));
+    assert!(!wants_file(&episode(aired, false, 0), now), "unmonitored");
+    assert!(!wants_file(&episode(aired, true, 7), now), "has a file");
+    let later = Some("2026-12-01T20:00:00Z");
+    assert!(!wants_file(&episode(later, true, 0), now), "not aired yet");
+    assert!(!wants_file(&episode(None, true, 0), now), "no air date");
+    assert!(
+        !wants_file(&episode(Some("soon"), true, 0), now),
+        "odd date"
+    );
+}

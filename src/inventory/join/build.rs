@@ -118,6 +118,7 @@ impl Joined {
             library,
             root_folders,
             users: Vec::new(),
+            missing: Default::default(),
         }
     }
 }
