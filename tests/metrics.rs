@@ -102,12 +102,12 @@ async fn a_live_pass_writes_metrics_that_promtool_accepts() {
         (shelflife_sim::Service::Sonarr, "sonarr"),
     ] {
         let counted = v(&format!(
-            "shelflife_last_pass_api_requests{{service=\"{label}\",instance=\"{label}\"}}"
+            "shelflife_last_pass_api_requests{{service=\"{label}\",server=\"{label}\"}}"
         ));
         assert_eq!(counted, h.stack.count(service) as f64, "{label}");
         assert_eq!(
             v(&format!(
-                "shelflife_last_pass_api_errors{{service=\"{label}\",instance=\"{label}\"}}"
+                "shelflife_last_pass_api_errors{{service=\"{label}\",server=\"{label}\"}}"
             )),
             0.0
         );
@@ -310,26 +310,161 @@ async fn the_alert_rules_hold_and_query_what_a_pass_writes() {
         );
     }
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Some((_disk, extra)) = setup(dir.path()) else {
+    let Some(written) = families_a_pass_writes().await else {
         return;
     };
-    let h = Harness::start(small_library(), &extra).await;
-    let run = h.run(&["run"]).await;
-    assert_eq!(run.code, 0, "{run:?}");
-    let text = std::fs::read_to_string(textfile(dir.path())).expect("the pass wrote the metrics");
-    let written: std::collections::BTreeSet<&str> = (text.lines())
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
     let rules =
         std::fs::read_to_string(Path::new(RULES).join("shelflife.rules.yml")).expect("the rules");
     let queried = metric_names(&rules);
     assert_eq!(queried.len(), 6, "{queried:?}");
     for name in &queried {
         assert!(
-            written.contains(name.as_str()),
+            written.contains(name),
             "the rules query {name}, which a pass does not write; it writes {written:?}"
+        );
+    }
+}
+
+/// The metric families (`# TYPE` lines) of the file a dry pass writes, with a mount checked;
+/// `None` where no tmpfs can be mounted.
+async fn families_a_pass_writes() -> Option<std::collections::BTreeSet<String>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_disk, extra) = setup(dir.path())?;
+    let h = Harness::start(small_library(), &extra).await;
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(textfile(dir.path())).expect("the pass wrote the metrics");
+    let families = (text.lines())
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| Some(l.split_whitespace().next()?.to_owned()))
+        .collect();
+    Some(families)
+}
+
+const DASHBOARD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/packaging/grafana/shelflife.json"
+);
+
+/// The Grafana dashboard has the shape of Grafana's dashboard JSON (what its import reads):
+/// panels with unique ids, a place on the 24-column grid that overlaps no other panel, queries
+/// on the dashboard's Prometheus data source variable; its queries are PromQL that promtool
+/// parses, and query only metrics a pass writes, covering what the dashboard is for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_grafana_json_and_queries_what_a_pass_writes() {
+    use serde_json::Value;
+    let text = std::fs::read_to_string(DASHBOARD).expect("the dashboard");
+    let dash: Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    for key in ["title", "uid"] {
+        assert!(dash[key].as_str().is_some_and(|s| !s.is_empty()), "{key}");
+    }
+    assert!(dash["schemaVersion"].as_u64().is_some_and(|v| v >= 36));
+    assert!(dash["time"]["from"].is_string() && dash["time"]["to"].is_string());
+    let variables = dash["templating"]["list"]
+        .as_array()
+        .expect("templating.list");
+    let variable = |name: &str| variables.iter().find(|v| v["name"] == name);
+    let source = variable("datasource").expect("a data source variable");
+    assert_eq!(
+        (&source["type"], &source["query"]),
+        (&"datasource".into(), &"prometheus".into())
+    );
+    assert_eq!(
+        variable("instance").expect("an instance variable")["type"],
+        "query"
+    );
+
+    let panels = dash["panels"].as_array().expect("panels");
+    let mut ids = std::collections::BTreeSet::new();
+    let mut cells = std::collections::BTreeMap::new();
+    let mut exprs = Vec::new();
+    for panel in panels {
+        let title = panel["title"].as_str().expect("a title");
+        assert!(
+            ids.insert(panel["id"].as_u64().expect("an id")),
+            "{title}: id taken"
+        );
+        let kind = panel["type"].as_str().expect("a type");
+        assert!(
+            [
+                "stat",
+                "timeseries",
+                "bargauge",
+                "state-timeline",
+                "table",
+                "gauge"
+            ]
+            .contains(&kind),
+            "{title}: {kind} is not a core panel"
+        );
+        let at = |k: &str| panel["gridPos"][k].as_u64().expect("gridPos");
+        let (x, y, w, h) = (at("x"), at("y"), at("w"), at("h"));
+        assert!(w > 0 && h > 0 && x + w <= 24, "{title}: off the grid");
+        for cell in (x..x + w).flat_map(|c| (y..y + h).map(move |r| (c, r))) {
+            if let Some(other) = cells.insert(cell, title) {
+                panic!("{title} overlaps {other}");
+            }
+        }
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{title}");
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{title}: no query");
+        let mut refs = std::collections::BTreeSet::new();
+        for t in targets {
+            assert!(
+                refs.insert(t["refId"].as_str().expect("refId")),
+                "{title}: refId"
+            );
+            exprs.push(t["expr"].as_str().expect("expr").to_owned());
+        }
+    }
+
+    // promtool parses PromQL in rules: each query becomes a recording rule, with the dashboard's
+    // variable filled in as Grafana would.
+    if let Some(promtool) = tool("promtool") {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+        for (i, e) in exprs.iter().enumerate() {
+            let e = e.replace("$instance", ".*");
+            rules.push_str(&format!(
+                "      - record: dashboard:query_{i}\n        expr: {e:?}\n"
+            ));
+        }
+        let file = dir.path().join("dashboard.rules.yml");
+        std::fs::write(&file, rules).expect("write");
+        let out = Command::new(promtool)
+            .args(["check", "rules"])
+            .arg(&file)
+            .output()
+            .expect("promtool runs");
+        assert!(
+            out.status.success(),
+            "a dashboard query is not PromQL: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let queried = metric_names(&exprs.join("\n"));
+    // What the dashboard is for: space reclaimed, deletions by kind, kept by reason, pass
+    // outcomes, mount health and free ratio, API errors by service.
+    for name in [
+        "shelflife_last_pass_deleted_bytes",
+        "shelflife_last_pass_deleted_items",
+        "shelflife_last_pass_kept_items",
+        "shelflife_last_pass_outcome",
+        "shelflife_mount_health",
+        "shelflife_mount_free_ratio",
+        "shelflife_last_pass_api_errors",
+    ] {
+        assert!(queried.contains(name), "the dashboard shows no {name}");
+    }
+    let Some(written) = families_a_pass_writes().await else {
+        return;
+    };
+    for name in &queried {
+        assert!(
+            written.contains(name),
+            "the dashboard queries {name}, which a pass does not write; it writes {written:?}"
         );
     }
 }
