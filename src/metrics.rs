@@ -280,26 +280,26 @@ fn render_pass(out: &mut Out, p: &PassMetrics) {
     }
     out.family(
         "shelflife_last_pass_api_requests",
-        "HTTP requests the last pass sent, retries included, by service and instance.",
+        "HTTP requests the last pass sent, retries included, by service and configured name.",
     );
     for (server, r) in &p.api {
-        let (service, instance) = server_labels(server);
+        let (service, name) = server_labels(server);
         out.sample(
             "shelflife_last_pass_api_requests",
-            &[("service", service), ("instance", instance)],
+            &[("service", service), ("server", name)],
             r.requests as f64,
         );
     }
     out.family(
         "shelflife_last_pass_api_errors",
         "HTTP requests of the last pass that failed (an error status or no answer), by service \
-         and instance.",
+         and configured name.",
     );
     for (server, r) in &p.api {
-        let (service, instance) = server_labels(server);
+        let (service, name) = server_labels(server);
         out.sample(
             "shelflife_last_pass_api_errors",
-            &[("service", service), ("instance", instance)],
+            &[("service", service), ("server", name)],
             r.errors as f64,
         );
     }
@@ -316,7 +316,7 @@ fn render_pass(out: &mut Out, p: &PassMetrics) {
     }
 }
 
-/// The `service` and `instance` labels of a server key: `radarr@4k` → (`radarr`, `4k`);
+/// The `service` and `server` labels of a server key: `radarr@4k` → (`radarr`, `4k`);
 /// `radarr` → (`radarr`, `radarr`).
 fn server_labels(key: &str) -> (&str, &str) {
     key.split_once('@').unwrap_or((key, key))

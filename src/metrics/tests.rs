@@ -127,11 +127,11 @@ fn the_last_pass_is_rendered_as_gauges() {
         5.0
     );
     assert_eq!(
-        v("shelflife_last_pass_api_requests{service=\"radarr\",instance=\"radarr\"}"),
+        v("shelflife_last_pass_api_requests{service=\"radarr\",server=\"radarr\"}"),
         7.0
     );
     assert_eq!(
-        v("shelflife_last_pass_api_errors{service=\"radarr\",instance=\"radarr\"}"),
+        v("shelflife_last_pass_api_errors{service=\"radarr\",server=\"radarr\"}"),
         1.0
     );
     assert_eq!(
@@ -156,7 +156,7 @@ fn the_last_pass_is_rendered_as_gauges() {
     );
     // A second Radarr is its own series, labelled by its name.
     assert_eq!(
-        v("shelflife_last_pass_api_requests{service=\"radarr\",instance=\"4k\"}"),
+        v("shelflife_last_pass_api_requests{service=\"radarr\",server=\"4k\"}"),
         5.0
     );
     assert_eq!(
