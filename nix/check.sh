@@ -46,6 +46,10 @@ if [ -n "${NIXPKGS_LIB:-}" ]; then
       && t.good.serviceConfig.shelflife-monitor.Type == \"notify\"
       && builtins.length t.inlineKey.failedAssertions == 2
       && builtins.length t.monitorOnly.failedAssertions == 1
+      && t.good.prometheusRuleFiles == [ ]
+      && t.prometheusRules.failedAssertions == [ ]
+      && map baseNameOf t.prometheusRules.prometheusRuleFiles == [ \"shelflife.rules.yml\" ]
+      && builtins.pathExists (builtins.head t.prometheusRules.prometheusRuleFiles)
       && (builtins.head (builtins.head t.good.configFile.generated.health.mounts).grace_tiers).grace_days == 3
       && (builtins.head t.good.configFile.generated.health.mounts).space_mode == \"when_low\"
       && t.twoInstances.failedAssertions == [ ]

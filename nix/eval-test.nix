@@ -53,6 +53,10 @@ let
           type = lib.types.attrsOf lib.types.anything;
           default = { };
         };
+        services.prometheus.ruleFiles = lib.mkOption {
+          type = lib.types.listOf lib.types.path;
+          default = [ ];
+        };
       };
     };
 
@@ -84,6 +88,7 @@ let
       services = lib.mapAttrs (_: unit: removeAttrs unit [ "serviceConfig" ]) config.systemd.services;
       serviceConfig = lib.mapAttrs (_: unit: unit.serviceConfig) config.systemd.services;
       timers = config.systemd.timers;
+      prometheusRuleFiles = map toString config.services.prometheus.ruleFiles;
       # The build step that checks the config, and the values the TOML generator is given.
       configFile =
         let
@@ -281,6 +286,9 @@ in
 
   # The monitor without the module.
   monitorOnly = eval { shelflife.monitor.enable = true; };
+
+  # A Prometheus host that takes the alert rules, without running shelflife itself.
+  prometheusRules = eval { shelflife.prometheusRules = true; };
 
   # A host relaxes one hardening key (media under /home), as the README's drop-in does, and
   # writes metrics to node_exporter's directory: the sandbox lets that directory in.

@@ -479,6 +479,18 @@ in
       '';
     };
 
+    prometheusRules = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Add shelflife's alert rules (packaging/prometheus/shelflife.rules.yml: the last pass
+        failed, paused for a day, no pass in two days, a mount unhealthy, space low, the
+        monitor's metrics stale) to this host's Prometheus, as a rule file of their own in
+        `services.prometheus.ruleFiles`. Independent of `enable`: the Prometheus that scrapes
+        shelflife's host may run elsewhere.
+      '';
+    };
+
     monitor.enable = lib.mkEnableOption "the storage monitor (shelflife-monitor.service), which records the storage's health for `health.require_healthy_for`";
 
     configFile = mkOption {
@@ -509,6 +521,11 @@ in
           assertion = cfg.monitor.enable -> cfg.enable;
           message = "services.shelflife.monitor.enable needs services.shelflife.enable: the monitor runs with its settings and credentials.";
         }
+      ];
+      # A file of its own: `services.prometheus.rules` joins its strings into one file, where
+      # a second `groups:` document would not parse.
+      services.prometheus.ruleFiles = lib.mkIf cfg.prometheusRules [
+        ../packaging/prometheus/shelflife.rules.yml
       ];
     }
 

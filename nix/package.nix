@@ -53,6 +53,12 @@ rustPlatform.buildRustPackage (
     # Without the `demo` feature: the installed binary carries no simulated servers (crates/sim,
     # axum). simstack below is where the VM test gets them.
     buildNoDefaultFeatures = true;
+    # As the .deb has them: the alert rules and the Grafana dashboard, to point Prometheus and
+    # Grafana at.
+    postInstall = ''
+      install -Dm644 packaging/prometheus/shelflife.rules.yml $out/share/shelflife/shelflife.rules.yml
+      install -Dm644 packaging/grafana/shelflife.json $out/share/shelflife/grafana/shelflife.json
+    '';
     inherit meta;
 
     passthru.simstack = rustPlatform.buildRustPackage (
