@@ -2,10 +2,10 @@
 //! [`Library`].
 //!
 //! Fetching ([`collect`]) is a fixed, small number of list requests, run concurrently with a
-//! bound: Jellyfin users; the *arrs' movies or series, tags and root folders; every episode that
-//! has an air date, across all series, with its file, in one calendar request; the Series items
-//! (their TVDB ids) and the sessions; then per counted user the played and the favourite items,
-//! in pages. A series someone touched that the calendar did not cover whole (its season
+//! bound: Jellyfin users; the *arrs' movies or series, tags and root folders (unless the health
+//! gate has just read them); every episode that has an air date, across all series, with its
+//! file, in one calendar request; the Series items (their TVDB ids) and the sessions; then per
+//! counted user the played and the favourite items, in pages. A series someone touched that the calendar did not cover whole (its season
 //! statistics count more episodes: specials or announced episodes without an air date; or its
 //! files were not embedded, on the Sonarr v3 app) is fetched on its own, one or two requests.
 //! Never one request per episode or per movie, and none per series when the calendar covers it.
@@ -33,7 +33,7 @@ use tokio::task::JoinSet;
 
 use crate::clients::http::{ApiError, Malformed, Server};
 use crate::clients::jellyfin::{self, ItemFilter};
-use crate::clients::{radarr, sonarr, RootFolder, Sources, Tag};
+use crate::clients::{radarr, sonarr, RootFolder, RootFolders, Sources, Tag};
 use crate::library::{Doubt, Episode, Instance, Library, Season, Views};
 
 pub use join::{library_episode, seasons_of, Joined, Joiner};
@@ -51,6 +51,9 @@ pub struct InventoryOptions {
     pub concurrency: usize,
     /// When the pass runs: an episode that has aired by then and has no file is missing.
     pub now: Timestamp,
+    /// Root folders already read this pass (by the health gate, a moment before): not asked
+    /// for again. An instance without them is asked.
+    pub root_folders: RootFolders,
 }
 
 impl Default for InventoryOptions {
@@ -61,6 +64,7 @@ impl Default for InventoryOptions {
             concurrency: 4,
             // Nothing has aired by then: a caller that counts what is missing says when it is.
             now: Timestamp::UNIX_EPOCH,
+            root_folders: RootFolders::default(),
         }
     }
 }
@@ -214,7 +218,14 @@ pub async fn collect(
         let c = r.clone();
         tasks.spawn(async move { Ok(Got::RadarrTags(k, c.tags().await?)) });
         let c = r.clone();
-        tasks.spawn(async move { Ok(Got::RadarrRoots(k, c.root_folders().await?)) });
+        let known = opts.root_folders.radarr.get(k).cloned().flatten();
+        tasks.spawn(async move {
+            let roots = match known {
+                Some(roots) => roots,
+                None => c.root_folders().await?,
+            };
+            Ok(Got::RadarrRoots(k, roots))
+        });
     }
     let now = opts.now;
     for (k, s) in sources.sonarr.iter().enumerate() {
@@ -223,7 +234,14 @@ pub async fn collect(
         let c = s.clone();
         tasks.spawn(async move { Ok(Got::SonarrTags(k, c.tags().await?)) });
         let c = s.clone();
-        tasks.spawn(async move { Ok(Got::SonarrRoots(k, c.root_folders().await?)) });
+        let known = opts.root_folders.sonarr.get(k).cloned().flatten();
+        tasks.spawn(async move {
+            let roots = match known {
+                Some(roots) => roots,
+                None => c.root_folders().await?,
+            };
+            Ok(Got::SonarrRoots(k, roots))
+        });
         let c = s.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.

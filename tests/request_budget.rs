@@ -12,6 +12,13 @@ use common::two::{Two, ANIME_ROOT, UHD_ROOT};
 use common::{now, Harness};
 use shelflife_sim::{MovieSpec, Recorded, SeriesSpec, Service, SyntheticSpec, World};
 
+fn rootfolder_reads(requests: &[Recorded]) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.path == "/api/v3/rootfolder")
+        .count()
+}
+
 fn paths(requests: &[Recorded]) -> Vec<String> {
     requests
         .iter()
@@ -44,13 +51,16 @@ async fn a_dry_run_over_100k_episodes_makes_no_per_item_request() {
     assert!(run.stdout.contains("would delete"), "{run:?}");
     assert!(h.stack.writes().is_empty(), "a dry run writes nothing");
 
-    // Radarr: the health gate's root folders and health, then movies, tags, root folders.
+    // Radarr: the health gate's root folders and health, then movies and tags; the inventory
+    // takes the gate's root folders instead of reading them again.
     let radarr = h.stack.requests(Service::Radarr);
-    assert_eq!(radarr.len(), 2 + 3, "{radarr:?}");
-    // Sonarr: the same 2 + 3, then one calendar for every episode of the library: independent
+    assert_eq!(radarr.len(), 2 + 2, "{radarr:?}");
+    assert_eq!(rootfolder_reads(&radarr), 1, "{:?}", paths(&radarr));
+    // Sonarr: the same 2 + 2, then one calendar for every episode of the library: independent
     // of the number of series.
     let sonarr = h.stack.requests(Service::Sonarr);
-    assert_eq!(sonarr.len(), 2 + 3 + 1, "{:?}", paths(&sonarr));
+    assert_eq!(sonarr.len(), 2 + 2 + 1, "{:?}", paths(&sonarr));
+    assert_eq!(rootfolder_reads(&sonarr), 1, "{:?}", paths(&sonarr));
     assert_eq!(
         sonarr
             .iter()
@@ -107,7 +117,7 @@ async fn only_series_with_watched_specials_are_fetched_on_their_own() {
         .filter(|r| r.path == "/api/v3/episode")
         .collect();
     assert_eq!(per_series.len(), 3, "{:?}", paths(&sonarr));
-    assert_eq!(sonarr.len(), 2 + 3 + 1 + 3, "{:?}", paths(&sonarr));
+    assert_eq!(sonarr.len(), 2 + 2 + 1 + 3, "{:?}", paths(&sonarr));
     // The specials are planned like any other watched episode.
     assert!(run.stdout.contains("would delete"), "{run:?}");
     let plan = h.run(&["plan", "--json"]).await;
@@ -148,13 +158,13 @@ async fn each_instance_adds_its_fixed_handful_and_nothing_per_item() {
         run.stdout.contains("would delete 120"),
         "every title of both instances is planned: {run:?}"
     );
-    // Each instance: the gate's root folders and health, then its lists (Radarr: movies, tags,
-    // root folders; Sonarr: series, tags, root folders, the calendar), as with one.
+    // Each instance: the gate's root folders and health, then its lists (Radarr: movies, tags;
+    // Sonarr: series, tags, the calendar), as with one.
     for stack in [&two.h.stack, &two.b] {
         let radarr = stack.requests(Service::Radarr);
-        assert_eq!(radarr.len(), 2 + 3, "{:?}", paths(&radarr));
+        assert_eq!(radarr.len(), 2 + 2, "{:?}", paths(&radarr));
         let sonarr = stack.requests(Service::Sonarr);
-        assert_eq!(sonarr.len(), 2 + 3 + 1, "{:?}", paths(&sonarr));
+        assert_eq!(sonarr.len(), 2 + 2 + 1, "{:?}", paths(&sonarr));
     }
     assert_eq!(
         two.b.count(Service::Jellyfin),
@@ -209,7 +219,7 @@ async fn a_notice_period_adds_a_few_batched_collection_calls() {
     let calls = collection_calls(&days.stack.requests(Service::Jellyfin));
     assert_eq!(calls.len(), 2, "{calls:#?}");
     let arr = days.stack.count(Service::Radarr);
-    assert_eq!(arr, 2 + 3, "Radarr: the gate's 2 and the inventory's 3");
+    assert_eq!(arr, 2 + 2, "Radarr: the gate's 2 and the inventory's 2");
 
     // Day 3: find, read, three removals; then one DELETE per movie, which Radarr requires.
     days.stack.clear_log();
@@ -217,4 +227,21 @@ async fn a_notice_period_adds_a_few_batched_collection_calls() {
     let calls = collection_calls(&days.stack.requests(Service::Jellyfin));
     assert_eq!(calls.len(), 2 + batches, "{calls:#?}");
     assert_eq!(days.radarr_deletes(), 120);
+}
+
+/// Root folders the health gate could not read are read by the inventory, which needs them: a
+/// file outside them is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_folders_the_gate_could_not_read_are_read_again() {
+    let h = Harness::start(common::small_library(), "").await;
+    // Every attempt of the gate's read (the first and its three retries) fails.
+    h.stack
+        .fail_path(Service::Radarr, "GET", "/api/v3/rootfolder", 503, 4);
+    let run = h.run(&["run"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("would delete"), "{run:?}");
+    let radarr = h.stack.requests(Service::Radarr);
+    assert_eq!(rootfolder_reads(&radarr), 5, "{:?}", paths(&radarr));
+    // Sonarr's answered the gate at once, and is read once.
+    assert_eq!(rootfolder_reads(&h.stack.requests(Service::Sonarr)), 1);
 }

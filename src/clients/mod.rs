@@ -25,4 +25,4 @@ pub use jellyfin::JellyfinClient;
 pub use radarr::RadarrClient;
 pub use seerr::SeerrClient;
 pub use sonarr::SonarrClient;
-pub use sources::Sources;
+pub use sources::{RootFolders, Sources};

@@ -1,5 +1,6 @@
 //! The servers a pass, a check or the monitor talks to, each built once.
 
+use super::arr::RootFolder;
 use super::http::Server;
 use super::{HttpSettings, JellyfinClient, RadarrClient, RequestStats, SonarrClient};
 
@@ -44,4 +45,13 @@ impl Sources {
     pub fn sonarr_named(&self, name: &str) -> Option<&SonarrClient> {
         self.sonarr.iter().find(|c| c.server().name == name)
     }
+}
+
+/// The root folders each *arr instance listed, by position in the config (`None`: not read, or
+/// the read failed). What one read serves twice in a pass: the health gate checks them, and the
+/// inventory keeps the files outside them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RootFolders {
+    pub radarr: Vec<Option<Vec<RootFolder>>>,
+    pub sonarr: Vec<Option<Vec<RootFolder>>>,
 }

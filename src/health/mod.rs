@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::clients::Sources;
+use crate::clients::{RootFolders, Sources};
 use crate::exit::Exit;
 
 use mounts::MountEntry;
@@ -43,14 +43,19 @@ pub async fn check_all(config: &HealthConfig, state_path: &Path, sources: &Sourc
 }
 
 /// What the gate needs: the host, and the *arrs' view of their storage (a server that cannot be
-/// reached is the pass's own error to report, not a storage problem).
-pub async fn check_for_gate(config: &HealthConfig, state_path: &Path, sources: &Sources) -> Report {
-    let (mut report, servers) = tokio::join!(
+/// reached is the pass's own error to report, not a storage problem). With the *arrs' root
+/// folders as they were read.
+pub async fn check_for_gate(
+    config: &HealthConfig,
+    state_path: &Path,
+    sources: &Sources,
+) -> (Report, RootFolders) {
+    let (mut report, (servers, folders)) = tokio::join!(
         check_host(config, state_path),
         servers::storage_findings(sources)
     );
     report.findings.extend(servers);
-    report
+    (report, folders)
 }
 
 /// The host: the configured mounts (with space and NFS servers), arrays, the state directory.
@@ -414,6 +419,8 @@ pub struct PassGate<'a> {
     last_full: Option<Instant>,
     /// The latest full report, for the pass's metrics.
     last_report: Option<Report>,
+    /// The *arrs' root folders as the latest full check read them.
+    root_folders: RootFolders,
 }
 
 impl<'a> PassGate<'a> {
@@ -424,6 +431,7 @@ impl<'a> PassGate<'a> {
             sources,
             last_full: None,
             last_report: None,
+            root_folders: RootFolders::default(),
         }
     }
 
@@ -432,10 +440,18 @@ impl<'a> PassGate<'a> {
         self.last_report.as_ref()
     }
 
+    /// The *arrs' root folders as the latest full check read them: the inventory's, when it
+    /// follows the check, so that a pass reads them once.
+    pub fn root_folders(&self) -> &RootFolders {
+        &self.root_folders
+    }
+
     /// Every check the gate uses, and its verdict; `now` is when it starts.
     pub async fn full_check(&mut self, now: Instant) -> (Report, gate::Verdict) {
         self.last_full = Some(now);
-        let report = check_for_gate(self.config, self.state_path, self.sources).await;
+        let (report, root_folders) =
+            check_for_gate(self.config, self.state_path, self.sources).await;
+        self.root_folders = root_folders;
         let verdict = gate::decide(&report, &self.config.policy);
         self.last_report = Some(report.clone());
         (report, verdict)

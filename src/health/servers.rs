@@ -5,7 +5,7 @@
 //! problem). Either makes that service unhealthy: it would answer a delete with a 409 at best.
 
 use crate::clients::http::{ApiError, Server, Service};
-use crate::clients::{HealthItem, RootFolder, SeerrClient, Sources};
+use crate::clients::{HealthItem, RootFolder, RootFolders, SeerrClient, Sources};
 
 use super::{Category, Finding, Health};
 
@@ -23,19 +23,19 @@ pub async fn check_servers(sources: &Sources) -> Vec<Finding> {
         )),
         Err(err) => findings.push(failed(Service::Jellyfin.into(), &err)),
     }
-    findings.extend(arr_storage(sources, true).await);
+    findings.extend(arr_storage(sources, true).await.0);
     findings
 }
 
 /// Only the *arrs' view of their storage, for the gate: a server that cannot be reached is the
-/// pass's own failure to report, not a storage problem.
-pub async fn storage_findings(sources: &Sources) -> Vec<Finding> {
+/// pass's own failure to report, not a storage problem. With the root folders as read.
+pub async fn storage_findings(sources: &Sources) -> (Vec<Finding>, RootFolders) {
     arr_storage(sources, false).await
 }
 
 /// Every instance of each *arr, asked at once: one slow instance does not hold up the others
 /// (each request is bounded by its own limits). Findings come in the order of the config.
-async fn arr_storage(sources: &Sources, reachability: bool) -> Vec<Finding> {
+async fn arr_storage(sources: &Sources, reachability: bool) -> (Vec<Finding>, RootFolders) {
     let mut asked = tokio::task::JoinSet::new();
     for (i, c) in sources.radarr.iter().cloned().enumerate() {
         asked.spawn(async move { (i, c.server(), tokio::join!(c.root_folders(), c.health())) });
@@ -56,12 +56,18 @@ async fn arr_storage(sources: &Sources, reachability: bool) -> Vec<Finding> {
         }
     }
     answers.sort_by_key(|(i, ..)| *i);
-    answers
-        .into_iter()
-        .flat_map(|(_, server, (folders, health))| {
-            arr_findings(server, folders, health, reachability)
-        })
-        .collect()
+    let mut findings = Vec::new();
+    let mut read = RootFolders::default();
+    for (i, server, (folders, health)) in answers {
+        let into = if i < first {
+            &mut read.radarr
+        } else {
+            &mut read.sonarr
+        };
+        into.push(folders.as_ref().ok().cloned());
+        findings.extend(arr_findings(server, folders, health, reachability));
+    }
+    (findings, read)
 }
 
 fn arr_findings(

@@ -17,7 +17,7 @@ use crate::clients::arr::{Arr, ArrClient};
 use crate::clients::http::{BuildError, Http};
 use crate::clients::jellyfin::JellyfinClient;
 use crate::clients::SeerrClient;
-use crate::clients::Sources;
+use crate::clients::{RootFolders, Sources};
 use crate::config::{ArrConfig, Config, MountConfig};
 use crate::health::{self, gate, PassGate};
 use crate::inventory::{self, Inventory, InventoryError, InventoryOptions};
@@ -172,10 +172,20 @@ impl Pass {
 
     /// Fetches, joins and plans, without the journal. Changes nothing anywhere.
     pub async fn plan(&self, now: Timestamp) -> Result<Planned, PassError> {
+        self.plan_with(now, RootFolders::default()).await
+    }
+
+    /// [`Pass::plan`], with the root folders the health gate has just read.
+    async fn plan_with(
+        &self,
+        now: Timestamp,
+        root_folders: RootFolders,
+    ) -> Result<Planned, PassError> {
         let options = InventoryOptions {
             users: self.config.jellyfin.users.clone(),
             path_map: self.path_pairs(),
             now,
+            root_folders,
             ..InventoryOptions::default()
         };
         let inventory = inventory::collect(&self.sources, &options).await?;
@@ -424,7 +434,7 @@ impl Pass {
             mut plan,
             inventory,
             titles,
-        } = self.plan(now).await?;
+        } = (self.plan_with(now, health_gate.root_folders().clone())).await?;
         let drift = crate::drift::of_pass(&inventory);
         // The plan holds all that is left to do; on a large library the library is most of a
         // pass's memory, and recording the plan needs about as much again.
