@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use reqwest::Method;
 use serde::Deserialize;
 
 use super::{Item, JellyfinClient, UserData};
-use crate::clients::http::{too_many_malformed, ApiError, Class};
+use crate::clients::http::{too_many_malformed, Answer, ApiError, Class};
 
 /// A bound on `/Items` pages per query, against a server that never stops sending full pages.
 const MAX_PAGES: usize = 10_000;
@@ -22,6 +23,9 @@ const ITEM_FIELDS: &str = "Path,ProviderIds";
 /// a listing is read go to its end instead of pushing others onto the next page. (Jellyfin has
 /// no sort by id; removals still shift items, which the paging notices.)
 const ITEM_ORDER: &str = "DateCreated,SortName";
+
+/// Pages of one listing asked for ahead of the one being read, once the total is known.
+pub(super) const PAGES_AHEAD: usize = 2;
 
 /// Times a listing is read from the start when it changed while it was paged.
 pub(super) const LISTING_READS: usize = 3;
@@ -216,6 +220,13 @@ impl JellyfinClient {
     }
 
     /// One reading of a listing, page by page; `Some(why)` when it was not consistent.
+    ///
+    /// Once the first page has given the total, the pages after the one being read are asked
+    /// for ahead ([`PAGES_AHEAD`] of them, at most [`super::PAGES_IN_FLIGHT`] of the client's
+    /// pages in flight at once), as if every page came back full. They are read in order and
+    /// checked as one by one: each must begin with the item the one before ended with, whenever
+    /// each was answered. A page that comes back short before the end leaves the pages asked
+    /// for ahead out of line: they are dropped, and the listing goes on from where it is.
     async fn read_listing(
         &self,
         user_id: Option<&str>,
@@ -228,12 +239,26 @@ impl JellyfinClient {
         let mut total: Option<usize> = None;
         let mut anchor: Option<ItemKey> = None;
         let mut offset = 0;
+        // The pages asked for, by the offset of their first new item, in order.
+        let mut ahead = FuturesOrdered::new();
+        let mut next = 0;
         for _ in 0..MAX_PAGES {
-            let overlap = usize::from(anchor.is_some());
-            let mut query = base.to_vec();
-            query.push(("startIndex", (offset - overlap).to_string()));
-            query.push(("limit", (self.page_size + overlap).to_string()));
-            let answer = self.api.get("/Items", &query, Class::List).await?;
+            if ahead.is_empty() {
+                next = offset;
+            }
+            let depth = if total.is_some() { 1 + PAGES_AHEAD } else { 1 };
+            while ahead.is_empty() || (ahead.len() < depth && total.is_some_and(|t| next < t)) {
+                ahead.push_back(self.page(base, next));
+                next += self.page_size;
+            }
+            let Some((at, answer)) = ahead.next().await else {
+                continue;
+            };
+            if at != offset {
+                ahead = FuturesOrdered::new();
+                continue;
+            }
+            let answer = answer?;
             let page: RawPage<'_> = serde_json::from_slice(&answer.body)
                 .map_err(|e| self.api.protocol(&Method::GET, "/Items", &answer, e))?;
             if let Some(now) = page.total_record_count {
@@ -326,5 +351,21 @@ impl JellyfinClient {
             listing,
             Some(format!("it did not end after {MAX_PAGES} pages")),
         ))
+    }
+
+    /// The page of the listing `base` whose first new item is at `offset`: after the first page
+    /// it starts one item early, on the item the page before ended with. With its offset.
+    async fn page(
+        &self,
+        base: &[(&str, String)],
+        offset: usize,
+    ) -> (usize, Result<Answer, ApiError>) {
+        let overlap = usize::from(offset > 0);
+        let mut query = base.to_vec();
+        query.push(("startIndex", (offset - overlap).to_string()));
+        query.push(("limit", (self.page_size + overlap).to_string()));
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.pages.acquire().await;
+        (offset, self.api.get("/Items", &query, Class::List).await)
     }
 }

@@ -34,6 +34,10 @@ pub use provider_ids::ProviderIds;
 /// Items per `/Items` page. Large pages keep the request count low; Jellyfin has no maximum.
 pub const PAGE_SIZE: usize = 1000;
 
+/// Pages of `/Items` one client asks for at once. Jellyfin builds each page whole before it
+/// sends it: a few at once keep a slow server busy without piling work on it.
+pub const PAGES_IN_FLIGHT: usize = 4;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct User {
@@ -59,6 +63,8 @@ pub struct Session {
 pub struct JellyfinClient {
     api: ServiceClient,
     page_size: usize,
+    /// Pages of `/Items` in flight at once, across every listing of this client and its clones.
+    pages: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl JellyfinClient {
@@ -74,6 +80,7 @@ impl JellyfinClient {
         Ok(JellyfinClient {
             api: ServiceClient::new(http, Service::Jellyfin.into(), base_url, api_key, settings)?,
             page_size: PAGE_SIZE,
+            pages: std::sync::Arc::new(tokio::sync::Semaphore::new(PAGES_IN_FLIGHT)),
         })
     }
 
