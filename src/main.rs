@@ -183,6 +183,15 @@ fn status(path: &Path) -> Exit {
             "{}",
             output::status_text(last.as_ref(), &pending, health.as_ref())
         );
+        if let Some(run) = last
+            .as_ref()
+            .filter(|r| r.mode == shelflife::state::Mode::DryRun)
+        {
+            let metrics = state.run_metrics(run.id)?;
+            if let Some(dry) = shelflife::metrics::dry_run(run, metrics.as_deref(), None) {
+                print!("{}", output::dry_run_status(&dry));
+            }
+        }
         let tz = jiff::tz::TimeZone::system();
         print!("{}", output::leaving_soon_status(&state.notices()?, &tz));
         // What the last pass did for space, from the figures it stored; unreadable ones (an
@@ -222,17 +231,31 @@ fn history(path: &Path, args: &HistoryArgs) -> Exit {
         Err(err) => return report(Err(err.into()), Exit::Usage),
     };
     let result = (|| {
-        let (rows, events) = match open_state(path)? {
-            Some(state) => (
-                state.history(since, kind, args.instance.as_deref())?,
-                state.notice_events(since, kind, args.instance.as_deref())?,
-            ),
-            None => (Vec::new(), Vec::new()),
+        let (rows, events, dry_runs) = match open_state(path)? {
+            Some(state) => {
+                // A dry run is not of one instance: an instance's history has none.
+                let dry_runs = match args.instance {
+                    Some(_) => Vec::new(),
+                    None => state.dry_runs(since)?,
+                };
+                (
+                    state.history(since, kind, args.instance.as_deref())?,
+                    state.notice_events(since, kind, args.instance.as_deref())?,
+                    (dry_runs.iter())
+                        .filter_map(|(run, m)| shelflife::metrics::dry_run(run, m.as_deref(), kind))
+                        .collect::<Vec<_>>(),
+                )
+            }
+            None => (Vec::new(), Vec::new(), Vec::new()),
         };
         if args.json {
-            println!("{}", output::history_json_with_notices(&rows, &events)?);
+            let json = output::history_json_with_notices(&rows, &events, &dry_runs)?;
+            println!("{json}");
         } else {
-            print!("{}", output::history_with_notices(&rows, &events));
+            print!(
+                "{}",
+                output::history_with_notices(&rows, &events, &dry_runs)
+            );
         }
         Ok(Exit::Ok)
     })();

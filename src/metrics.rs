@@ -553,6 +553,35 @@ pub fn write_configured(
     }
 }
 
+/// What the dry run `run` found, from the figures it stored with it (`metrics`): with `kind`,
+/// only that kind's deletions; `None` when it found none of them.
+pub fn dry_run(
+    run: &crate::state::RunRow,
+    metrics: Option<&str>,
+    kind: Option<crate::state::ActionKind>,
+) -> Option<crate::output::DryRun> {
+    let pass: Option<PassMetrics> = metrics.and_then(|json| serde_json::from_str(json).ok());
+    let (items, bytes) = match (&pass, kind) {
+        (Some(p), Some(kind)) => {
+            let amount = p.planned.get(kind.as_str()).copied().unwrap_or_default();
+            (amount.items, Some(amount.bytes))
+        }
+        (Some(p), None) => {
+            let items = p.planned.values().map(|a| a.items).sum();
+            (items, Some(p.planned.values().map(|a| a.bytes).sum()))
+        }
+        // Without its figures only its count is known, and not by kind.
+        (None, Some(_)) => return None,
+        (None, None) => (run.counts.planned, None),
+    };
+    (items > 0).then(|| crate::output::DryRun {
+        at: run.finished_at.unwrap_or(run.started_at),
+        run_key: run.run_key.clone(),
+        items,
+        bytes,
+    })
+}
+
 /// The figures the last pass stored with its run, if any can be read.
 pub fn stored_pass(state: &crate::state::State) -> Option<PassMetrics> {
     let json = match state.last_run_metrics() {

@@ -228,6 +228,31 @@ fn truncate(s: &str, width: usize) -> String {
     t
 }
 
+/// What a dry run found: it records no actions, only its counts and figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    pub at: jiff::Timestamp,
+    pub run_key: String,
+    /// Deletions its plan held.
+    pub items: u64,
+    /// Their bytes, when the run's figures could be read.
+    pub bytes: Option<u64>,
+}
+
+impl DryRun {
+    fn would(&self) -> String {
+        match self.bytes {
+            Some(b) => format!("would delete {} items, {}", self.items, format_bytes(b)),
+            None => format!("would delete {} items", self.items),
+        }
+    }
+}
+
+/// `status` of a last pass that was a dry run: what it would have deleted.
+pub fn dry_run_status(dry: &DryRun) -> String {
+    format!("  {} (a dry run deletes nothing)\n", dry.would())
+}
+
 /// `status`: the last pass and what is still pending.
 pub fn status_text(
     last: Option<&RunRow>,
@@ -340,8 +365,24 @@ pub fn leaving_soon_status(rows: &[NoticeRow], tz: &jiff::tz::TimeZone) -> Strin
 
 /// `history` with the notice period's events: the deletions, and below them what was
 /// scheduled and rescued, each newest first.
-pub fn history_with_notices(rows: &[HistoryRow], events: &[NoticeEventRow]) -> String {
+pub fn history_with_notices(
+    rows: &[HistoryRow],
+    events: &[NoticeEventRow],
+    dry_runs: &[DryRun],
+) -> String {
     let mut out = history_table(rows);
+    if !dry_runs.is_empty() {
+        let _ = writeln!(out, "\nDry runs (nothing deleted):");
+        for d in dry_runs {
+            let _ = writeln!(
+                out,
+                "{}  {}  (pass {})",
+                short_time(d.at),
+                d.would(),
+                d.run_key
+            );
+        }
+    }
     if events.is_empty() {
         return out;
     }
@@ -369,12 +410,23 @@ pub fn history_with_notices(rows: &[HistoryRow], events: &[NoticeEventRow]) -> S
 }
 
 /// `history --json` with the notice period's events: the deletions (`"event": "deleted"`),
-/// then what was scheduled (`detail`: the due date) and rescued (`detail`: why), newest first.
+/// the dry runs (`"dry_run"`: what each would have deleted), then what was scheduled (`detail`:
+/// the due date) and rescued (`detail`: why), each newest first.
 pub fn history_json_with_notices(
     rows: &[HistoryRow],
     events: &[NoticeEventRow],
+    dry_runs: &[DryRun],
 ) -> serde_json::Result<String> {
     let mut all: Vec<serde_json::Value> = rows.iter().map(history_value).collect();
+    all.extend(dry_runs.iter().map(|d| {
+        serde_json::json!({
+            "event": "dry_run",
+            "at": d.at.to_string(),
+            "run_id": d.run_key,
+            "would_delete": d.items,
+            "bytes": d.bytes,
+        })
+    }));
     all.extend(events.iter().map(|e| {
         serde_json::json!({
             "event": e.event.as_str(),
@@ -467,7 +519,7 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
 
 /// `history --json`: an array of deletions, newest first.
 pub fn history_json(rows: &[HistoryRow]) -> serde_json::Result<String> {
-    history_json_with_notices(rows, &[])
+    history_json_with_notices(rows, &[], &[])
 }
 
 /// UTC to the minute: `2026-11-23 03:00`.

@@ -315,6 +315,38 @@ async fn status_history_and_db_commands_read_the_journal() {
         history(&history_after_dry).is_empty(),
         "a dry run deletes nothing"
     );
+    // It records its counts and figures, not a row per would-be deletion, and status and
+    // history still say what it found.
+    let state = shelflife::state::State::open(&h.dir.path().join("state.db")).expect("state");
+    let run = state.last_run().expect("runs").expect("the dry run");
+    assert_eq!(run.counts.planned, 10, "{run:?}");
+    assert!(state.run_actions(run.id).expect("actions").is_empty());
+    drop(state);
+    let status = h.run(&["status"]).await;
+    assert!(status.stdout.contains("(dry-run): completed"), "{status:?}");
+    assert!(
+        status.stdout.contains("  would delete 10 items, "),
+        "{status:?}"
+    );
+    let events: serde_json::Value =
+        serde_json::from_str(&history_after_dry.stdout).expect("history is JSON");
+    let dry_runs: Vec<&serde_json::Value> = (events.as_array().expect("an array").iter())
+        .filter(|e| e["event"] == "dry_run")
+        .collect();
+    assert_eq!(dry_runs.len(), 1, "{events:#}");
+    assert_eq!(dry_runs[0]["would_delete"], 10);
+    assert!(
+        dry_runs[0]["bytes"].as_u64().is_some_and(|b| b > 0),
+        "{events:#}"
+    );
+    let text = h.run(&["history"]).await;
+    assert!(
+        text.stdout.contains("Dry runs (nothing deleted):"),
+        "{text:?}"
+    );
+    assert!(text.stdout.contains("would delete 10 items, "), "{text:?}");
+    let movies = h.run(&["history", "--json", "--kind", "movie"]).await;
+    assert!(movies.stdout.contains("\"would_delete\": 4"), "{movies:?}");
 
     let live = h.run(&["run", "--apply"]).await;
     assert_eq!(live.code, 0, "{live:?}");

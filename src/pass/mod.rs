@@ -501,11 +501,19 @@ impl Pass {
         if mode == Mode::Live {
             notice.release(&mut plan, &settled, state, &run_id).await?;
         }
-        let (decisions, actions) = record::new_actions(&plan);
-        // Seerr's cleanups go on record with their actions, in one transaction.
-        let ids = state.plan_actions_with(run, &actions, Timestamp::now(), |ids| {
-            (titles.as_ref()).map_or_else(Vec::new, |t| t.cleanups(&plan, &decisions, ids))
-        })?;
+        // A dry run leaves its counts with its run and its figures with its metrics, not a row
+        // per would-be deletion: on a large library that would be tens of thousands every night.
+        let (decisions, ids) = match mode {
+            Mode::Live => {
+                let (decisions, actions) = record::new_actions(&plan);
+                // Seerr's cleanups go on record with their actions, in one transaction.
+                let ids = state.plan_actions_with(run, &actions, Timestamp::now(), |ids| {
+                    (titles.as_ref()).map_or_else(Vec::new, |t| t.cleanups(&plan, &decisions, ids))
+                })?;
+                (decisions, ids)
+            }
+            Mode::DryRun => (Vec::new(), Vec::new()),
+        };
         let report = {
             let mut journal = PassJournal::new(state, &decisions, &ids);
             let journal: &mut (dyn Journal + Send) = match mode {
@@ -525,12 +533,13 @@ impl Pass {
             )
             .await
         };
-        let skipped = match (mode, &report.stopped) {
-            (Mode::DryRun, _) => "dry run".to_owned(),
-            (Mode::Live, Some(stop)) => format!("the pass stopped before reaching it: {stop}"),
-            (Mode::Live, None) => "not carried out".to_owned(),
-        };
-        state.skip_planned(run, &skipped, Timestamp::now())?;
+        if mode == Mode::Live {
+            let skipped = match &report.stopped {
+                Some(stop) => format!("the pass stopped before reaching it: {stop}"),
+                None => "not carried out".to_owned(),
+            };
+            state.skip_planned(run, &skipped, Timestamp::now())?;
+        }
         // After the deletions, never before: Seerr's cleanup neither holds them up nor undoes
         // them, and what it cannot do now waits in the state file for the next pass.
         if let (Mode::Live, Some(client)) = (mode, &self.seerr) {

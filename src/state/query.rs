@@ -47,6 +47,36 @@ impl State {
         })
     }
 
+    /// The figures `run` stored with its end (see `set_run_metrics`), if it did.
+    pub fn run_metrics(&self, run: RunId) -> Result<Option<String>, StateError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT metrics FROM runs WHERE id = ?1", [run.0], |row| {
+                    row.get(0)
+                })
+                .optional()?
+                .flatten(),
+            )
+        })
+    }
+
+    /// The dry runs that finished since `since`, newest first, each with the figures it stored:
+    /// what `history` shows of them (a dry run records no actions).
+    pub fn dry_runs(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<(RunRow, Option<String>)>, StateError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS}, r.metrics FROM runs r
+             WHERE r.mode = 'dry-run' AND r.finished_at IS NOT NULL
+               AND (?1 IS NULL OR r.finished_at >= ?1)
+             ORDER BY r.finished_at DESC, r.id DESC"
+        );
+        self.rows(&sql, params![since.map(to_secs)], |r| {
+            Ok((run_row(r)?, r.get(13)?))
+        })
+    }
+
     /// Passes that never recorded their end, oldest first: the ones to mark interrupted.
     pub fn unfinished_runs(&self) -> Result<Vec<RunRow>, StateError> {
         let sql =
