@@ -320,10 +320,17 @@ async fn plan(path: &Path, args: &PlanArgs) -> Exit {
         let state = existing_state(&pass.config().state.path)?;
         let preview = pass.preview(Timestamp::now(), state.as_ref()).await?;
         if args.json {
-            let json = output::plan_json(&preview.plan).context("cannot write the plan as JSON")?;
-            println!("{json}");
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            output::write_plan_json(&mut out, &preview.plan)
+                .context("cannot write the plan as JSON")?;
+            std::io::Write::write_all(&mut out, b"\n")
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .context("cannot print the plan")?;
         } else {
-            print!("{}", output::preview_text(&preview));
+            // Line by line: a large plan is never held whole as text.
+            let mut out = output::IoText::new(std::io::BufWriter::new(std::io::stdout().lock()));
+            let written = output::write_preview(&mut out, &preview);
+            out.finish(written).context("cannot print the plan")?;
         }
         Ok(Exit::Ok)
     };

@@ -43,6 +43,14 @@ fn key_title<'a>(title: &'a str, key: &TargetKey) -> Cow<'a, str> {
 /// The plan as a table: one line per decision (deletions first), then unmatched items, then totals.
 pub fn plan_table(plan: &Plan) -> String {
     let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_plan_table(&mut out, plan);
+    out
+}
+
+/// [`plan_table`], written line by line to `out`: a plan of tens of thousands of decisions is
+/// printed without being held as text.
+pub fn write_plan_table(out: &mut impl Write, plan: &Plan) -> std::fmt::Result {
     let title_width = plan
         .decisions
         .iter()
@@ -50,18 +58,18 @@ pub fn plan_table(plan: &Plan) -> String {
         .max()
         .unwrap_or(5)
         .clamp(5, 60);
-    let _ = writeln!(
+    writeln!(
         out,
         "{:<6}  {:<7}  {:>8}  {:<title_width$}  REASON",
         "ACTION", "KIND", "SIZE", "TITLE"
-    );
+    )?;
     for d in &plan.decisions {
         let size = if d.bytes > 0 {
             format_bytes(d.bytes)
         } else {
             "-".to_string()
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "{:<6}  {:<7}  {:>8}  {:<title_width$}  {}",
             d.verdict.as_str(),
@@ -69,10 +77,10 @@ pub fn plan_table(plan: &Plan) -> String {
             size,
             truncate(&decision_title(d), title_width),
             d.reason
-        );
+        )?;
     }
     for u in &plan.unmatched {
-        let _ = writeln!(
+        writeln!(
             out,
             "{:<6}  {:<7}  {:>8}  {:<title_width$}  unmatched: {}",
             "keep",
@@ -80,25 +88,23 @@ pub fn plan_table(plan: &Plan) -> String {
             "-",
             truncate(&u.title, title_width),
             u.why
-        );
+        )?;
     }
-    let _ = writeln!(out);
+    writeln!(out)?;
     for low in &plan.low_space {
-        let _ = writeln!(out, "low space: {low}");
+        writeln!(out, "low space: {low}")?;
     }
     for budget in &plan.space {
-        let _ = writeln!(out, "{}", space_line(budget));
+        writeln!(out, "{}", space_line(budget))?;
     }
     if plan.space_elsewhere > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "space: {} on no mount kept at a target, deleted as always",
             count(plan.space_elsewhere, "deletion")
-        );
+        )?;
     }
-    out.push_str(&plan_totals(plan));
-    out.push('\n');
-    out
+    writeln!(out, "{}", plan_totals(plan))
 }
 
 /// What a plan takes from a mount kept at a free-space target.
@@ -170,18 +176,57 @@ pub fn space_status<'a>(lines: impl IntoIterator<Item = SpaceLine<'a>>) -> Strin
 
 /// `plan`'s text: the table, then what `run` would do differently from a fresh plan.
 pub fn preview_text(preview: &Preview) -> String {
-    let mut out = plan_table(&preview.plan);
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_preview(&mut out, preview);
+    out
+}
+
+/// [`preview_text`], written line by line to `out`.
+pub fn write_preview(out: &mut impl Write, preview: &Preview) -> std::fmt::Result {
+    write_plan_table(out, &preview.plan)?;
     if !preview.done_before.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "left out: {} already made by an earlier pass",
             count(preview.done_before.len(), "deletion")
-        );
+        )?;
     }
     if let Some(refusal) = &preview.refused {
-        let _ = writeln!(out, "note: `run` would refuse this plan: {refusal}");
+        writeln!(out, "note: `run` would refuse this plan: {refusal}")?;
     }
-    out
+    Ok(())
+}
+
+/// An [`std::io::Write`] as a [`std::fmt::Write`], keeping the I/O error that a `fmt::Error`
+/// cannot carry.
+pub struct IoText<W: std::io::Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> IoText<W> {
+    pub fn new(inner: W) -> Self {
+        IoText { inner, error: None }
+    }
+
+    /// Flushes, and says what went wrong, if anything did.
+    pub fn finish(mut self, written: std::fmt::Result) -> std::io::Result<()> {
+        if let Some(err) = self.error.take() {
+            return Err(err);
+        }
+        written.map_err(|_| std::io::Error::other("formatting failed"))?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Write for IoText<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.inner.write_all(s.as_bytes()).map_err(|err| {
+            self.error = Some(err);
+            std::fmt::Error
+        })
+    }
 }
 
 /// One line of totals: `3 to delete (12 GB in 21 files), 5 kept, 1 unmatched, 140 not watched`.
@@ -530,19 +575,71 @@ fn short_time(t: jiff::Timestamp) -> String {
 /// The plan as JSON for scripts: the [`Plan`] fields, with each reason also given as the
 /// sentence the table shows (`reason.text`) next to its stable `code`.
 pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
-    let mut value = serde_json::to_value(plan)?;
-    let decisions = value
-        .get_mut("decisions")
-        .and_then(serde_json::Value::as_array_mut);
-    for (json, decision) in decisions.into_iter().flatten().zip(&plan.decisions) {
-        if let Some(reason) = json
+    serde_json::to_string_pretty(&PlanJson(plan))
+}
+
+/// [`plan_json`], written to `out` as it is serialized: a plan of tens of thousands of
+/// decisions is never held whole as JSON.
+pub fn write_plan_json(out: impl std::io::Write, plan: &Plan) -> serde_json::Result<()> {
+    serde_json::to_writer_pretty(out, &PlanJson(plan))
+}
+
+/// The plan as `plan --json` shows it: as it serializes itself, each decision's reason with its
+/// `text` added.
+struct PlanJson<'a>(&'a Plan);
+
+impl serde::Serialize for PlanJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let plan = self.0;
+        // Everything but the decisions is small: serialized as the plan would be.
+        let rest = Plan {
+            decisions: Vec::new(),
+            unmatched: plan.unmatched.clone(),
+            unwatched: plan.unwatched.clone(),
+            low_space: plan.low_space.clone(),
+            space: plan.space.clone(),
+            space_elsewhere: plan.space_elsewhere,
+        };
+        let value = serde_json::to_value(&rest).map_err(S::Error::custom)?;
+        let fields = value
+            .as_object()
+            .ok_or_else(|| S::Error::custom("a plan serializes as an object"))?;
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        for (key, field) in fields {
+            if key == "decisions" {
+                map.serialize_entry(key, &Decisions(&plan.decisions))?;
+            } else {
+                map.serialize_entry(key, field)?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct Decisions<'a>(&'a [Decision]);
+
+impl serde::Serialize for Decisions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(DecisionJson))
+    }
+}
+
+/// One decision, its reason with its text: built as a value one decision at a time.
+struct DecisionJson<'a>(&'a Decision);
+
+impl serde::Serialize for DecisionJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let mut value = serde_json::to_value(self.0).map_err(S::Error::custom)?;
+        if let Some(reason) = value
             .get_mut("reason")
             .and_then(serde_json::Value::as_object_mut)
         {
-            reason.insert("text".into(), decision.reason.to_string().into());
+            reason.insert("text".into(), self.0.reason.to_string().into());
         }
+        value.serialize(serializer)
     }
-    serde_json::to_string_pretty(&value)
 }
 
 /// `check --json`: the verdict, the exit code it maps to, and every finding.
