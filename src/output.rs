@@ -596,7 +596,7 @@ impl serde::Serialize for PlanJson<'_> {
         let rest = Plan {
             decisions: Vec::new(),
             unmatched: plan.unmatched.clone(),
-            unwatched: plan.unwatched.clone(),
+            unwatched: plan.unwatched,
             low_space: plan.low_space.clone(),
             space: plan.space.clone(),
             space_elsewhere: plan.space_elsewhere,
