@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::clients::http::ApiError;
 use crate::clients::jellyfin::{Item, ItemFilter, ItemKind};
 use crate::clients::{radarr, sonarr, Sources};
-use crate::inventory::{covers, library_episode, InventoryOptions, Joiner, RadarrData, SonarrData};
+use crate::inventory::{
+    covers, library_episode, InventoryOptions, Joiner, QualityTable, RadarrData, SonarrData,
+};
 use crate::library::{Library, Season, UserView, Views};
 
 /// A kind of disagreement, in the order the report lists them.
@@ -284,6 +286,9 @@ pub async fn collect(
             ..RadarrData::default()
         })
     }));
+    // Drift reads no quality, but the library it builds holds its files' like a pass's.
+    let qualities = QualityTable::default();
+    let table = &qualities;
     let sonarr = in_turn(sources.sonarr.iter().enumerate().map(|(k, c)| async move {
         let (series, aired) = tokio::join!(c.series(), async {
             let mut wanted = Vec::new();
@@ -297,7 +302,7 @@ pub async fn collect(
                             episode: e.episode_number,
                         });
                     }
-                    Some(library_episode(e, 1).1)
+                    Some(library_episode(e, 1, table).1)
                 })
                 .await?;
             Ok::<_, ApiError>((aired, wanted))
@@ -395,7 +400,7 @@ pub async fn collect(
     }
     let inventory = joiner
         .finish()
-        .build(opts.users, radarr.clone(), lists.clone());
+        .build(opts.users, radarr.clone(), lists.clone(), qualities);
     let mut drift = Drift::of(&inventory.library, &radarr, &lists, &wanted);
     drift.unchecked = unchecked;
     Ok(drift)

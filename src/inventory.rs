@@ -21,6 +21,7 @@
 
 mod join;
 mod paths;
+mod qualities;
 mod touches;
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +38,7 @@ use crate::library::{Doubt, Episode, Instance, Library, Season, Views};
 
 pub use join::{library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
+pub use qualities::{quality_of, QualityTable};
 pub use touches::Touches;
 
 /// What [`collect`] needs to know beyond the servers.
@@ -179,6 +181,9 @@ pub async fn collect(
     let counted = resolve_users(&opts.users, &all_users)?;
     let n = counted.len();
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    // The qualities of every file, filled by every Sonarr's calendar as it streams in, then by
+    // the series fetched on their own and the movies.
+    let qualities = QualityTable::default();
 
     let mut tasks = Tasks::new(sem.clone());
     let jf = sources.jellyfin.clone();
@@ -208,6 +213,7 @@ pub async fn collect(
         let c = s.clone();
         tasks.spawn(async move { Ok(Got::SonarrRoots(k, c.root_folders().await?)) });
         let c = s.clone();
+        let qualities = qualities.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.
             let mut without_files = HashSet::new();
@@ -216,7 +222,7 @@ pub async fn collect(
                     if sonarr::needs_file(&e) {
                         without_files.insert(e.series_id);
                     }
-                    Some(library_episode(e, n).1)
+                    Some(library_episode(e, n, &qualities).1)
                 })
                 .await?;
             Ok(Got::Aired(k, aired.groups, without_files, aired.malformed))
@@ -332,13 +338,13 @@ pub async fn collect(
                     Some(id),
                     "its episode list",
                 )?);
-                joiner.load(k, id, seasons_of(listed.episodes, n));
+                joiner.load(k, id, seasons_of(listed.episodes, n, &qualities));
             }
         }
         joiner.unload_untouched();
     }
     let joined = joiner.finish();
-    let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr);
+    let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr, qualities);
     inventory.library.doubts = doubts;
     inventory.users = all_users;
     Ok(inventory)

@@ -445,6 +445,7 @@ pub(crate) mod testkit {
             .into(),
             unmatched: Vec::new(),
             doubts: Vec::new(),
+            qualities: Default::default(),
         }
     }
 
@@ -484,6 +485,7 @@ pub(crate) mod testkit {
                 id,
                 path: format!("/movies/{title}/{title}.mkv").into(),
                 size: 1000,
+                quality: Default::default(),
             }),
             path: format!("/movies/{title}"),
             views: Views::from(vec![unseen()]),
@@ -611,6 +613,7 @@ pub(crate) mod testkit {
                     id: number * 1000 + e,
                     path: format!("/tv/show/S{number:02}E{e:02}.mkv").into(),
                     size: 100,
+                    quality: Default::default(),
                 }),
                 views: Views::from(vec![unseen()]),
                 playing: false,

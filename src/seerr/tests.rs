@@ -13,6 +13,7 @@ fn file(id: i32) -> Option<MediaFile> {
         id,
         path: format!("/media/{id}.mkv").into(),
         size: 1,
+        quality: Default::default(),
     })
 }
 
