@@ -476,7 +476,9 @@ fn short_time(t: jiff::Timestamp) -> String {
 }
 
 /// The plan as JSON for scripts: the [`Plan`] fields, with each reason also given as the
-/// sentence the table shows (`reason.text`) next to its stable `code`.
+/// sentence the table shows (`reason.text`) next to its stable `code`, and what each file is
+/// (`quality`, `resolution`, `video_resolution`, `audio_codec`, `audio_channels`, `lossless`,
+/// where the *arr told them).
 pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
     let mut value = serde_json::to_value(plan)?;
     let decisions = value
@@ -488,6 +490,10 @@ pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
             .and_then(serde_json::Value::as_object_mut)
         {
             reason.insert("text".into(), decision.reason.to_string().into());
+        }
+        let quality = serde_json::to_value(decision.quality(plan))?;
+        if let (Some(map), serde_json::Value::Object(fields)) = (json.as_object_mut(), quality) {
+            map.extend(fields);
         }
     }
     serde_json::to_string_pretty(&value)
@@ -624,6 +630,7 @@ mod tests {
             reason,
             watched_at: None,
             jellyfin_id: None,
+            quality: Default::default(),
         }
     }
 
@@ -658,6 +665,7 @@ mod tests {
             }],
             space: Vec::new(),
             space_elsewhere: 0,
+            qualities: Default::default(),
         };
         let table = plan_table(&plan);
         assert!(

@@ -522,6 +522,7 @@ mod tests {
             reason: Reason::Playing,
             watched_at: None,
             jellyfin_id: None,
+            quality: Default::default(),
         }
     }
 

@@ -79,6 +79,7 @@ fn delete(kind: Kind, target: Target) -> Decision {
         reason: Reason::Watched { days_ago: 9 },
         watched_at: None,
         jellyfin_id: None,
+        quality: Default::default(),
     }
 }
 
