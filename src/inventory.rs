@@ -38,7 +38,7 @@ use crate::library::{Doubt, Episode, Instance, Library, Season, Views};
 
 pub use join::{library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
-pub use qualities::{quality_of, QualityTable};
+pub use qualities::QualityTable;
 pub use touches::Touches;
 
 /// What [`collect`] needs to know beyond the servers.

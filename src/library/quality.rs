@@ -203,19 +203,12 @@ impl Qualities {
             .map_or(&UNKNOWN, |q| &**q)
     }
 
-    /// The quality `id` names, to hold beside the table (a decision's); `None` when unknown.
-    pub fn shared(&self, id: QualityId) -> Option<Arc<Quality>> {
-        self.list
-            .get(usize::from(id.0))
-            .filter(|q| !q.is_unknown())
-            .cloned()
-    }
-
     /// How many distinct qualities it holds, the unknown one included.
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
+    /// Never: it always holds the unknown quality.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
@@ -320,8 +313,6 @@ mod tests {
         assert_eq!(table.len(), 3);
         assert_eq!(table.get(a), &remux());
         assert!(table.get(QualityId(999)).is_unknown());
-        assert_eq!(table.shared(QualityId::UNKNOWN), None);
-        assert_eq!(table.shared(a).as_deref(), Some(&remux()));
         assert_eq!(remux().lossless(), Some(true));
         assert_eq!(Quality::default().lossless(), None);
         assert_eq!(remux().label().as_deref(), Some("2160p Remux"));
