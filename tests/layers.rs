@@ -23,7 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("records and settings", &["state", "defaults", "config"]),
     ("acting", &["apply", "record", "notice", "seerr"]),
-    ("reporting", &["outcome", "output", "metrics"]),
+    ("reporting", &["outcome", "output", "metrics", "drift"]),
     ("running", &["monitor", "pass"]),
 ];
 
