@@ -114,6 +114,7 @@ let
       notice_days = opt (types.ints.between 0 365) "Whole days an item is announced (the leaving_soon collection, a scheduled notification) before it goes; shelflife's default is 0 (it goes as soon as it is eligible).";
       keep_tags = opt (types.listOf types.str) "Radarr/Sonarr tags (case-insensitive) that keep a movie or a whole series.";
       keep_favorites = opt types.bool "Keep a favourite of any counted user.";
+      keep_lossless = opt types.bool "Keep files whose main audio track is lossless (TrueHD, DTS-HD MA, DTS:X, FLAC, PCM): a lossy download could not bring it back. shelflife's default is false.";
       series_mode = opt (types.enum [ "episode" "season" "hybrid" ]) "How TV goes: by episode, by whole season, or ended series by season and continuing ones by episode.";
       partial_season_threshold = opt (types.numbers.between 0 1) "Share of a season's episodes that must be watched before the season goes whole.";
       protect_latest_season = opt types.bool "Never touch the newest season of a series still airing.";

@@ -78,6 +78,8 @@ impl Default for Rules {
             notice_days: 0,
             keep_tags: vec!["keep".to_string()],
             keep_favorites: true,
+            // Lossless audio goes like any other: keeping it is a choice of disk space.
+            keep_lossless: false,
             series_mode: SeriesMode::Hybrid,
             partial_season_threshold: 1.0,
             protect_latest_season: true,

@@ -22,7 +22,8 @@ use crate::clients::http::ApiError;
 use crate::clients::jellyfin::{Item, ItemFilter, ItemKind};
 use crate::clients::{radarr, sonarr, Sources};
 use crate::inventory::{
-    covers, library_episode, Inventory, InventoryOptions, Joiner, RadarrData, SonarrData,
+    covers, library_episode, Inventory, InventoryOptions, Joiner, QualityTable, RadarrData,
+    SonarrData,
 };
 use crate::library::{Library, Season, UserView, Views};
 
@@ -288,6 +289,9 @@ pub async fn collect(
             ..RadarrData::default()
         })
     }));
+    // Drift reads no quality, but the library it builds holds its files' like a pass's.
+    let qualities = QualityTable::default();
+    let table = &qualities;
     let sonarr = in_turn(sources.sonarr.iter().enumerate().map(|(k, c)| async move {
         let (series, aired) = tokio::join!(c.series(), async {
             let mut wanted = Vec::new();
@@ -301,7 +305,7 @@ pub async fn collect(
                             episode: e.episode_number,
                         });
                     }
-                    Some(library_episode(e, 1).1)
+                    Some(library_episode(e, 1, table).1)
                 })
                 .await?;
             Ok::<_, ApiError>((aired, wanted))
@@ -399,7 +403,7 @@ pub async fn collect(
     }
     let inventory = joiner
         .finish()
-        .build(opts.users, radarr.clone(), lists.clone());
+        .build(opts.users, radarr.clone(), lists.clone(), qualities);
     let mut drift = Drift::of(&inventory.library, &radarr, &lists, &wanted);
     drift.unchecked = unchecked;
     Ok(drift)

@@ -21,6 +21,7 @@
 
 mod join;
 mod paths;
+mod qualities;
 mod touches;
 
 use std::collections::{HashMap, HashSet};
@@ -38,6 +39,7 @@ use crate::library::{Doubt, Episode, Instance, Library, Season, Views};
 
 pub use join::{library_episode, seasons_of, Joined, Joiner};
 pub use paths::PathMap;
+pub use qualities::QualityTable;
 pub use touches::Touches;
 
 /// What [`collect`] needs to know beyond the servers.
@@ -199,6 +201,9 @@ pub async fn collect(
     let counted = resolve_users(&opts.users, &all_users)?;
     let n = counted.len();
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    // The qualities of every file, filled by every Sonarr's calendar as it streams in, then by
+    // the series fetched on their own and the movies.
+    let qualities = QualityTable::default();
 
     let mut tasks = Tasks::new(sem.clone());
     let jf = sources.jellyfin.clone();
@@ -243,6 +248,7 @@ pub async fn collect(
             Ok(Got::SonarrRoots(k, roots))
         });
         let c = s.clone();
+        let qualities = qualities.clone();
         tasks.spawn(async move {
             // Converted as they stream in: the library form is what the pass holds.
             let (mut without_files, mut missing) = (HashSet::new(), HashMap::new());
@@ -254,7 +260,7 @@ pub async fn collect(
                     if sonarr::wants_file(&e, now) {
                         *missing.entry(e.series_id).or_insert(0u64) += 1;
                     }
-                    Some(library_episode(e, n).1)
+                    Some(library_episode(e, n, &qualities).1)
                 })
                 .await?;
             Ok(Got::Aired(Calendar {
@@ -383,7 +389,7 @@ pub async fn collect(
                     Some(id),
                     "its episode list",
                 )?);
-                joiner.load(k, id, seasons_of(listed.episodes, n));
+                joiner.load(k, id, seasons_of(listed.episodes, n, &qualities));
             }
         }
         joiner.unload_untouched();
@@ -399,7 +405,7 @@ pub async fn collect(
             .sum(),
     };
     let joined = joiner.finish();
-    let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr);
+    let mut inventory = joined.build(lists.users, lists.radarr, lists.sonarr, qualities);
     inventory.missing = missing;
     inventory.library.doubts = doubts;
     inventory.users = all_users;

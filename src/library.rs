@@ -14,6 +14,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use smallvec::SmallVec;
 
+mod quality;
+
+pub use quality::{
+    audio_label, is_lossless_codec, quality_label, Channels, Qualities, Quality, QualityId,
+};
+
 /// One counted Jellyfin user's view of an item. A library holds one per episode and counted
 /// user, so it is 16 bytes, not the 32 an `Option<Timestamp>` would make it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,6 +112,9 @@ pub struct MediaFile {
     /// Boxed: a library holds one per episode, and never changes it.
     pub path: Box<str>,
     pub size: u64,
+    /// Its quality and audio, in [`Library::qualities`]: two bytes, which fit in what the
+    /// struct pads anyway.
+    pub quality: QualityId,
 }
 
 /// A Jellyfin item id: a GUID, which Jellyfin writes as 32 hex digits (dashes are accepted on
@@ -272,6 +281,8 @@ pub struct Library {
     pub unmatched: Vec<Unmatched>,
     /// What the servers told only in part: whatever it may protect is kept.
     pub doubts: Vec<Doubt>,
+    /// The distinct qualities of its files, which [`MediaFile::quality`] points into.
+    pub qualities: Qualities,
 }
 
 /// A part of the library that the servers described incompletely. Safety first: the policy
@@ -359,6 +370,13 @@ mod tests {
         assert_eq!(JellyfinId::parse("0123456789abcdef0123456789abcdef0"), None);
         assert_eq!(JellyfinId::parse("g123456789abcdef0123456789abcdef"), None);
         assert_eq!(std::mem::size_of::<Option<JellyfinId>>(), 17);
+    }
+
+    #[test]
+    fn a_file_stays_as_small_as_before_it_had_a_quality() {
+        // A library holds one per episode: the quality's id lies in the padding after the id.
+        assert_eq!(std::mem::size_of::<MediaFile>(), 32);
+        assert_eq!(std::mem::size_of::<Option<MediaFile>>(), 32);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Logging setup: journald under systemd, readable text or JSON lines on stderr otherwise.
 //!
 //! Every decision is logged with the fields `journalctl` filters on: `RUN_ID`, `ACTION` (delete,
-//! keep, skip, pause, resume), `KIND`, `TITLE`, `ARR` (the *arr instance), `ARR_ID`, `REASON`, `BYTES`. tracing-journald
-//! upper-cases field names, so the code writes them in lower case. The start and end of a pass
+//! keep, skip, pause, resume), `KIND`, `TITLE`, `ARR` (the *arr instance), `ARR_ID`, `REASON`,
+//! `BYTES`, and what its file is where the *arr told it (`QUALITY`, `RESOLUTION`,
+//! `AUDIO_CODEC`, `AUDIO_CHANNELS`, `LOSSLESS`). tracing-journald upper-cases field names, so
+//! the code writes them in lower case. The start and end of a pass
 //! carry a stable [`message_id`].
 
 use std::fmt;

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::apply::{Mode, Outcome};
+use crate::library::{audio_label, quality_label, Channels};
 use crate::outcome::{Preview, RunOutcome};
 use crate::plan::{Decision, Plan, SpaceBudget, Verdict};
 use crate::state::{
-    ActionRow, HistoryRow, NoticeEventRow, NoticeRow, NoticeState, RunRow, TargetKey,
+    ActionRow, HistoryRow, LostMedia, NoticeEventRow, NoticeRow, NoticeState, RunRow, TargetKey,
 };
 use crate::units::format_bytes;
 
@@ -501,6 +502,14 @@ fn history_value(r: &HistoryRow) -> serde_json::Value {
         "title": r.title,
         "reason": r.reason,
         "bytes": r.bytes,
+        // What the file was; null where the *arr did not say (and for deletions recorded
+        // before shelflife kept it).
+        "quality": r.lost.quality,
+        "resolution": r.lost.resolution,
+        "video_resolution": r.lost.video_resolution,
+        "audio_codec": r.lost.audio_codec,
+        "audio_channels": r.lost.audio_channels,
+        "lossless": r.lost.lossless,
     });
     // Seerr's cleanup, where there is one: `waiting`, `cleaned`, `not_found` or `failed`.
     if let (Some(seerr), Some(map)) = (&r.seerr, value.as_object_mut()) {
@@ -528,27 +537,44 @@ fn seerr_note(r: &HistoryRow) -> String {
     }
 }
 
-/// `history`: one line per deletion, newest first.
+/// What a deletion took away, in one line: `Dune (2021) · 2160p Remux · TrueHD Atmos 7.1 ·
+/// 64 GB · lossless`. The quality and the audio where the *arr told them; `lossless` marks a
+/// track a lossy download could not bring back.
+pub fn what_was_lost(title: &str, bytes: u64, lost: &LostMedia) -> String {
+    let quality = quality_label(lost.quality.as_deref(), lost.resolution.map(i64::from));
+    let channels = lost.audio_channels.and_then(Channels::from_f64);
+    let audio = audio_label(lost.audio_codec.as_deref(), channels);
+    let size = format_bytes(bytes);
+    let lossless = (lost.lossless == Some(true)).then_some("lossless");
+    let parts = [
+        Some(title),
+        quality.as_deref(),
+        audio.as_deref(),
+        Some(&*size),
+        lossless,
+    ];
+    parts.into_iter().flatten().collect::<Vec<_>>().join(" · ")
+}
+
+/// `history`: one line per deletion, newest first, saying what it took away and why.
 pub fn history_table(rows: &[HistoryRow]) -> String {
     if rows.is_empty() {
         return "Nothing deleted in that time.\n".to_owned();
     }
-    let title_width = rows
+    let lost: Vec<String> = rows
         .iter()
-        .map(|r| key_title(&r.title, &r.target).chars().count())
-        .max()
-        .unwrap_or(0);
+        .map(|r| what_was_lost(&key_title(&r.title, &r.target), r.bytes, &r.lost))
+        .collect();
+    let width = lost.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     let mut total = 0;
-    for r in rows {
+    for (r, lost) in rows.iter().zip(&lost) {
         total += r.bytes;
         let _ = writeln!(
             out,
-            "{}  {:<7}  {:>7}  {:<title_width$}  {}{}",
+            "{}  {:<7}  {lost:<width$}  {}{}",
             short_time(r.deleted_at),
-            r.target.kind(),
-            format_bytes(r.bytes),
-            key_title(&r.title, &r.target),
+            r.target.kind().as_str(),
             r.reason,
             seerr_note(r)
         );
@@ -573,7 +599,9 @@ fn short_time(t: jiff::Timestamp) -> String {
 }
 
 /// The plan as JSON for scripts: the [`Plan`] fields, with each reason also given as the
-/// sentence the table shows (`reason.text`) next to its stable `code`.
+/// sentence the table shows (`reason.text`) next to its stable `code`, and what each file is
+/// (`quality`, `resolution`, `video_resolution`, `audio_codec`, `audio_channels`, `lossless`,
+/// where the *arr told them).
 pub fn plan_json(plan: &Plan) -> serde_json::Result<String> {
     serde_json::to_string_pretty(&PlanJson(plan))
 }
@@ -600,6 +628,8 @@ impl serde::Serialize for PlanJson<'_> {
             low_space: plan.low_space.clone(),
             space: plan.space.clone(),
             space_elsewhere: plan.space_elsewhere,
+            // Not serialized: the decisions' qualities are written with them.
+            qualities: Default::default(),
         };
         let value = serde_json::to_value(&rest).map_err(S::Error::custom)?;
         let fields = value
@@ -608,7 +638,7 @@ impl serde::Serialize for PlanJson<'_> {
         let mut map = serializer.serialize_map(Some(fields.len()))?;
         for (key, field) in fields {
             if key == "decisions" {
-                map.serialize_entry(key, &Decisions(&plan.decisions))?;
+                map.serialize_entry(key, &Decisions(plan))?;
             } else {
                 map.serialize_entry(key, field)?;
             }
@@ -617,16 +647,18 @@ impl serde::Serialize for PlanJson<'_> {
     }
 }
 
-struct Decisions<'a>(&'a [Decision]);
+struct Decisions<'a>(&'a Plan);
 
 impl serde::Serialize for Decisions<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(DecisionJson))
+        let plan = self.0;
+        serializer.collect_seq(plan.decisions.iter().map(|d| DecisionJson(d, plan)))
     }
 }
 
-/// One decision, its reason with its text: built as a value one decision at a time.
-struct DecisionJson<'a>(&'a Decision);
+/// One decision of a plan, its reason with its text and its file's quality: built as a value one
+/// decision at a time.
+struct DecisionJson<'a>(&'a Decision, &'a Plan);
 
 impl serde::Serialize for DecisionJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -637,6 +669,10 @@ impl serde::Serialize for DecisionJson<'_> {
             .and_then(serde_json::Value::as_object_mut)
         {
             reason.insert("text".into(), self.0.reason.to_string().into());
+        }
+        let quality = serde_json::to_value(self.0.quality(self.1)).map_err(S::Error::custom)?;
+        if let (Some(map), serde_json::Value::Object(fields)) = (value.as_object_mut(), quality) {
+            map.extend(fields);
         }
         value.serialize(serializer)
     }
@@ -773,6 +809,7 @@ mod tests {
             reason,
             watched_at: None,
             jellyfin_id: None,
+            quality: Default::default(),
         }
     }
 
@@ -807,6 +844,7 @@ mod tests {
             }],
             space: Vec::new(),
             space_elsewhere: 0,
+            qualities: Default::default(),
         };
         let table = plan_table(&plan);
         assert!(
@@ -823,5 +861,138 @@ mod tests {
         let by_reason = kept_by_reason(&plan);
         assert_eq!(by_reason.get("keep_tag"), Some(&1));
         assert_eq!(by_reason.get("unmatched"), Some(&1));
+    }
+
+    fn dune() -> LostMedia {
+        LostMedia {
+            quality: Some("Remux-2160p".into()),
+            resolution: Some(2160),
+            video_resolution: Some("3840x2160".into()),
+            audio_codec: Some("TrueHD Atmos".into()),
+            audio_channels: Some(7.1),
+            lossless: Some(true),
+        }
+    }
+
+    #[test]
+    fn what_was_lost_says_quality_audio_size_and_lossless() {
+        let gb64 = 64_000_000_000;
+        assert_eq!(
+            what_was_lost("Dune (2021)", gb64, &dune()),
+            "Dune (2021) · 2160p Remux · TrueHD Atmos 7.1 · 64 GB · lossless"
+        );
+        let lossy = LostMedia {
+            quality: Some("WEBDL-1080p".into()),
+            audio_codec: Some("EAC3 Atmos".into()),
+            audio_channels: Some(5.1),
+            lossless: Some(false),
+            ..LostMedia::default()
+        };
+        assert_eq!(
+            what_was_lost("Dark S01", 9_000_000_000, &lossy),
+            "Dark S01 · 1080p WEBDL · EAC3 Atmos 5.1 · 9.0 GB"
+        );
+        let resolution_only = LostMedia {
+            resolution: Some(720),
+            ..LostMedia::default()
+        };
+        assert_eq!(
+            what_was_lost("Heat (1995)", 1_500_000_000, &resolution_only),
+            "Heat (1995) · 720p · 1.5 GB"
+        );
+        assert_eq!(
+            what_was_lost("Heat (1995)", 1_500_000_000, &LostMedia::default()),
+            "Heat (1995) · 1.5 GB"
+        );
+    }
+
+    fn row(title: &str, key: TargetKey, lost: LostMedia) -> HistoryRow {
+        HistoryRow {
+            action_id: crate::state::ActionId(1),
+            run_key: "r1".into(),
+            deleted_at: "2026-11-23T03:00:00Z".parse().unwrap(),
+            target: key,
+            title: title.into(),
+            reason: "watched 12 days ago".into(),
+            bytes: 64_000_000_000,
+            seerr: None,
+            seerr_detail: None,
+            lost,
+        }
+    }
+
+    #[test]
+    fn history_shows_what_each_deletion_took_away() {
+        let rows = [
+            row("Dune (2021)", TargetKey::radarr_movie(1).on("4k"), dune()),
+            row(
+                "Heat (1995)",
+                TargetKey::radarr_movie(2),
+                LostMedia::default(),
+            ),
+        ];
+        let table = history_table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "2026-11-23 03:00  movie    Dune (2021) [4k] · 2160p Remux · TrueHD Atmos 7.1 · 64 GB \
+             · lossless  watched 12 days ago"
+        );
+        assert!(lines[1].starts_with("2026-11-23 03:00  movie    Heat (1995) · 64 GB   "));
+        // The reasons line up: both lines end in the same one.
+        assert!(lines[1].ends_with("  watched 12 days ago"), "{table}");
+        assert_eq!(
+            lines[0].chars().count(),
+            lines[1].chars().count(),
+            "{table}"
+        );
+        assert_eq!(lines[3], "2 deletions, 128 GB reclaimed");
+
+        let json: serde_json::Value = serde_json::from_str(&history_json(&rows).unwrap()).unwrap();
+        let dune = &json[0];
+        assert_eq!(dune["quality"], "Remux-2160p");
+        assert_eq!(dune["resolution"], 2160);
+        assert_eq!(dune["video_resolution"], "3840x2160");
+        assert_eq!(dune["audio_codec"], "TrueHD Atmos");
+        assert_eq!(dune["audio_channels"], 7.1);
+        assert_eq!(dune["lossless"], true);
+        // What is not known is there, as null.
+        let heat = json[1].as_object().unwrap();
+        for key in [
+            "quality",
+            "resolution",
+            "audio_codec",
+            "audio_channels",
+            "lossless",
+        ] {
+            assert_eq!(heat.get(key), Some(&serde_json::Value::Null), "{key}");
+        }
+    }
+
+    #[test]
+    fn plan_json_gives_each_decisions_file() {
+        let mut plan = Plan {
+            decisions: vec![decision(
+                Verdict::Keep,
+                "Dune (2021)",
+                1,
+                Reason::LosslessAudio {
+                    codec: "TrueHD Atmos".into(),
+                },
+            )],
+            ..Plan::default()
+        };
+        plan.decisions[0].quality = plan.qualities.intern(crate::library::Quality {
+            name: Some("Remux-2160p".into()),
+            audio_codec: Some("TrueHD Atmos".into()),
+            ..Default::default()
+        });
+        let json: serde_json::Value = serde_json::from_str(&plan_json(&plan).unwrap()).unwrap();
+        let d = &json["decisions"][0];
+        assert_eq!(d["reason"]["code"], "lossless_audio");
+        assert_eq!(d["reason"]["text"], "lossless audio (TrueHD Atmos)");
+        assert_eq!(d["quality"], "Remux-2160p");
+        assert_eq!(d["lossless"], true);
+        assert!(d.get("audio_channels").is_none(), "unknown, left out");
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::library::{Instance, JellyfinId, Unmatched};
+use crate::library::{Instance, JellyfinId, Qualities, Quality, QualityId, Unmatched};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -158,6 +158,9 @@ pub enum Reason {
     /// Due, but it could not be taken out of the "Leaving Soon" collection first (or the
     /// collection could not be read): a later pass tries again.
     Postponed { why: String },
+    /// Its main audio track is lossless (`keep_lossless`): a lossy download could not give it
+    /// back.
+    LosslessAudio { codec: String },
     /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
     /// every copy.
     OtherCopy {
@@ -205,6 +208,7 @@ impl Reason {
             Reason::RequesterUnknown { .. } => "requester_unknown",
             Reason::Postponed { .. } => "postponed",
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
+            Reason::LosslessAudio { .. } => "lossless_audio",
             // Counted by what keeps the copy it comes from.
             Reason::OtherCopy { reason, .. } => reason.code(),
             Reason::Space(_) => "space",
@@ -272,6 +276,7 @@ impl fmt::Display for Reason {
                 write!(f, "requested by {by}, who matches no Jellyfin user")
             }
             Reason::Postponed { why } => write!(f, "postponed: {why}"),
+            Reason::LosslessAudio { codec } => write!(f, "lossless audio ({codec})"),
             Reason::SpaceNotNeeded { why } => write!(f, "space not needed: {why}"),
             Reason::Space(s) => write!(
                 f,
@@ -314,6 +319,17 @@ pub struct Decision {
     /// the (first) episode of the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jellyfin_id: Option<JellyfinId>,
+    /// What its file is (a season's: see `policy::series`), in [`Plan::qualities`]. `plan
+    /// --json` gives its fields (`quality`, `audio_codec`, `lossless` …) beside the others.
+    #[serde(skip)]
+    pub quality: QualityId,
+}
+
+impl Decision {
+    /// What its file is, as `plan` holds it.
+    pub fn quality<'p>(&self, plan: &'p Plan) -> &'p Quality {
+        plan.qualities.get(self.quality)
+    }
 }
 
 /// The outcome of `policy::plan`.
@@ -337,6 +353,9 @@ pub struct Plan {
     /// go as always.
     #[serde(skip_serializing_if = "is_zero")]
     pub space_elsewhere: usize,
+    /// The library's qualities, which [`Decision::quality`] points into.
+    #[serde(skip)]
+    pub qualities: Qualities,
 }
 
 fn is_zero(n: &usize) -> bool {

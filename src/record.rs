@@ -16,9 +16,10 @@ use jiff::Timestamp;
 use crate::apply::{Journal, Outcome};
 use crate::clients::http::Class;
 use crate::clients::Sources;
+use crate::library::{Channels, Quality};
 use crate::plan::{Decision, Kind, Plan, Reason, Target, Verdict};
 use crate::state::{
-    ActionId, ActionRow, LockError, NewAction, RunLock, State, StateError, TargetKey,
+    ActionId, ActionRow, LockError, LostMedia, NewAction, RunLock, State, StateError, TargetKey,
 };
 
 /// Why the journal could not be opened or kept.
@@ -438,10 +439,24 @@ pub fn new_actions(plan: &Plan) -> (Vec<usize>, Vec<NewAction>) {
                 bytes: d.bytes,
                 // Serializing a plain enum of integers cannot fail.
                 target_json: serde_json::to_string(&d.target).unwrap_or_default(),
+                lost: lost_media(d.quality(plan)),
             };
             (i, action)
         })
         .unzip()
+}
+
+/// What the journal keeps of a file's quality, for `history`.
+pub fn lost_media(q: &Quality) -> LostMedia {
+    let text = |s: &Option<Box<str>>| s.as_deref().map(str::to_owned);
+    LostMedia {
+        quality: text(&q.name),
+        resolution: q.resolution.map(u32::from),
+        video_resolution: text(&q.video_resolution),
+        audio_codec: text(&q.audio_codec),
+        audio_channels: q.audio_channels.map(Channels::as_f64),
+        lossless: q.lossless(),
+    }
 }
 
 /// Writes each deletion's life into the journal as [`crate::apply`] carries it out.
@@ -522,6 +537,7 @@ mod tests {
             reason: Reason::Playing,
             watched_at: None,
             jellyfin_id: None,
+            quality: Default::default(),
         }
     }
 
@@ -660,5 +676,33 @@ mod tests {
         assert_eq!(actions[0].reason, "playing right now");
         let back: Target = serde_json::from_str(&actions[0].target_json).expect("round trip");
         assert_eq!(back, season(vec![20, 10]));
+        assert_eq!(actions[0].lost, LostMedia::default(), "nothing known of it");
+    }
+
+    #[test]
+    fn an_action_records_what_its_file_is() {
+        let mut plan = Plan {
+            decisions: vec![decision(Verdict::Delete, Kind::Movie, movie(1))],
+            ..Plan::default()
+        };
+        plan.decisions[0].quality = plan.qualities.intern(Quality {
+            name: Some("Remux-2160p".into()),
+            resolution: Some(2160),
+            video_resolution: Some("3840x2160".into()),
+            audio_codec: Some("TrueHD Atmos".into()),
+            audio_channels: Channels::from_f64(7.1),
+        });
+        let (_, actions) = new_actions(&plan);
+        assert_eq!(
+            actions[0].lost,
+            LostMedia {
+                quality: Some("Remux-2160p".into()),
+                resolution: Some(2160),
+                video_resolution: Some("3840x2160".into()),
+                audio_codec: Some("TrueHD Atmos".into()),
+                audio_channels: Some(7.1),
+                lossless: Some(true),
+            }
+        );
     }
 }

@@ -80,6 +80,9 @@ pub struct Rules {
     pub keep_tags: Vec<String>,
     /// A favourite of any counted user keeps the item.
     pub keep_favorites: bool,
+    /// A file whose main audio track is lossless (TrueHD, DTS-HD MA, DTS:X, FLAC, PCM) is
+    /// kept: a lossy download could not give it back.
+    pub keep_lossless: bool,
     pub series_mode: SeriesMode,
     /// Share (0 < t ≤ 1) of a season's episodes with files that must be watched and past grace
     /// before the season goes whole.

@@ -148,6 +148,12 @@ async fn decisions_and_milestones_land_in_the_journal_with_their_fields() {
         for name in ["KIND", "ARR_ID", "REASON", "BYTES", "MESSAGE"] {
             assert!(!field(e, name).is_empty(), "{name} missing in {e:?}");
         }
+        // What was lost: the simulated *arrs' files are 1080p with AC3 or EAC3 5.1.
+        assert!(field(e, "QUALITY").contains("1080p"), "{e:?}");
+        assert_eq!(field(e, "RESOLUTION"), "1080", "{e:?}");
+        assert!(field(e, "AUDIO_CODEC").ends_with("AC3"), "{e:?}");
+        assert_eq!(field(e, "AUDIO_CHANNELS"), "5.1", "{e:?}");
+        assert_eq!(field(e, "LOSSLESS"), "false", "{e:?}");
         assert!(
             field(e, "BYTES").parse::<u64>().is_ok_and(|b| b > 0),
             "{e:?}"

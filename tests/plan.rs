@@ -25,6 +25,7 @@ fn action(id: i32, title: &str) -> NewAction {
         reason: "watched".to_owned(),
         bytes: 1,
         target_json: format!(r#"{{"service":"radarr","movie_id":{id}}}"#),
+        lost: Default::default(),
     }
 }
 

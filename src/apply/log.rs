@@ -2,10 +2,21 @@
 //! searched by.
 
 use super::{Mode, Outcome};
-use crate::plan::Decision;
+use crate::library::Channels;
+use crate::plan::{Decision, Plan};
 
-/// Logs a decision with the structured fields the journal is searched by (`ACTION=delete` …).
-pub fn log_decision(run_id: &str, mode: Mode, decision: &Decision, action: &str, note: &str) {
+/// Logs a decision of `plan` with the structured fields the journal is searched by
+/// (`ACTION=delete` …), and what its file is (`QUALITY`, `RESOLUTION`, `AUDIO_CODEC`,
+/// `AUDIO_CHANNELS`, `LOSSLESS`) where the *arr told it.
+pub fn log_decision(
+    run_id: &str,
+    mode: Mode,
+    plan: &Plan,
+    decision: &Decision,
+    action: &str,
+    note: &str,
+) {
+    let quality = decision.quality(plan);
     tracing::info!(
         run_id,
         mode = mode.as_str(),
@@ -16,6 +27,11 @@ pub fn log_decision(run_id: &str, mode: Mode, decision: &Decision, action: &str,
         arr_id = decision.target.arr_id(),
         reason = %decision.reason,
         bytes = decision.bytes,
+        quality = quality.name.as_deref(),
+        resolution = quality.resolution,
+        audio_codec = quality.audio_codec.as_deref(),
+        audio_channels = quality.audio_channels.map(Channels::as_f64),
+        lossless = quality.lossless(),
         "{note} {} {}: {}",
         decision.kind,
         decision.title,
@@ -43,14 +59,18 @@ macro_rules! skipped {
     };
 }
 
-pub(super) fn log_outcome(run_id: &str, mode: Mode, decision: &Decision, outcome: &Outcome) {
+pub(super) fn log_outcome(run_id: &str, mode: Mode, plan: &Plan, i: usize, outcome: &Outcome) {
     use tracing::Level;
+    let Some(decision) = plan.decisions.get(i) else {
+        return;
+    };
     let (kind, title) = (decision.kind, &decision.title);
+    let logged = |action, note| log_decision(run_id, mode, plan, decision, action, note);
     match outcome {
-        Outcome::Deleted => log_decision(run_id, mode, decision, "delete", "deleted"),
-        Outcome::WouldDelete => log_decision(run_id, mode, decision, "delete", "would delete"),
-        Outcome::AlreadyGone => log_decision(run_id, mode, decision, "skip", "already gone:"),
-        Outcome::NotAttempted => log_decision(run_id, mode, decision, "skip", "not attempted:"),
+        Outcome::Deleted => logged("delete", "deleted"),
+        Outcome::WouldDelete => logged("delete", "would delete"),
+        Outcome::AlreadyGone => logged("skip", "already gone:"),
+        Outcome::NotAttempted => logged("skip", "not attempted:"),
         Outcome::Unneeded(why) => {
             skipped!(
                 Level::INFO,

@@ -226,7 +226,7 @@ pub async fn apply(
     )
     .await;
     for (i, outcome) in &report.outcomes {
-        log::log_outcome(run_id, mode, &plan.decisions[*i], outcome);
+        log::log_outcome(run_id, mode, plan, *i, outcome);
     }
     if let Some(stop) = &report.stopped {
         tracing::warn!(run_id, action = "pause", reason = %stop, "pass stopped: {stop}");

@@ -3,12 +3,14 @@
 //! [`http`] does the wire work (auth, timeouts, bounded bodies, retries, typed errors); the
 //! service modules are thin typed wrappers around the few endpoints shelflife uses, with compact
 //! DTOs that keep only the fields inventory and apply need. [`arr`] holds what Radarr and Sonarr
-//! share; [`radarr`] and [`sonarr`] only what is their own. [`seerr`] reads Seerr's requests
+//! share, [`media`] the quality and media info of their files (read leniently); [`radarr`] and
+//! [`sonarr`] only what is their own. [`seerr`] reads Seerr's requests
 //! and media records and removes them after a deletion, never files.
 
 pub mod arr;
 pub mod http;
 pub mod jellyfin;
+pub mod media;
 pub mod radarr;
 pub mod seerr;
 pub mod sonarr;

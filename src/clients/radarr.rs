@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use super::arr::{Arr, ArrClient};
 use super::http::{ApiError, Class, Service};
+use super::media::{object, MediaInfo, QualityModel};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MovieFile {
     pub id: i32,
@@ -18,10 +19,16 @@ pub struct MovieFile {
     pub path: Option<String>,
     #[serde(default)]
     pub size: Option<i64>,
+    /// The quality it was grabbed in: what `history` says was lost.
+    #[serde(default, deserialize_with = "object")]
+    pub quality: Option<QualityModel>,
+    /// Its main audio track and video size, when Radarr scanned it.
+    #[serde(default, deserialize_with = "object")]
+    pub media_info: Option<MediaInfo>,
 }
 
 /// `MovieResource`, reduced to what inventory needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Movie {
     pub id: i32,

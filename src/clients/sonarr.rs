@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::arr::{Arr, ArrClient};
 use super::http::{ApiError, Class, Endpoint, Grouped, Malformed, Service};
+use super::media::{object, MediaInfo, QualityModel};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +59,7 @@ pub struct Series {
 }
 
 /// `EpisodeFileResource`, reduced.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpisodeFile {
     pub id: i32,
@@ -70,10 +71,16 @@ pub struct EpisodeFile {
     pub path: Option<String>,
     #[serde(default)]
     pub size: Option<i64>,
+    /// The quality it was grabbed in: what `history` says was lost.
+    #[serde(default, deserialize_with = "object")]
+    pub quality: Option<QualityModel>,
+    /// Its main audio track and video size, when Sonarr scanned it.
+    #[serde(default, deserialize_with = "object")]
+    pub media_info: Option<MediaInfo>,
 }
 
 /// `EpisodeResource`, reduced.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Episode {
     pub id: i32,

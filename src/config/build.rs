@@ -312,6 +312,7 @@ fn rules(r: raw::RawRules, watched_by: WatchedBy, invalid: Invalid) -> Result<Ru
         notice_days,
         keep_tags,
         keep_favorites: r.keep_favorites.unwrap_or(defaults.keep_favorites),
+        keep_lossless: r.keep_lossless.unwrap_or(defaults.keep_lossless),
         series_mode,
         partial_season_threshold: threshold,
         protect_latest_season: r

@@ -118,6 +118,7 @@ pub(super) struct RawRules {
     pub notice_days: Option<i64>,
     pub keep_tags: Option<Vec<String>>,
     pub keep_favorites: Option<bool>,
+    pub keep_lossless: Option<bool>,
     pub series_mode: Option<String>,
     pub partial_season_threshold: Option<f64>,
     pub protect_latest_season: Option<bool>,
@@ -291,6 +292,7 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "notice_days",
             "keep_tags",
             "keep_favorites",
+            "keep_lossless",
             "series_mode",
             "partial_season_threshold",
             "protect_latest_season",
@@ -505,6 +507,7 @@ mod tests {
                     "users" | "keep_tags" | "root_folders" | "command" | "events" => "[\"a\"]",
                     "dry_run"
                     | "keep_favorites"
+                    | "keep_lossless"
                     | "protect_latest_season"
                     | "add_import_exclusion"
                     | "allow_readonly"

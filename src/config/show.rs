@@ -56,6 +56,7 @@ impl Config {
         let tags: Vec<String> = r.keep_tags.iter().map(|t| q(t)).collect();
         let _ = writeln!(out, "keep_tags = [{}]", tags.join(", "));
         let _ = writeln!(out, "keep_favorites = {}", r.keep_favorites);
+        let _ = writeln!(out, "keep_lossless = {}", r.keep_lossless);
         let mode = match r.series_mode {
             SeriesMode::Episode => "episode",
             SeriesMode::Season => "season",

@@ -49,6 +49,7 @@ fn minimal_config_gets_the_contract_defaults() {
             notice_days: 0,
             keep_tags: vec!["keep".to_owned()],
             keep_favorites: true,
+            keep_lossless: false,
             series_mode: SeriesMode::Hybrid,
             partial_season_threshold: 1.0,
             protect_latest_season: true,
@@ -673,6 +674,23 @@ fn instance_names_are_unique_plain_and_not_another_servers() {
     // Neither a table nor an array of them.
     let e = refused(&format!("radarr = 3\n{JELLYFIN}"));
     assert!(e.contains("table or an array of tables"), "{e}");
+}
+
+#[test]
+fn keep_lossless_is_read_and_shown() {
+    let config = parse(&format!("{MINIMAL}\n[rules]\nkeep_lossless = true\n"))
+        .expect("valid")
+        .config;
+    assert!(config.rules.keep_lossless);
+    assert!(config
+        .to_redacted_toml()
+        .contains("\nkeep_lossless = true\n"));
+    let off = parse(MINIMAL).expect("valid").config;
+    assert!(off.to_redacted_toml().contains("\nkeep_lossless = false\n"));
+    let e = err(&format!("{MINIMAL}\n[rules]\nkeep_lossless = \"yes\"\n"));
+    assert!(e.contains("keep_lossless"), "{e}");
+    let e = err(&format!("{MINIMAL}\n[rules]\nkeep_losless = true\n"));
+    assert!(e.contains("keep_lossless"), "a near miss is named: {e}");
 }
 
 #[test]

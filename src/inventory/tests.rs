@@ -287,7 +287,10 @@ fn the_calendar_covers_a_series_only_when_every_episode_is_in_it() {
             without_files.insert(e.series_id);
         }
         let key = (e.series_id, e.season_number);
-        aired.entry(key).or_default().push(library_episode(e, 1).1);
+        aired
+            .entry(key)
+            .or_default()
+            .push(library_episode(e, 1, &QualityTable::default()).1);
     }
     let seasons = by_series(aired, 1);
     let covered: Vec<bool> = all

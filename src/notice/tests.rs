@@ -32,6 +32,7 @@ fn movie(n: u8, verdict: Verdict, reason: Reason) -> Decision {
         reason,
         watched_at: None,
         jellyfin_id: Some(id(n)),
+        quality: Default::default(),
     }
 }
 

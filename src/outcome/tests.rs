@@ -15,6 +15,7 @@ fn movie(id: i32, bytes: u64) -> Decision {
         reason: Reason::Watched { days_ago: 30 },
         watched_at: None,
         jellyfin_id: None,
+        quality: Default::default(),
     }
 }
 

@@ -99,7 +99,7 @@ pub(super) fn done_before(run_id: &str, done: &Decision) {
 /// Logs every keep of `plan`, matched or not.
 pub(super) fn kept(run_id: &str, mode: Mode, plan: &Plan) {
     for decision in plan.kept() {
-        apply::log_decision(run_id, mode, decision, "keep", "keep");
+        apply::log_decision(run_id, mode, plan, decision, "keep", "keep");
     }
     for unmatched in &plan.unmatched {
         log_unmatched(run_id, unmatched);

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use crate::library::{path_is_under, Doubt, Library, UserView, Views};
+use crate::library::{path_is_under, Doubt, Library, MediaFile, QualityId, UserView, Views};
 use crate::plan::{Decision, LowSpace, Plan, Reason, Target, Unwatched, Verdict};
 use crate::rules::{GraceTier, Rules, WatchedBy};
 
@@ -51,6 +51,7 @@ pub fn plan_under(
     out.keep_what_doubts_cover(&library.doubts, rules);
     let mut plan = out.into_plan(library.unmatched.clone());
     plan.low_space = pressure.notes(rules.grace_days);
+    plan.qualities = library.qualities.clone();
     plan
 }
 
@@ -253,6 +254,26 @@ impl<'a> Ctx<'a> {
             .map(|tag| Reason::KeepTag { tag: tag.clone() })
     }
 
+    /// `LosslessAudio` when `keep_lossless` holds and `file`'s main audio track is lossless.
+    fn lossless(&self, file: &MediaFile) -> Option<Reason> {
+        if !self.rules.keep_lossless {
+            return None;
+        }
+        let quality = self.library.qualities.get(file.quality);
+        (quality.lossless() == Some(true)).then(|| Reason::LosslessAudio {
+            codec: quality
+                .audio_codec
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+
+    /// What `file` is, for its decision: unknown without a file.
+    fn quality(file: Option<&MediaFile>) -> QualityId {
+        file.map_or(QualityId::UNKNOWN, |f| f.quality)
+    }
+
     /// `Favorite` naming the first counted user with the favourite, when favourites keep.
     fn favorite(&self, views: &Views) -> Option<Reason> {
         if !self.rules.keep_favorites {
@@ -379,6 +400,7 @@ impl Collector {
             low_space: Vec::new(),
             space: Vec::new(),
             space_elsewhere: 0,
+            qualities: Default::default(),
         }
     }
 }
@@ -391,7 +413,8 @@ pub(crate) mod testkit {
     use jiff::Timestamp;
 
     use crate::library::{
-        Episode, Library, MediaFile, Movie, Season, Series, SeriesStatus, UserView, Views,
+        Channels, Episode, Library, MediaFile, Movie, Quality, Season, Series, SeriesStatus,
+        UserView, Views,
     };
     use crate::plan::{Plan, Target};
     use crate::rules::Rules;
@@ -445,6 +468,27 @@ pub(crate) mod testkit {
             .into(),
             unmatched: Vec::new(),
             doubts: Vec::new(),
+            qualities: Default::default(),
+        }
+    }
+
+    /// Gives every file of `lib` whose path contains `path` a 1080p quality with a `codec`
+    /// track (7.1), interned in the library's table.
+    pub fn set_audio(lib: &mut Library, codec: &str, path: &str) {
+        let id = lib.qualities.intern(Quality {
+            name: Some("Bluray-1080p".into()),
+            resolution: Some(1080),
+            video_resolution: None,
+            audio_codec: Some(codec.into()),
+            audio_channels: Channels::from_f64(7.1),
+        });
+        let movies = lib.movies.iter_mut().filter_map(|m| m.file.as_mut());
+        let episodes = (lib.series.iter_mut())
+            .flat_map(|s| s.seasons.iter_mut())
+            .flat_map(|s| s.episodes.iter_mut())
+            .filter_map(|e| e.file.as_mut());
+        for file in movies.chain(episodes).filter(|f| f.path.contains(path)) {
+            file.quality = id;
         }
     }
 
@@ -484,6 +528,7 @@ pub(crate) mod testkit {
                 id,
                 path: format!("/movies/{title}/{title}.mkv").into(),
                 size: 1000,
+                quality: Default::default(),
             }),
             path: format!("/movies/{title}"),
             views: Views::from(vec![unseen()]),
@@ -611,6 +656,7 @@ pub(crate) mod testkit {
                     id: number * 1000 + e,
                     path: format!("/tv/show/S{number:02}E{e:02}.mkv").into(),
                     size: 100,
+                    quality: Default::default(),
                 }),
                 views: Views::from(vec![unseen()]),
                 playing: false,

@@ -64,6 +64,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
                 reason,
                 watched_at,
                 jellyfin_id: movie.jellyfin_id,
+                quality: Ctx::quality(movie.file.as_ref()),
             },
         ));
     }
@@ -77,7 +78,9 @@ fn merge(into: &mut Views, from: &Views) {
 
 /// `Ok((watched_at, days_ago))` when the movie may go, else the first reason that keeps it, in
 /// rule order:
-/// its own playing, keep tag and favourite, then those of its other copies, then its file.
+/// its own playing, keep tag and favourite, then those of its other copies, then its file (none,
+/// outside the root folders, lossless audio), then its watch state. Lossless audio keeps this
+/// copy only: it is the file's, not the title's.
 fn verdict(
     ctx: &Ctx,
     movie: &Movie,
@@ -102,6 +105,9 @@ fn verdict(
                 path: path.to_owned(),
             });
         }
+    }
+    if let Some(reason) = ctx.lossless(file) {
+        return Err(reason);
     }
     ctx.watch_verdict(played, &file.path)
 }
@@ -483,5 +489,95 @@ mod tests {
         );
         assert_eq!(lines(&plan), ["delete movie Heat: watched 2 days ago"]);
         assert!(plan.low_space.is_empty());
+    }
+
+    #[test]
+    fn keep_lossless_keeps_a_lossless_track_and_only_when_asked() {
+        let keep = Rules {
+            keep_lossless: true,
+            ..rules()
+        };
+        #[rustfmt::skip]
+        let cases = [
+            ("TrueHD Atmos", &keep, "keep movie Dune: lossless audio (TrueHD Atmos)"),
+            ("DTS-HD MA", &keep, "keep movie Dune: lossless audio (DTS-HD MA)"),
+            ("DTS-X", &keep, "keep movie Dune: lossless audio (DTS-X)"),
+            ("FLAC", &keep, "keep movie Dune: lossless audio (FLAC)"),
+            ("PCM", &keep, "keep movie Dune: lossless audio (PCM)"),
+            ("DTS-HD HRA", &keep, "delete movie Dune: watched 10 days ago"),
+            ("DTS", &keep, "delete movie Dune: watched 10 days ago"),
+            ("EAC3 Atmos", &keep, "delete movie Dune: watched 10 days ago"),
+            ("TrueHD Atmos", &rules(), "delete movie Dune: watched 10 days ago"),
+        ];
+        for (codec, rules, expected) in cases {
+            let mut lib = library(vec![movie(1, "Dune").watched(days(10))], vec![]);
+            set_audio(&mut lib, codec, "/Dune/");
+            let plan = plan(&lib, rules, now());
+            assert_eq!(lines(&plan), [expected], "{codec}");
+            assert_eq!(plan.decisions[0].reason.code(), reason_code(expected));
+            // The decision says what the file is, kept or deleted.
+            let q = plan.decisions[0].quality(&plan);
+            assert_eq!(q.audio_codec.as_deref(), Some(codec));
+        }
+        // A file Radarr told nothing about is not known to be lossless.
+        let lib = library(vec![movie(1, "Dune").watched(days(10))], vec![]);
+        let plan = plan(&lib, &keep, now());
+        assert_eq!(lines(&plan), ["delete movie Dune: watched 10 days ago"]);
+        assert!(plan.decisions[0].quality(&plan).is_unknown());
+    }
+
+    fn reason_code(line: &str) -> &'static str {
+        if line.contains("lossless") {
+            "lossless_audio"
+        } else {
+            "watched"
+        }
+    }
+
+    #[test]
+    fn lossless_audio_keeps_its_copy_not_the_other() {
+        let keep = Rules {
+            keep_lossless: true,
+            ..rules()
+        };
+        let mut lib = two_copies(hd().watched(days(10)), uhd());
+        set_audio(&mut lib, "TrueHD Atmos", "/movies4k/");
+        assert_eq!(
+            by_instance(&plan(&lib, &keep, now())),
+            [
+                "delete radarr: watched 10 days ago",
+                "keep 4k: lossless audio (TrueHD Atmos)"
+            ]
+        );
+    }
+
+    #[test]
+    fn lossless_audio_comes_after_what_keeps_whatever_the_file() {
+        let keep = Rules {
+            keep_lossless: true,
+            ..rules()
+        };
+        let cases = [
+            (
+                movie(1, "Dune").watched(days(10)).tag("keep"),
+                "keep movie Dune: keep tag \"keep\"",
+            ),
+            (
+                movie(1, "Dune")
+                    .watched(days(10))
+                    .file_at("/srv/Dune/Dune.mkv"),
+                "keep movie Dune: file outside the root folders: /srv/Dune/Dune.mkv",
+            ),
+            // Before the grace: it stays past the grace as well.
+            (
+                movie(1, "Dune").watched(days(1)),
+                "keep movie Dune: lossless audio (TrueHD)",
+            ),
+        ];
+        for (movie, expected) in cases {
+            let mut lib = library(vec![movie], vec![]);
+            set_audio(&mut lib, "TrueHD", "/Dune/");
+            assert_eq!(lines(&plan(&lib, &keep, now())), [expected]);
+        }
     }
 }

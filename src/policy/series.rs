@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 
-use crate::library::{path_is_under, Episode, MediaFile, Season, Series, SeriesStatus};
+use crate::library::{path_is_under, Episode, MediaFile, QualityId, Season, Series, SeriesStatus};
 use crate::plan::{Decision, Kind, Reason, Target, Verdict};
 use crate::rules::SeriesMode;
 
@@ -101,7 +101,7 @@ fn decide_series(ctx: &Ctx, show: &Show, decisions: &mut Decisions, out: &mut Co
             out.unwatched.episodes += season.episodes.len() - played;
             if played > 0 {
                 let (verdict, reason) = (Verdict::Keep, Reason::LatestSeason);
-                decisions.push(season_decision(show, season, verdict, reason));
+                decisions.push(season_decision(ctx, show, season, verdict, reason));
             }
             continue;
         }
@@ -154,7 +154,7 @@ fn blocker(ctx: &Ctx, show: &Show, season_fav: Option<&Reason>, ep: &Episode) ->
         .or_else(favorite)
         .or_else(|| match &ep.file {
             None => Some(Reason::NoFile),
-            Some(file) => outside_root(ctx, show, file),
+            Some(file) => outside_root(ctx, show, file).or_else(|| ctx.lossless(file)),
         })
 }
 
@@ -219,11 +219,11 @@ fn decide_whole_season(
     if verdict == Verdict::Keep && !judged.iter().any(|j| j.played.is_some()) {
         return;
     }
-    decisions.push(season_decision(show, season, verdict, reason));
+    decisions.push(season_decision(ctx, show, season, verdict, reason));
 }
 
 /// A reason that keeps the whole season whatever its watch state: something in it is playing,
-/// tagged, a favourite, or outside the root folders.
+/// tagged, a favourite, outside the root folders, or (with `keep_lossless`) has lossless audio.
 fn season_blocker(ctx: &Ctx, show: &Show, season: &Season, judged: &[Judged]) -> Option<Reason> {
     if judged.iter().any(|j| j.ep.playing) {
         return Some(Reason::Playing);
@@ -237,6 +237,11 @@ fn season_blocker(ctx: &Ctx, show: &Show, season: &Season, judged: &[Judged]) ->
             judged
                 .iter()
                 .find_map(|j| j.ep.file.as_ref().and_then(|f| outside_root(ctx, show, f)))
+        })
+        .or_else(|| {
+            judged
+                .iter()
+                .find_map(|j| j.ep.file.as_ref().and_then(|f| ctx.lossless(f)))
         })
 }
 
@@ -274,6 +279,7 @@ fn watch_reason(with_file: &[&Judged], ready: usize, reached: impl Fn(usize) -> 
 /// One decision for a whole season. Its target names every episode of the season, also those
 /// without a file, so that Sonarr unmonitors them and does not fetch them again.
 fn season_decision(
+    ctx: &Ctx,
     show: &Show,
     season: &Season,
     verdict: Verdict,
@@ -282,10 +288,12 @@ fn season_decision(
     let mut seen = HashSet::new();
     let mut file_ids = Vec::new();
     let mut bytes = 0;
+    let mut files = Vec::new();
     for file in season.episodes.iter().filter_map(|e| e.file.as_ref()) {
         if seen.insert(file.id) {
             file_ids.push(file.id);
             bytes += file.size;
+            files.push(file);
         }
     }
     // The latest play among the episodes that let it go.
@@ -317,8 +325,33 @@ fn season_decision(
         jellyfin_id: season
             .jellyfin_id
             .or_else(|| season.episodes.iter().find_map(|e| e.jellyfin_id)),
+        quality: season_quality(ctx, &files),
     };
     (key(show, season.number, SEASON_POSITION), decision)
+}
+
+/// What a season's files are, in one: the quality that holds the most of its bytes among the
+/// files with lossless audio when there are any (what a lossy download could not give back),
+/// else among all its files. Files the *arr told nothing about do not count.
+fn season_quality(ctx: &Ctx, files: &[&MediaFile]) -> QualityId {
+    // A season has a quality or two: a list in the order they are met is enough.
+    let mut bytes: Vec<(QualityId, u64)> = Vec::new();
+    for file in files.iter().filter(|f| f.quality != QualityId::UNKNOWN) {
+        match bytes.iter_mut().find(|(id, _)| *id == file.quality) {
+            Some((_, n)) => *n += file.size,
+            None => bytes.push((file.quality, file.size)),
+        }
+    }
+    let qualities = &ctx.library.qualities;
+    let rank = |&(id, n): &(QualityId, u64)| (qualities.get(id).lossless() == Some(true), n);
+    // The first of the best, so that the choice follows the episodes' order.
+    let best = bytes
+        .iter()
+        .fold(None, |best: Option<&(QualityId, u64)>, q| match best {
+            Some(b) if rank(b) >= rank(q) => Some(b),
+            _ => Some(q),
+        });
+    best.map_or(QualityId::UNKNOWN, |&(id, _)| id)
 }
 
 /// Episode granularity: one decision per file that holds a played episode, and one per played
@@ -441,6 +474,7 @@ fn file_decision(
         bytes: file.map_or(0, |f| f.size),
         reason,
         jellyfin_id: episodes.iter().find_map(|j| j.ep.jellyfin_id),
+        quality: Ctx::quality(file),
     };
     (key(show, season.number, first), decision)
 }
@@ -1090,6 +1124,77 @@ mod tests {
         assert_eq!(
             lines(&plan_under(&lib, &season_mode, &pressure(5.0), now())),
             ["delete season Dark S01: season complete, watched 2 days ago"]
+        );
+    }
+
+    #[test]
+    fn keep_lossless_keeps_the_episode_or_its_whole_season() {
+        let show = || series(1, "Lost", Ended).season(season(1, 3).watched(1..=3, days(10)));
+        let lossless = |series_mode| Rules {
+            keep_lossless: true,
+            ..mode(series_mode)
+        };
+        let mut lib = library(vec![], vec![show()]);
+        set_audio(&mut lib, "EAC3", "/S01E0");
+        set_audio(&mut lib, "DTS-HD MA", "S01E02");
+
+        let by_episode = plan(&lib, &lossless(SeriesMode::Episode), now());
+        assert_eq!(
+            lines(&by_episode),
+            [
+                "delete episode Lost S01E01: watched 10 days ago",
+                "delete episode Lost S01E03: watched 10 days ago",
+                "keep episode Lost S01E02: lossless audio (DTS-HD MA)",
+            ]
+        );
+        let by_season = plan(&lib, &lossless(SeriesMode::Season), now());
+        assert_eq!(
+            lines(&by_season),
+            ["keep season Lost S01: lossless audio (DTS-HD MA)"]
+        );
+        assert_eq!(by_season.decisions[0].reason.code(), "lossless_audio");
+        // Without keep_lossless the season goes, and says it held lossless audio.
+        let plain = plan(&lib, &mode(SeriesMode::Season), now());
+        assert_eq!(
+            lines(&plain),
+            ["delete season Lost S01: season complete, watched 10 days ago"]
+        );
+        let q = plain.decisions[0].quality(&plain);
+        assert_eq!(
+            (q.audio_codec.as_deref(), q.lossless()),
+            (Some("DTS-HD MA"), Some(true))
+        );
+    }
+
+    #[test]
+    fn a_season_is_described_by_the_quality_of_most_of_its_bytes() {
+        let show = series(1, "Lost", Ended).season(season(1, 4).watched(1..=4, days(10)));
+        let codec_of = |lib: &crate::library::Library| {
+            let plan = plan(lib, &mode(SeriesMode::Season), now());
+            let q = plan.decisions[0].quality(&plan).clone();
+            q.audio_codec.map(String::from)
+        };
+        let mut lib = library(vec![], vec![show]);
+        assert_eq!(codec_of(&lib), None, "no file has a quality");
+        set_audio(&mut lib, "AC3", "S01E01");
+        assert_eq!(
+            codec_of(&lib).as_deref(),
+            Some("AC3"),
+            "unknown ones do not count"
+        );
+        set_audio(&mut lib, "AAC", "S01E02");
+        assert_eq!(
+            codec_of(&lib).as_deref(),
+            Some("AC3"),
+            "a tie goes to the first"
+        );
+        set_audio(&mut lib, "AAC", "S01E03");
+        assert_eq!(codec_of(&lib).as_deref(), Some("AAC"));
+        set_audio(&mut lib, "FLAC", "S01E04");
+        assert_eq!(
+            codec_of(&lib).as_deref(),
+            Some("FLAC"),
+            "lossless audio, whatever its share"
         );
     }
 }

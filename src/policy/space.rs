@@ -148,6 +148,7 @@ mod tests {
             },
             watched_at: Some(1_000_000_000 - days * 86_400),
             jellyfin_id: None,
+            quality: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ fn file(id: i32) -> Option<MediaFile> {
         id,
         path: format!("/media/{id}.mkv").into(),
         size: 1,
+        quality: Default::default(),
     })
 }
 
@@ -78,6 +79,7 @@ fn delete(kind: Kind, target: Target) -> Decision {
         reason: Reason::Watched { days_ago: 9 },
         watched_at: None,
         jellyfin_id: None,
+        quality: Default::default(),
     }
 }
 

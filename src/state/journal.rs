@@ -123,11 +123,14 @@ impl State {
             require_unfinished(tx, run, "take new actions")?;
             let mut insert = tx.prepare(
                 "INSERT INTO actions (run_id, service, target_id, kind, target_key, title, reason,
-                                      bytes, target_json, planned_at, instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                      bytes, target_json, planned_at, instance, quality, resolution,
+                                      video_resolution, audio_codec, audio_channels, lossless)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17)",
             )?;
             let mut ids = Vec::with_capacity(actions.len());
             for a in actions {
+                let lost = &a.lost;
                 insert.execute(params![
                     run.0,
                     a.target.service(),
@@ -139,7 +142,13 @@ impl State {
                     a.bytes,
                     a.target_json,
                     to_secs(now),
-                    a.target.instance()
+                    a.target.instance(),
+                    lost.quality,
+                    lost.resolution.filter(|&r| r > 0),
+                    lost.video_resolution,
+                    lost.audio_codec,
+                    lost.audio_channels.filter(|&c| c > 0.0 && c.is_finite()),
+                    lost.lossless
                 ])?;
                 ids.push(ActionId(tx.last_insert_rowid()));
             }

@@ -14,7 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5348_4c46;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Timestamps are INTEGER unix seconds (UTC). Enum columns hold the lowercase names of
 /// `state::types`, enforced by CHECK so a damaged or hand-edited row is caught at the source.
@@ -174,6 +174,19 @@ CREATE TABLE seerr_cleanups (
 ) STRICT;
 
 CREATE INDEX seerr_cleanups_waiting ON seerr_cleanups (state) WHERE state = 'waiting';
+";
+
+/// What each action's file was, so that `history` can say what was lost: the *arr's quality
+/// name (`Remux-2160p`) and its resolution, the video's size (`3840x2160`), the main audio
+/// track's codec and channels (7.1), and whether that track is lossless (1/0). Each may be
+/// unknown; actions written before have none of them.
+const V7: &str = "
+ALTER TABLE actions ADD COLUMN quality TEXT;
+ALTER TABLE actions ADD COLUMN resolution INTEGER CHECK (resolution > 0);
+ALTER TABLE actions ADD COLUMN video_resolution TEXT;
+ALTER TABLE actions ADD COLUMN audio_codec TEXT;
+ALTER TABLE actions ADD COLUMN audio_channels REAL CHECK (audio_channels > 0);
+ALTER TABLE actions ADD COLUMN lossless INTEGER CHECK (lossless IN (0, 1));
 ";
 
 /// What the header and catalogue of a file say about it.

@@ -46,7 +46,7 @@ pub use migrations::{APPLICATION_ID, SCHEMA_VERSION};
 pub use notice::{NoticeEvent, NoticeEventRow, NoticeRow, NoticeState, OutboxRow};
 pub use seerr::{CleanupEnd, CleanupKind, DueCleanup, NewCleanup};
 pub use types::{
-    ActionId, ActionKind, ActionRow, ActionState, HistoryRow, Mode, NewAction, Outcome,
+    ActionId, ActionKind, ActionRow, ActionState, HistoryRow, LostMedia, Mode, NewAction, Outcome,
     PruneCounts, RunCounts, RunId, RunRow, Service, TargetKey, UnknownValue,
 };
 

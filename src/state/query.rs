@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Params, Row};
 
 use super::types::{
-    ActionId, ActionKind, ActionRow, HistoryRow, RunCounts, RunId, RunRow, TargetKey,
+    ActionId, ActionKind, ActionRow, HistoryRow, LostMedia, RunCounts, RunId, RunRow, TargetKey,
 };
 use super::{opt_timestamp, timestamp, to_secs, Failure, State, StateError};
 
@@ -165,7 +165,8 @@ impl State {
     ) -> Result<Vec<HistoryRow>, StateError> {
         let sql = format!(
             "SELECT a.id, r.run_key, a.finished_at, a.target_key, a.title, a.reason, a.bytes,
-                    c.state, c.detail
+                    c.state, c.detail, a.quality, a.resolution, a.video_resolution, a.audio_codec,
+                    a.audio_channels, a.lossless
              FROM actions a JOIN runs r ON r.id = a.run_id
              LEFT JOIN seerr_cleanups c ON c.action_id = a.id
              WHERE {DONE_LIVE}
@@ -244,5 +245,13 @@ fn history_row(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         bytes: r.get(6)?,
         seerr: r.get(7)?,
         seerr_detail: r.get(8)?,
+        lost: LostMedia {
+            quality: r.get(9)?,
+            resolution: r.get(10)?,
+            video_resolution: r.get(11)?,
+            audio_codec: r.get(12)?,
+            audio_channels: r.get(13)?,
+            lossless: r.get(14)?,
+        },
     })
 }

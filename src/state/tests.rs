@@ -32,6 +32,7 @@ fn movie(id: i64, title: &str) -> NewAction {
         reason: "watched 9 days ago".to_owned(),
         bytes: 1_000 * id as u64,
         target_json: format!(r#"{{"service":"radarr","movie_id":{id}}}"#),
+        lost: LostMedia::default(),
     }
 }
 
@@ -44,6 +45,7 @@ fn episodes(series: i64, files: &[i64], title: &str) -> NewAction {
         target_json: format!(
             r#"{{"service":"sonarr","series_id":{series},"episode_file_ids":{files:?}}}"#
         ),
+        lost: LostMedia::default(),
     }
 }
 
@@ -209,23 +211,24 @@ fn a_missing_directory_is_named() {
 fn a_newer_schema_is_refused_and_left_alone() {
     let (_dir, path, state) = fresh();
     drop(state);
+    let newer = SCHEMA_VERSION + 1;
     Connection::open(&path)
         .unwrap()
-        .pragma_update(None, "user_version", 7)
+        .pragma_update(None, "user_version", newer)
         .unwrap();
     let err = State::open(&path).unwrap_err();
     let StateError::TooNew { found, known, .. } = &err else {
         panic!("expected TooNew, got {err:?}");
     };
-    assert_eq!((*found, *known), (7, SCHEMA_VERSION));
+    assert_eq!((*found, *known), (newer, SCHEMA_VERSION));
     assert_eq!(
         err.to_string(),
         format!(
-            "{} has schema version 7, this shelflife knows up to {SCHEMA_VERSION}: upgrade shelflife or restore a backup",
+            "{} has schema version {newer}, this shelflife knows up to {SCHEMA_VERSION}: upgrade shelflife or restore a backup",
             path.display()
         )
     );
-    assert_eq!(pragma_i64(&path, "user_version"), 7);
+    assert_eq!(pragma_i64(&path, "user_version"), newer);
 }
 
 #[test]
@@ -694,6 +697,67 @@ fn history_lists_live_deletions_newest_first_with_filters() {
     assert_eq!(newest.bytes, 500);
     assert_eq!(newest.reason, "watched 6 days ago");
     assert_eq!(newest.target, TargetKey::sonarr_season(7, &[71, 72]));
+}
+
+fn remux() -> LostMedia {
+    LostMedia {
+        quality: Some("Remux-2160p".into()),
+        resolution: Some(2160),
+        video_resolution: Some("3840x2160".into()),
+        audio_codec: Some("TrueHD Atmos".into()),
+        audio_channels: Some(7.1),
+        lossless: Some(true),
+    }
+}
+
+#[test]
+fn history_says_what_each_deletion_took_away() {
+    let (_dir, _path, mut state) = fresh();
+    let run = state.begin_run("r1", Mode::Live, at(0), 1).unwrap();
+    let dune = NewAction {
+        lost: remux(),
+        ..movie(1, "Dune")
+    };
+    let ids = state
+        .plan_actions(run, &[dune, movie(2, "Heat")], at(0))
+        .unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        state.mark_started(*id, at(1)).unwrap();
+        state.mark_done(*id, at(2 + n as i64)).unwrap();
+    }
+    let rows = state.history(None, None, None).unwrap();
+    let lost: Vec<(&str, &LostMedia)> = rows.iter().map(|r| (&*r.title, &r.lost)).collect();
+    assert_eq!(lost, [("Heat", &LostMedia::default()), ("Dune", &remux())]);
+}
+
+#[test]
+fn actions_of_a_version_6_file_have_nothing_to_say_of_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    make_at_version(&path, 6);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (id, run_key, started_at, mode, pid) VALUES (1, 'old', 0, 'live', 1);
+             INSERT INTO actions (run_id, service, target_id, kind, target_key, title, reason,
+                                  bytes, target_json, state, planned_at, finished_at, instance)
+             VALUES (1, 'radarr', 7, 'movie', 'radarr:movie:7', 'Heat', 'watched', 1,
+                     '{}', 'done', 0, 10, 'radarr');",
+        )
+        .unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    let rows = state.history(None, None, None).unwrap();
+    assert_eq!(rows[0].title, "Heat");
+    assert_eq!(rows[0].lost, LostMedia::default());
+    // The columns refuse what no pass writes.
+    for bad in [
+        "UPDATE actions SET lossless = 2",
+        "UPDATE actions SET resolution = 0",
+        "UPDATE actions SET audio_channels = -1",
+    ] {
+        assert!(state.conn.execute(bad, []).is_err(), "{bad}");
+    }
 }
 
 #[test]

@@ -330,7 +330,7 @@ pub struct RunCounts {
 }
 
 /// An action to record as planned: [`crate::state::State::plan_actions`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewAction {
     pub target: TargetKey,
     pub title: String,
@@ -339,6 +339,28 @@ pub struct NewAction {
     /// The full target as the caller will send it (episode ids, file ids ...), serialized by the
     /// caller; stored verbatim so a later pass can settle the action without the old plan.
     pub target_json: String,
+    /// What its file is: what `history` says was lost.
+    pub lost: LostMedia,
+}
+
+/// What a deletion takes away, as the *arr described the file: its quality and main audio
+/// track. Every part may be unknown (an *arr that never scanned the file, an action recorded
+/// before these were).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LostMedia {
+    /// The *arr's quality name: `Remux-2160p`, `WEBDL-1080p`.
+    pub quality: Option<String>,
+    /// The quality's resolution: 2160, 1080 …
+    pub resolution: Option<u32>,
+    /// The video's size as the *arr's scan measured it: `3840x2160`.
+    pub video_resolution: Option<String>,
+    /// `TrueHD Atmos`, `DTS-HD MA`, `EAC3` …
+    pub audio_codec: Option<String>,
+    /// 7.1, 5.1, 2.
+    pub audio_channels: Option<f64>,
+    /// Whether that track is lossless, which a lossy download cannot bring back; `None` when
+    /// its codec is not known.
+    pub lossless: Option<bool>,
 }
 
 /// One pass as recorded.
@@ -375,7 +397,7 @@ pub struct ActionRow {
 }
 
 /// A deletion that happened, for `history`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRow {
     pub action_id: ActionId,
     pub run_key: String,
@@ -390,6 +412,8 @@ pub struct HistoryRow {
     pub seerr: Option<String>,
     /// What Seerr's cleanup did, or its last error.
     pub seerr_detail: Option<String>,
+    /// What its file was.
+    pub lost: LostMedia,
 }
 
 /// What [`crate::state::State::prune`] removed.

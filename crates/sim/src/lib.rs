@@ -52,10 +52,10 @@ use tokio::task::JoinHandle;
 
 pub use server::{DeleteEvent, Recorded};
 pub use world::{
-    Collection, Episode, EpisodeFile, Movie, MovieFile, MovieSpec, RootFolder, Season, SeerrIds,
-    SeerrMedia, SeerrMediaStatus, SeerrMediaType, SeerrRequest, SeerrRequestStatus, SeerrSeason,
-    SeerrSeasonRequest, SeerrUser, SeerrWorld, Series, SeriesSpec, Session, SyntheticSpec, User,
-    Watch, World, MOVIES_ROOT, SEERR_FIRST_MEDIA_ID, SEERR_OWNER, TV_ROOT,
+    Collection, Episode, EpisodeFile, FileMedia, Movie, MovieFile, MovieSpec, RootFolder, Season,
+    SeerrIds, SeerrMedia, SeerrMediaStatus, SeerrMediaType, SeerrRequest, SeerrRequestStatus,
+    SeerrSeason, SeerrSeasonRequest, SeerrUser, SeerrWorld, Series, SeriesSpec, Session,
+    SyntheticSpec, User, Watch, World, MOVIES_ROOT, SEERR_FIRST_MEDIA_ID, SEERR_OWNER, TV_ROOT,
 };
 
 use server::{Faults, Inner, Shared};

@@ -4,7 +4,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::arr::{
-    arr_date, health_json, root_folders_json, root_of, status_json, tags_json, tail_id,
+    arr_date, health_json, media_info_out, quality_out, root_folders_json, root_of, status_json,
+    tags_json, tail_id,
 };
 use super::server::{flag, ok, param, status, Answer, DeleteEvent, Effects, Request};
 use super::world::{Movie, World};
@@ -27,6 +28,10 @@ fn movie_json(world: &World, m: &Movie) -> Value {
         let relative = f.path.rsplit('/').next().unwrap_or("");
         v["movieFile"] = json!({"id": f.id, "movieId": m.radarr_id, "path": f.path,
             "relativePath": relative, "size": f.size, "dateAdded": arr_date(world.now)});
+        if let Some(media) = &f.media {
+            v["movieFile"]["quality"] = json!(quality_out(media, true));
+            v["movieFile"]["mediaInfo"] = json!(media_info_out(media));
+        }
     }
     v
 }

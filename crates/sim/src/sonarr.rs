@@ -4,7 +4,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::arr::{
-    arr_date, health_json, root_folders_json, root_of, status_json, tags_json, tail_id,
+    arr_date, health_json, media_info_out, quality_out, root_folders_json, root_of, status_json,
+    tags_json, tail_id, MediaInfoOut, QualityModelOut,
 };
 use super::server::{
     flag, ok, param, params, status, typed_json, Answer, DeleteEvent, Effects, Request,
@@ -51,6 +52,10 @@ struct EpisodeFileOut<'w> {
     relative_path: &'w str,
     size: u64,
     date_added: &'w str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<QualityModelOut<'w>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_info: Option<MediaInfoOut<'w>>,
 }
 
 /// Sonarr's `EpisodeResource`. Typed rather than a `Value`: the calendar of a large library is
@@ -89,6 +94,8 @@ fn episode_file_out<'w>(
         relative_path: &f.relative_path,
         size: f.size,
         date_added,
+        quality: f.media.as_deref().map(|m| quality_out(m, false)),
+        media_info: f.media.as_deref().map(media_info_out),
     }
 }
 

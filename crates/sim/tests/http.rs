@@ -1422,3 +1422,75 @@ async fn files_on_disk_are_written_whole_and_deleted_with_their_records() {
     assert_eq!(status, 200);
     assert!(episode_files.iter().all(|f| !f.exists()));
 }
+
+#[tokio::test]
+async fn file_records_carry_quality_and_media_info_like_the_arrs() {
+    let world = World::new(now())
+        .movie(
+            MovieSpec::new("Dune", 2021)
+                .media(FileMedia::new("Remux-2160p", 2160).audio("TrueHD Atmos", 7.1)),
+        )
+        .movie(MovieSpec::new("Heat", 1995).no_media())
+        .series(
+            SeriesSpec::new("Dark", true)
+                .season(1, 1)
+                .media(FileMedia::new("Bluray-2160p Remux", 2160).audio("DTS-HD MA", 5.1)),
+        )
+        .series(SeriesSpec::new("Lost", true).season(1, 1));
+    let stack = SimStack::start(world).await.expect("start");
+    let c = Client::new();
+    let get = |service, path: String| {
+        let (c, stack) = (&c, &stack);
+        async move {
+            let (status, body) = c
+                .arr(stack, service, reqwest::Method::GET, &path, None)
+                .await;
+            assert_eq!(status, 200, "{path}: {body}");
+            json(&body)
+        }
+    };
+    let movies = get(Service::Radarr, "/api/v3/movie".into()).await;
+    let dune = &movies[0]["movieFile"];
+    assert_eq!(
+        dune["quality"],
+        serde_json::json!({"quality": {"id": 21, "name": "Remux-2160p", "source": "bluray",
+            "resolution": 2160, "modifier": "remux"},
+            "revision": {"version": 1, "real": 0, "isRepack": false}})
+    );
+    assert_eq!(dune["mediaInfo"]["audioCodec"], "TrueHD Atmos");
+    assert_eq!(dune["mediaInfo"]["audioChannels"], 7.1);
+    assert_eq!(dune["mediaInfo"]["resolution"], "3840x2160");
+    let heat = &movies[1]["movieFile"];
+    assert!(heat.get("quality").is_none() && heat.get("mediaInfo").is_none());
+
+    let (dark, lost) = stack.with_world(|w| (w.series[0].sonarr_id, w.series[1].sonarr_id));
+    let files = get(
+        Service::Sonarr,
+        format!("/api/v3/episodefile?seriesId={dark}"),
+    )
+    .await;
+    assert_eq!(
+        files[0]["quality"]["quality"],
+        serde_json::json!({"id": 21, "name": "Bluray-2160p Remux", "source": "blurayRaw",
+            "resolution": 2160}),
+        "Sonarr's quality has no modifier"
+    );
+    assert_eq!(files[0]["mediaInfo"]["audioCodec"], "DTS-HD MA");
+    let episodes = get(
+        Service::Sonarr,
+        format!("/api/v3/episode?seriesId={lost}&includeEpisodeFile=true"),
+    )
+    .await;
+    let file = &episodes[0]["episodeFile"];
+    assert_eq!(file["quality"]["quality"]["name"], "WEBDL-1080p");
+    assert_eq!(file["mediaInfo"]["audioCodec"], "EAC3");
+    assert_eq!(file["mediaInfo"]["audioChannels"], 5.1);
+    // Every field of MediaInfoResource but its id.
+    let keys: Vec<&str> = file["mediaInfo"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 15, "{keys:?}");
+}

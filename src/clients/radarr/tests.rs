@@ -79,3 +79,42 @@ async fn root_folders_and_tags() {
     assert_eq!(tags[0].label.as_deref(), Some("keep"));
     assert_eq!(tags[1].label, None);
 }
+
+#[tokio::test]
+async fn a_movie_file_brings_its_quality_and_media_info() {
+    // The shape of Radarr's MovieFileResource (QualityModel, MediaInfoResource); the second
+    // movie's parts have other JSON types than the spec's and read as absent.
+    let srv = start(|_, _| {
+        Reply::json(
+            r#"[{"id":1,"title":"Dune","movieFile":{"id":11,"path":"/movies/Dune/d.mkv","size":64,
+                 "quality":{"quality":{"id":31,"name":"Remux-2160p","source":"bluray","resolution":2160,
+                 "modifier":"remux"},"revision":{"version":1,"real":0,"isRepack":false}},
+                 "mediaInfo":{"audioBitrate":0,"audioChannels":7.1,"audioCodec":"TrueHD Atmos",
+                 "audioLanguages":"eng","audioStreamCount":2,"videoCodec":"HEVC",
+                 "resolution":"3840x2160","runTime":"2:35:12","subtitles":"eng"}}},
+                {"id":2,"title":"Odd","movieFile":{"id":12,"path":"/movies/Odd/o.mkv","size":1,
+                 "quality":"Bluray-1080p","mediaInfo":{"audioChannels":"5.1","audioCodec":6}}}]"#,
+        )
+    })
+    .await;
+    let movies = client(&srv.url).movies().await.unwrap();
+    assert_eq!(
+        movies.len(),
+        2,
+        "an odd quality does not make a movie unreadable"
+    );
+    let f = movies[0].movie_file.as_ref().unwrap();
+    let q = f.quality.as_ref().and_then(|q| q.quality.as_ref()).unwrap();
+    assert_eq!(
+        (q.name.as_deref(), q.resolution),
+        (Some("Remux-2160p"), Some(2160))
+    );
+    let m = f.media_info.as_ref().unwrap();
+    assert_eq!(m.audio_codec.as_deref(), Some("TrueHD Atmos"));
+    assert_eq!(m.audio_channels, Some(7.1));
+    assert_eq!(m.resolution.as_deref(), Some("3840x2160"));
+    let odd = movies[1].movie_file.as_ref().unwrap();
+    assert_eq!(odd.quality, None);
+    let m = odd.media_info.clone().unwrap_or_default();
+    assert_eq!((m.audio_codec, m.audio_channels), (None, None));
+}

@@ -41,6 +41,52 @@ async fn episodes_fall_back_to_episodefile_when_files_are_not_embedded() {
 }
 
 #[tokio::test]
+async fn an_episode_file_brings_its_quality_and_media_info_embedded_or_not() {
+    // As in Sonarr's EpisodeFileResource (its Quality has no modifier).
+    const FILE: &str = r#"{"id":50,"seriesId":5,"seasonNumber":1,"path":"/tv/S/e2.mkv","size":9,
+        "quality":{"quality":{"id":4,"name":"HDTV-720p","source":"television","resolution":720},
+        "revision":{"version":1,"real":0,"isRepack":false}},
+        "mediaInfo":{"audioBitrate":384000,"audioChannels":5.1,"audioCodec":"AC3",
+        "audioLanguages":"English","videoCodec":"x264","resolution":"1280x720"}}"#;
+    let srv = start(|s, _| match s.path.as_str() {
+        "/api/v3/episode" if s.param("seriesId").as_deref() == Some("5") => Reply::json(format!(
+            r#"[{{"id":2,"seriesId":5,"seasonNumber":1,"episodeNumber":2,"episodeFileId":50,
+                 "episodeFile":{FILE}}}]"#
+        )),
+        "/api/v3/episode" => Reply::json(
+            r#"[{"id":3,"seriesId":6,"seasonNumber":1,"episodeNumber":1,"episodeFileId":60}]"#,
+        ),
+        "/api/v3/episodefile" => Reply::json(
+            r#"[{"id":60,"seriesId":6,"seasonNumber":1,"path":"/tv/T/e1.mkv","size":1,
+                 "quality":{"quality":{"name":"Bluray-2160p Remux","resolution":2160}},
+                 "mediaInfo":{"audioChannels":7.1,"audioCodec":"DTS-HD MA"}}]"#,
+        ),
+        _ => Reply::status(404),
+    })
+    .await;
+    let c = client(&srv.url);
+    let embedded = c.episodes(5).await.unwrap().episodes;
+    let f = embedded[0].episode_file.as_ref().unwrap();
+    let q = f.quality.as_ref().and_then(|q| q.quality.as_ref()).unwrap();
+    assert_eq!(
+        (q.name.as_deref(), q.resolution),
+        (Some("HDTV-720p"), Some(720))
+    );
+    let m = f.media_info.as_ref().unwrap();
+    assert_eq!(
+        (m.audio_codec.as_deref(), m.audio_channels),
+        (Some("AC3"), Some(5.1))
+    );
+    let joined = c.episodes(6).await.unwrap().episodes;
+    let f = joined[0].episode_file.as_ref().unwrap();
+    let m = f.media_info.as_ref().unwrap();
+    assert_eq!(
+        (m.audio_codec.as_deref(), m.audio_channels),
+        (Some("DTS-HD MA"), Some(7.1))
+    );
+}
+
+#[tokio::test]
 async fn embedded_files_need_no_second_request() {
     let srv = start(|_, _| {
         Reply::json(

@@ -5,17 +5,25 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::clients::http::{Server, Service};
 use crate::clients::{sonarr, RootFolder, Tag};
-use crate::inventory::{Inventory, RadarrData, RootFolderState, SonarrData};
+use crate::inventory::{Inventory, QualityTable, RadarrData, RootFolderState, SonarrData};
 use crate::library::{
-    Episode, JellyfinId, Library, MediaFile, Movie, Season, Series, SeriesStatus, Unmatched, Views,
+    Episode, JellyfinId, Library, MediaFile, Movie, QualityId, Season, Series, SeriesStatus,
+    Unmatched, Views,
 };
 
 /// Sonarr's episode `e` as the library holds it, for `users` counted users none of whom has
-/// touched it yet, and the number of its season.
-pub fn library_episode(e: sonarr::Episode, users: usize) -> (i32, Episode) {
+/// touched it yet, and the number of its season. Its file's quality goes into `qualities`.
+pub fn library_episode(
+    e: sonarr::Episode,
+    users: usize,
+    qualities: &QualityTable,
+) -> (i32, Episode) {
     let file = (e.episode_file_id > 0).then(|| match e.episode_file {
-        Some(f) => file_of(f.id, f.path, f.size),
-        None => file_of(e.episode_file_id, None, None),
+        Some(f) => {
+            let quality = qualities.intern(f.quality, f.media_info);
+            file_of(f.id, f.path, f.size, quality)
+        }
+        None => file_of(e.episode_file_id, None, None, QualityId::UNKNOWN),
     });
     let episode = Episode {
         sonarr_id: e.id,
@@ -29,10 +37,14 @@ pub fn library_episode(e: sonarr::Episode, users: usize) -> (i32, Episode) {
 }
 
 /// A series' episodes `eps`, sorted into seasons.
-pub fn seasons_of(eps: Vec<sonarr::Episode>, users: usize) -> Vec<Season> {
+pub fn seasons_of(
+    eps: Vec<sonarr::Episode>,
+    users: usize,
+    qualities: &QualityTable,
+) -> Vec<Season> {
     let mut by_number: BTreeMap<i32, Vec<Episode>> = BTreeMap::new();
     for e in eps {
-        let (season, episode) = library_episode(e, users);
+        let (season, episode) = library_episode(e, users, qualities);
         by_number.entry(season).or_default().push(episode);
     }
     by_number
@@ -72,12 +84,14 @@ pub(super) struct SeriesJoined {
 
 impl Joined {
     /// The library of the counted `users`, from the lists of every instance the joiner was
-    /// built on.
+    /// built on, with the `qualities` of the episode files loaded into it (and then of the
+    /// movie files).
     pub fn build(
         self,
         users: Vec<String>,
         radarr: Vec<RadarrData>,
         sonarr: Vec<SonarrData>,
+        qualities: QualityTable,
     ) -> Inventory {
         let n = users.len();
         let mut library = Library {
@@ -98,7 +112,8 @@ impl Joined {
                 let views = views.by_ref().take(count);
                 let playing = playing.by_ref().take(count);
                 let ids = ids.by_ref().take(count);
-                library.movies.extend(build_movies(r, views, playing, ids));
+                let movies = build_movies(r, views, playing, ids, &qualities);
+                library.movies.extend(movies);
             }
         }
         if let Some(mut joined) = self.series {
@@ -114,6 +129,7 @@ impl Joined {
                 first += count;
             }
         }
+        library.qualities = qualities.into_qualities();
         Inventory {
             library,
             root_folders,
@@ -123,13 +139,14 @@ impl Joined {
     }
 }
 
-fn file_of(id: i32, path: Option<String>, size: Option<i64>) -> MediaFile {
+fn file_of(id: i32, path: Option<String>, size: Option<i64>, quality: QualityId) -> MediaFile {
     MediaFile {
         id,
         // A file the *arr lists without a path lies in no root folder, so the path guard
         // keeps it rather than deleting blind.
         path: path.unwrap_or_default().into(),
         size: size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+        quality,
     }
 }
 
@@ -158,12 +175,13 @@ fn roots(server: Server, folders: &[RootFolder], out: &mut Vec<RootFolderState>)
     paths
 }
 
-fn build_movies(
+fn build_movies<'q>(
     r: RadarrData,
-    views: impl Iterator<Item = Views>,
-    playing: impl Iterator<Item = bool>,
-    ids: impl Iterator<Item = Option<JellyfinId>>,
-) -> impl Iterator<Item = Movie> {
+    views: impl Iterator<Item = Views> + 'q,
+    playing: impl Iterator<Item = bool> + 'q,
+    ids: impl Iterator<Item = Option<JellyfinId>> + 'q,
+    qualities: &'q QualityTable,
+) -> impl Iterator<Item = Movie> + 'q {
     let labels = label_map(r.tags);
     let instance = r.instance;
     r.movies.into_iter().zip(views).zip(playing).zip(ids).map(
@@ -174,7 +192,10 @@ fn build_movies(
             title: m.title.unwrap_or_else(|| format!("Radarr movie {}", m.id)),
             year: m.year.filter(|&y| y > 0),
             tags: tag_labels(&m.tags, &labels),
-            file: m.movie_file.map(|f| file_of(f.id, f.path, f.size)),
+            file: m.movie_file.map(|f| {
+                let quality = qualities.intern(f.quality, f.media_info);
+                file_of(f.id, f.path, f.size, quality)
+            }),
             path: m.path.unwrap_or_default(),
             views,
             playing,

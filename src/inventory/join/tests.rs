@@ -12,7 +12,7 @@ use super::index::{lowercase, MultiIndex};
 use super::*;
 use crate::clients::jellyfin::UserData;
 use crate::clients::{radarr, sonarr, RootFolder, Service, Tag};
-use crate::inventory::{Inventory, RootFolderState};
+use crate::inventory::{Inventory, QualityTable, RootFolderState};
 use crate::library::{Episode, MediaFile, SeriesStatus, UserView};
 
 mod arriving;
@@ -54,16 +54,17 @@ fn join(f: Lists, opts: &InventoryOptions) -> Inventory {
         episodes,
     } = f;
     let n = users.len();
+    let qualities = QualityTable::default();
     let mut joiner = Joiner::new(n, opts, &radarr, &sonarr, &sessions);
     joiner.learn_series(&series_items);
     joiner.learn_series(touched.iter().map(|(item, _)| item));
     for ((instance, series_id), eps) in episodes {
-        joiner.load(instance, series_id, seasons_of(eps, n));
+        joiner.load(instance, series_id, seasons_of(eps, n, &qualities));
     }
     for (item, views) in touched.into_items() {
         joiner.add(item, &views);
     }
-    joiner.finish().build(users, radarr, sonarr)
+    joiner.finish().build(users, radarr, sonarr, qualities)
 }
 
 #[test]
@@ -149,6 +150,7 @@ fn movie(id: i32, tmdb: i32, imdb: &str, folder: &str) -> radarr::Movie {
             id: id * 10,
             path: Some(format!("{folder}/file.mkv")),
             size: Some(1000),
+            ..radarr::MovieFile::default()
         }),
     }
 }
@@ -189,6 +191,7 @@ fn ep(id: i32, series: &sonarr::Series, s: i32, e: i32) -> sonarr::Episode {
             season_number: s,
             path: Some(format!("{folder}/S{s:02}/e{e}.mkv")),
             size: Some(500),
+            ..sonarr::EpisodeFile::default()
         }),
     }
 }
@@ -395,5 +398,9 @@ fn bare_joiner(f: &Lists) -> Joiner<'_> {
 }
 
 fn aired_of(f: &Lists, series_id: i32) -> Vec<Season> {
-    seasons_of(f.episodes[&(0, series_id)].clone(), 2)
+    seasons_of(
+        f.episodes[&(0, series_id)].clone(),
+        2,
+        &QualityTable::default(),
+    )
 }

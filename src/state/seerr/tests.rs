@@ -23,6 +23,7 @@ fn action(target: TargetKey, title: &str) -> NewAction {
         reason: "watched 9 days ago".to_owned(),
         bytes: 1_000,
         target_json: "{}".to_owned(),
+        lost: Default::default(),
     }
 }
 

@@ -85,6 +85,7 @@ impl World {
             id: self.id(),
             path: format!("{folder}/{} ({}).mkv", spec.title, spec.year),
             size,
+            media: spec.media.clone(),
         });
         if let Some(f) = &file {
             self.files.insert(f.path.clone());
@@ -190,6 +191,7 @@ impl World {
                         path,
                         relative_path: relative,
                         size: spec.episode_size,
+                        media: spec.media.clone(),
                     });
                     fid
                 };

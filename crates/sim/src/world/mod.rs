@@ -19,6 +19,7 @@
 //! one); `seerr` holds Seerr's own records and the builders of its requests.
 
 mod build;
+mod media;
 mod seeds;
 mod seerr;
 mod spec;
@@ -26,9 +27,11 @@ mod spec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
+pub use media::FileMedia;
 pub use seeds::SyntheticSpec;
 pub use seerr::{
     SeerrIds, SeerrMedia, SeerrMediaStatus, SeerrMediaType, SeerrRequest, SeerrRequestStatus,
@@ -58,14 +61,16 @@ pub struct User {
     pub counted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MovieFile {
     pub id: i32,
     pub path: String,
     pub size: u64,
+    /// Its quality and media info; `None` leaves both out of its record.
+    pub media: Option<Arc<FileMedia>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Movie {
     pub radarr_id: i32,
     /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger
@@ -91,13 +96,16 @@ pub struct Movie {
     pub watch: BTreeMap<String, Watch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EpisodeFile {
     pub id: i32,
     pub season: i32,
     pub path: String,
     pub relative_path: String,
     pub size: u64,
+    /// Its quality and media info; `None` leaves both out of its record. Shared by the files
+    /// of a series.
+    pub media: Option<Arc<FileMedia>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +142,7 @@ pub struct Season {
     pub watch: BTreeMap<String, Watch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub sonarr_id: i32,
     /// When Jellyfin added it, as an order (its `DateCreated`): items built later have larger

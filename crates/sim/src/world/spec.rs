@@ -1,6 +1,9 @@
 //! What a test asks for: a movie or a series, its files, tags and who watched what.
 
 use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use super::FileMedia;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum WatchSpec {
@@ -25,10 +28,12 @@ pub struct MovieSpec {
     pub(super) path_only_in_media_sources: bool,
     /// The root folder it lies in; [`MOVIES_ROOT`](super::MOVIES_ROOT) unless set.
     pub(super) root: Option<String>,
+    pub(super) media: Option<Arc<FileMedia>>,
 }
 
 impl MovieSpec {
-    /// A movie with an 8 GB file, in Radarr and Jellyfin, that nobody has watched.
+    /// A movie with an 8 GB file ([`FileMedia::movie_default`]: 1080p Blu-ray, AC3 5.1), in
+    /// Radarr and Jellyfin, that nobody has watched.
     pub fn new(title: &str, year: i32) -> Self {
         MovieSpec {
             title: title.to_string(),
@@ -43,11 +48,22 @@ impl MovieSpec {
             jellyfin_has_ids: true,
             path_only_in_media_sources: false,
             root: None,
+            media: Some(Arc::new(FileMedia::movie_default())),
         }
     }
     /// Its folder lies under `root` instead of `/movies` (a second Radarr's root folder).
     pub fn root(mut self, root: &str) -> Self {
         self.root = Some(root.to_string());
+        self
+    }
+    /// Its file's quality and media info, as Radarr serves them.
+    pub fn media(mut self, media: FileMedia) -> Self {
+        self.media = Some(Arc::new(media));
+        self
+    }
+    /// Radarr's record of its file has neither `quality` nor `mediaInfo`.
+    pub fn no_media(mut self) -> Self {
+        self.media = None;
         self
     }
     /// Jellyfin did not identify it: no provider ids, only its path.
@@ -142,10 +158,12 @@ pub struct SeriesSpec {
     /// The root folder it lies in; [`TV_ROOT`](super::TV_ROOT) unless set.
     pub(super) root: Option<String>,
     pub(super) tvdb_id: Option<i32>,
+    pub(super) media: Option<Arc<FileMedia>>,
 }
 
 impl SeriesSpec {
-    /// A series (`ended` or continuing) with 1.5 GB episodes, in Sonarr and Jellyfin.
+    /// A series (`ended` or continuing) with 1.5 GB episodes ([`FileMedia::episode_default`]:
+    /// 1080p web downloads, EAC3 5.1), in Sonarr and Jellyfin.
     pub fn new(title: &str, ended: bool) -> Self {
         SeriesSpec {
             title: title.to_string(),
@@ -164,7 +182,18 @@ impl SeriesSpec {
             path_only_in_media_sources: Vec::new(),
             root: None,
             tvdb_id: None,
+            media: Some(Arc::new(FileMedia::episode_default())),
         }
+    }
+    /// The quality and media info of every episode file, as Sonarr serves them.
+    pub fn media(mut self, media: FileMedia) -> Self {
+        self.media = Some(Arc::new(media));
+        self
+    }
+    /// Sonarr's records of its files have neither `quality` nor `mediaInfo`.
+    pub fn no_media(mut self) -> Self {
+        self.media = None;
+        self
     }
     /// Its folder lies under `root` instead of `/tv` (a second Sonarr's root folder).
     pub fn root(mut self, root: &str) -> Self {

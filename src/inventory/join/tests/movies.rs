@@ -227,7 +227,8 @@ fn movie_fields_tags_year_and_file() {
         Some(MediaFile {
             id: 10,
             path: "/m/1/file.mkv".into(),
-            size: 1000
+            size: 1000,
+            quality: Default::default(),
         })
     );
     assert_eq!(m.path, "/m/1");

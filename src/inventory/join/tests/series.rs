@@ -194,7 +194,8 @@ fn series_fields_seasons_status_tags_and_unloaded_episodes() {
         Some(MediaFile {
             id: 1010,
             path: "/tv/BB/S01/e1.mkv".into(),
-            size: 500
+            size: 500,
+            quality: Default::default(),
         })
     );
     // Series 11 was no candidate: its seasons are there, its episodes are not.
@@ -215,7 +216,8 @@ fn episode_files_without_a_path_are_kept_out_of_every_root() {
         Some(MediaFile {
             id: 1010,
             path: "".into(),
-            size: 0
+            size: 0,
+            quality: Default::default(),
         })
     );
     assert_eq!(episode(&inv, 102).file, None);
@@ -240,4 +242,52 @@ fn playing_episode_by_session_id_or_path() {
     assert!(episode(&inv, 101).playing);
     assert!(episode(&inv, 201).playing);
     assert!(!episode(&inv, 102).playing);
+}
+
+#[test]
+fn movie_and_episode_files_share_one_table_of_qualities() {
+    use crate::clients::media::{MediaInfo, QualityModel, QualityResource};
+    let remux = || {
+        (
+            Some(QualityModel {
+                quality: Some(QualityResource {
+                    name: Some("Remux-2160p".into()),
+                    resolution: Some(2160),
+                }),
+            }),
+            Some(MediaInfo {
+                audio_codec: Some("TrueHD Atmos".into()),
+                audio_channels: Some(7.1),
+                resolution: Some("3840x2160".into()),
+            }),
+        )
+    };
+    let mut f = tv_world();
+    for e in f.episodes.get_mut(&(0, 10)).unwrap() {
+        let file = e.episode_file.as_mut().unwrap();
+        (file.quality, file.media_info) = remux();
+    }
+    let mut m = movie(1, 1, "", "/m/1");
+    let file = m.movie_file.as_mut().unwrap();
+    (file.quality, file.media_info) = remux();
+    radarr(&mut f).movies = vec![m, movie(2, 2, "", "/m/2")];
+    let inv = join(f, &opts());
+    let lib = &inv.library;
+    let movie_quality = lib.movies[0].file.as_ref().unwrap().quality;
+    assert_eq!(
+        episode(&inv, 101).file.as_ref().unwrap().quality,
+        movie_quality
+    );
+    assert_eq!(
+        episode(&inv, 102).file.as_ref().unwrap().quality,
+        movie_quality
+    );
+    let q = lib.qualities.get(movie_quality);
+    assert_eq!(q.label().as_deref(), Some("2160p Remux"));
+    assert_eq!(q.audio().as_deref(), Some("TrueHD Atmos 7.1"));
+    assert_eq!(q.lossless(), Some(true));
+    // A file without a quality has the unknown one; the table holds each quality once.
+    let plain = lib.movies[1].file.as_ref().unwrap().quality;
+    assert!(lib.qualities.get(plain).is_unknown());
+    assert_eq!(lib.qualities.len(), 2);
 }
