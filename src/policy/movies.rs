@@ -49,6 +49,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             rank,
             season: 0,
             episode: 0,
+            seq: 0,
         };
         out.decisions.push((
             key,

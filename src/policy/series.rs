@@ -542,6 +542,7 @@ fn key(show: &Show, season: i32, episode: i32) -> SortKey {
         rank: show.rank,
         season,
         episode,
+        seq: 0,
     }
 }
 
