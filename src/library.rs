@@ -74,11 +74,21 @@ impl UserView {
 }
 
 /// The views of every counted user on one item, indexed like [`Library::users`].
-/// An item a user has never touched has a default (unplayed, not favourite) view.
-/// With one counted user (the usual case) the view is held inline: a library holds one of these
-/// per episode.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An item a user has never touched has a default (unplayed, not favourite) view, and the list
+/// may end before the users do: the users past its end have not touched the item, and an item
+/// nobody touched holds none. With one counted user (the usual case) the view is held inline; a
+/// library holds one of these per episode, most of them untouched.
+#[derive(Debug, Clone, Default, Eq)]
 pub struct Views(pub SmallVec<[UserView; 1]>);
+
+impl PartialEq for Views {
+    /// Equal when every user's view is: a list that ends early equals one padded with
+    /// untouched views.
+    fn eq(&self, other: &Self) -> bool {
+        let n = self.0.len().max(other.0.len());
+        (0..n).all(|i| self.get(i) == other.get(i))
+    }
+}
 
 impl From<Vec<UserView>> for Views {
     fn from(views: Vec<UserView>) -> Self {
@@ -87,9 +97,31 @@ impl From<Vec<UserView>> for Views {
 }
 
 impl Views {
-    /// Views for `n` users, none of whom has touched the item.
-    pub fn untouched(n: usize) -> Self {
-        Views(smallvec::smallvec![UserView::default(); n])
+    /// Views for `n` users, none of whom has touched the item: none held.
+    pub fn untouched(_n: usize) -> Self {
+        Views(SmallVec::new())
+    }
+
+    /// The view of the user at `i`.
+    pub fn get(&self, i: usize) -> UserView {
+        self.0.get(i).copied().unwrap_or_default()
+    }
+
+    /// The view of the user at `i`, to change; the list grows to hold it.
+    pub fn get_mut(&mut self, i: usize) -> &mut UserView {
+        if self.0.len() <= i {
+            self.0.resize(i + 1, UserView::default());
+        }
+        &mut self.0[i]
+    }
+
+    /// Merges each user's view in `from` into this one's ([`UserView::merge`]).
+    pub fn merge_from(&mut self, from: &Views) {
+        for (i, v) in from.0.iter().enumerate() {
+            if *v != UserView::default() {
+                self.get_mut(i).merge(*v);
+            }
+        }
     }
 
     /// True when at least one counted user marked the item as a favourite.
@@ -383,8 +415,9 @@ mod tests {
     fn views_any() {
         let mut v = Views::untouched(2);
         assert!(!v.any_played() && !v.any_favorite());
-        v.0[1].played = true;
-        v.0[0].favorite = true;
+        v.get_mut(1).played = true;
+        v.get_mut(0).favorite = true;
         assert!(v.any_played() && v.any_favorite());
+        assert_eq!((v.get(1).played, v.get(5)), (true, UserView::default()));
     }
 }

@@ -39,15 +39,13 @@ impl Touches {
         }
         let view = view_of(item.user_data.as_ref());
         let k = self.slot(item);
-        merge_view(&mut self.views[k].0[user], view);
+        merge_view(self.views[k].get_mut(user), view);
     }
 
     /// Adds `item` with every counted user's view of it, merged into what is known.
     pub fn add_views(&mut self, item: Item, views: &Views) {
         let k = self.slot(item);
-        for (into, v) in self.views[k].0.iter_mut().zip(&views.0) {
-            merge_view(into, *v);
-        }
+        self.views[k].merge_from(views);
     }
 
     /// Where `item` is held: its first copy, or `item` itself when new.

@@ -179,7 +179,7 @@ impl<'a> Ctx<'a> {
     /// The view of the counted user at `i`. A view list shorter than the user list (an inventory
     /// slip) reads as untouched, which can only keep more.
     fn view(views: &Views, i: usize) -> UserView {
-        views.0.get(i).copied().unwrap_or_default()
+        views.get(i)
     }
 
     /// `None` when no counted user has played the item.
@@ -570,8 +570,8 @@ pub(crate) mod testkit {
             self
         }
         fn watched(mut self, ago: i64) -> Self {
-            let favorite = self.views.0[0].favorite;
-            self.views.0[0] = UserView::new(true, Some(at(ago)), favorite);
+            let favorite = self.views.get(0).favorite;
+            *self.views.get_mut(0) = UserView::new(true, Some(at(ago)), favorite);
             self
         }
         fn views(mut self, views: Vec<UserView>) -> Self {
@@ -583,7 +583,7 @@ pub(crate) mod testkit {
             self
         }
         fn fav(mut self) -> Self {
-            self.views.0[0].favorite = true;
+            self.views.get_mut(0).favorite = true;
             self
         }
         fn playing(mut self) -> Self {
@@ -649,7 +649,7 @@ pub(crate) mod testkit {
             self
         }
         fn fav(mut self) -> Self {
-            self.views.0[0].favorite = true;
+            self.views.get_mut(0).favorite = true;
             self
         }
     }
@@ -698,14 +698,14 @@ pub(crate) mod testkit {
     impl SeasonExt for Season {
         fn watched(mut self, eps: impl IntoIterator<Item = i32>, ago: i64) -> Self {
             for n in eps {
-                let view = &mut self.ep(n).views.0[0];
+                let view = self.ep(n).views.get_mut(0);
                 *view = UserView::new(true, Some(at(ago)), view.favorite);
             }
             self
         }
         fn played_undated(mut self, eps: impl IntoIterator<Item = i32>) -> Self {
             for n in eps {
-                self.ep(n).views.0[0] = seen_undated();
+                *self.ep(n).views.get_mut(0) = seen_undated();
             }
             self
         }
@@ -720,11 +720,11 @@ pub(crate) mod testkit {
             self
         }
         fn fav_episode(mut self, ep: i32) -> Self {
-            self.ep(ep).views.0[0].favorite = true;
+            self.ep(ep).views.get_mut(0).favorite = true;
             self
         }
         fn fav(mut self) -> Self {
-            self.views.0[0].favorite = true;
+            self.views.get_mut(0).favorite = true;
             self
         }
         fn playing(mut self, ep: i32) -> Self {
@@ -1056,7 +1056,7 @@ mod tests {
                         s = s.shared(&[n - 1, n]);
                     }
                 }
-                s.views.0[0].favorite = rng.u8(..30) == 0;
+                s.views.get_mut(0).favorite = rng.u8(..30) == 0;
                 show = show.season(s);
             }
             // Now and then a file shared across two seasons, which Sonarr should never have.

@@ -72,9 +72,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
 }
 
 fn merge(into: &mut Views, from: &Views) {
-    for (a, b) in into.0.iter_mut().zip(&from.0) {
-        a.merge(*b);
-    }
+    into.merge_from(from);
 }
 
 /// `Ok((watched_at, days_ago))` when the movie may go, else the first reason that keeps it, in

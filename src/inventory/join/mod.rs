@@ -30,7 +30,7 @@ mod tests;
 use std::collections::{HashMap, HashSet};
 
 use super::paths::PathMap;
-use super::touches::{merge_view, view_of};
+use super::touches::view_of;
 use super::{InventoryOptions, RadarrData, SonarrData, Touches};
 use crate::clients::jellyfin::{Item, ItemKind, Session};
 use crate::library::{JellyfinId, Season, Unmatched, Views};
@@ -204,7 +204,7 @@ impl<'a> Joiner<'a> {
             return;
         }
         let mut views = Views::untouched(self.users);
-        views.0[user] = view_of(item.user_data.as_ref());
+        *views.get_mut(user) = view_of(item.user_data.as_ref());
         self.add(item, &views);
     }
 
@@ -397,9 +397,7 @@ impl<'a> Joiner<'a> {
 }
 
 fn merge_views(into: &mut Views, from: &Views) {
-    for (a, b) in into.0.iter_mut().zip(&from.0) {
-        merge_view(a, *b);
-    }
+    into.merge_from(from);
 }
 
 fn unmatched(kind: &str, title: String, item: &Item, why: String) -> Unmatched {

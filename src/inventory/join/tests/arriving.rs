@@ -19,7 +19,7 @@ fn an_episode_whose_series_loads_late_matches_at_the_end() {
         inv.library.unmatched
     );
     let e = episode(&inv, 201);
-    assert!(e.views.0[1].played && !e.views.0[0].played);
+    assert!(e.views.get(1).played && !e.views.get(0).played);
 }
 
 #[test]
