@@ -110,6 +110,8 @@ impl Views {
     /// The view of the user at `i`, to change; the list grows to hold it.
     pub fn get_mut(&mut self, i: usize) -> &mut UserView {
         if self.0.len() <= i {
+            // Exactly: a library holds one per episode, and doubling would leave room unused.
+            self.0.reserve_exact(i + 1 - self.0.len());
             self.0.resize(i + 1, UserView::default());
         }
         &mut self.0[i]
