@@ -13,11 +13,14 @@
 //!
 //! Sizes: S 1k movies / 5k episodes, M 5k / 25k, L 10k / 100k; about 40 % watched by every
 //! counted user. In episode mode 45 % are watched and every watched episode is its own
-//! decision: on L about 45,000 deletions, the plan with the most decisions. The pass is started by a small runner process forked before any library is
-//! built: Linux carries a process's peak RSS across `exec`, so a pass forked from this process,
-//! which holds the simulated library, would report this process's memory as its own. Reported per case: wall time of the pass, requests and response bytes by
-//! service, the pass's peak RSS (`wait4`'s `ru_maxrss`), and the time of `policy::plan` alone
-//! (in this process, on the same library, the median of 5 runs).
+//! decision: on L about 45,000 deletions, the plan with the most decisions.
+//!
+//! The pass is started by a small runner process forked before any library is built: Linux
+//! carries a process's peak RSS across `exec`, so a pass forked from this process, which holds
+//! the simulated library, would report this process's memory as its own. Reported per case:
+//! wall time of the pass, requests and response bytes by service, the pass's peak RSS
+//! (`wait4`'s `ru_maxrss`), and the time of `policy::plan` alone (in this process, on the same
+//! library, the median of 5 runs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
