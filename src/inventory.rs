@@ -5,9 +5,10 @@
 //! bound: Jellyfin users; the *arrs' movies or series, tags and root folders (unless the health
 //! gate has just read them); every episode that has an air date, across all series, with its
 //! file, in one calendar request; the Series items (their TVDB ids) and the sessions; then per
-//! counted user the played and the favourite items, in pages. A series someone touched that the calendar did not cover whole (its season
-//! statistics count more episodes: specials or announced episodes without an air date; or its
-//! files were not embedded, on the Sonarr v3 app) is fetched on its own, one or two requests.
+//! counted user the played and the favourite items, in pages. A series someone touched that the
+//! calendar did not cover whole (its season statistics count more episodes: specials or
+//! announced episodes without an air date; or its files were not embedded, on the Sonarr v3
+//! app) is fetched on its own, one or two requests.
 //! Never one request per episode or per movie, and none per series when the calendar covers it.
 //!
 //! Every configured instance of each *arr is fetched alike, concurrently, and its lists keep its
