@@ -115,6 +115,14 @@ fn setup(path: &Path, code: Exit) -> Result<(Pass, Vec<String>), Exit> {
     Ok((pass, warnings))
 }
 
+/// [`setup`] for the commands that talk to the servers: the config's warnings go to the log,
+/// a config that cannot be used is a usage error.
+fn setup_logged(path: &Path) -> Result<Pass, Exit> {
+    let (pass, warnings) = setup(path, Exit::Usage)?;
+    log_warnings(&warnings);
+    Ok(pass)
+}
+
 /// Prints an error chain and returns `code`; passes `Ok` through.
 fn report(result: anyhow::Result<Exit>, code: Exit) -> Exit {
     match result {
@@ -127,11 +135,8 @@ fn report(result: anyhow::Result<Exit>, code: Exit) -> Exit {
 }
 
 async fn run(path: &Path, args: &RunArgs) -> Exit {
-    let pass = match setup(path, Exit::Usage) {
-        Ok((pass, warnings)) => {
-            log_warnings(&warnings);
-            pass
-        }
+    let pass = match setup_logged(path) {
+        Ok(pass) => pass,
         Err(code) => return code,
     };
     let mode = if args.dry_run {
@@ -309,11 +314,8 @@ fn ago(text: &str) -> anyhow::Result<Timestamp> {
 }
 
 async fn plan(path: &Path, args: &PlanArgs) -> Exit {
-    let pass = match setup(path, Exit::Usage) {
-        Ok((pass, warnings)) => {
-            log_warnings(&warnings);
-            pass
-        }
+    let pass = match setup_logged(path) {
+        Ok(pass) => pass,
         Err(code) => return code,
     };
     let result = async {
@@ -367,11 +369,8 @@ async fn check(path: &Path, json: bool) -> Exit {
 }
 
 async fn drift(path: &Path, json: bool) -> Exit {
-    let pass = match setup(path, Exit::Usage) {
-        Ok((pass, warnings)) => {
-            log_warnings(&warnings);
-            pass
-        }
+    let pass = match setup_logged(path) {
+        Ok(pass) => pass,
         Err(code) => return code,
     };
     let result = async {
@@ -402,11 +401,8 @@ async fn run_monitor(path: &Path) -> Exit {
             return Exit::Failed;
         }
     };
-    let pass = match setup(path, Exit::Usage) {
-        Ok((pass, warnings)) => {
-            log_warnings(&warnings);
-            pass
-        }
+    let pass = match setup_logged(path) {
+        Ok(pass) => pass,
         Err(code) => return code,
     };
     let config = pass.config();
