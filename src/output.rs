@@ -863,22 +863,11 @@ mod tests {
         assert_eq!(by_reason.get("unmatched"), Some(&1));
     }
 
-    fn dune() -> LostMedia {
-        LostMedia {
-            quality: Some("Remux-2160p".into()),
-            resolution: Some(2160),
-            video_resolution: Some("3840x2160".into()),
-            audio_codec: Some("TrueHD Atmos".into()),
-            audio_channels: Some(7.1),
-            lossless: Some(true),
-        }
-    }
-
     #[test]
     fn what_was_lost_says_quality_audio_size_and_lossless() {
         let gb64 = 64_000_000_000;
         assert_eq!(
-            what_was_lost("Dune (2021)", gb64, &dune()),
+            what_was_lost("Dune (2021)", gb64, &LostMedia::truehd_remux()),
             "Dune (2021) · 2160p Remux · TrueHD Atmos 7.1 · 64 GB · lossless"
         );
         let lossy = LostMedia {
@@ -924,7 +913,11 @@ mod tests {
     #[test]
     fn history_shows_what_each_deletion_took_away() {
         let rows = [
-            row("Dune (2021)", TargetKey::radarr_movie(1).on("4k"), dune()),
+            row(
+                "Dune (2021)",
+                TargetKey::radarr_movie(1).on("4k"),
+                LostMedia::truehd_remux(),
+            ),
             row(
                 "Heat (1995)",
                 TargetKey::radarr_movie(2),

@@ -693,16 +693,6 @@ mod tests {
             audio_channels: Channels::from_f64(7.1),
         });
         let (_, actions) = new_actions(&plan);
-        assert_eq!(
-            actions[0].lost,
-            LostMedia {
-                quality: Some("Remux-2160p".into()),
-                resolution: Some(2160),
-                video_resolution: Some("3840x2160".into()),
-                audio_codec: Some("TrueHD Atmos".into()),
-                audio_channels: Some(7.1),
-                lossless: Some(true),
-            }
-        );
+        assert_eq!(actions[0].lost, LostMedia::truehd_remux());
     }
 }

@@ -699,23 +699,12 @@ fn history_lists_live_deletions_newest_first_with_filters() {
     assert_eq!(newest.target, TargetKey::sonarr_season(7, &[71, 72]));
 }
 
-fn remux() -> LostMedia {
-    LostMedia {
-        quality: Some("Remux-2160p".into()),
-        resolution: Some(2160),
-        video_resolution: Some("3840x2160".into()),
-        audio_codec: Some("TrueHD Atmos".into()),
-        audio_channels: Some(7.1),
-        lossless: Some(true),
-    }
-}
-
 #[test]
 fn history_says_what_each_deletion_took_away() {
     let (_dir, _path, mut state) = fresh();
     let run = state.begin_run("r1", Mode::Live, at(0), 1).unwrap();
     let dune = NewAction {
-        lost: remux(),
+        lost: LostMedia::truehd_remux(),
         ..movie(1, "Dune")
     };
     let ids = state
@@ -727,7 +716,13 @@ fn history_says_what_each_deletion_took_away() {
     }
     let rows = state.history(None, None, None).unwrap();
     let lost: Vec<(&str, &LostMedia)> = rows.iter().map(|r| (&*r.title, &r.lost)).collect();
-    assert_eq!(lost, [("Heat", &LostMedia::default()), ("Dune", &remux())]);
+    assert_eq!(
+        lost,
+        [
+            ("Heat", &LostMedia::default()),
+            ("Dune", &LostMedia::truehd_remux())
+        ]
+    );
 }
 
 #[test]

@@ -363,6 +363,21 @@ pub struct LostMedia {
     pub lossless: Option<bool>,
 }
 
+#[cfg(test)]
+impl LostMedia {
+    /// What the tests' usual loss is: a 2160p Remux with lossless TrueHD Atmos 7.1.
+    pub fn truehd_remux() -> LostMedia {
+        LostMedia {
+            quality: Some("Remux-2160p".into()),
+            resolution: Some(2160),
+            video_resolution: Some("3840x2160".into()),
+            audio_codec: Some("TrueHD Atmos".into()),
+            audio_channels: Some(7.1),
+            lossless: Some(true),
+        }
+    }
+}
+
 /// One pass as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
