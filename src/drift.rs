@@ -160,10 +160,7 @@ impl Drift {
                 entries.push(Entry {
                     kind: Kind::NotInJellyfin,
                     instance: Some(m.instance.to_string()),
-                    title: match m.year {
-                        Some(y) if y > 0 => format!("{} ({y})", m.title),
-                        _ => m.title.clone(),
-                    },
+                    title: m.titled(),
                     path: Some(file.path.to_string()),
                     why: None,
                 });
@@ -265,11 +262,7 @@ pub fn of_pass(inventory: &Inventory) -> Vec<(Kind, u64)> {
 }
 
 fn movie_title(m: &radarr::Movie) -> String {
-    let title = m.title.as_deref().unwrap_or("(untitled)");
-    match m.year {
-        Some(y) if y > 0 => format!("{title} ({y})"),
-        _ => title.to_owned(),
-    }
+    crate::library::movie_title(m.title.as_deref().unwrap_or("(untitled)"), m.year)
 }
 
 /// Reads every server once and reports where they disagree. `path_map` is the config's

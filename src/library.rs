@@ -228,6 +228,22 @@ pub struct Movie {
     pub jellyfin_id: Option<JellyfinId>,
 }
 
+impl Movie {
+    /// Its title as people read it: `The Matrix (1999)`.
+    pub fn titled(&self) -> String {
+        movie_title(&self.title, self.year)
+    }
+}
+
+/// A movie's title with its year, `The Matrix (1999)`; the title alone without a year (Radarr
+/// writes 0 for none).
+pub fn movie_title(title: &str, year: Option<i32>) -> String {
+    match year.filter(|&y| y > 0) {
+        Some(year) => format!("{title} ({year})"),
+        None => title.to_owned(),
+    }
+}
+
 /// Sonarr's notion of whether more episodes are coming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesStatus {

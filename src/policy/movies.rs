@@ -56,7 +56,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             Decision {
                 verdict,
                 kind: Kind::Movie,
-                title: title(movie),
+                title: movie.titled(),
                 target: Target::Radarr {
                     instance: movie.instance.clone(),
                     movie_id: movie.radarr_id,
@@ -118,13 +118,6 @@ fn kept_itself(ctx: &Ctx, movie: &Movie) -> Option<Reason> {
     }
     ctx.keep_tag(&movie.tags)
         .or_else(|| ctx.favorite(&movie.views))
-}
-
-fn title(movie: &Movie) -> String {
-    match movie.year {
-        Some(year) => format!("{} ({year})", movie.title),
-        None => movie.title.clone(),
-    }
 }
 
 #[cfg(test)]
