@@ -10,7 +10,8 @@
 //! series it does not cover whole, a Jellyfin episode that is not in it is counted as not
 //! checked rather than as unknown, and such episodes' files are not checked either.
 //!
-//! The counting is pure ([`Drift::of`]); [`collect`] does the fetching.
+//! The counting is pure ([`Drift::wanted_files`], [`Drift::not_shared`]); [`collect`] does the
+//! fetching.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -102,15 +103,19 @@ pub struct Wanted {
 }
 
 impl Drift {
-    /// The disagreements in a library joined from every Jellyfin movie and episode (with
-    /// `unmatched` the items that matched nothing), the *arrs' lists it was joined from, and the
-    /// Sonarr episodes that want a file.
-    pub fn of(
-        library: &Library,
+    /// The report of `entries`, in the order it lists them: by kind, then by title.
+    pub fn new(mut entries: Vec<Entry>, unchecked: Vec<String>) -> Drift {
+        entries.sort_by(|a, b| (a.kind, &a.title).cmp(&(b.kind, &b.title)));
+        Drift { entries, unchecked }
+    }
+
+    /// What the *arrs want and have not got: from their lists, and the Sonarr episodes that want
+    /// a file (whose series must be monitored too).
+    pub fn wanted_files(
         radarr: &[RadarrData],
         sonarr: &[SonarrData],
         wanted: &[Wanted],
-    ) -> Drift {
+    ) -> Vec<Entry> {
         let mut entries = Vec::new();
         for r in radarr {
             for m in r.movies.iter().filter(|m| m.wants_file()) {
@@ -146,6 +151,13 @@ impl Drift {
                 why: None,
             });
         }
+        entries
+    }
+
+    /// What Jellyfin and the *arrs do not share, in a library joined from every Jellyfin movie
+    /// and episode (its `unmatched` the items that matched nothing).
+    pub fn not_shared(library: &Library) -> Vec<Entry> {
+        let mut entries = Vec::new();
         for u in &library.unmatched {
             entries.push(Entry {
                 kind: Kind::JellyfinUnmatched,
@@ -191,11 +203,7 @@ impl Drift {
                 }
             }
         }
-        entries.sort_by(|a, b| (a.kind, &a.title).cmp(&(b.kind, &b.title)));
-        Drift {
-            entries,
-            unchecked: Vec::new(),
-        }
+        entries
     }
 
     /// How many disagreements of `kind` there are.
@@ -394,12 +402,12 @@ pub async fn collect(
              calendar leaves out"
         ));
     }
-    let inventory = joiner
-        .finish()
-        .build(opts.users, radarr.clone(), lists.clone(), qualities);
-    let mut drift = Drift::of(&inventory.library, &radarr, &lists, &wanted);
-    drift.unchecked = unchecked;
-    Ok(drift)
+    let mut entries = Drift::wanted_files(&radarr, &lists, &wanted);
+    let joined = joiner.finish();
+    // The lists go into the library whole: the *arrs' entries were read from them first.
+    let inventory = joined.build(opts.users, radarr, lists, qualities);
+    entries.extend(Drift::not_shared(&inventory.library));
+    Ok(Drift::new(entries, unchecked))
 }
 
 /// True for a Jellyfin episode of a series the calendar does not cover whole, when the calendar
