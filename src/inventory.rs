@@ -33,6 +33,7 @@ use jiff::Timestamp;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::clients::arr::{Arr, ArrClient};
 use crate::clients::http::{ApiError, Malformed, Server};
 use crate::clients::jellyfin::{self, ItemFilter};
 use crate::clients::{radarr, sonarr, RootFolder, RootFolders, Sources, Tag};
@@ -225,13 +226,7 @@ pub async fn collect(
         tasks.spawn(async move { Ok(Got::RadarrTags(k, c.tags().await?)) });
         let c = r.clone();
         let known = opts.root_folders.radarr.get(k).cloned().flatten();
-        tasks.spawn(async move {
-            let roots = match known {
-                Some(roots) => roots,
-                None => c.root_folders().await?,
-            };
-            Ok(Got::RadarrRoots(k, roots))
-        });
+        tasks.spawn(async move { Ok(Got::RadarrRoots(k, root_folders(known, &c).await?)) });
     }
     let now = opts.now;
     for (k, s) in sources.sonarr.iter().enumerate() {
@@ -241,13 +236,7 @@ pub async fn collect(
         tasks.spawn(async move { Ok(Got::SonarrTags(k, c.tags().await?)) });
         let c = s.clone();
         let known = opts.root_folders.sonarr.get(k).cloned().flatten();
-        tasks.spawn(async move {
-            let roots = match known {
-                Some(roots) => roots,
-                None => c.root_folders().await?,
-            };
-            Ok(Got::SonarrRoots(k, roots))
-        });
+        tasks.spawn(async move { Ok(Got::SonarrRoots(k, root_folders(known, &c).await?)) });
         let c = s.clone();
         let qualities = qualities.clone();
         tasks.spawn(async move {
@@ -411,6 +400,17 @@ pub async fn collect(
     inventory.library.doubts = doubts;
     inventory.users = all_users;
     Ok(inventory)
+}
+
+/// The root folders the health gate has just read (`known`), else `c`'s, read now.
+async fn root_folders<A: Arr>(
+    known: Option<Vec<RootFolder>>,
+    c: &ArrClient<A>,
+) -> Result<Vec<RootFolder>, ApiError> {
+    match known {
+        Some(roots) => Ok(roots),
+        None => c.root_folders().await,
+    }
 }
 
 /// What a counted user's listing that could not be read whole leaves in doubt. Favourites
