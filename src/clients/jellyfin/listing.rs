@@ -69,22 +69,26 @@ pub struct Listing {
     pub inconsistent: Option<String>,
 }
 
-/// An item's identity for the paging checks: its id as 128 bits (Jellyfin's ids are 32 hex
-/// digits), or a hash of whatever it sent instead.
+/// An item's identity for the paging checks: its id folded to 64 bits (Jellyfin's ids are 32
+/// hex digits, from a hash, so any 64 of them are as good as all 128), or a hash of whatever it
+/// sent instead. Eight bytes: five users' listings are read at once, each with a set of every id
+/// it has seen. Two ids of one listing that fold alike (about one chance in 10^10 for 50,000
+/// items) make it look changed, which only reads it again and then keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ItemKey(u128);
+struct ItemKey(u64);
 
 impl ItemKey {
     fn of(id: &str) -> ItemKey {
         let hex: String = id.chars().filter(|c| *c != '-').collect();
         match u128::from_str_radix(&hex, 16) {
-            Ok(n) if hex.len() == 32 => ItemKey(n),
+            // Truncation meant: the two halves, folded.
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(n) if hex.len() == 32 => ItemKey((n as u64) ^ ((n >> 64) as u64)),
             _ => {
                 use std::hash::{Hash, Hasher};
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 id.hash(&mut h);
-                // Out of the hex ids' way: no 32-digit id has these top bits and this form.
-                ItemKey((u128::from(h.finish()) << 1) | 1 | (1 << 127))
+                ItemKey(h.finish())
             }
         }
     }
