@@ -20,56 +20,90 @@ pub use quality::{
     audio_label, is_lossless_codec, quality_label, Channels, Qualities, Quality, QualityId,
 };
 
-/// One counted Jellyfin user's view of an item. A library holds one per episode and counted
-/// user, so it is 16 bytes, not the 32 an `Option<Timestamp>` would make it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UserView {
-    /// Jellyfin's `UserData.Played`.
-    pub played: bool,
-    /// Jellyfin's `UserData.IsFavorite`.
-    pub favorite: bool,
-    last_played: LastPlayed,
+/// One counted Jellyfin user's view of an item, in 8 bytes: a library holds one per touched
+/// episode and counted user. Jellyfin's `UserData.LastPlayedDate` is held in nanoseconds since
+/// the Unix epoch, `i64::MIN` when absent, in the upper 62 bits; the two lowest bits, which
+/// Jellyfin's 100 ns ticks never set, say played and favourite. Moments outside 1677–2262 are
+/// clamped to those years: still long past or far ahead.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UserView(i64);
+
+const PLAYED: i64 = 1;
+const FAVORITE: i64 = 2;
+const FLAGS: i64 = PLAYED | FAVORITE;
+/// No last play. Its flag bits are clear, so a view's moment is its bits without them.
+const NEVER: i64 = i64::MIN;
+
+impl Default for UserView {
+    /// Untouched: not played, not a favourite, never played.
+    fn default() -> Self {
+        UserView(NEVER)
+    }
 }
 
-/// Jellyfin's `UserData.LastPlayedDate` in nanoseconds since the Unix epoch, `i64::MIN` when
-/// absent. Moments outside 1677–2262 are clamped to those years: still long past or far ahead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct LastPlayed(i64);
-
-impl Default for LastPlayed {
-    fn default() -> Self {
-        LastPlayed(i64::MIN)
+impl std::fmt::Debug for UserView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserView")
+            .field("played", &self.played())
+            .field("favorite", &self.favorite())
+            .field("last_played", &self.last_played())
+            .finish()
     }
 }
 
 impl UserView {
     pub fn new(played: bool, last_played: Option<Timestamp>, favorite: bool) -> Self {
-        let nanos = last_played.map_or(i64::MIN, |t| {
+        let nanos = last_played.map_or(NEVER, |t| {
             let n = t
                 .as_nanosecond()
-                .clamp(i128::from(i64::MIN + 1), i128::from(i64::MAX));
-            i64::try_from(n).unwrap_or(i64::MAX)
+                .clamp(i128::from(NEVER + 4), i128::from(i64::MAX));
+            i64::try_from(n).unwrap_or(i64::MAX) & !FLAGS
         });
-        UserView {
-            played,
-            favorite,
-            last_played: LastPlayed(nanos),
-        }
+        let mut view = UserView(nanos);
+        view.set_played(played);
+        view.set_favorite(favorite);
+        view
+    }
+
+    /// Jellyfin's `UserData.Played`.
+    pub fn played(self) -> bool {
+        self.0 & PLAYED != 0
+    }
+
+    /// Jellyfin's `UserData.IsFavorite`.
+    pub fn favorite(self) -> bool {
+        self.0 & FAVORITE != 0
+    }
+
+    pub fn set_played(&mut self, played: bool) {
+        self.set(PLAYED, played);
+    }
+
+    pub fn set_favorite(&mut self, favorite: bool) {
+        self.set(FAVORITE, favorite);
+    }
+
+    fn set(&mut self, flag: i64, on: bool) {
+        self.0 = if on { self.0 | flag } else { self.0 & !flag };
+    }
+
+    /// The moment's bits: the view without its flags.
+    fn moment(self) -> i64 {
+        self.0 & !FLAGS
     }
 
     /// Jellyfin's `UserData.LastPlayedDate`; absent when Jellyfin has none.
-    pub fn last_played(&self) -> Option<Timestamp> {
-        (self.last_played != LastPlayed::default())
-            .then(|| Timestamp::from_nanosecond(i128::from(self.last_played.0)).ok())
+    pub fn last_played(self) -> Option<Timestamp> {
+        (self.moment() != NEVER)
+            .then(|| Timestamp::from_nanosecond(i128::from(self.moment())).ok())
             .flatten()
     }
 
     /// Both views in one: played or favourite by either, last played at the later moment.
     pub fn merge(&mut self, other: UserView) {
-        self.played |= other.played;
-        self.favorite |= other.favorite;
         // Absent is the smallest value, so the later moment wins over none.
-        self.last_played = self.last_played.max(other.last_played);
+        let flags = (self.0 | other.0) & FLAGS;
+        self.0 = self.moment().max(other.moment()) | flags;
     }
 }
 
@@ -109,31 +143,45 @@ impl Views {
 
     /// The view of the user at `i`, to change; the list grows to hold it.
     pub fn get_mut(&mut self, i: usize) -> &mut UserView {
+        self.slot(i, i + 1)
+    }
+
+    /// The view of the user at `i` of `users`, to change. A list that outgrows its inline
+    /// place is given room for every user at once: users' listings arrive one after another,
+    /// and growing by one view each time would move it (and leave a hole) once per user.
+    fn slot(&mut self, i: usize, users: usize) -> &mut UserView {
         if self.0.len() <= i {
-            // Exactly: a library holds one per episode, and doubling would leave room unused.
-            self.0.reserve_exact(i + 1 - self.0.len());
+            if i >= self.0.inline_size() {
+                // Exactly: a library holds one per touched episode.
+                self.0.reserve_exact(users.max(i + 1) - self.0.len());
+            }
             self.0.resize(i + 1, UserView::default());
         }
         &mut self.0[i]
     }
 
-    /// Merges each user's view in `from` into this one's ([`UserView::merge`]).
-    pub fn merge_from(&mut self, from: &Views) {
+    /// Merges `view` into the view of the user at `i` of `users` ([`UserView::merge`]).
+    pub fn merge_one(&mut self, i: usize, view: UserView, users: usize) {
+        if view != UserView::default() {
+            self.slot(i, users).merge(view);
+        }
+    }
+
+    /// Merges each user's view in `from` into this one's, of `users` ([`UserView::merge`]).
+    pub fn merge_from(&mut self, from: &Views, users: usize) {
         for (i, v) in from.0.iter().enumerate() {
-            if *v != UserView::default() {
-                self.get_mut(i).merge(*v);
-            }
+            self.merge_one(i, *v, users);
         }
     }
 
     /// True when at least one counted user marked the item as a favourite.
     pub fn any_favorite(&self) -> bool {
-        self.0.iter().any(|v| v.favorite)
+        self.0.iter().any(|v| v.favorite())
     }
 
     /// True when at least one counted user has played the item.
     pub fn any_played(&self) -> bool {
-        self.0.iter().any(|v| v.played)
+        self.0.iter().any(|v| v.played())
     }
 }
 
@@ -394,7 +442,7 @@ mod tests {
 
     #[test]
     fn a_user_view_keeps_its_moment_and_merges_to_the_later_one() {
-        assert_eq!(std::mem::size_of::<UserView>(), 16);
+        assert_eq!(std::mem::size_of::<UserView>(), 8);
         let t: Timestamp = "2024-05-03T10:00:00.1234567Z".parse().unwrap();
         let early: Timestamp = "1001-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(UserView::new(true, Some(t), false).last_played(), Some(t));
@@ -405,7 +453,7 @@ mod tests {
         assert!(clamped > early && clamped.as_second() < -9_000_000_000);
         let mut v = UserView::new(false, None, true);
         v.merge(UserView::new(true, Some(t), false));
-        assert!(v.played && v.favorite && v.last_played() == Some(t));
+        assert!(v.played() && v.favorite() && v.last_played() == Some(t));
         v.merge(UserView::new(true, Some(early), false));
         assert_eq!(v.last_played(), Some(t));
     }
@@ -430,12 +478,42 @@ mod tests {
     }
 
     #[test]
+    fn a_user_views_flags_and_moment_stay_apart() {
+        let t: Timestamp = "2024-05-03T10:00:00.1234567Z".parse().unwrap();
+        let mut v = UserView::new(true, Some(t), false);
+        v.set_favorite(true);
+        v.set_played(false);
+        assert!(!v.played() && v.favorite() && v.last_played() == Some(t));
+        let far: Timestamp = "9000-01-01T00:00:00Z".parse().unwrap();
+        let v = UserView::new(true, Some(far), true);
+        assert!(v.played() && v.favorite() && v.last_played().unwrap().as_second() > 0);
+        assert_eq!(UserView::new(false, None, false), UserView::default());
+    }
+
+    #[test]
+    fn views_that_outgrow_their_inline_place_make_room_for_every_user_at_once() {
+        let seen = UserView::new(true, None, false);
+        let mut v = Views::untouched(5);
+        v.merge_one(0, seen, 5);
+        assert!(!v.0.spilled());
+        v.merge_one(2, seen, 5);
+        assert_eq!((v.0.len(), v.0.capacity()), (3, 5));
+        v.merge_one(4, seen, 5);
+        assert_eq!((v.0.len(), v.0.capacity()), (5, 5));
+        assert!(v.get(0).played() && !v.get(1).played() && v.get(4).played());
+        // An untouched view adds nothing.
+        let mut w = Views::untouched(5);
+        w.merge_one(3, UserView::default(), 5);
+        assert!(w.0.is_empty());
+    }
+
+    #[test]
     fn views_any() {
         let mut v = Views::untouched(2);
         assert!(!v.any_played() && !v.any_favorite());
-        v.get_mut(1).played = true;
-        v.get_mut(0).favorite = true;
+        v.get_mut(1).set_played(true);
+        v.get_mut(0).set_favorite(true);
         assert!(v.any_played() && v.any_favorite());
-        assert_eq!((v.get(1).played, v.get(5)), (true, UserView::default()));
+        assert_eq!((v.get(1).played(), v.get(5)), (true, UserView::default()));
     }
 }

@@ -25,12 +25,13 @@ fn titled<'a>(title: &'a str, default_instance: bool, instance: &str) -> Cow<'a,
     }
 }
 
-fn decision_title(d: &Decision) -> Cow<'_, str> {
-    titled(
-        &d.title,
-        d.target.has_default_instance(),
-        d.target.instance(),
-    )
+fn decision_title(d: &Decision) -> String {
+    let title = d.title.to_string();
+    if d.target.has_default_instance() {
+        title
+    } else {
+        format!("{title} [{}]", d.target.instance())
+    }
 }
 
 fn key_title<'a>(title: &'a str, key: &TargetKey) -> Cow<'a, str> {
@@ -800,7 +801,7 @@ mod tests {
         Decision {
             verdict,
             kind: Kind::Movie,
-            title: title.to_string(),
+            title: title.into(),
             target: Target::Radarr {
                 instance: "radarr".into(),
                 movie_id: 1,

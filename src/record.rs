@@ -434,7 +434,7 @@ pub fn new_actions(plan: &Plan) -> (Vec<usize>, Vec<NewAction>) {
         .map(|(i, d)| {
             let action = NewAction {
                 target: target_key(d),
-                title: d.title.clone(),
+                title: d.title.to_string(),
                 reason: d.reason.to_string(),
                 bytes: d.bytes,
                 // Serializing a plain enum of integers cannot fail.
@@ -546,8 +546,8 @@ mod tests {
             instance: "sonarr".into(),
             series_id: 3,
             season: 1,
-            episode_ids: vec![1, 2],
-            episode_file_ids: files,
+            episode_ids: [1, 2].into_iter().collect(),
+            episode_file_ids: files.into(),
         }
     }
 

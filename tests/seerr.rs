@@ -283,7 +283,7 @@ async fn a_recent_request_keeps_the_title_and_names_the_requester() {
     let day0 = days.live(0).await;
     let reason = |title: &str| {
         (day0.plan.decisions.iter())
-            .find(|d| d.title.contains(title))
+            .find(|d| d.title.to_string().contains(title))
             .map(|d| d.reason.to_string())
             .unwrap_or_default()
     };
@@ -312,7 +312,7 @@ async fn with_request_protection_seerr_down_keeps_everything() {
         "any request could have protected it"
     );
     let heat = (day0.plan.decisions.iter())
-        .find(|d| d.title.contains("Heat"))
+        .find(|d| d.title.to_string().contains("Heat"))
         .unwrap();
     assert!(
         heat.reason
@@ -401,7 +401,7 @@ async fn a_title_waits_for_its_requester_to_watch_it() {
     let day0 = days.live(0).await;
     let reason = |title: &str| {
         (day0.plan.decisions.iter())
-            .find(|d| d.title.contains(title))
+            .find(|d| d.title.to_string().contains(title))
             .map(|d| (d.verdict, d.reason.to_string()))
             .expect(title)
     };
@@ -459,7 +459,7 @@ async fn a_season_waits_until_its_requester_has_watched_every_episode() {
     let mut days = Days::start_with_seerr(world, "keep_until_requester_watched = true\n").await;
     let day0 = days.live(0).await;
     let s01 = (day0.plan.decisions.iter())
-        .find(|d| d.title.contains("Dark S01"))
+        .find(|d| d.title.to_string().contains("Dark S01"))
         .expect("Dark S01");
     assert_eq!(
         (s01.verdict, s01.reason.to_string()),

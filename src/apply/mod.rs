@@ -31,7 +31,7 @@ mod tests;
 use crate::clients::http::{ApiError, Server};
 use crate::clients::Sources;
 use crate::inventory::RootFolderState;
-use crate::plan::Plan;
+use crate::plan::{Plan, Title};
 
 pub use log::log_decision;
 pub use space::SpaceRun;
@@ -147,7 +147,7 @@ pub trait Gate {
 pub struct Step<'a> {
     pub number: usize,
     pub total: usize,
-    pub title: &'a str,
+    pub title: &'a Title,
     pub more: usize,
 }
 

@@ -11,8 +11,8 @@ fn season(episodes: Vec<i32>, files: Vec<i32>) -> Target {
         instance: "sonarr".into(),
         series_id: 3,
         season: 1,
-        episode_ids: episodes,
-        episode_file_ids: files,
+        episode_ids: episodes.into(),
+        episode_file_ids: files.into(),
     }
 }
 
@@ -53,14 +53,14 @@ fn a_step_names_its_place_and_what_goes() {
     let one = Step {
         number: 3,
         total: 12,
-        title: "The Matrix (1999)",
+        title: &"The Matrix (1999)".into(),
         more: 0,
     };
     assert_eq!(one.to_string(), "3/12: The Matrix (1999)");
     let series = Step {
         number: 5,
         total: 12,
-        title: "Dark S01",
+        title: &"Dark S01".into(),
         more: 2,
     };
     assert_eq!(series.to_string(), "5-7/12: Dark S01 and 2 more");

@@ -213,9 +213,9 @@ async fn collect_makes_a_fixed_number_of_list_requests() {
 
     let lib = &inv.library;
     assert_eq!(lib.users, ["Admin", "Kid"]);
-    assert!(lib.movies[0].views.get(0).played && !lib.movies[0].views.get(1).played);
+    assert!(lib.movies[0].views.get(0).played() && !lib.movies[0].views.get(1).played());
     let bb = &lib.series[0];
-    assert!(bb.seasons[0].episodes[0].views.get(0).played);
+    assert!(bb.seasons[0].episodes[0].views.get(0).played());
     assert!(lib.series[1].seasons[0].episodes.is_empty());
     assert_eq!(lib.roots_of("radarr"), ["/data"]);
     assert_eq!(inv.root_folders.len(), 2);
@@ -330,12 +330,10 @@ async fn a_calendar_that_covers_the_candidates_needs_no_request_per_series() {
         calendar.param("includeEpisodeFile").as_deref(),
         Some("true")
     );
-    assert!(
-        inv.library.series[0].seasons[0].episodes[0]
-            .views
-            .get(0)
-            .played
-    );
+    assert!(inv.library.series[0].seasons[0].episodes[0]
+        .views
+        .get(0)
+        .played());
 }
 
 #[tokio::test]

@@ -39,13 +39,13 @@ impl Touches {
         }
         let view = view_of(item.user_data.as_ref());
         let k = self.slot(item);
-        merge_view(self.views[k].get_mut(user), view);
+        self.views[k].merge_one(user, view, self.users);
     }
 
     /// Adds `item` with every counted user's view of it, merged into what is known.
     pub fn add_views(&mut self, item: Item, views: &Views) {
         let k = self.slot(item);
-        self.views[k].merge_from(views);
+        self.views[k].merge_from(views, self.users);
     }
 
     /// Where `item` is held: its first copy, or `item` itself when new.
@@ -104,10 +104,6 @@ pub(super) fn view_of(ud: Option<&UserData>) -> UserView {
         .unwrap_or_default()
 }
 
-pub(super) fn merge_view(into: &mut UserView, v: UserView) {
-    into.merge(v);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,12 +135,14 @@ mod tests {
         let all: Vec<_> = t.iter().collect();
         assert_eq!(&*all[0].0.id, "e1");
         let v = &all[0].1 .0;
-        assert!(v[0].played && !v[1].played && v[2].played && v[2].favorite && !v[0].favorite);
+        assert!(
+            v[0].played() && !v[1].played() && v[2].played() && v[2].favorite() && !v[0].favorite()
+        );
         assert_eq!(
             v[2].last_played(),
             Some("2024-02-01T00:00:00Z".parse().unwrap())
         );
-        assert!(!all[1].1 .0[0].favorite && all[1].1 .0[1].favorite);
+        assert!(!all[1].1 .0[0].favorite() && all[1].1 .0[1].favorite());
     }
 
     #[test]

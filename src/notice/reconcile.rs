@@ -223,7 +223,7 @@ fn announce(
     }
     changes.announce.push(NoticeRow {
         target: key.clone(),
-        title: d.title.clone(),
+        title: d.title.to_string(),
         bytes: d.bytes,
         jellyfin_id: d.jellyfin_id.map(|id| id.to_string()),
         state: NoticeState::Scheduled,

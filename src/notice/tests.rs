@@ -23,7 +23,7 @@ fn movie(n: u8, verdict: Verdict, reason: Reason) -> Decision {
     Decision {
         verdict,
         kind: Kind::Movie,
-        title: format!("Movie {n}"),
+        title: format!("Movie {n}").into(),
         target: Target::Radarr {
             instance: "radarr".into(),
             movie_id: i32::from(n),
@@ -51,7 +51,7 @@ fn scheduled(n: u8, at: Timestamp) -> NoticeRow {
     let d = eligible(n);
     NoticeRow {
         target: target_key(&d),
-        title: d.title,
+        title: d.title.to_string(),
         bytes: d.bytes,
         jellyfin_id: Some(id(n).to_string()),
         state: NoticeState::Scheduled,

@@ -6,7 +6,7 @@ fn movie(id: i32, bytes: u64) -> Decision {
     Decision {
         verdict: Verdict::Delete,
         kind: Kind::Movie,
-        title: format!("Movie {id}"),
+        title: format!("Movie {id}").into(),
         target: Target::Radarr {
             instance: "radarr".into(),
             movie_id: id,

@@ -76,7 +76,7 @@ pub(super) fn messages(
         .filter(|(_, o)| matches!(o, Outcome::Deleted))
         .filter_map(|(i, _)| outcome.plan.decisions.get(*i))
         .map(|d| Item {
-            title: d.title.clone(),
+            title: d.title.to_string(),
             kind: d.kind.as_str().to_owned(),
             bytes: d.bytes,
             due: None,

@@ -185,18 +185,18 @@ impl<'a> Ctx<'a> {
     /// `None` when no counted user has played the item.
     fn watch(&self, views: &Views) -> Option<Played> {
         let n = self.users.len();
-        if !(0..n).any(|i| Self::view(views, i).played) {
+        if !(0..n).any(|i| Self::view(views, i).played()) {
             return None;
         }
         if self.rules.watched_by == WatchedBy::All {
-            if let Some(i) = (0..n).find(|&i| !Self::view(views, i).played) {
+            if let Some(i) = (0..n).find(|&i| !Self::view(views, i).played()) {
                 return Some(Played::NotWatchedBy(i));
             }
         }
         let mut latest: Option<Timestamp> = None;
         for i in 0..n {
             let view = Self::view(views, i);
-            if !view.played {
+            if !view.played() {
                 continue;
             }
             match view.last_played() {
@@ -280,7 +280,7 @@ impl<'a> Ctx<'a> {
             return None;
         }
         (0..self.users.len())
-            .find(|&i| Self::view(views, i).favorite)
+            .find(|&i| Self::view(views, i).favorite())
             .map(|i| Reason::Favorite { user: self.user(i) })
     }
 }
@@ -519,7 +519,7 @@ pub(crate) mod testkit {
                 episode_ids,
                 episode_file_ids,
                 ..
-            } => (episode_ids.clone(), episode_file_ids.clone()),
+            } => (episode_ids.to_vec(), episode_file_ids.to_vec()),
             Target::Radarr { .. } => panic!("not a Sonarr target: {target:?}"),
         }
     }
@@ -570,7 +570,7 @@ pub(crate) mod testkit {
             self
         }
         fn watched(mut self, ago: i64) -> Self {
-            let favorite = self.views.get(0).favorite;
+            let favorite = self.views.get(0).favorite();
             *self.views.get_mut(0) = UserView::new(true, Some(at(ago)), favorite);
             self
         }
@@ -583,7 +583,7 @@ pub(crate) mod testkit {
             self
         }
         fn fav(mut self) -> Self {
-            self.views.get_mut(0).favorite = true;
+            self.views.get_mut(0).set_favorite(true);
             self
         }
         fn playing(mut self) -> Self {
@@ -649,7 +649,7 @@ pub(crate) mod testkit {
             self
         }
         fn fav(mut self) -> Self {
-            self.views.get_mut(0).favorite = true;
+            self.views.get_mut(0).set_favorite(true);
             self
         }
     }
@@ -699,7 +699,7 @@ pub(crate) mod testkit {
         fn watched(mut self, eps: impl IntoIterator<Item = i32>, ago: i64) -> Self {
             for n in eps {
                 let view = self.ep(n).views.get_mut(0);
-                *view = UserView::new(true, Some(at(ago)), view.favorite);
+                *view = UserView::new(true, Some(at(ago)), view.favorite());
             }
             self
         }
@@ -720,11 +720,11 @@ pub(crate) mod testkit {
             self
         }
         fn fav_episode(mut self, ep: i32) -> Self {
-            self.ep(ep).views.get_mut(0).favorite = true;
+            self.ep(ep).views.get_mut(0).set_favorite(true);
             self
         }
         fn fav(mut self) -> Self {
-            self.views.get_mut(0).favorite = true;
+            self.views.get_mut(0).set_favorite(true);
             self
         }
         fn playing(mut self, ep: i32) -> Self {
@@ -776,7 +776,7 @@ mod tests {
         let deleted = |lib: &Library, rules: &Rules| -> Vec<String> {
             plan(lib, rules, now())
                 .deletions()
-                .map(|d| d.title.clone())
+                .map(|d| d.title.to_string())
                 .collect()
         };
         let rules = rules();
@@ -792,7 +792,7 @@ mod tests {
         let p = plan(&lib, &rules, now());
         let dark = p
             .kept()
-            .find(|d| d.title.starts_with("Dark"))
+            .find(|d| d.title.to_string().starts_with("Dark"))
             .expect("Dark is kept");
         assert_eq!(dark.reason.code(), "incomplete");
         assert!(dark.reason.to_string().contains("could not be read"));
@@ -931,23 +931,23 @@ mod tests {
             why: "no Radarr movie with tmdb 1".into(),
         }];
         let plan = plan(&lib, &rules(), now());
-        let titles: Vec<(&str, &str)> = plan
+        let titles: Vec<String> = plan
             .decisions
             .iter()
-            .map(|d| (d.verdict.as_str(), d.title.as_str()))
+            .map(|d| format!("{} {}", d.verdict.as_str(), d.title))
             .collect();
         assert_eq!(
             titles,
             vec![
-                ("delete", "a"),
-                ("delete", "c"),
-                ("delete", "Alpha S00E01"),
-                ("delete", "Alpha S01"),
-                ("delete", "Alpha S02"),
-                ("delete", "zed S01E01"),
-                ("delete", "zed S01E02"),
-                ("keep", "B"),
-                ("keep", "zed S02"),
+                "delete a",
+                "delete c",
+                "delete Alpha S00E01",
+                "delete Alpha S01",
+                "delete Alpha S02",
+                "delete zed S01E01",
+                "delete zed S01E02",
+                "keep B",
+                "keep zed S02",
             ]
         );
         assert_eq!(plan.unmatched, lib.unmatched);
@@ -1056,7 +1056,7 @@ mod tests {
                         s = s.shared(&[n - 1, n]);
                     }
                 }
-                s.views.get_mut(0).favorite = rng.u8(..30) == 0;
+                s.views.get_mut(0).set_favorite(rng.u8(..30) == 0);
                 show = show.season(s);
             }
             // Now and then a file shared across two seasons, which Sonarr should never have.

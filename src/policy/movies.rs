@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use crate::library::{path_is_under, Movie, Views};
-use crate::plan::{Decision, Kind, Reason, Target, Verdict};
+use crate::plan::{Decision, Kind, Reason, Target, Title, Verdict};
 use crate::rules::Copies;
 
 use super::{copies, other_copy, title_ranks, Collector, Ctx, Played, SortKey};
@@ -56,7 +56,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             Decision {
                 verdict,
                 kind: Kind::Movie,
-                title: movie.titled(),
+                title: Title::movie(&movie.title, movie.year),
                 target: Target::Radarr {
                     instance: movie.instance.clone(),
                     movie_id: movie.radarr_id,
@@ -72,7 +72,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
 }
 
 fn merge(into: &mut Views, from: &Views) {
-    into.merge_from(from);
+    into.merge_from(from, from.0.len());
 }
 
 /// `Ok((watched_at, days_ago))` when the movie may go, else the first reason that keeps it, in

@@ -10,11 +10,12 @@
 //! deletion that would take a file still holding an episode not deleted with it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::library::{path_is_under, Episode, MediaFile, QualityId, Season, Series, SeriesStatus};
-use crate::plan::{Decision, Kind, Reason, Target, Verdict};
+use crate::plan::{Decision, Ids, Kind, Reason, Target, Title, Verdict};
 use crate::rules::SeriesMode;
 
 use super::{copies, other_copy, title_ranks, Collector, Ctx, Played, SortKey};
@@ -38,6 +39,7 @@ pub(super) fn decide(ctx: &Ctx, all: &[Series], out: &mut Collector) {
         };
         let show = Show {
             series,
+            name: series.title.as_str().into(),
             rank,
             keep_tag: on_a_copy(&|s| ctx.keep_tag(&s.tags)),
             favorite: on_a_copy(&|s| ctx.favorite(&s.views)),
@@ -52,6 +54,8 @@ pub(super) fn decide(ctx: &Ctx, all: &[Series], out: &mut Collector) {
 /// What holds for the whole series, worked out once.
 struct Show<'a> {
     series: &'a Series,
+    /// Its title, shared by the titles of its decisions.
+    name: Arc<str>,
     rank: usize,
     keep_tag: Option<Reason>,
     favorite: Option<Reason>,
@@ -286,7 +290,7 @@ fn season_decision(
     reason: Reason,
 ) -> (SortKey, Decision) {
     let mut seen = HashSet::new();
-    let mut file_ids = Vec::new();
+    let mut file_ids = Ids::new();
     let mut bytes = 0;
     let mut files = Vec::new();
     for file in season.episodes.iter().filter_map(|e| e.file.as_ref()) {
@@ -311,7 +315,7 @@ fn season_decision(
         watched_at,
         verdict,
         kind: Kind::Season,
-        title: format!("{} S{:02}", show.series.title, season.number),
+        title: Title::season(&show.name, season.number),
         target: Target::Sonarr {
             instance: show.series.instance.clone(),
             series_id: show.series.sonarr_id,
@@ -443,14 +447,7 @@ fn file_decision(
 ) -> (SortKey, Decision) {
     let first = episodes.first().map_or(0, |j| j.ep.number);
     let last = episodes.last().map_or(0, |j| j.ep.number);
-    let mut title = format!(
-        "{} {}",
-        show.series.title,
-        episode_label(season.number, first)
-    );
-    if last != first {
-        title.push_str(&format!("-E{last:02}"));
-    }
+    let title = Title::episodes(&show.name, season.number, first, last);
     let watched_at = episodes
         .iter()
         .filter_map(|j| match j.verdict {

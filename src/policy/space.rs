@@ -137,7 +137,7 @@ mod tests {
         Decision {
             verdict: Verdict::Delete,
             kind: Kind::Movie,
-            title: format!("Movie {id}"),
+            title: format!("Movie {id}").into(),
             target: Target::Radarr {
                 instance: "radarr".into(),
                 movie_id: id,
@@ -191,7 +191,7 @@ mod tests {
     fn only_as_many_of_the_oldest_as_reach_the_target_go() {
         // 6.4 MiB free of 128: 32 MiB short of 38.4 MiB; four 10 MiB movies.
         let (lines, plan) = run(Some(6), &[]);
-        let deleted: Vec<&str> = plan.deletions().map(|d| d.title.as_str()).collect();
+        let deleted: Vec<String> = plan.deletions().map(|d| d.title.to_string()).collect();
         assert_eq!(deleted, ["Movie 10", "Movie 9", "Movie 8", "Movie 7"]);
         assert!(
             lines[0].starts_with("delete Movie 10: space: /srv/media at 4.7 % free, target 30.0 %; watched 10 days ago"),
@@ -230,7 +230,7 @@ mod tests {
     fn files_held_by_another_link_are_skipped_and_the_next_oldest_go() {
         // The two oldest are seeding.
         let (lines, plan) = run(Some(6), &[(9, 2), (8, 3)]);
-        let deleted: Vec<&str> = plan.deletions().map(|d| d.title.as_str()).collect();
+        let deleted: Vec<String> = plan.deletions().map(|d| d.title.to_string()).collect();
         assert_eq!(deleted, ["Movie 8", "Movie 7", "Movie 6", "Movie 5"]);
         assert_eq!(plan.space[0].frees_nothing, 2);
         assert!(

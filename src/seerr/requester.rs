@@ -267,7 +267,7 @@ pub fn judge(plan: &mut Plan, library: &Library, asked: &Asked<'_>, says: &HashM
 }
 
 fn counted_played(views: &Views, user: usize) -> bool {
-    views.0.get(user).is_some_and(|v| v.played)
+    views.0.get(user).is_some_and(|v| v.played())
 }
 
 /// What a deletion removes, as the library knows it: a movie, or the episodes whose files go.

@@ -73,7 +73,7 @@ fn delete(kind: Kind, target: Target) -> Decision {
     Decision {
         verdict: Verdict::Delete,
         kind,
-        title: "t".to_owned(),
+        title: "t".into(),
         target,
         bytes: 1,
         reason: Reason::Watched { days_ago: 9 },
@@ -100,8 +100,8 @@ fn sonarr(kind: Kind, season: i32) -> Decision {
             instance: "sonarr".into(),
             series_id: 7,
             season,
-            episode_ids: vec![season * 10],
-            episode_file_ids: vec![season * 100],
+            episode_ids: [season * 10].into_iter().collect(),
+            episode_file_ids: [season * 100].into_iter().collect(),
         },
     )
 }

@@ -201,7 +201,7 @@ pub fn movies(titles: &[&str]) -> World {
 /// The reason of the decision about `title`.
 pub fn reason_of(outcome: &RunOutcome, title: &str) -> Reason {
     (outcome.plan.decisions.iter())
-        .find(|d| d.title.contains(title))
+        .find(|d| d.title.to_string().contains(title))
         .unwrap_or_else(|| panic!("{title} is in the plan"))
         .reason
         .clone()

@@ -81,8 +81,7 @@ impl ItemKey {
     fn of(id: &str) -> ItemKey {
         let hex: String = id.chars().filter(|c| *c != '-').collect();
         match u128::from_str_radix(&hex, 16) {
-            // Truncation meant: the two halves, folded.
-            #[allow(clippy::cast_possible_truncation)]
+            // The two halves, folded (`as` truncates, as meant).
             Ok(n) if hex.len() == 32 => ItemKey((n as u64) ^ ((n >> 64) as u64)),
             _ => {
                 use std::hash::{Hash, Hasher};

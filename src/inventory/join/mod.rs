@@ -33,7 +33,7 @@ use super::paths::PathMap;
 use super::touches::view_of;
 use super::{InventoryOptions, RadarrData, SonarrData, Touches};
 use crate::clients::jellyfin::{Item, ItemKind, Session};
-use crate::library::{JellyfinId, Season, Unmatched, Views};
+use crate::library::{JellyfinId, Season, Unmatched, UserView, Views};
 
 pub use build::{library_episode, seasons_of, Joined};
 use build::{MoviesJoined, SeriesJoined};
@@ -203,20 +203,23 @@ impl<'a> Joiner<'a> {
         if user >= self.users {
             return;
         }
-        let mut views = Views::untouched(self.users);
-        *views.get_mut(user) = view_of(item.user_data.as_ref());
-        self.add(item, &views);
+        let seen = Seen::One(user, view_of(item.user_data.as_ref()));
+        if self.try_add(&item, seen).is_err() {
+            self.held.add(user, item);
+        }
     }
 
     /// Adds `item` with every counted user's view of it.
     pub fn add(&mut self, item: Item, views: &Views) {
-        if self.try_add(&item, views).is_err() {
+        if self.try_add(&item, Seen::All(views)).is_err() {
             self.held.add_views(item, views);
         }
     }
 
-    /// Puts `views` on what `item` is; why not when a movie or an episode matches nothing.
-    fn try_add(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+    /// Puts what was seen of `item` on what it is; why not when a movie or an episode matches
+    /// nothing.
+    fn try_add(&mut self, item: &Item, views: Seen<'_>) -> Result<(), String> {
+        let n = self.users;
         match item.kind {
             ItemKind::Movie => self.add_movie(item, views),
             ItemKind::Episode => self.add_episode(item, views),
@@ -227,7 +230,7 @@ impl<'a> Joiner<'a> {
                     if let Found::One((si, _)) =
                         side.idx.find(tvdb, item.path.as_deref(), &self.map)
                     {
-                        merge_views(&mut side.series_views[si], views);
+                        merge_views(&mut side.series_views[si], views, n);
                     }
                 }
                 Ok(())
@@ -238,12 +241,11 @@ impl<'a> Joiner<'a> {
                     if let Found::One((si, _)) =
                         side.idx.find(tvdb, item.path.as_deref(), &self.map)
                     {
-                        let n = self.users;
                         let v = side
                             .season_views
                             .entry((si, number))
                             .or_insert_with(|| Views::untouched(n));
-                        merge_views(v, views);
+                        merge_views(v, views, n);
                     }
                 }
                 Ok(())
@@ -252,13 +254,13 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    fn add_movie(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+    fn add_movie(&mut self, item: &Item, views: Seen<'_>) -> Result<(), String> {
         let Some(side) = &mut self.movies else {
             return Ok(());
         };
         match side.idx.find(item, &self.map) {
             Found::One(m) => {
-                merge_views(&mut side.views[m], views);
+                merge_views(&mut side.views[m], views, self.users);
                 side.ids[m] = side.ids[m].or_else(|| JellyfinId::parse(&item.id));
                 if let Some(&id) = self.playing_ids.get(&*item.id) {
                     side.playing.insert(id, m);
@@ -269,7 +271,7 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    fn add_episode(&mut self, item: &Item, views: &Views) -> Result<(), String> {
+    fn add_episode(&mut self, item: &Item, views: Seen<'_>) -> Result<(), String> {
         let tvdb = self.series_tvdb_of(item);
         let Some(side) = &mut self.series else {
             return Ok(());
@@ -291,7 +293,7 @@ impl<'a> Joiner<'a> {
                 let season_id = item.season_id.as_deref().and_then(JellyfinId::parse);
                 for &(s, e) in &found {
                     let episode = &mut seasons[s].episodes[e];
-                    merge_views(&mut episode.views, views);
+                    merge_views(&mut episode.views, views, self.users);
                     episode.jellyfin_id =
                         episode.jellyfin_id.or_else(|| JellyfinId::parse(&item.id));
                     seasons[s].jellyfin_id = seasons[s].jellyfin_id.or(season_id);
@@ -315,7 +317,7 @@ impl<'a> Joiner<'a> {
         let mut unmatched_movies = Vec::new();
         let mut unmatched_episodes = Vec::new();
         for (item, views) in std::mem::take(&mut self.held).into_items() {
-            let Err(why) = self.try_add(&item, &views) else {
+            let Err(why) = self.try_add(&item, Seen::All(&views)) else {
                 continue;
             };
             if !views.any_played() {
@@ -396,8 +398,20 @@ impl<'a> Joiner<'a> {
     }
 }
 
-fn merge_views(into: &mut Views, from: &Views) {
-    into.merge_from(from);
+/// What a listing told of an item: one counted user's view of it, or (an item held back and
+/// added again) every user's.
+#[derive(Clone, Copy)]
+enum Seen<'a> {
+    One(usize, UserView),
+    All(&'a Views),
+}
+
+/// Merges what was seen into the views of one of `users` counted users' items.
+fn merge_views(into: &mut Views, seen: Seen<'_>, users: usize) {
+    match seen {
+        Seen::One(user, view) => into.merge_one(user, view, users),
+        Seen::All(from) => into.merge_from(from, users),
+    }
 }
 
 fn unmatched(kind: &str, title: String, item: &Item, why: String) -> Unmatched {

@@ -371,7 +371,7 @@ fn hundred_thousand_episodes_join_fast() {
         .iter()
         .flat_map(|s| &s.seasons)
         .flat_map(|s| &s.episodes)
-        .filter(|e| (0..2).all(|i| e.views.get(i).played))
+        .filter(|e| (0..2).all(|i| e.views.get(i).played()))
         .count();
     assert_eq!(watched, 50_000);
 }

@@ -19,7 +19,7 @@ fn an_episode_whose_series_loads_late_matches_at_the_end() {
         inv.library.unmatched
     );
     let e = episode(&inv, 201);
-    assert!(e.views.get(1).played && !e.views.get(0).played);
+    assert!(e.views.get(1).played() && !e.views.get(0).played());
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn the_views_of_several_users_meet_on_one_episode() {
         QualityTable::default(),
     );
     let v = &episode(&inv, 102).views.0;
-    assert!(v[0].played && v[1].played && v[1].favorite && !v[0].favorite);
+    assert!(v[0].played() && v[1].played() && v[1].favorite() && !v[0].favorite());
     assert_eq!(v[1].last_played(), Some(ts(T2)));
     assert!(!episode(&inv, 103).views.any_played());
 }

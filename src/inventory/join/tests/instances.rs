@@ -65,8 +65,8 @@ fn each_copy_of_a_movie_gets_the_views_of_its_own_file() {
     );
     let hd = views_in(&inv, "hd", 1).0[0];
     let uhd = views_in(&inv, "4k", 2).0[0];
-    assert!(hd.played && !hd.favorite, "{hd:?}");
-    assert!(uhd.favorite && !uhd.played, "{uhd:?}");
+    assert!(hd.played() && !hd.favorite(), "{hd:?}");
+    assert!(uhd.favorite() && !uhd.played(), "{uhd:?}");
     // The same ids in the other instance are other movies, and untouched.
     assert!(!views_in(&inv, "hd", 2).any_played());
     assert!(!views_in(&inv, "4k", 1).any_played());

@@ -18,7 +18,7 @@ fn movie_matches_by_tmdb_even_when_paths_differ() {
     );
     let inv = join(f.clone(), &opts());
     let v = movie_views(&inv, 1);
-    assert!(v.0[0].played);
+    assert!(v.0[0].played());
     assert_eq!(v.0[0].last_played(), Some(ts(T1)));
     assert!(!movie_views(&inv, 2).any_played());
     assert!(inv.library.unmatched.is_empty());
@@ -177,12 +177,12 @@ fn views_are_per_counted_user_in_order_and_merged_across_lists() {
     let inv = join(f.clone(), &opts());
     assert_eq!(inv.library.users, ["user0", "user1"]);
     let v1 = movie_views(&inv, 1);
-    assert!((0..2).all(|i| v1.get(i).played));
+    assert!((0..2).all(|i| v1.get(i).played()));
     assert_eq!(v1.get(0).last_played(), Some(ts(T1)));
     assert_eq!(v1.get(1).last_played(), Some(ts(T2)));
     let v2 = movie_views(&inv, 2);
     assert_eq!(v2.get(0), UserView::default());
-    assert!(v2.get(1).played && v2.get(1).favorite);
+    assert!(v2.get(1).played() && v2.get(1).favorite());
     assert_eq!(v2.get(1).last_played(), Some(ts(T1)));
     assert_eq!(movie_views(&inv, 3), &Views::untouched(2));
 }
@@ -195,7 +195,7 @@ fn two_jellyfin_copies_of_one_movie_merge_their_views() {
     f.touched.add_all(0, vec![played(m("a"), T1)]);
     f.touched.add_all(1, vec![played(m("b"), T2)]);
     let inv = join(f.clone(), &opts());
-    assert!((0..2).all(|i| movie_views(&inv, 1).get(i).played));
+    assert!((0..2).all(|i| movie_views(&inv, 1).get(i).played()));
 }
 
 #[test]

@@ -14,7 +14,7 @@ fn episode_matches_by_series_tvdb_and_season_episode_numbers() {
     );
     let inv = join(f.clone(), &opts());
     let e = episode(&inv, 102);
-    assert!(e.views.get(0).played && !e.views.get(1).played);
+    assert!(e.views.get(0).played() && !e.views.get(1).played());
     assert_eq!(e.views.get(0).last_played(), Some(ts(T1)));
     assert!(
         !episode(&inv, 901).views.any_played(),
@@ -62,8 +62,8 @@ fn multi_episode_item_marks_every_episode_it_holds() {
     e.index_number_end = Some(3);
     f.touched.add_all(1, vec![played(e, T2)]);
     let inv = join(f.clone(), &opts());
-    assert!(episode(&inv, 102).views.get(1).played);
-    assert!(episode(&inv, 103).views.get(1).played);
+    assert!(episode(&inv, 102).views.get(1).played());
+    assert!(episode(&inv, 103).views.get(1).played());
     assert!(!episode(&inv, 101).views.any_played());
 }
 
@@ -136,7 +136,7 @@ fn favourites_at_series_season_and_episode_level() {
     let inv = join(f.clone(), &opts());
     let bb = &inv.library.series[0];
     assert_eq!(bb.sonarr_id, 10);
-    assert!(bb.views.get(1).favorite && !bb.views.get(0).favorite);
+    assert!(bb.views.get(1).favorite() && !bb.views.get(0).favorite());
     let fav_seasons: Vec<i32> = bb
         .seasons
         .iter()
@@ -145,7 +145,7 @@ fn favourites_at_series_season_and_episode_level() {
         .collect();
     assert_eq!(fav_seasons, [2]);
     let e = episode(&inv, 101);
-    assert!(e.views.get(1).favorite && !e.views.get(1).played);
+    assert!(e.views.get(1).favorite() && !e.views.get(1).played());
     assert!(!inv.library.series[1].views.any_favorite());
     // A favourite episode makes its series a candidate even when nothing was played.
     assert_eq!(candidate_series(&f, &opts()), [(0, 10)]);
