@@ -283,10 +283,15 @@ impl Movie {
     }
 }
 
+/// A movie's year, when Radarr knows it (it writes 0 for none).
+pub fn known_year(year: Option<i32>) -> Option<i32> {
+    year.filter(|&y| y > 0)
+}
+
 /// A movie's title with its year, `The Matrix (1999)`; the title alone without a year (Radarr
 /// writes 0 for none).
 pub fn movie_title(title: &str, year: Option<i32>) -> String {
-    match year.filter(|&y| y > 0) {
+    match known_year(year) {
         Some(year) => format!("{title} ({year})"),
         None => title.to_owned(),
     }

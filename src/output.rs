@@ -27,11 +27,7 @@ fn titled<'a>(title: &'a str, default_instance: bool, instance: &str) -> Cow<'a,
 
 fn decision_title(d: &Decision) -> String {
     let title = d.title.to_string();
-    if d.target.has_default_instance() {
-        title
-    } else {
-        format!("{title} [{}]", d.target.instance())
-    }
+    titled(&title, d.target.has_default_instance(), d.target.instance()).into_owned()
 }
 
 fn key_title<'a>(title: &'a str, key: &TargetKey) -> Cow<'a, str> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use crate::library::{Instance, JellyfinId, Qualities, Quality, QualityId, Unmatched};
+use crate::library::{known_year, Instance, JellyfinId, Qualities, Quality, QualityId, Unmatched};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -328,11 +328,11 @@ enum Part {
 }
 
 impl Title {
-    /// A movie's title with its year (Radarr writes 0 for none).
+    /// A movie's title with its year, as [`crate::library::movie_title`] writes it.
     pub fn movie(name: &str, year: Option<i32>) -> Title {
         Title {
             name: name.into(),
-            part: year.filter(|&y| y > 0).map_or(Part::Whole, Part::Year),
+            part: known_year(year).map_or(Part::Whole, Part::Year),
         }
     }
 
