@@ -221,7 +221,17 @@ pub async fn collect(
     tasks.spawn(async move { Ok(Got::Sessions(jf.sessions().await?)) });
     for (k, r) in sources.radarr.iter().enumerate() {
         let c = r.clone();
-        tasks.spawn(async move { Ok(Got::Movies(k, c.movies().await?)) });
+        let qualities = qualities.clone();
+        tasks.spawn(async move {
+            let movies = c.movies_with(|mut m| {
+                if let Some(f) = &mut m.movie_file {
+                    let (quality, media) = (f.quality.take(), f.media_info.take());
+                    f.interned = Some(qualities.intern(quality.map(|q| *q), media.map(|m| *m)));
+                }
+                m
+            });
+            Ok(Got::Movies(k, movies.await?))
+        });
         let c = r.clone();
         tasks.spawn(async move { Ok(Got::RadarrTags(k, c.tags().await?)) });
         let c = r.clone();

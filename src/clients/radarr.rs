@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::arr::{Arr, ArrClient};
 use super::http::{ApiError, Class, Service};
 use super::media::{object, MediaInfo, QualityModel};
+use crate::library::QualityId;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,12 +20,17 @@ pub struct MovieFile {
     pub path: Option<String>,
     #[serde(default)]
     pub size: Option<i64>,
-    /// The quality it was grabbed in: what `history` says was lost.
+    /// The quality it was grabbed in: what `history` says was lost. Boxed, as is
+    /// `media_info`: a pass takes both out as the list arrives (see [`MovieFile::interned`]),
+    /// and the 10,000 movies of a large library then hold two words each for them.
     #[serde(default, deserialize_with = "object")]
-    pub quality: Option<QualityModel>,
+    pub quality: Option<Box<QualityModel>>,
     /// Its main audio track and video size, when Radarr scanned it.
     #[serde(default, deserialize_with = "object")]
-    pub media_info: Option<MediaInfo>,
+    pub media_info: Option<Box<MediaInfo>>,
+    /// `quality` and `media_info` as the pass's quality table holds them, once taken out.
+    #[serde(skip)]
+    pub interned: Option<QualityId>,
 }
 
 /// `MovieResource`, reduced to what inventory needs.
@@ -76,6 +82,22 @@ impl ArrClient<Radarr> {
     /// `GET /api/v3/movie`: every movie, with its file when it has one.
     pub async fn movies(&self) -> Result<Vec<Movie>, ApiError> {
         self.api.get_list("/api/v3/movie", &[]).await
+    }
+
+    /// [`RadarrClient::movies`], each movie handed to `compact` as soon as it is read, and what
+    /// that returns kept (a pass interns the file's quality and lets the record's copy go).
+    pub async fn movies_with(
+        &self,
+        mut compact: impl FnMut(Movie) -> Movie + Send,
+    ) -> Result<Vec<Movie>, ApiError> {
+        let path = "/api/v3/movie";
+        let mut listed = (self.api)
+            .get_grouped(path, &[], move |m: Movie| Some(((), compact(m))))
+            .await?;
+        for m in &listed.malformed {
+            self.api.log_malformed(path, m);
+        }
+        Ok(listed.groups.remove(&()).unwrap_or_default())
     }
 
     /// `GET /api/v3/movie/{id}`; `None` when Radarr does not know the id (404).

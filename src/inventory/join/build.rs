@@ -193,7 +193,9 @@ fn build_movies<'q>(
             year: m.year.filter(|&y| y > 0),
             tags: tag_labels(&m.tags, &labels),
             file: m.movie_file.map(|f| {
-                let quality = qualities.intern(f.quality, f.media_info);
+                let quality = (f.interned).unwrap_or_else(|| {
+                    qualities.intern(f.quality.map(|q| *q), f.media_info.map(|m| *m))
+                });
                 file_of(f.id, f.path, f.size, quality)
             }),
             path: m.path.unwrap_or_default(),

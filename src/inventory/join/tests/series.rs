@@ -269,7 +269,8 @@ fn movie_and_episode_files_share_one_table_of_qualities() {
     }
     let mut m = movie(1, 1, "", "/m/1");
     let file = m.movie_file.as_mut().unwrap();
-    (file.quality, file.media_info) = remux();
+    let (quality, media) = remux();
+    (file.quality, file.media_info) = (quality.map(Box::new), media.map(Box::new));
     radarr(&mut f).movies = vec![m, movie(2, 2, "", "/m/2")];
     let inv = join(f, &opts());
     let lib = &inv.library;
