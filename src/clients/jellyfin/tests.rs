@@ -33,7 +33,10 @@ fn client(url: &str) -> JellyfinClient {
         backoff_base: Duration::from_millis(10),
         ..HttpSettings::default()
     };
-    JellyfinClient::new(&Http::new().unwrap(), url, "k", settings).unwrap()
+    // Pages of 1000, whatever the default is: the paging tests count in them.
+    JellyfinClient::new(&Http::new().unwrap(), url, "k", settings)
+        .unwrap()
+        .with_page_size(1000)
 }
 
 /// A 32-hex-digit id, as Jellyfin writes them.
