@@ -804,7 +804,7 @@ mod tests {
             },
             bytes,
             reason,
-            watched_at: None,
+            watched_at: crate::plan::LastPlay::NONE,
             jellyfin_id: None,
             quality: Default::default(),
         }

@@ -4,10 +4,10 @@
 //! data and serializes to the `plan --json` format.
 
 use std::fmt;
+use std::num::NonZeroI64;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 
 use crate::library::{known_year, Instance, JellyfinId, Qualities, Quality, QualityId, Unmatched};
 
@@ -68,9 +68,96 @@ pub enum Target {
     },
 }
 
-/// A Sonarr target's episode or file ids, up to four held inline: a plan of tens of thousands of
-/// episode deletions would otherwise hold two small allocations for each.
-pub type Ids = SmallVec<[i32; 4]>;
+/// A Sonarr target's episode or file ids. A decision on an episode holds one of each, inline:
+/// a plan of tens of thousands of them then allocates nothing for its ids, and each list costs
+/// 16 bytes. A season's (or a multi-episode file's) list is boxed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ids(Held);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Held {
+    One([i32; 1]),
+    // A `Vec` boxed, so that the enum stays two words: `Box<[i32]>` alone is two.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<i32>>),
+}
+
+impl Ids {
+    pub fn new() -> Ids {
+        Ids(Held::Many(Box::default()))
+    }
+
+    pub fn push(&mut self, id: i32) {
+        match &mut self.0 {
+            Held::Many(ids) if ids.is_empty() => self.0 = Held::One([id]),
+            Held::Many(ids) => ids.push(id),
+            Held::One([first]) => self.0 = Held::Many(Box::new(vec![*first, id])),
+        }
+    }
+}
+
+impl Default for Ids {
+    fn default() -> Ids {
+        Ids::new()
+    }
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [i32];
+
+    fn deref(&self) -> &[i32] {
+        match &self.0 {
+            Held::One(one) => one,
+            Held::Many(ids) => ids,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Ids {
+    type Item = &'a i32;
+    type IntoIter = std::slice::Iter<'a, i32>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl FromIterator<i32> for Ids {
+    fn from_iter<I: IntoIterator<Item = i32>>(iter: I) -> Ids {
+        let mut ids = Ids::new();
+        for id in iter {
+            ids.push(id);
+        }
+        ids
+    }
+}
+
+impl From<Vec<i32>> for Ids {
+    fn from(ids: Vec<i32>) -> Ids {
+        match ids[..] {
+            [one] => Ids(Held::One([one])),
+            _ => Ids(Held::Many(Box::new(ids))),
+        }
+    }
+}
+
+impl fmt::Debug for Ids {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Ids {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Ids {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Ids, D::Error> {
+        Vec::<i32>::deserialize(deserializer).map(Ids::from)
+    }
+}
 
 impl Target {
     /// How many files deleting this target removes (the unit of `max_deletions_per_run`).
@@ -115,13 +202,13 @@ impl Target {
 pub enum Reason {
     // ---- kept ----
     /// The movie or series carries one of the keep tags.
-    KeepTag { tag: String },
+    KeepTag { tag: Box<str> },
     /// A counted user marked the item (or its season or series) as a favourite.
-    Favorite { user: String },
+    Favorite { user: Box<str> },
     /// Someone is playing it right now.
     Playing,
     /// `watched_by = "all"` and this user has not played it.
-    NotWatchedBy { user: String },
+    NotWatchedBy { user: Box<str> },
     /// Played, but Jellyfin has no LastPlayedDate, so its age is unknown.
     NoLastPlayed,
     /// Watched, but the grace period has not run out.
@@ -129,25 +216,25 @@ pub enum Reason {
     /// The *arr has no file for it; there is nothing to delete.
     NoFile,
     /// The file lies outside every root folder of the *arr.
-    OutsideRootFolder { path: String },
+    OutsideRootFolder { path: Box<str> },
     /// The newest season of a continuing series, protected by `protect_latest_season`.
     LatestSeason,
     /// Not enough of the season is watched (and past grace) to let it go.
     PartialSeason { watched: u32, total: u32 },
     /// A multi-episode file holds an episode that is not yet eligible.
-    SharedFile { episode: String },
+    SharedFile { episode: Box<str> },
     /// What the servers said about it came in part only (a favourites listing that changed
     /// while it was read, an episode record that could not be read): it may be protected.
-    Incomplete { why: String },
+    Incomplete { why: Box<str> },
     /// A deletion of it sent by an interrupted pass may still be under way, or could not be
     /// settled; a later pass looks again.
-    InDoubt { why: String },
+    InDoubt { why: Box<str> },
     /// A mount short of space would free nothing by deleting it: another hard link (a torrent
     /// client seeding it) holds its blocks.
-    FreesNothing { why: String },
+    FreesNothing { why: Box<str> },
     /// Eligible, but its mount does not need the space: it is above its target, or older files
     /// bring it there.
-    SpaceNotNeeded { why: String },
+    SpaceNotNeeded { why: Box<str> },
     /// Eligible, and announced in the notice period: it goes on `due` if it is still eligible
     /// then.
     Scheduled { due: jiff::civil::Date },
@@ -155,24 +242,21 @@ pub enum Reason {
     /// eligible.
     KeptByHand,
     /// Requested in Seerr fewer than `request_protection_days` ago.
-    Requested { by: String, days_ago: i64 },
+    Requested { by: Box<str>, days_ago: i32 },
     /// Requested in Seerr by someone who has not watched it yet (`keep_until_requester_watched`).
-    RequesterNotWatched { by: String },
+    RequesterNotWatched { by: Box<str> },
     /// Requested in Seerr by someone who matches no Jellyfin user, by id or by name: whether
     /// they watched it cannot be told (`keep_until_requester_watched`).
-    RequesterUnknown { by: String },
+    RequesterUnknown { by: Box<str> },
     /// Due, but it could not be taken out of the "Leaving Soon" collection first (or the
     /// collection could not be read): a later pass tries again.
-    Postponed { why: String },
+    Postponed { why: Box<str> },
     /// Its main audio track is lossless (`keep_lossless`): a lossy download could not give it
     /// back.
-    LosslessAudio { codec: String },
+    LosslessAudio { codec: Box<str> },
     /// Another copy of the same movie (in another Radarr) is kept for `reason`, which keeps
     /// every copy.
-    OtherCopy {
-        instance: Box<str>,
-        reason: Box<Reason>,
-    },
+    OtherCopy(Box<OtherCopy>),
     // ---- deleted ----
     /// Eligible, and its mount is below its free-space target. Boxed: a plan holds a reason
     /// per decision, and this one is rare and large.
@@ -216,13 +300,20 @@ impl Reason {
             Reason::SpaceNotNeeded { .. } => "space_not_needed",
             Reason::LosslessAudio { .. } => "lossless_audio",
             // Counted by what keeps the copy it comes from.
-            Reason::OtherCopy { reason, .. } => reason.code(),
+            Reason::OtherCopy(copy) => copy.reason.code(),
             Reason::Space(_) => "space",
             Reason::Watched { .. } => "watched",
             Reason::SeasonComplete { .. } => "season_complete",
             Reason::SeasonThreshold { .. } => "season_threshold",
         }
     }
+}
+
+/// What keeps another copy of a movie, and which instance holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherCopy {
+    pub instance: Box<str>,
+    pub reason: Reason,
 }
 
 /// Why a deletion is made for space: its mount, how full it was, and what made it eligible.
@@ -266,7 +357,9 @@ impl fmt::Display for Reason {
             }
             Reason::Incomplete { why } => write!(f, "known only in part: {why}"),
             Reason::InDoubt { why } => write!(f, "in doubt: {why}"),
-            Reason::OtherCopy { instance, reason } => write!(f, "{reason} on the {instance} copy"),
+            Reason::OtherCopy(copy) => {
+                write!(f, "{} on the {} copy", copy.reason, copy.instance)
+            }
             Reason::FreesNothing { why } => write!(f, "would free nothing: {why}"),
             Reason::Scheduled { due } => write!(f, "scheduled, goes on {due}"),
             Reason::KeptByHand => f.write_str("taken out of Leaving Soon by hand"),
@@ -414,7 +507,7 @@ pub struct Decision {
     /// The last play that made a deletion eligible, in Unix seconds: what orders the deletions
     /// of a mount that is short of space, oldest first. Not part of the plan's JSON.
     #[serde(skip)]
-    pub watched_at: Option<i64>,
+    pub watched_at: LastPlay,
     /// The Jellyfin item that shows it in a "Leaving Soon" collection: the movie, the season, or
     /// the (first) episode of the file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,6 +516,27 @@ pub struct Decision {
     /// --json` gives its fields (`quality`, `audio_codec`, `lossless` …) beside the others.
     #[serde(skip)]
     pub quality: QualityId,
+}
+
+/// A last play in Unix seconds, or none: what `Option<i64>` says in 8 bytes instead of 16,
+/// ordered as it is (none first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LastPlay(Option<NonZeroI64>);
+
+impl LastPlay {
+    pub const NONE: LastPlay = LastPlay(None);
+
+    pub fn get(self) -> Option<i64> {
+        self.0.map(NonZeroI64::get)
+    }
+}
+
+impl From<Option<i64>> for LastPlay {
+    fn from(secs: Option<i64>) -> LastPlay {
+        // A play at the very second of the epoch is held as the second before it: Jellyfin
+        // reports none so early, and a second is not what the space ordering turns on.
+        LastPlay(secs.and_then(|s| NonZeroI64::new(s).or(NonZeroI64::new(-1))))
+    }
 }
 
 impl Decision {
@@ -582,18 +696,19 @@ mod tests {
     #[test]
     fn a_decision_stays_small() {
         // A plan holds one per watched item, tens of thousands on a large library: the rare,
-        // large reasons are boxed so that they do not make every decision larger. The Jellyfin
-        // item a "Leaving Soon" collection shows costs 17 bytes. The title (its series' name,
-        // shared, and numbers) and a Sonarr target's ids are held inside, so that a decision on
-        // an episode allocates nothing of its own (it did three times, 90 bytes, before).
-        assert_eq!(std::mem::size_of::<Reason>(), 32);
+        // large reasons are boxed so that they do not make every decision larger, and the
+        // words of the others are boxed strings. The title (its series' name, shared, and
+        // numbers) and an episode's ids are held inside, so that a decision on an episode
+        // allocates nothing of its own.
+        assert_eq!(std::mem::size_of::<Reason>(), 24);
         assert_eq!(std::mem::size_of::<Title>(), 32);
+        assert_eq!(std::mem::size_of::<Ids>(), 16);
         let episode = Target::Sonarr {
             instance: "sonarr".into(),
             series_id: 1,
             season: 1,
-            episode_ids: [7, 8, 9, 10].into_iter().collect(),
-            episode_file_ids: [70].into_iter().collect(),
+            episode_ids: [7].into_iter().collect(),
+            episode_file_ids: vec![70].into(),
         };
         let Target::Sonarr {
             episode_ids,
@@ -603,11 +718,32 @@ mod tests {
         else {
             unreachable!()
         };
-        assert!(!episode_ids.spilled() && !episode_file_ids.spilled());
+        assert!(matches!(episode_ids.0, Held::One([7])));
+        assert!(matches!(episode_file_ids.0, Held::One([70])));
+        assert_eq!(std::mem::size_of::<Target>(), 56);
         assert!(
-            std::mem::size_of::<Decision>() <= 184,
+            std::mem::size_of::<Decision>() <= 152,
             "{}",
             std::mem::size_of::<Decision>()
         );
+    }
+
+    #[test]
+    fn ids_read_as_the_list_they_were_given() {
+        for list in [vec![], vec![5], vec![1, 2, 3]] {
+            let collected: Ids = list.iter().copied().collect();
+            let converted = Ids::from(list.clone());
+            assert_eq!(&collected[..], &list[..]);
+            assert_eq!(collected, converted);
+            let json = serde_json::to_string(&collected).unwrap();
+            assert_eq!(json, serde_json::to_string(&list).unwrap());
+            let back: Ids = serde_json::from_str(&json).unwrap();
+            assert_eq!(&back[..], &list[..]);
+            assert_eq!(format!("{collected:?}"), format!("{list:?}"));
+        }
+        let mut ids = Ids::new();
+        ids.push(4);
+        ids.push(9);
+        assert_eq!(&ids[..], [4, 9]);
     }
 }

@@ -384,7 +384,9 @@ pub fn hold(plan: &mut Plan, held: &[Held]) -> usize {
         });
         if let Some(h) = covering {
             d.verdict = Verdict::Keep;
-            d.reason = Reason::InDoubt { why: h.why.clone() };
+            d.reason = Reason::InDoubt {
+                why: h.why.as_str().into(),
+            };
             n += 1;
         }
     }
@@ -535,7 +537,7 @@ mod tests {
             target,
             bytes: 1,
             reason: Reason::Playing,
-            watched_at: None,
+            watched_at: crate::plan::LastPlay::NONE,
             jellyfin_id: None,
             quality: Default::default(),
         }

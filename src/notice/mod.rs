@@ -314,9 +314,7 @@ fn postpone(plan: &mut Plan, keys: &[TargetKey], why: &str) {
         let announced = matches!(d.reason, Reason::Scheduled { .. });
         if (d.verdict == Verdict::Delete || announced) && keys.contains(&target_key(d)) {
             d.verdict = Verdict::Keep;
-            d.reason = Reason::Postponed {
-                why: why.to_owned(),
-            };
+            d.reason = Reason::Postponed { why: why.into() };
         }
     }
 }

@@ -130,17 +130,12 @@ pub fn reconcile(
         if changes.refill {
             changes.add.extend(id);
             let why = "the Leaving Soon collection lost its items; they are put back first";
-            keep(
-                d,
-                Reason::Postponed {
-                    why: why.to_owned(),
-                },
-            );
+            keep(d, Reason::Postponed { why: why.into() });
             continue;
         }
         if let Members::Unreadable(why) = members {
             let why = format!("the Leaving Soon collection could not be read: {why}");
-            keep(d, Reason::Postponed { why });
+            keep(d, Reason::Postponed { why: why.into() });
             continue;
         }
         if row.state == NoticeState::Scheduled && !members.holds(id) {
@@ -213,7 +208,7 @@ fn announce(
         keep(
             d,
             Reason::Postponed {
-                why: format!("the Leaving Soon collection could not be read: {why}"),
+                why: format!("the Leaving Soon collection could not be read: {why}").into(),
             },
         );
         return;

@@ -30,7 +30,7 @@ fn movie(n: u8, verdict: Verdict, reason: Reason) -> Decision {
         },
         bytes: 1 << 30,
         reason,
-        watched_at: None,
+        watched_at: crate::plan::LastPlay::NONE,
         jellyfin_id: Some(id(n)),
         quality: Default::default(),
     }

@@ -13,7 +13,7 @@ fn movie(id: i32, bytes: u64) -> Decision {
         },
         bytes,
         reason: Reason::Watched { days_ago: 30 },
-        watched_at: None,
+        watched_at: crate::plan::LastPlay::NONE,
         jellyfin_id: None,
         quality: Default::default(),
     }

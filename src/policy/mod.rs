@@ -229,7 +229,9 @@ impl<'a> Ctx<'a> {
     /// reason it keeps it.
     fn watch_verdict(&self, played: Played, path: &str) -> Result<(Timestamp, u32), Reason> {
         match played {
-            Played::NotWatchedBy(i) => Err(Reason::NotWatchedBy { user: self.user(i) }),
+            Played::NotWatchedBy(i) => Err(Reason::NotWatchedBy {
+                user: self.user(i).into(),
+            }),
             Played::Undated => Err(Reason::NoLastPlayed),
             Played::At(t) => {
                 match self.age(t, self.pressure.grace_for(path, self.rules.grace_days)) {
@@ -251,7 +253,9 @@ impl<'a> Ctx<'a> {
                 let lower = t.to_lowercase();
                 self.keep_tags.contains(&lower)
             })
-            .map(|tag| Reason::KeepTag { tag: tag.clone() })
+            .map(|tag| Reason::KeepTag {
+                tag: tag.as_str().into(),
+            })
     }
 
     /// `LosslessAudio` when `keep_lossless` holds and `file`'s main audio track is lossless.
@@ -261,11 +265,7 @@ impl<'a> Ctx<'a> {
         }
         let quality = self.library.qualities.get(file.quality);
         (quality.lossless() == Some(true)).then(|| Reason::LosslessAudio {
-            codec: quality
-                .audio_codec
-                .as_deref()
-                .unwrap_or_default()
-                .to_owned(),
+            codec: quality.audio_codec.as_deref().unwrap_or_default().into(),
         })
     }
 
@@ -281,7 +281,9 @@ impl<'a> Ctx<'a> {
         }
         (0..self.users.len())
             .find(|&i| Self::view(views, i).favorite())
-            .map(|i| Reason::Favorite { user: self.user(i) })
+            .map(|i| Reason::Favorite {
+                user: self.user(i).into(),
+            })
     }
 }
 
@@ -318,27 +320,55 @@ fn copies<T>(
 
 /// `reason`, found on the copy in `instance`, as what keeps this one.
 fn other_copy(instance: &str, reason: Reason) -> Reason {
-    Reason::OtherCopy {
+    Reason::OtherCopy(Box::new(crate::plan::OtherCopy {
         instance: instance.into(),
-        reason: Box::new(reason),
-    }
+        reason,
+    }))
 }
 
 fn saturate(n: i128) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Where a decision sorts inside its verdict group: movies (0) before series (1), then by the
-/// item's title rank, season and episode.
+/// Where a decision sorts inside its verdict group: movies before series, then by the item's
+/// title rank, season and episode. 16 bytes: a plan holds one beside each decision until it
+/// is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct SortKey {
-    group: u8,
-    rank: usize,
+    /// The title rank, with [`SortKey::SERIES`] set for a series.
+    rank: u32,
     season: i32,
     episode: i32,
     /// Where the decision was made: what orders decisions whose other fields are equal. Set
-    /// by [`Collector::into_plan`]; it fits in what the struct pads anyway.
+    /// by [`Collector::into_plan`].
     seq: u32,
+}
+
+impl SortKey {
+    const SERIES: u32 = 1 << 31;
+
+    fn movie(rank: usize) -> SortKey {
+        SortKey {
+            rank: Self::rank(rank),
+            season: 0,
+            episode: 0,
+            seq: 0,
+        }
+    }
+
+    fn series(rank: usize, season: i32, episode: i32) -> SortKey {
+        SortKey {
+            rank: Self::SERIES | Self::rank(rank),
+            season,
+            episode,
+            seq: 0,
+        }
+    }
+
+    /// A rank below the series bit (no library has two billion titles).
+    fn rank(rank: usize) -> u32 {
+        u32::try_from(rank).map_or(Self::SERIES - 1, |r| r.min(Self::SERIES - 1))
+    }
 }
 
 /// Ranks of items by title (case-insensitive, then as spelled, then by id), so decisions sort by
@@ -388,7 +418,9 @@ impl Collector {
             });
             if let Some(why) = covering {
                 d.verdict = Verdict::Keep;
-                d.reason = Reason::Incomplete { why: why.clone() };
+                d.reason = Reason::Incomplete {
+                    why: why.as_str().into(),
+                };
             }
         }
     }

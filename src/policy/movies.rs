@@ -44,13 +44,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
             ),
             Err(reason) => (Verdict::Keep, reason, None),
         };
-        let key = SortKey {
-            group: 0,
-            rank,
-            season: 0,
-            episode: 0,
-            seq: 0,
-        };
+        let key = SortKey::movie(rank);
         out.decisions.push((
             key,
             Decision {
@@ -63,7 +57,7 @@ pub(super) fn decide(ctx: &Ctx, movies: &[Movie], out: &mut Collector) {
                 },
                 bytes: movie.file.as_ref().map_or(0, |f| f.size),
                 reason,
-                watched_at,
+                watched_at: watched_at.into(),
                 jellyfin_id: movie.jellyfin_id,
                 quality: Ctx::quality(movie.file.as_ref()),
             },
@@ -100,9 +94,7 @@ fn verdict(
     let roots = ctx.roots(&movie.instance);
     for path in [&*file.path, movie.path.as_str()] {
         if !roots.iter().any(|root| path_is_under(path, root)) {
-            return Err(Reason::OutsideRootFolder {
-                path: path.to_owned(),
-            });
+            return Err(Reason::OutsideRootFolder { path: path.into() });
         }
     }
     if let Some(reason) = ctx.lossless(file) {

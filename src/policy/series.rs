@@ -172,7 +172,7 @@ fn outside_root(ctx: &Ctx, show: &Show, file: &MediaFile) -> Option<Reason> {
         .iter()
         .any(|r| path_is_under(&file.path, r));
     (!inside).then(|| Reason::OutsideRootFolder {
-        path: file.path.to_string(),
+        path: file.path.clone(),
     })
 }
 
@@ -310,7 +310,8 @@ fn season_decision(
                 .max()
         })
         .flatten()
-        .map(|t| t.as_second());
+        .map(|t| t.as_second())
+        .into();
     let decision = Decision {
         watched_at,
         verdict,
@@ -430,7 +431,7 @@ fn file_verdict(season: i32, group: &[&Judged]) -> (Verdict, Reason) {
             .find(|j| !matches!(j.verdict, EpVerdict::Ready { .. }))
             .map_or(0, |j| j.ep.number);
         Reason::SharedFile {
-            episode: episode_label(season, blocking),
+            episode: episode_label(season, blocking).into(),
         }
     });
     (Verdict::Keep, reason)
@@ -455,7 +456,8 @@ fn file_decision(
             _ => None,
         })
         .max()
-        .filter(|_| verdict == Verdict::Delete);
+        .filter(|_| verdict == Verdict::Delete)
+        .into();
     let decision = Decision {
         watched_at,
         verdict,
@@ -510,7 +512,7 @@ fn guard_shared_files(series: &Series, decisions: &mut Decisions) {
             if let Some(&(_, season, number)) = uncovered {
                 d.verdict = Verdict::Keep;
                 d.reason = Reason::SharedFile {
-                    episode: episode_label(season, number),
+                    episode: episode_label(season, number).into(),
                 };
                 changed = true;
             }
@@ -534,13 +536,7 @@ fn sonarr_ids(target: &Target) -> (&[i32], &[i32]) {
 }
 
 fn key(show: &Show, season: i32, episode: i32) -> SortKey {
-    SortKey {
-        group: 1,
-        rank: show.rank,
-        season,
-        episode,
-        seq: 0,
-    }
+    SortKey::series(show.rank, season, episode)
 }
 
 fn episode_label(season: i32, episode: i32) -> String {

@@ -35,7 +35,7 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
         // Oldest watched first; an undated one (none should be eligible) last.
         mine.sort_by_key(|&d| {
             (
-                plan.decisions[d].watched_at.is_none(),
+                plan.decisions[d].watched_at.get().is_none(),
                 plan.decisions[d].watched_at,
                 d,
             )
@@ -53,7 +53,8 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
                     plan,
                     d,
                     Reason::Incomplete {
-                        why: format!("the free space of {} could not be measured", mount.mount),
+                        why: format!("the free space of {} could not be measured", mount.mount)
+                            .into(),
                     },
                 );
             }
@@ -76,7 +77,7 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
                      so deleting it gives {} no space",
                     mount.mount
                 );
-                keep(plan, d, Reason::FreesNothing { why });
+                keep(plan, d, Reason::FreesNothing { why: why.into() });
             } else if budget.planned_bytes < budget.needed_bytes {
                 budget.planned += 1;
                 budget.planned_bytes += plan.decisions[d].bytes;
@@ -100,7 +101,7 @@ pub fn limit(plan: &mut Plan, pressure: &SpacePressure, candidates: &[Candidate]
                 } else {
                     format!("older files bring {} to its target", mount.mount)
                 };
-                keep(plan, d, Reason::SpaceNotNeeded { why });
+                keep(plan, d, Reason::SpaceNotNeeded { why: why.into() });
             }
         }
         plan.space.push(budget);
@@ -146,7 +147,7 @@ mod tests {
             reason: Reason::Watched {
                 days_ago: days as u32,
             },
-            watched_at: Some(1_000_000_000 - days * 86_400),
+            watched_at: Some(1_000_000_000 - days * 86_400).into(),
             jellyfin_id: None,
             quality: Default::default(),
         }

@@ -224,9 +224,7 @@ fn requester_name(u: &SeerrUser) -> String {
 fn keep_every_deletion(plan: &mut Plan, why: &str) {
     for d in (plan.decisions.iter_mut()).filter(|d| d.verdict == Verdict::Delete) {
         d.verdict = Verdict::Keep;
-        d.reason = Reason::Incomplete {
-            why: why.to_owned(),
-        };
+        d.reason = Reason::Incomplete { why: why.into() };
     }
 }
 

@@ -88,8 +88,9 @@ pub fn protect(
         if let Some(recent) = titles.requested(&d.target, &movies, &seasons) {
             d.verdict = Verdict::Keep;
             d.reason = Reason::Requested {
-                by: recent.by.clone(),
-                days_ago: now.duration_since(recent.at).as_hours().max(0) / 24,
+                by: recent.by.as_str().into(),
+                days_ago: i32::try_from(now.duration_since(recent.at).as_hours().max(0) / 24)
+                    .unwrap_or(i32::MAX),
             };
         }
     }

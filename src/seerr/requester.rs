@@ -251,11 +251,16 @@ pub fn judge(plan: &mut Plan, library: &Library, asked: &Asked<'_>, says: &HashM
                 {
                     None
                 }
-                Some(Say::Counted(_) | Say::Played(_)) => Some(Reason::RequesterNotWatched { by }),
-                Some(Say::Unknown) => Some(Reason::RequesterUnknown { by }),
-                Some(Say::Unreadable(why)) => Some(Reason::Incomplete { why: why.clone() }),
+                Some(Say::Counted(_) | Say::Played(_)) => {
+                    Some(Reason::RequesterNotWatched { by: by.into() })
+                }
+                Some(Say::Unknown) => Some(Reason::RequesterUnknown { by: by.into() }),
+                Some(Say::Unreadable(why)) => Some(Reason::Incomplete {
+                    why: why.as_str().into(),
+                }),
                 None => Some(Reason::Incomplete {
-                    why: format!("what {by}, who requested it, has watched could not be read"),
+                    why: format!("what {by}, who requested it, has watched could not be read")
+                        .into(),
                 }),
             }
         });

@@ -77,7 +77,7 @@ fn delete(kind: Kind, target: Target) -> Decision {
         target,
         bytes: 1,
         reason: Reason::Watched { days_ago: 9 },
-        watched_at: None,
+        watched_at: crate::plan::LastPlay::NONE,
         jellyfin_id: None,
         quality: Default::default(),
     }
