@@ -189,6 +189,7 @@ impl Pass {
             ..InventoryOptions::default()
         };
         let inventory = inventory::collect(&self.sources, &options).await?;
+        release_freed_memory();
         let pressure = self.space_pressure().await;
         let mut plan = policy::plan_under(&inventory.library, &self.config.rules, &pressure, now);
         let timeout = (self.config.health.mounts.iter())
@@ -626,4 +627,17 @@ fn arr_clients<A: Arr>(
 /// A short random id that ties a pass's log lines together.
 fn new_run_id() -> String {
     format!("{:016x}", fastrand::u64(..))
+}
+
+/// Hands the pages that the reading of the lists left free back to the system before the plan
+/// is made. The many small records of the lists, freed between the library's own, leave the
+/// heap full of holes that malloc keeps; on a large library about 1 MB of the pass's peak, which
+/// the plan would otherwise come on top of.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system; it touches no
+    // memory in use and may be called from any thread at any time.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
 }
