@@ -729,6 +729,24 @@ mod tests {
     }
 
     #[test]
+    fn another_copys_reason_is_written_beside_its_instance() {
+        let reason = Reason::OtherCopy(Box::new(OtherCopy {
+            instance: "radarr4k".into(),
+            reason: Reason::Favorite { user: "ann".into() },
+        }));
+        assert_eq!(
+            serde_json::to_value(&reason).unwrap(),
+            serde_json::json!({
+                "code": "other_copy",
+                "instance": "radarr4k",
+                "reason": {"code": "favorite", "user": "ann"}
+            })
+        );
+        assert_eq!(reason.code(), "favorite");
+        assert_eq!(reason.to_string(), "favourite of ann on the radarr4k copy");
+    }
+
+    #[test]
     fn ids_read_as_the_list_they_were_given() {
         for list in [vec![], vec![5], vec![1, 2, 3]] {
             let collected: Ids = list.iter().copied().collect();
