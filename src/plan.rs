@@ -76,20 +76,22 @@ pub struct Ids(Held);
 
 #[derive(Clone, PartialEq, Eq)]
 enum Held {
+    Empty,
     One([i32; 1]),
-    // A `Vec` boxed, so that the enum stays two words: `Box<[i32]>` alone is two.
+    // Two or more (so that equal lists hold alike), in a `Vec` boxed so that the enum stays two
+    // words: `Box<[i32]>` alone is two.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<i32>>),
 }
 
 impl Ids {
     pub fn new() -> Ids {
-        Ids(Held::Many(Box::default()))
+        Ids(Held::Empty)
     }
 
     pub fn push(&mut self, id: i32) {
         match &mut self.0 {
-            Held::Many(ids) if ids.is_empty() => self.0 = Held::One([id]),
+            Held::Empty => self.0 = Held::One([id]),
             Held::Many(ids) => ids.push(id),
             Held::One([first]) => self.0 = Held::Many(Box::new(vec![*first, id])),
         }
@@ -107,6 +109,7 @@ impl std::ops::Deref for Ids {
 
     fn deref(&self) -> &[i32] {
         match &self.0 {
+            Held::Empty => &[],
             Held::One(one) => one,
             Held::Many(ids) => ids,
         }
@@ -135,6 +138,7 @@ impl FromIterator<i32> for Ids {
 impl From<Vec<i32>> for Ids {
     fn from(ids: Vec<i32>) -> Ids {
         match ids[..] {
+            [] => Ids(Held::Empty),
             [one] => Ids(Held::One([one])),
             _ => Ids(Held::Many(Box::new(ids))),
         }
