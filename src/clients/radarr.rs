@@ -90,14 +90,9 @@ impl ArrClient<Radarr> {
         &self,
         mut compact: impl FnMut(Movie) -> Movie + Send,
     ) -> Result<Vec<Movie>, ApiError> {
-        let path = "/api/v3/movie";
-        let mut listed = (self.api)
-            .get_grouped(path, &[], move |m: Movie| Some(((), compact(m))))
-            .await?;
-        for m in &listed.malformed {
-            self.api.log_malformed(path, m);
-        }
-        Ok(listed.groups.remove(&()).unwrap_or_default())
+        (self.api)
+            .get_mapped("/api/v3/movie", &[], move |m: Movie| Some(compact(m)))
+            .await
     }
 
     /// `GET /api/v3/movie/{id}`; `None` when Radarr does not know the id (404).

@@ -160,10 +160,24 @@ impl ServiceClient {
         query: &[(&str, String)],
         keep: impl Fn(&T) -> bool + Send,
     ) -> Result<Vec<T>, ApiError> {
+        self.get_mapped(path, query, move |item: T| keep(&item).then_some(item))
+            .await
+    }
+
+    /// [`ServiceClient::get_filtered`], each element turned by `map` into what is kept (usually
+    /// something smaller), or `None` to drop it, as soon as it is read.
+    pub async fn get_mapped<T, V>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        mut map: impl FnMut(T) -> Option<V> + Send,
+    ) -> Result<Vec<V>, ApiError>
+    where
+        T: DeserializeOwned,
+        V: Send,
+    {
         let mut listed = self
-            .get_grouped(path, query, move |item: T| {
-                keep(&item).then_some(((), item))
-            })
+            .get_grouped(path, query, move |item: T| map(item).map(|v| ((), v)))
             .await?;
         for m in &listed.malformed {
             self.log_malformed(path, m);
